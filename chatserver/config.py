@@ -1,0 +1,177 @@
+"""Settings from the ``CHATSERVER_*`` environment, read once and frozen.
+
+A bad value raises :class:`ConfigError` whose message is one line naming the
+variable and what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PORT = 8000
+MIN_SECRET_BYTES = 32
+
+
+class ConfigError(ValueError):
+    """One configuration variable is wrong; ``str(err)`` is a one-line explanation."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    redis_url: str | None = None
+    mongodb_url: str | None = None
+    mongodb_database: str = "chatserver"
+    secret_key: bytes = field(default=b"", repr=False)
+    secret_key_generated: bool = False
+    data_dir: Path = PROJECT_ROOT / "var"
+    flavours_dir: Path = PROJECT_ROOT / "flavours"
+    templates_dir: Path = PROJECT_ROOT / "templates"
+    static_dir: Path = PROJECT_ROOT / "static"
+    public_origins: tuple[str, ...] = ()
+    smtp_url: str | None = None
+    mail_from: str = "noreply@localhost"
+    log_level: str = "INFO"
+    redis_key_prefix: str = ""
+    guest_retention_days: int = 2
+    secure_cookies: bool = False
+
+    @property
+    def embedded_redis(self) -> bool:
+        return self.redis_url is None
+
+    @property
+    def embedded_mongodb(self) -> bool:
+        return self.mongodb_url is None
+
+    def allowed_origins(self, extra_hosts: tuple[str, ...] = ()) -> frozenset[str]:
+        """Exact Origins accepted at the WebSocket upgrade and on forms."""
+        hosts = (
+            {self.host, "127.0.0.1", "localhost"} if self.host in ("127.0.0.1", "localhost", "0.0.0.0") else {self.host}
+        )
+        origins = {f"http://{h}:{self.port}" for h in hosts}
+        if self.port == 80:
+            origins |= {f"http://{h}" for h in hosts}
+        for h in extra_hosts:
+            origins |= {f"http://{h}:{self.port}", f"https://{h}"}
+        return frozenset(origins) | frozenset(self.public_origins)
+
+
+def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw, 10)
+    except ValueError:
+        raise ConfigError(name, f"geen geheel getal: {raw!r}") from None
+    if not lo <= value <= hi:
+        raise ConfigError(name, f"moet tussen {lo} en {hi} liggen, niet {value}")
+    return value
+
+
+def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | None:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in schemes:
+        raise ConfigError(name, f"schema moet een van {', '.join(schemes)} zijn, niet {parts.scheme or '(leeg)'!r}")
+    if parts.scheme != "unix" and not parts.netloc:
+        raise ConfigError(name, "host ontbreekt in de URL")
+    return raw.strip()
+
+
+def _host(env: Mapping[str, str]) -> str:
+    raw = env.get("CHATSERVER_HOST", "").strip() or "127.0.0.1"
+    if raw == "localhost":
+        return raw
+    try:
+        ipaddress.ip_address(raw)
+    except ValueError:
+        if not all(part.isalnum() or "-" in part for part in raw.split(".")) or " " in raw:
+            raise ConfigError("CHATSERVER_HOST", f"geen geldig IP-adres of hostnaam: {raw!r}") from None
+    return raw
+
+
+def _secret(env: Mapping[str, str], data_dir: Path) -> tuple[bytes, bool]:
+    raw = env.get("CHATSERVER_SECRET_KEY")
+    if raw:
+        if len(raw.encode()) < MIN_SECRET_BYTES:
+            raise ConfigError("CHATSERVER_SECRET_KEY", f"te kort: minstens {MIN_SECRET_BYTES} tekens nodig")
+        return raw.encode(), False
+    # Development default: a random key kept in the data dir so sessions and
+    # keyed hashes survive a restart. Production sets the variable.
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_bytes().strip(), True
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48).encode()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(key)
+    return key, True
+
+
+def _dir(env: Mapping[str, str], name: str, default: Path) -> Path:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    path = Path(raw).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ConfigError(name, f"{raw!r} bestaat maar is geen map")
+    return path.resolve()
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate the environment; raises ConfigError on the first bad value."""
+    env = os.environ if env is None else env
+    host = _host(env)
+    port = _int(env, "CHATSERVER_PORT", DEFAULT_PORT, 0, 65535)
+    redis_url = _url(env, "CHATSERVER_REDIS_URL", ("redis", "rediss", "unix", "redis+cluster"))
+    mongodb_url = _url(env, "CHATSERVER_MONGODB_URL", ("mongodb", "mongodb+srv"))
+    data_dir = _dir(env, "CHATSERVER_DATA_DIR", PROJECT_ROOT / "var")
+    flavours_dir = _dir(env, "CHATSERVER_FLAVOURS_DIR", PROJECT_ROOT / "flavours")
+    if not flavours_dir.is_dir():
+        raise ConfigError("CHATSERVER_FLAVOURS_DIR", f"map {str(flavours_dir)!r} bestaat niet")
+    level = (env.get("CHATSERVER_LOG_LEVEL") or "INFO").upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError("CHATSERVER_LOG_LEVEL", f"moet DEBUG, INFO, WARNING of ERROR zijn, niet {level!r}")
+    origins_raw = env.get("CHATSERVER_PUBLIC_ORIGINS", "")
+    origins = tuple(o.strip().rstrip("/") for o in origins_raw.split(",") if o.strip())
+    for origin in origins:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
+            raise ConfigError("CHATSERVER_PUBLIC_ORIGINS", f"geen geldige origin (schema://host[:poort]): {origin!r}")
+    smtp_url = _url(env, "CHATSERVER_SMTP_URL", ("smtp", "smtps"))
+    secret, generated = _secret(env, data_dir)
+    return Settings(
+        host=host,
+        port=port,
+        redis_url=redis_url,
+        mongodb_url=mongodb_url,
+        mongodb_database=(env.get("CHATSERVER_MONGODB_DATABASE") or "chatserver"),
+        secret_key=secret,
+        secret_key_generated=generated,
+        data_dir=data_dir,
+        flavours_dir=flavours_dir,
+        public_origins=origins,
+        smtp_url=smtp_url,
+        mail_from=env.get("CHATSERVER_MAIL_FROM") or "noreply@localhost",
+        log_level=level,
+        redis_key_prefix=env.get("CHATSERVER_REDIS_PREFIX", ""),
+        guest_retention_days=_int(env, "CHATSERVER_GUEST_RETENTION_DAYS", 2, 1, 365),
+        secure_cookies=any(o.startswith("https://") for o in origins),
+    )

@@ -1,0 +1,111 @@
+"""The one owner of background tasks: starts, restarts with back-off, cancels.
+
+Nothing else in the server calls ``asyncio.create_task`` for long-lived work.
+Jobs that must run on only one process at a time take a Redis lease
+(:class:`Leader`), renewed while they run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+log = logging.getLogger("chatserver.jobs")
+
+MAX_BACKOFF_S = 30.0
+
+JobFactory = Callable[[], Coroutine[Any, Any, None]]
+
+
+class Supervisor:
+    def __init__(self) -> None:
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._stopping = False
+
+    def spawn(self, name: str, factory: JobFactory, restart: bool = True) -> None:
+        """Run ``factory()`` as a named task; restart it after a crash with back-off."""
+        if name in self._tasks:
+            raise ValueError(f"job {name!r} already running")
+        self._tasks[name] = asyncio.create_task(self._run(name, factory, restart), name=f"job:{name}")
+
+    def spawn_once(self, name: str, coro: Awaitable[None]) -> None:
+        """A short one-off task that is still cancelled at shutdown."""
+
+        async def once() -> None:
+            await coro
+
+        self.spawn(name, once, restart=False)
+
+    async def _run(self, name: str, factory: JobFactory, restart: bool) -> None:
+        backoff = 0.5
+        try:
+            while not self._stopping:
+                try:
+                    await factory()
+                    if not restart:
+                        return
+                    backoff = 0.5
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("job %s crashed; restarting in %.1f s", name, backoff)
+                    if not restart:
+                        return
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_S)
+        finally:
+            self._tasks.pop(name, None)
+
+    def running(self) -> list[str]:
+        return sorted(self._tasks)
+
+    async def stop(self) -> None:
+        self._stopping = True
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+
+class Leader:
+    """A Redis lease so that a periodic job runs on one process at a time."""
+
+    def __init__(self, redis: Redis, key: str, ttl_s: float = 30.0) -> None:
+        self.redis = redis
+        self.key = key
+        self.ttl_ms = int(ttl_s * 1000)
+        self.token = secrets.token_hex(8)
+
+    async def acquire(self) -> bool:
+        try:
+            if await self.redis.set(self.key, self.token, nx=True, px=self.ttl_ms):
+                return True
+            # Renew when we already hold it.
+            held = await self.redis.get(self.key)
+            if held is not None and (held.decode() if isinstance(held, bytes) else held) == self.token:
+                await self.redis.pexpire(self.key, self.ttl_ms)
+                return True
+        except (RedisError, OSError):
+            return False
+        return False
+
+
+def periodic(interval_s: float, work: Callable[[], Awaitable[None]], leader: Leader | None = None) -> JobFactory:
+    """A job that calls ``work`` every ``interval_s`` seconds (only while leader, if given)."""
+
+    async def loop() -> None:
+        while True:
+            if leader is None or await leader.acquire():
+                await work()
+            await asyncio.sleep(interval_s)
+
+    return loop

@@ -1,0 +1,1 @@
+"""The web edge: pure-ASGI middleware, templating, pages per area."""

@@ -1,0 +1,105 @@
+"""Pure-ASGI middleware, one concern each."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from chatserver.flavours import FlavourCatalog
+from chatserver.i18n import pick_language
+
+log = logging.getLogger("chatserver.http")
+
+# Paths that are global, never rewritten into a flavour by host name.
+GLOBAL_PREFIXES = ("/static/", "/healthz", "/api/", "/ws", "/backoffice", "/vraagbaak", "/f/", "/favicon.ico")
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""
+
+
+class FlavourMiddleware:
+    """Finds the flavour of a request, by path ``/f/<slug>/`` or by host name.
+
+    Sets ``scope["flavour"]`` and ``scope["flavour_base"]`` (the prefix to use
+    for links inside the flavour). A request on a flavour's own host name is
+    rewritten to ``/f/<slug>/...`` so that one set of routes serves both.
+    """
+
+    def __init__(self, app: ASGIApp, catalog: FlavourCatalog) -> None:
+        self.app = app
+        self.catalog = catalog
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        scope["lang"] = pick_language(_header(scope, b"accept-language"))
+        path: str = scope["path"]
+        host_flavour = self.catalog.for_host(_header(scope, b"host"))
+        if path.startswith("/f/"):
+            slug = path[3:].split("/", 1)[0]
+            flavour = self.catalog.get(slug)
+            if flavour is not None:
+                scope["flavour"] = flavour
+                scope["flavour_base"] = f"/f/{slug}"
+        elif host_flavour is not None and not path.startswith(GLOBAL_PREFIXES):
+            scope = dict(scope)
+            scope["path"] = f"/f/{host_flavour.slug}{path}"
+            scope["raw_path"] = scope["path"].encode()
+            scope["flavour"] = host_flavour
+            scope["flavour_base"] = ""
+        elif host_flavour is not None:
+            scope["flavour"] = host_flavour
+            scope["flavour_base"] = ""
+        await self.app(scope, receive, send)
+
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "object-src 'none'"
+)
+
+
+class SecurityHeadersMiddleware:
+    """Security headers on every response, a CSP nonce for inline theme styles, and a request log line."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        nonce = secrets.token_urlsafe(12)
+        scope["csp_nonce"] = nonce
+        status = 0
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                extra = [
+                    (b"content-security-policy", CSP.format(nonce=nonce).encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+                    (b"cross-origin-opener-policy", b"same-origin"),
+                ]
+                headers.extend((k, v) for k, v in extra if k not in names)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+        route = scope.get("route")
+        template = getattr(route, "path", None) or "(geen route)"
+        log.debug("%s %s %s", scope["method"], template, status)

@@ -1,0 +1,136 @@
+"""Site pages: the portal, each flavour's home, crisis help, privacy and errors.
+
+Crisis help and privacy render from flavour data only, so they work while Redis
+and the database are down.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from chatserver.flavours import WEEKDAYS, Flavour, is_open, next_opening
+from chatserver.web.feature import Feature
+
+if TYPE_CHECKING:
+    from chatserver.app import Services
+
+log = logging.getLogger("chatserver.pages")
+
+DAY_NAMES = {
+    "ma": "maandag",
+    "di": "dinsdag",
+    "wo": "woensdag",
+    "do": "donderdag",
+    "vr": "vrijdag",
+    "za": "zaterdag",
+    "zo": "zondag",
+}
+MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
+          "november", "december")  # fmt: skip
+
+ERRORS: dict[int, tuple[str, str]] = {
+    400: ("Verzoek niet begrepen", "We konden dit verzoek niet verwerken. Controleer wat je invulde."),
+    403: ("Geen toegang", "Je hebt geen toegang tot deze pagina, of het formulier is verlopen."),
+    404: ("Pagina niet gevonden", "Deze pagina bestaat niet (meer). Misschien is de link verouderd."),
+    405: ("Niet toegestaan", "Deze actie kan hier niet."),
+    429: ("Even rustig aan", "Je hebt dit te vaak geprobeerd. Wacht even en probeer het dan opnieuw."),
+    500: ("Er ging iets mis", "Er ging bij ons iets mis. Er is niets verloren gegaan; probeer het zo opnieuw."),
+    503: ("Even niet beschikbaar", "Dit onderdeel is tijdelijk niet bereikbaar. Probeer het zo opnieuw."),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ChatState:
+    open: bool
+    next_opening: str | None
+    hours: list[str]
+
+
+def format_moment(moment: datetime, now: datetime) -> str:
+    local_now = now.astimezone(moment.tzinfo)
+    day = moment.date()
+    if day == local_now.date():
+        prefix = "vandaag"
+    elif (day - local_now.date()).days == 1:
+        prefix = "morgen"
+    else:
+        prefix = f"{DAY_NAMES[WEEKDAYS[day.weekday()]]} {day.day} {MONTHS[day.month - 1]}"
+    return f"{prefix} om {moment:%H:%M}"
+
+
+def opening_lines(flavour: Flavour) -> list[str]:
+    lines = []
+    for block in flavour.chat.opening_hours:
+        days = ", ".join(DAY_NAMES[d] for d in block.days)
+        lines.append(f"{days}: {block.open}–{block.close}")
+    return lines
+
+
+def chat_state(flavour: Flavour, now: datetime) -> ChatState:
+    upcoming = next_opening(flavour, now)
+    return ChatState(
+        open=is_open(flavour, now),
+        next_opening=format_moment(upcoming, now) if upcoming else None,
+        hours=opening_lines(flavour),
+    )
+
+
+def flavour_of(request: Request) -> Flavour:
+    flavour: Flavour | None = request.scope.get("flavour")
+    if flavour is None:
+        raise HTTPException(404)
+    return flavour
+
+
+def error_page(services: Services, request: Request, status: int, message: str | None = None) -> Response:
+    title, default_message = ERRORS.get(status, ERRORS[500])
+    context: dict[str, Any] = {"status": status, "title": title, "message": message or default_message}
+    try:
+        return services.templates.response(request, "pages/error.html", context, status_code=status)
+    except Exception:  # the error page itself must never fail
+        log.exception("rendering the error page failed")
+        return Response(f"{status} {title}", status_code=status, media_type="text/plain; charset=utf-8")
+
+
+def install(services: Services) -> Feature:
+    templates = services.templates
+
+    async def portal(request: Request) -> Response:
+        return templates.response(request, "pages/portal.html", {})
+
+    async def flavour_home(request: Request) -> Response:
+        flavour = flavour_of(request)
+        state = chat_state(flavour, datetime.now(UTC))
+        return templates.response(request, "pages/flavour/home.html", {"chat_state": state})
+
+    async def flavour_redirect(request: Request) -> Response:
+        flavour_of(request)
+        return RedirectResponse(f"{request.url.path}/", status_code=308)
+
+    async def help_page(request: Request) -> Response:
+        return templates.response(request, "pages/help.html", {})
+
+    async def privacy(request: Request) -> Response:
+        flavour: Flavour | None = request.scope.get("flavour")
+        days = flavour.chat.transcript_retention_days if flavour else 30
+        return templates.response(request, "pages/privacy.html", {"retention_days": days})
+
+    return Feature(
+        routes=[
+            Route("/", portal, methods=["GET"]),
+            Route("/hulp", help_page, methods=["GET"]),
+            Route("/privacy", privacy, methods=["GET"]),
+            Route("/f/{slug}", flavour_redirect, methods=["GET"]),
+            Route("/f/{slug}/", flavour_home, methods=["GET"]),
+            Route("/f/{slug}/hulp", help_page, methods=["GET"]),
+            Route("/f/{slug}/privacy", privacy, methods=["GET"]),
+        ]
+    )

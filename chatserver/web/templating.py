@@ -1,0 +1,86 @@
+"""Jinja2 environment: autoescape, per-flavour overrides, versioned static URLs."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from chatserver.flavours import Flavour
+from chatserver.i18n import translator
+
+
+class Templates:
+    """Renders pages; ``templates/flavours/<slug>/`` overrides a page for one flavour."""
+
+    def __init__(self, templates_dir: Path, static_dir: Path) -> None:
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(templates_dir)),
+            autoescape=jinja2.select_autoescape(("html", "xml"), default=True),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            enable_async=False,
+        )
+        self.static_dir = static_dir
+        self.env.globals["static_url"] = self.static_url
+
+    @lru_cache(maxsize=256)  # noqa: B019 - one Templates per app, files fixed at deploy
+    def static_url(self, path: str) -> str:
+        file = self.static_dir / path
+        try:
+            digest = hashlib.sha256(file.read_bytes()).hexdigest()[:10]
+        except OSError:
+            return f"/static/{path}"
+        return f"/static/{path}?v={digest}"
+
+    def select(self, name: str, flavour: Flavour | None) -> jinja2.Template:
+        names = [f"flavours/{flavour.slug}/{name}", name] if flavour else [name]
+        return self.env.select_template(names)
+
+    def render(self, name: str, context: dict[str, Any]) -> str:
+        return self.select(name, context.get("flavour")).render(context)
+
+    def response(
+        self,
+        request: Request,
+        name: str,
+        context: dict[str, Any],
+        status_code: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> HTMLResponse:
+        page_context = page_defaults(request)
+        page_context.update(context)
+        return HTMLResponse(self.render(name, page_context), status_code=status_code, headers=headers)
+
+
+ContextHook = Callable[[Request], dict[str, Any]]
+
+
+def page_defaults(request: Request) -> dict[str, Any]:
+    """The context every page gets (see templates/base.html)."""
+    flavour: Flavour | None = request.scope.get("flavour")
+    services = request.app.state.services
+    lang = request.scope.get("lang", "nl")
+    base_path = request.scope.get("flavour_base", "")
+    ctx: dict[str, Any] = {
+        "request": request,
+        "flavour": flavour,
+        "flavours": list(services.catalog),
+        "sections": services.sections(flavour, base_path) if flavour else [],
+        "csrf_token": request.scope.get("csrf_token", ""),
+        "actor": request.scope.get("actor"),
+        "base_path": base_path,
+        "lang": lang,
+        "csp_nonce": request.scope.get("csp_nonce", ""),
+        "_": translator(lang),
+    }
+    for hook in services.context_hooks:
+        ctx.update(hook(request))
+    return ctx

@@ -1,0 +1,1 @@
+"""Load generator and benchmark for the live path (imports chatserver.protocol only)."""

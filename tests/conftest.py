@@ -1,0 +1,127 @@
+"""Shared fixtures: real Valkey and SecantusDB child servers, once per session.
+
+Each test gets its own database name and Redis key prefix, so tests never see
+each other's data. Every wait has a timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+
+from chatserver.adapters.embedded import SecantusServer, ValkeyServer
+from chatserver.app import create_app
+from chatserver.config import Settings, load_settings
+from chatserver.live.frontdoor import FrontDoor
+
+SERVER_START_TIMEOUT_S = 30.0
+
+
+@pytest.fixture(scope="session")
+def engines_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("engines")
+
+
+@pytest.fixture(scope="session")
+def valkey(engines_dir: Path) -> Iterator[ValkeyServer]:
+    server = ValkeyServer(engines_dir / "valkey", unix_socket=False)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def secantus(engines_dir: Path) -> Iterator[SecantusServer]:
+    server = SecantusServer(engines_dir / "mongodb")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def settings(valkey: ValkeyServer, secantus: SecantusServer, tmp_path: Path) -> Settings:
+    """Settings for one test: own database, own key prefix, own data dir."""
+    base = load_settings(
+        {
+            "CHATSERVER_REDIS_URL": valkey.url,
+            "CHATSERVER_MONGODB_URL": secantus.url,
+            "CHATSERVER_DATA_DIR": str(tmp_path / "data"),
+            "CHATSERVER_SECRET_KEY": secrets.token_urlsafe(48),
+            "CHATSERVER_PORT": "0",
+        }
+    )
+    tag = secrets.token_hex(4)
+    return replace(base, mongodb_database=f"t_{tag}", redis_key_prefix=f"t{tag}:")
+
+
+@dataclass
+class RunningServer:
+    app: Starlette
+    server: uvicorn.Server
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    @property
+    def services(self):  # type: ignore[no-untyped-def]
+        return self.app.state.services
+
+
+@contextlib.asynccontextmanager
+async def run_server(settings: Settings) -> AsyncIterator[RunningServer]:
+    """The real server (front door, uvicorn, Starlette) on a random port in this loop."""
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        http=FrontDoor,
+        ws="none",
+        lifespan="on",
+        access_log=False,
+        log_config=None,
+        timeout_graceful_shutdown=5,
+    )
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    task = asyncio.create_task(server.serve())
+    async with asyncio.timeout(SERVER_START_TIMEOUT_S):
+        while not server.started:
+            if task.done():
+                task.result()
+                raise RuntimeError("server stopped during start")
+            await asyncio.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield RunningServer(app=app, server=server, port=port)
+    finally:
+        server.should_exit = True
+        async with asyncio.timeout(SERVER_START_TIMEOUT_S):
+            await task
+
+
+@pytest.fixture
+async def server(settings: Settings) -> AsyncIterator[RunningServer]:
+    async with run_server(settings) as running:
+        yield running
+
+
+@pytest.fixture
+async def client(server: RunningServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=server.url, timeout=10.0, follow_redirects=False) as c:
+        yield c
