@@ -27,6 +27,7 @@ from chatserver.adapters.mongo_client import (
     open_mongo,
 )
 from chatserver.adapters.redis_client import Redis, open_redis, redis_health
+from chatserver.adapters.session_store import RedisSessionStore
 from chatserver.config import Settings, load_settings
 from chatserver.flavours import Flavour, FlavourCatalog, load_catalog
 from chatserver.jobs.supervisor import Supervisor
@@ -52,6 +53,7 @@ class Services:
     mongo: MongoClient
     db: Database
     supervisor: Supervisor
+    sessions: RedisSessionStore
     section_providers: list[SectionProvider] = field(default_factory=list)
     context_hooks: list[ContextHook] = field(default_factory=list)
     lifespan_state: dict[str, Any] = field(default_factory=dict)
@@ -103,6 +105,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         mongo=mongo,
         db=mongo[settings.mongodb_database],
         supervisor=Supervisor(),
+        sessions=RedisSessionStore(redis, settings.redis_key_prefix),
     )
 
     routes: list[BaseRoute] = [
