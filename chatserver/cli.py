@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
@@ -42,6 +43,10 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -60,6 +65,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except EmbeddedError as exc:
         print(f"chatserver: {exc}", file=sys.stderr)
         return 1
+    # uvicorn handles SIGTERM gracefully and then raises it again once it is
+    # done; this handler turns that into a normal exit so the engines stop too.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         uvicorn.run(
             "chatserver.app:app_from_env",

@@ -1,0 +1,85 @@
+"""Configuration: defaults, and one clear line naming the variable for each bad value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chatserver.config import ConfigError, load_settings
+
+SECRET = "s" * 40
+
+
+def env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    base = {"CHATSERVER_DATA_DIR": str(tmp_path), "CHATSERVER_SECRET_KEY": SECRET}
+    base.update(extra)
+    return base
+
+
+def test_defaults_are_the_contract(tmp_path: Path) -> None:
+    s = load_settings(env(tmp_path))
+    assert (s.host, s.port) == ("127.0.0.1", 8000)
+    assert s.redis_url is None and s.mongodb_url is None
+    assert s.embedded_redis and s.embedded_mongodb
+    assert s.data_dir == tmp_path.resolve()
+
+
+def test_urls_are_taken_as_given(tmp_path: Path) -> None:
+    s = load_settings(
+        env(tmp_path, CHATSERVER_REDIS_URL="redis://10.0.0.5:6379/0", CHATSERVER_MONGODB_URL="mongodb://db:27017/")
+    )
+    assert s.redis_url == "redis://10.0.0.5:6379/0"
+    assert s.mongodb_url == "mongodb://db:27017/"
+    assert not s.embedded_redis and not s.embedded_mongodb
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "fragment"),
+    [
+        ("CHATSERVER_PORT", "acht", "geen geheel getal"),
+        ("CHATSERVER_PORT", "70000", "tussen 0 en 65535"),
+        ("CHATSERVER_PORT", "-1", "tussen 0 en 65535"),
+        ("CHATSERVER_REDIS_URL", "http://localhost:6379", "schema"),
+        ("CHATSERVER_REDIS_URL", "redis://", "host ontbreekt"),
+        ("CHATSERVER_MONGODB_URL", "postgres://x", "schema"),
+        ("CHATSERVER_SECRET_KEY", "kort", "te kort"),
+        ("CHATSERVER_HOST", "not a host", "geen geldig"),
+        ("CHATSERVER_LOG_LEVEL", "LOUD", "DEBUG, INFO"),
+        ("CHATSERVER_PUBLIC_ORIGINS", "ftp://x", "geen geldige origin"),
+        ("CHATSERVER_FLAVOURS_DIR", "/nonexistent-dir-xyz", "bestaat niet"),
+    ],
+)
+def test_bad_value_names_the_variable(tmp_path: Path, variable: str, value: str, fragment: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(env(tmp_path, **{variable: value}))
+    message = str(info.value)
+    assert message.startswith(f"{variable}: ")
+    assert fragment in message
+    assert "\n" not in message
+
+
+def test_data_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    file = tmp_path / "file"
+    file.write_text("x")
+    with pytest.raises(ConfigError, match="^CHATSERVER_DATA_DIR: "):
+        load_settings({"CHATSERVER_DATA_DIR": str(file), "CHATSERVER_SECRET_KEY": SECRET})
+
+
+def test_generated_secret_is_kept_across_restarts(tmp_path: Path) -> None:
+    first = load_settings({"CHATSERVER_DATA_DIR": str(tmp_path)})
+    second = load_settings({"CHATSERVER_DATA_DIR": str(tmp_path)})
+    assert first.secret_key_generated
+    assert first.secret_key == second.secret_key
+    assert len(first.secret_key) >= 32
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_exact_origins_for_the_default_address(tmp_path: Path) -> None:
+    s = load_settings(env(tmp_path))
+    origins = s.allowed_origins(("psychosenet.localhost",))
+    assert "http://127.0.0.1:8000" in origins
+    assert "http://localhost:8000" in origins
+    assert "http://psychosenet.localhost:8000" in origins
+    assert "http://127.0.0.1:8000.evil.example" not in origins
+    assert "null" not in origins
