@@ -127,7 +127,7 @@ def test_bad_configuration_stops_with_one_line(tmp_path: Path) -> None:
 def test_bad_flavour_file_stops_with_one_line(tmp_path: Path) -> None:
     flavours = tmp_path / "flavours"
     flavours.mkdir()
-    (flavours / "kapot.toml").write_text('name = 3\n', encoding="utf-8")
+    (flavours / "kapot.toml").write_text("name = 3\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATSERVER_")}
     env.update(CHATSERVER_FLAVOURS_DIR=str(flavours), CHATSERVER_DATA_DIR=str(tmp_path / "var"))
     result = subprocess.run(

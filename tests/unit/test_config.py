@@ -62,7 +62,7 @@ def test_bad_value_names_the_variable(tmp_path: Path, variable: str, value: str,
 def test_data_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:
     file = tmp_path / "file"
     file.write_text("x")
-    with pytest.raises(ConfigError, match="^CHATSERVER_DATA_DIR: "):
+    with pytest.raises(ConfigError, match=r"^CHATSERVER_DATA_DIR: "):
         load_settings({"CHATSERVER_DATA_DIR": str(file), "CHATSERVER_SECRET_KEY": SECRET})
 
 

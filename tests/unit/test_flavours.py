@@ -38,7 +38,10 @@ muted = "#555555"
 
 [chat]
 intro = "Chat met ons"
-opening_hours = [{ days = ["ma", "di"], open = "19:00", close = "23:00" }, { days = ["vr"], open = "22:00", close = "02:00" }]
+opening_hours = [
+  { days = ["ma", "di"], open = "19:00", close = "23:00" },
+  { days = ["vr"], open = "22:00", close = "02:00" },
+]
 
 [[rooms]]
 slug = "algemeen"
@@ -107,8 +110,8 @@ BAD_CASES = [
     ('open = "19:00", close = "23:00"', 'open = "19:00", close = "19:00"', "chat.opening_hours[0]", "gelijk"),
     ('url = "https://www.113.nl"', 'url = "http://www.113.nl"', "crisis_resources[0].url", "https://"),
     ('phone = "113"\nurl = "https://www.113.nl"', "", "crisis_resources[0]", "telefoon, url of chat_url"),
-    ('intro = "Chat met ons"', 'intro = "Chat met ons"\ntranscript_retention_days = 0', "chat.transcript_retention_days",
-     "tussen"),
+    ('intro = "Chat met ons"', 'intro = "Chat met ons"\ntranscript_retention_days = 0',
+     "chat.transcript_retention_days", "tussen"),
     ('name = "Testsmaak"', 'name = "Testsmaak"\nunknown_key = 1', "(bestand)", "unknown field"),
     ('name = "Testsmaak"', "name = 42", "name", "Expected `str`"),
     ('name = "Testsmaak"', 'name = "Testsmaak"\nslug = "x"', "slug", "bestandsnaam"),
