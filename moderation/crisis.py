@@ -1,0 +1,395 @@
+"""Crisis detection: Dutch and English expressions of suicidal intent and self-harm (pure, precompiled)."""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+from typing import Literal
+
+from moderation.text import fold_homoglyphs, join_spaced, normalize
+from moderation.tiers import Severity, max_severity, severity_rank
+
+CrisisCategory = Literal["plan", "intent", "ideation", "self_harm", "past", "other_person"]
+
+# Long texts are examined in full, but one line of input is capped so a hostile paste stays fast.
+MAX_TEXT_CHARS = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class CrisisResult:
+    """What the detector found; never a copy of the text.
+
+    ``flagged`` means: hold the message, show crisis resources, alert a professional.
+    An unflagged result can still carry a severity (past experiences, someone else at risk) so that
+    a peer expert may take a look without holding anything.
+    """
+
+    flagged: bool
+    severity: Severity | None = None
+    category: CrisisCategory | None = None
+
+    @property
+    def needs_review(self) -> bool:
+        return self.severity is not None
+
+
+NOT_FLAGGED = CrisisResult(flagged=False)
+
+_SEVERITY_OF: dict[CrisisCategory, Severity] = {
+    "plan": "critical",
+    "intent": "critical",
+    "ideation": "high",
+    "self_harm": "high",
+    "past": "medium",
+    "other_person": "medium",
+}
+_ALPHA = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _collapse_literal(template: str) -> str:
+    """Shorten letter runs in the literal parts of a template (not after a backslash, not inside [...])."""
+    out: list[str] = []
+    in_class = False
+    escaped = False
+    last_letter = ""
+    for ch in template:
+        if escaped:
+            out.append(ch)
+            escaped = False
+            last_letter = ""
+            continue
+        if ch == "\\":
+            out.append(ch)
+            escaped = True
+            last_letter = ""
+            continue
+        if in_class:
+            in_class = ch != "]"
+            out.append(ch)
+            continue
+        if ch == "[":
+            in_class = True
+            last_letter = ""
+            out.append(ch)
+            continue
+        if ch in _ALPHA:
+            if ch == last_letter:
+                continue
+            last_letter = ch
+        else:
+            last_letter = ""
+        out.append(ch)
+    return "".join(out)
+
+
+# Words that negate what follows within a few words (in collapsed form: "nooit" → "noit").
+_NEGATIONS = r"(?:niet|nie|gen|noit|nimer|not|never|dont|didnt|wont|no)"
+# Up to three (or six) words between parts of an expression, none of them a negation.
+_GAP = rf"(?:(?!{_NEGATIONS} )[a-z0-9]+ ){{0,3}}"
+_WIDE_GAP = rf"(?:(?!{_NEGATIONS} )[a-z0-9]+ ){{0,6}}"
+_MACROS: dict[str, str] = {
+    "I": "(ik|k|ike|i|im|ive|id|ic)",
+    "ME": "(mezelf|mijzelf|mn zelf|me zelf|mij zelf|mijself|myself)",
+    "PILLS": "(pilen|pil|medicijnen|medicatie|tabletten|slaapilen|paracetamol|oxazepam|pils|meds|tablets)",
+    "VEHICLE": "(trein|metro|tram|vrachtwagen|bus|auto|train|truck|car)",
+    "HIGH": "(flat|brug|dak|gebouw|balkon|toren|bridge|rof|building|balcony|clif|klif)",
+    "SOON": "(vanavond|vanacht|straks|morgen|vandaag|dit weekend|tonight|tomorow|today|this weekend)",
+    "GO": "(ga|gaat|gan|zal|going to|gona|gonna|am going to|ben van plan|heb besloten|plan to|planing to|decided to)",
+    "WANT": "(wil|wou|wilde|zou wilen|want to|want|wana|wish)",
+}
+
+
+def _compile(template: str) -> re.Pattern[str]:
+    source = template
+    for name, value in _MACROS.items():
+        source = re.sub(rf"\b{name}\b", value, source)
+    source = _collapse_literal(source)
+    source = source.replace(" ~~ ", f" {_WIDE_GAP}").replace(" ~ ", f" {_GAP}")
+    source = re.sub(r"\((?!\?)", "(?:", source)
+    return re.compile(rf"(?<![a-z0-9]){source}(?![a-z0-9])")
+
+
+_HYPERBOLE_AFTER_DEATH = r"(?! (van|of|from|graag|als|if|to))"
+_ACCIDENT_AFTER = r"(?! (while|bij het|per ongeluk|by accident|aan een|aan het|on a|on the))"
+
+# (category, template); templates are written in plain spelling and collapsed at compile time.
+_PATTERNS: tuple[tuple[CrisisCategory, str], ...] = (
+    # Means, plans and places: critical.
+    (
+        "plan",
+        r"PILLS ~ (opsparen|op sparen|opgespaard|op gespaard|gespaard|verzameld|verzamelen|hamsteren"
+        r"|klaarliggen|klaar liggen|klaargelegd|klaar gelegd|saving|saved|stockpiling|collecting|collected)",
+    ),
+    ("plan", r"(spaar|spaarde|sparen|verzamel|verzamelde|save|saving|saved|collecting|stockpiling) ~ PILLS"),
+    (
+        "plan",
+        r"(alle|al mijn|al mn|de hele strip|een hele strip|een handvol|de hele doos|een hele doos|all|all my"
+        r"|all the|a handful of|the whole) ~ PILLS ~ (innemen|in nemen|in|slikken|nemen|op|take|swallow)",
+    ),
+    ("plan", r"(take|taking|swallow|slikken|innemen|nemen|neem|slik) ~ (alle|al mijn|all my|all the|all) ~ PILLS"),
+    ("plan", r"(een overdosis|an overdose|overdosis) ~ (nemen|innemen|slikken|take|taking|neem)"),
+    ("plan", r"(neem|nemen|take|taking|GO) ~ (een overdosis|an overdose|overdose|overdosis)"),
+    ("plan", r"(voor|onder) (de|een|het) VEHICLE ~ (springen|spring|te springen|gaan liggen|liggen|lopen|stappen)"),
+    (
+        "plan",
+        r"(spring|springen|gooi ME|werp ME|jump|jumping|lie down|step) ~ (voor|onder|in front of) (de|een|a|the)"
+        r" VEHICLE",
+    ),
+    (
+        "plan",
+        r"(van|vanaf|off|from) (de|het|een|a|the|this|that|die|deze|mijn|my)? ?HIGH ~ (af )?"
+        r"(springen|spring|te springen|jump|jumping)",
+    ),
+    ("plan", r"(springen|spring|jump|jumping) ~ (of|from|van|vanaf) (de|het|een|a|the|this|that|die|deze)? ?HIGH"),
+    ("plan", r"(HIGH|spoor|rails|tracks) ~~ (GO|wil|want to) (springen|jump|spring)"),
+    ("plan", r"I (sta|zit|lig|ben|am|m) ~ (op|bij|on) (het|de|the) (spoor|rails|railway|tracks)"),
+    ("plan", r"(ME|me|mij) (ophangen|op te hangen|verhangen|hang|hanging)"),
+    (
+        "plan",
+        r"(touw|strop|rope|noose) ~ (gekocht|klaar|klaarliggen|klaargelegd|geknoopt|bought|ready|tied)"
+        r"(?! (voor|for))",
+    ),
+    ("plan", r"(bought|kocht|gekocht|got|have) (a|een) (touw|strop|rope|noose)(?! (voor|for))"),
+    ("plan", r"(I|mijn|mn|my) ~~ (afscheidsbrief|afscheidsbrieven|zelfmoordbrief|suicide note)"),
+    ("plan", r"(GO|plan) ~ (het|it) SOON ~ (doen|te doen|do)"),
+    # Stated intent: critical.
+    (
+        "intent",
+        r"I ~ GO ~ (ME|me|mij) ~ (iets|wat)? ?(andoen|an te doen|van kant maken|van kant te maken|doden"
+        r"|te doden|ombrengen|om te brengen|kil|kiling|hurt)",
+    ),
+    ("intent", r"I ~ GO ~ (zelfmoord|zelfmoort|suicide|zelfdoding) (plegen|pleg|doen|comit)"),
+    ("intent", r"(GO|gonna) ~ (comit suicide|kil myself|end my life|end it|take my own life|take my life)"),
+    ("intent", r"I ~ (GO|maak|maakt) ~ er ~ (een )?(eind|einde) aan ~ (maken|maak)?(?! met)"),
+    ("intent", r"I ~ GO ~ (een )?(eind|einde) (aan|maken aan) (mijn|mn) leven"),
+    # Wishing to be dead, not wanting to live: high.
+    ("ideation", rf"I ~ (wil|wou|wilde|zou willen) ~ (dood|sterven|doodgaan|dood gaan){_HYPERBOLE_AFTER_DEATH}"),
+    ("ideation", rf"I ~ (want to|wanna|wish to|wish i could|just want to) (die|be dead){_HYPERBOLE_AFTER_DEATH}"),
+    ("ideation", rf"(wil|wou|wilde) (ik|k) ~ (dood|sterven|doodgaan|dood gaan){_HYPERBOLE_AFTER_DEATH}"),
+    ("ideation", rf"^(wil|wou) ~ (dood|sterven|doodgaan){_HYPERBOLE_AFTER_DEATH}"),
+    ("ideation", rf"^(want to|wanna) (die|be dead){_HYPERBOLE_AFTER_DEATH}"),
+    (
+        "ideation",
+        r"(wil|wou|wilde|hoef) (ik|k) ~ (niet|nie) (meer|langer) (te )?(leven|leve|bestaan|zijn|hier zijn"
+        r"|wakker worden|wakker word)(?! (voor|zonder|met|bij|op|in))",
+    ),
+    (
+        "ideation",
+        r"I ~ (wil|wou|hoef|wilde|want to|wana) ~ (niet|nie) (meer|langer) (te )?(leven|leve|bestaan"
+        r"|zijn|hier zijn|wakker worden|wakker word)(?! (voor|zonder|met|bij|op|in))",
+    ),
+    ("ideation", r"I ~ (dont|do not|no longer) ~ (want|wana) (to )?(live|be alive|exist|wake up)"),
+    ("ideation", r"(niet|nie) (meer )?wakker (worden|word|te worden|wordt)"),
+    ("ideation", r"(zie|zien) (het|t)? ~ (niet|nie) (meer|mer) (zitten|zitte)"),
+    ("ideation", r"(verdien|verdiende|deserve) ~ (dood|dood te gaan|te sterven|sterven|to die)"),
+    (
+        "ideation",
+        r"I ~ (denk|dacht|denken|nadenken|overweeg|overwoog|think|thinking|thought|considering"
+        r"|contemplating) ~ (aan|over|about|of|erover)? ~ (zelfmoord|zelfmoort|suicide|zelfdoding|zelf moord"
+        r"|ME van kant|een eind aan mijn leven|ending my life|killing myself|ending it)",
+    ),
+    ("ideation", r"I ~ (ben|voel me|voel mij|word|am|m|feel|feeling) ~ (suicidaal|suicidal)"),
+    ("ideation", r"I ~ WANT ~ (zelfmoord|zelfmoort|suicide) (plegen|pleg|doen|comit)"),
+    (
+        "ideation",
+        r"(ME|me) ~ (van kant maken|van kant te maken|doden|te doden|ombrengen|om te brengen"
+        r"|van het leven beroven|van het leven te beroven)",
+    ),
+    ("ideation", r"(?<!could )(?<!kon )(kil|kiling) myself"),
+    ("ideation", r"(I|wana|want to|gonna|gona|ga|wil) ~ kms"),
+    ("ideation", r"(end|ending) it al"),
+    ("ideation", r"(end|ending|take|taking) my (own )?life"),
+    ("ideation", r"(mijn|mn) leven (beeindigen|te beeindigen)"),
+    ("ideation", r"(een )?(eind|einde) (aan|maken aan|te maken aan) (mijn|mn) leven"),
+    ("ideation", r"I ~ WANT ~ er ~ (een )?(eind|einde) aan ~ (maken|te maken)(?! met)"),
+    ("ideation", r"er ~ (een )?(eind|einde) aan (kan|kunnen) maken"),
+    ("ideation", r"uit het leven (stappen|te stappen)"),
+    ("ideation", r"(beter af|better of) (zonder mij|zonder me|without me|dood|dead)"),
+    (
+        "ideation",
+        r"(beter|better) (zijn|be|af) (als|if|wanneer) (ik|i) ~ (niet meer|nie meer|dood|weg|gone|wasnt"
+        r"|was not|werent|was gone)",
+    ),
+    ("ideation", r"(geen|no) (reden|zin|reason) (meer )?(om|to) (te )?(leven|live|blijven leven)"),
+    ("ideation", r"geen zin meer in (het|mijn|mn) leven"),
+    ("ideation", r"(niets|niks|nothing) (meer |left )?(om voor te leven|to live for)"),
+    (
+        "ideation",
+        r"(het|mijn|mn) leven (heeft|is) ~ (geen zin|zinloos|niet meer de moeite waard"
+        r"|niet de moeite waard)",
+    ),
+    ("ideation", r"(life|my life) (is|isnt) ~ (not worth living|worth living|pointless|meaningless)"),
+    ("ideation", r"(klaar met|done with) (het leven|leven|life|living)"),
+    ("ideation", r"(het leven|life|living) ~ (zat|moe)"),
+    ("ideation", r"(levensmoe|tired of (living|being alive|life))"),
+    ("ideation", r"((voor altijd|voorgoed) verdwijnen|verdwijnen (voor altijd|voorgoed)|disappear forever)"),
+    ("ideation", r"(nooit|never) (geboren|been born|born)"),
+    ("ideation", r"(wish|wou dat) (i|ik) (was|were|had been|ware) ~ dead"),
+    # Self-harm: high.
+    (
+        "self_harm",
+        rf"I ~ (snij|snijd|sneed|kras|kraste|krasde|brand|beschadig|verwond|sla|cut|cuting|burn|burning"
+        rf"|hurt|hurting|harm|harming) ~ ME{_ACCIDENT_AFTER}",
+    ),
+    (
+        "self_harm",
+        r"ME ~ (snijden|te snijden|krassen|te krassen|beschadigen|te beschadigen|pijn doen|pijn te doen"
+        r"|verwonden|branden|slaan|andoen|an te doen)",
+    ),
+    ("self_harm", rf"ME ~ (gesneden|gekrast|gebrand|beschadigd|verwond|opengekrast){_ACCIDENT_AFTER}"),
+    ("self_harm", r"I ~ (weer|opnieuw|again) ~ (gekrast|gesneden|cut)"),
+    (
+        "self_harm",
+        r"in (mijn|mn|my) (arm|armen|pols|polsen|benen|been|bovenbenen|dijen|buik|wrist|wrists|arms|legs"
+        r"|thighs) ~ (gesneden|gekrast|gebrand|cut|cuting)",
+    ),
+    ("self_harm", r"I ~~ (arm|armen|pols|polsen|benen|bovenbenen|dijen) ~ (opengekrast|opengesneden|kapot gekrast)"),
+)
+_COMPILED: tuple[tuple[CrisisCategory, re.Pattern[str]], ...] = tuple((cat, _compile(t)) for cat, t in _PATTERNS)
+
+# Words that name suicide or self-harm on their own; judged by context (whose, when, negated, news).
+_KEYWORD = _compile(
+    r"(zelfmoord|zelfmoort|zelf moord|suicide|zelfdoding|suicidaal|suicidale|suicidal|zelfmoordgedachten"
+    r"|zelfmoordgedachte|zelfmoordneigingen|doodsgedachten|doodswens|zelfbeschadiging|zelfverwonding"
+    r"|automutilatie|self harm|selfharm|self harming|selfharming|suicidale gedachten|suicidal thoughts"
+    r"|gedachten (over|aan) (doodgaan|dood gaan|sterven|zelfmoord)|thoughts (of|about) (suicide|dying|death))"
+)
+_FIRST_PERSON = _compile(r"(ik|k|i|im|ive|id|me|mij|mijn|mn|mezelf|my|myself)")
+_OTHER_PERSON = _compile(
+    r"((mijn|mn|zijn|haar|onze|je|jouw|een|my|his|her|our|your|a) ~ (oma|opa|vader|moeder|pa|ma|broer|zus|zusje"
+    r"|broertje|vriend|vriendin|vriendje|neef|nicht|om|tante|colega|klasgenot|buurman|buurvrouw|zon|dochter|kind"
+    r"|man|vrouw|partner|friend|brother|sister|mother|mom|mum|father|dad|uncle|aunt|cousin|son|daughter|grandma"
+    r"|grandpa|grandmother|grandfather|husband|wife|boyfriend|girlfriend|clasmate|coleague|neighbour|neighbor)"
+    r"|iemand|someone|somebody|verloren aan|lost to|died by|overleden door)"
+)
+_PAST = _compile(
+    r"(vroeger|jaren geleden|vorig jaar|in het verleden|toen ik|destijds|lang geleden|used to|years ago|last year"
+    r"|in the past|back then|when i was|clean|achter me gelaten|hersteld|recovered|niet meer gedaan"
+    r"|nu gaat het (goed|beter|veel beter)|doing (wel|beter) now|gaat het (nu )?(goed|beter|veel beter))"
+)
+_PRESENT = _compile(r"(weer|opnieuw|again|nog steeds|still|laatste tijd|lately|sinds kort)")
+_INFORMATION = _compile(
+    r"(boek|film|serie|artikel|nieuws|documentaire|training|cursus|preventie|book|movie|series|article|news"
+    r"|prevention|113|hoe (herken|help|kan ik)|how (do|can) i help)"
+)
+_SOON = _compile(r"SOON")
+# A negation before the speaker's own "ik"/"I" belongs to an earlier clause ("ik trek het niet meer, ik wil ...").
+_SUBJECT_FIRST = re.compile(r"(ik|k|ike|i|im|ive|id|ic) ")
+_NEGATION_WORD = re.compile(rf"(?<![a-z0-9]){_NEGATIONS}(?![a-z0-9])")
+_SENTENCES = re.compile(r"[.!?;\n]+")
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+_APOSTROPHE = re.compile(r"'")
+_REPEATS = re.compile(r"([a-z])\1+")
+_GLUED = re.compile(r"(?<![a-z])(ik|k)(wil|ga|ben|heb|denk|zie|snij|kras)(?![a-z])")
+
+
+def _sentences(text: str) -> list[str]:
+    prepared = join_spaced(fold_homoglyphs(normalize(text[:MAX_TEXT_CHARS])))
+    prepared = _APOSTROPHE.sub("", prepared)
+    out: list[str] = []
+    for raw in _SENTENCES.split(prepared):
+        words = _NON_WORD.sub(" ", raw).strip()
+        if not words:
+            continue
+        words = _REPEATS.sub(r"\1", words)
+        out.append(_GLUED.sub(r"\1 \2", words))
+    return out
+
+
+def _negated_before(sentence: str, start: int) -> bool:
+    before = sentence[:start].split()[-3:]
+    return any(_NEGATION_WORD.fullmatch(word) for word in before)
+
+
+def _worst(results: list[CrisisResult]) -> CrisisResult:
+    best = NOT_FLAGGED
+    for result in results:
+        if result.severity is None:
+            continue
+        if best.severity is None or (result.flagged, severity_rank(result.severity)) > (
+            best.flagged,
+            severity_rank(best.severity),
+        ):
+            best = result
+    return best
+
+
+def _explicit(sentence: str) -> CrisisCategory | None:
+    found: CrisisCategory | None = None
+    for category, pattern in _COMPILED:
+        for match in pattern.finditer(sentence):
+            if not _SUBJECT_FIRST.match(match.group(0)) and _negated_before(sentence, match.start()):
+                continue
+            if found is None or severity_rank(_SEVERITY_OF[category]) > severity_rank(_SEVERITY_OF[found]):
+                found = category
+            break
+    return found
+
+
+def _is_past(sentence: str) -> bool:
+    return bool(_PAST.search(sentence)) and not _PRESENT.search(sentence)
+
+
+def _judge(sentence: str) -> CrisisResult:
+    category = _explicit(sentence)
+    if category is not None:
+        if _is_past(sentence):
+            return CrisisResult(flagged=False, severity="medium", category="past")
+        severity = _SEVERITY_OF[category]
+        if severity == "high" and _SOON.search(sentence):
+            return CrisisResult(flagged=True, severity="critical", category=category)
+        return CrisisResult(flagged=True, severity=severity, category=category)
+    keyword = _KEYWORD.search(sentence)
+    if keyword is None:
+        return NOT_FLAGGED
+    if _NEGATION_WORD.search(sentence[: keyword.start()]):
+        return NOT_FLAGGED
+    if _OTHER_PERSON.search(sentence):
+        return CrisisResult(flagged=False, severity="medium", category="other_person")
+    if _is_past(sentence):
+        return CrisisResult(flagged=False, severity="medium", category="past")
+    if _INFORMATION.search(sentence):
+        return NOT_FLAGGED
+    words = sentence.split()
+    if _FIRST_PERSON.search(sentence) or len(words) <= 3:
+        kind: CrisisCategory = "self_harm" if _is_self_harm_word(keyword.group(0)) else "ideation"
+        return CrisisResult(flagged=True, severity="high", category=kind)
+    return NOT_FLAGGED
+
+
+def _is_self_harm_word(word: str) -> bool:
+    return word.startswith(("zelfbeschadiging", "zelfverwonding", "automutilatie", "self"))
+
+
+def detect(text: str) -> CrisisResult:
+    """Judge one text; deterministic and free of I/O."""
+    return _worst([_judge(sentence) for sentence in _sentences(text)])
+
+
+def combine(*results: CrisisResult) -> CrisisResult:
+    """The most serious of several results (e.g. a title and a body)."""
+    return _worst(list(results))
+
+
+def worst_severity(results: list[CrisisResult]) -> Severity | None:
+    """The highest severity among results, or None."""
+    severity: Severity | None = None
+    for result in results:
+        if result.severity is not None:
+            severity = result.severity if severity is None else max_severity(severity, result.severity)
+    return severity
+
+
+def main() -> int:
+    """Contract: one text per line on stdin, ``1`` or ``0`` per line on stdout, flushed per line."""
+    stdin = sys.stdin.buffer
+    for raw in iter(stdin.readline, b""):
+        line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+        sys.stdout.write("1\n" if detect(line).flagged else "0\n")
+        sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

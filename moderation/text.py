@@ -1,0 +1,159 @@
+"""Text normalisation for matching: Unicode folding, homoglyphs, repeated letters and spaced-out words."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Lone surrogates survive json.loads and break every encoder after it.
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+_WHITESPACE = re.compile(r"\s+")
+# Letters that look alike across scripts, mapped to their Latin twin (after casefold).
+_HOMOGLYPHS: dict[str, str] = {
+    # Cyrillic
+    "а": "a",
+    "в": "b",
+    "е": "e",
+    "ё": "e",
+    "к": "k",
+    "м": "m",
+    "н": "h",
+    "о": "o",
+    "р": "p",
+    "с": "c",
+    "т": "t",
+    "у": "y",
+    "х": "x",
+    "ѕ": "s",
+    "і": "i",
+    "ї": "i",
+    "ј": "j",
+    "ԁ": "d",
+    "ԛ": "q",
+    "ԝ": "w",
+    "һ": "h",
+    "ӏ": "l",
+    "ɡ": "g",
+    # Greek
+    "α": "a",
+    "β": "b",
+    "ε": "e",
+    "η": "n",
+    "ι": "i",
+    "κ": "k",
+    "ν": "v",
+    "ο": "o",
+    "ρ": "p",
+    "τ": "t",
+    "υ": "u",
+    "χ": "x",
+    "ω": "w",
+    "ς": "s",
+    "σ": "o",
+    "μ": "u",
+    # Latin look-alikes and typographic quotes
+    "ı": "i",
+    "ł": "l",
+    "ø": "o",
+    "đ": "d",
+    "ħ": "h",
+    "ŀ": "l",
+    "‘": "'",
+    "’": "'",
+    "‛": "'",
+    "`": "'",
+    "´": "'",
+}
+# Digits and symbols used as letters ("z3lfm00rd", "$uicide"); applied only inside tokens that hold a letter.
+_LEET: dict[str, str] = {
+    "0": "o",
+    "1": "i",
+    "3": "e",
+    "4": "a",
+    "5": "s",
+    "7": "t",
+    "@": "a",
+    "$": "s",
+}
+_LEET_TOKEN = re.compile(r"[\w@$]+")
+_HAS_LETTER = re.compile(r"[^\W\d_]")
+_REPEATS_3 = re.compile(r"([^\W\d_])\1{2,}")
+_REPEATS_2 = re.compile(r"([^\W\d_])\1+")
+# Three or more single letters separated by one space, dot, dash, underscore or star.
+_SPACED = re.compile(r"(?<![^\W\d_])(?:[^\W\d_][ .\-_*]){2,}[^\W\d_](?![^\W\d_])")
+_SPACED_SEP = re.compile(r"[ .\-_*]")
+
+
+def _drop_invisible(text: str) -> str:
+    # Cf covers zero-width spaces/joiners, soft hyphens and bidi controls; other controls become spaces.
+    out: list[str] = []
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if cat == "Cf":
+            continue
+        if cat == "Cc" and not ch.isspace():
+            out.append(" ")
+            continue
+        out.append(ch)
+    return "".join(out)
+
+
+def strip_diacritics(text: str) -> str:
+    """Remove combining marks: "suïcide" → "suicide", "één" → "een"."""
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn"))
+
+
+def _normalize_once(text: str) -> str:
+    text = _SURROGATES.sub("\ufffd", text)
+    text = unicodedata.normalize("NFKC", text)
+    text = _drop_invisible(text)
+    text = text.casefold()
+    text = strip_diacritics(text)
+    text = unicodedata.normalize("NFKC", text)
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def normalize(text: str) -> str:
+    """NFKC, casefold, no diacritics, no zero-width/bidi controls, single spaces; idempotent, never raises."""
+    # A few compatibility characters need a second pass before they are stable (casefold after NFKC).
+    previous = _normalize_once(text)
+    for _ in range(3):
+        current = _normalize_once(previous)
+        if current == previous:
+            return current
+        previous = current
+    return previous
+
+
+def fold_homoglyphs(text: str) -> str:
+    """Map Cyrillic/Greek look-alikes to Latin, and digits/symbols used as letters inside words."""
+    text = "".join(_HOMOGLYPHS.get(ch, ch) for ch in text)
+
+    def leet(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if not _HAS_LETTER.search(token):
+            return token
+        return "".join(_LEET.get(ch, ch) for ch in token)
+
+    return _LEET_TOKEN.sub(leet, text)
+
+
+def collapse_repeats(text: str, keep: int = 2) -> str:
+    """Shorten runs of one letter to at most ``keep`` (2 keeps Dutch double letters: "dooooood" → "dood")."""
+    if keep <= 1:
+        return _REPEATS_2.sub(r"\1", text)
+    return _REPEATS_3.sub(lambda m: m.group(1) * keep, text)
+
+
+def join_spaced(text: str) -> str:
+    """Join letters written one by one: "z e l f m o o r d" → "zelfmoord"."""
+    return _SPACED.sub(lambda m: _SPACED_SEP.sub("", m.group(0)), text)
+
+
+def skeleton(text: str) -> str:
+    """The matching form for word filters: normalised, homoglyphs folded, spaced letters joined, every run of a
+    letter shortened to one, and i/l/1 merged (so "k1ootzak", "KLOOOTZAK" and "kl00tzak" agree)."""
+    folded = fold_homoglyphs(normalize(text))
+    joined = join_spaced(folded)
+    return collapse_repeats(joined.replace("l", "i"), keep=1)
