@@ -111,6 +111,17 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     return _run_async(seed_demo)
 
 
+def cmd_create_staff(args: argparse.Namespace) -> int:
+    from chatserver.services.staff_cli import create_staff_from_cli
+
+    flavours = [f.strip() for f in args.flavours.split(",") if f.strip()]
+
+    async def run(settings: Settings) -> int:
+        return await create_staff_from_cli(settings, args.pseudonym, args.role, flavours, args.registration or "")
+
+    return _run_async(run)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chatserver", description="GEM community server")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -126,6 +137,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     seed = sub.add_parser("seed-demo", help="vul elke flavour met demo-inhoud")
     seed.set_defaults(func=cmd_seed_demo)
+
+    staff = sub.add_parser("create-staff", help="maak een geverifieerde medewerker (eenmalig wachtwoord + TOTP)")
+    staff.add_argument("--pseudonym", required=True, help="schuilnaam van de medewerker")
+    staff.add_argument(
+        "--role", required=True, choices=["volunteer", "peer_expert", "professional", "editor", "admin"], help="rol"
+    )
+    staff.add_argument("--flavours", default="", help="communities, komma-gescheiden (bijv. psychosenet,trauma)")
+    staff.add_argument("--registration", default="", help="registratie, bijv. BIG-nummer (voor professionals)")
+    staff.set_defaults(func=cmd_create_staff)
     return parser
 
 

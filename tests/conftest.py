@@ -96,6 +96,7 @@ async def run_server(settings: Settings) -> AsyncIterator[RunningServer]:
         access_log=False,
         log_config=None,
         timeout_graceful_shutdown=5,
+        proxy_headers=False,
     )
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]

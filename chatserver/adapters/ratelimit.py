@@ -1,0 +1,81 @@
+"""Rate limits in Redis with GCRA (generic cell rate algorithm), one atomic Lua script.
+
+A limit is ``burst`` requests at once and then ``rate`` per ``period_s``. The key
+holds one number, the theoretical arrival time, and expires when it no longer
+matters. Subjects are keyed hashes (an IP address never reaches Redis in clear)
+or account ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+# KEYS[1] = limit key; ARGV = emission interval ms, burst, cost, commit (1/0).
+_GCRA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local commit = tonumber(ARGV[4])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local new_tat = tat + cost * interval
+local allow_at = new_tat - burst * interval
+if allow_at > now then
+  return {0, allow_at - now}
+end
+if commit == 1 and cost > 0 then
+  redis.call('SET', KEYS[1], new_tat, 'PX', math.max(1, new_tat - now))
+end
+return {1, 0}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    name: str
+    burst: int
+    rate: int
+    period_s: float
+
+    @property
+    def interval_ms(self) -> int:
+        return max(1, int(self.period_s * 1000 / self.rate))
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    retry_after_s: int
+
+
+class RateLimiter:
+    def __init__(self, redis: Redis, prefix: str, secret: bytes) -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self._ip_key = hmac.new(secret, b"rate-limit-ip", hashlib.sha256).digest()
+        self._script = redis.register_script(_GCRA)
+
+    def ip_subject(self, ip: str) -> str:
+        """A keyed hash of an IP address; the address itself is never stored."""
+        return "ip." + hmac.new(self._ip_key, ip.encode(), hashlib.sha256).hexdigest()[:32]
+
+    async def hit(self, limit: Limit, subject: str, cost: int = 1, commit: bool = True) -> Decision:
+        key = f"{self.prefix}rl:{limit.name}:{subject}"
+        allowed, wait_ms = await self._script(
+            keys=[key], args=[limit.interval_ms, limit.burst, max(cost, 1), 1 if commit else 0]
+        )
+        return Decision(bool(allowed), 0 if allowed else max(1, math.ceil(int(wait_ms) / 1000)))
+
+    async def peek(self, limit: Limit, subject: str) -> Decision:
+        """Would one more be allowed? Charges nothing (for failure-only limits)."""
+        return await self.hit(limit, subject, cost=1, commit=False)
+
+    async def reset(self, limit: Limit, subject: str) -> None:
+        await self.redis.delete(f"{self.prefix}rl:{limit.name}:{subject}")

@@ -1,0 +1,178 @@
+"""Pure account rules: pseudonyms (normalisation, confusable skeleton), suggestions, password policy."""
+
+from __future__ import annotations
+
+import secrets
+import unicodedata
+from dataclasses import dataclass
+
+PSEUDONYM_MIN = 3
+PSEUDONYM_MAX = 24
+PASSWORD_MIN = 10
+PASSWORD_MAX = 256  # argon2 hashes any length; the cap stops a megabyte "password" from costing CPU
+CODE_DIGITS = 6
+DELETED_PSEUDONYM = "verwijderd account"
+
+# Characters that reorder or hide text: bidi controls, zero-width, BOM, soft hyphen.
+INVISIBLE = frozenset(
+    "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064"
+    "\u2066\u2067\u2068\u2069\ufeff\u00ad\u180e\u034f"
+)
+
+# A small confusables table in the spirit of Unicode TR39: look-alikes from
+# Cyrillic, Greek and digits fold onto one Latin letter, applied before case folding.
+_CONFUSABLES: dict[str, str] = {
+    # Cyrillic
+    "а": "a", "А": "a", "в": "b", "В": "b", "е": "e", "Е": "e", "ё": "e", "к": "k", "К": "k",
+    "м": "m", "М": "m", "н": "h", "Н": "h", "о": "o", "О": "o", "р": "p", "Р": "p", "с": "c",
+    "С": "c", "т": "t", "Т": "t", "у": "y", "У": "y", "х": "x", "Х": "x", "ѕ": "s", "Ѕ": "s",
+    "і": "l", "І": "l", "ї": "l", "ј": "j", "Ј": "j", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ɡ": "g",
+    # Greek
+    "α": "a", "Α": "a", "β": "b", "Β": "b", "ε": "e", "Ε": "e", "η": "n", "Η": "h", "ι": "l",
+    "Ι": "l", "κ": "k", "Κ": "k", "μ": "u", "Μ": "m", "ν": "v", "Ν": "n", "ο": "o", "Ο": "o",
+    "ρ": "p", "Ρ": "p", "τ": "t", "Τ": "t", "υ": "u", "Υ": "y", "χ": "x", "Χ": "x", "Ζ": "z",
+    # Latin and digit look-alikes
+    "0": "o", "1": "l", "I": "l", "|": "l", "5": "s", "ı": "l", "ł": "l", "ß": "ss",
+    "-": "_",
+}  # fmt: skip
+_MULTI = (("rn", "m"), ("vv", "w"), ("cl", "d"))
+
+
+@dataclass(frozen=True, slots=True)
+class PseudonymError(ValueError):
+    """A pseudonym that breaks a rule; ``reason`` is the Dutch explanation."""
+
+    reason: str
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+def normalise_pseudonym(raw: object) -> str:
+    """NFKC, trimmed; raises PseudonymError with a Dutch reason when a rule is broken."""
+    if not isinstance(raw, str):
+        raise PseudonymError("Kies een schuilnaam.")
+    if any(ch in INVISIBLE for ch in raw):
+        raise PseudonymError(
+            "Een schuilnaam mag geen onzichtbare tekens of tekens die de leesrichting omdraaien bevatten."
+        )
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in raw):
+        raise PseudonymError("Een schuilnaam mag geen stuur- of onzichtbare tekens bevatten.")
+    name = unicodedata.normalize("NFKC", raw).strip()
+    if len(name) < PSEUDONYM_MIN or len(name) > PSEUDONYM_MAX:
+        raise PseudonymError(f"Een schuilnaam is {PSEUDONYM_MIN} tot {PSEUDONYM_MAX} tekens lang.")
+    for ch in name:
+        if ch in "_-":
+            continue
+        category = unicodedata.category(ch)
+        if category.startswith("L"):
+            continue
+        if category == "Nd" and ch.isascii():
+            continue
+        raise PseudonymError("Een schuilnaam bestaat uit letters, cijfers, _ en -; geen spaties of andere tekens.")
+    if name[0] in "_-":
+        raise PseudonymError("Een schuilnaam begint met een letter of cijfer.")
+    return name
+
+
+def skeleton(name: str) -> str:
+    """The confusable skeleton: two names with the same skeleton cannot both exist."""
+    text = unicodedata.normalize("NFKC", name)
+    text = "".join(_CONFUSABLES.get(ch, ch) for ch in text)
+    text = unicodedata.normalize("NFD", text.casefold())
+    text = "".join(ch for ch in text if not unicodedata.category(ch).startswith("M"))
+    text = "".join(_CONFUSABLES.get(ch, ch) for ch in text)
+    for seq, repl in _MULTI:
+        text = text.replace(seq, repl)
+    return text
+
+
+def suggestions(name: str, count: int = 3) -> list[str]:
+    """Free alternatives to offer when ``name`` is taken (the caller checks availability)."""
+    base = name[: PSEUDONYM_MAX - 4].rstrip("_-") or "bezoeker"
+    out: list[str] = []
+    while len(out) < count:
+        candidate = f"{base}{secrets.randbelow(900) + 100}"
+        if candidate not in out:
+            out.append(candidate)
+    return out
+
+
+GUEST_WORDS = (
+    "Merel", "Vink", "Reiger", "Egel", "Otter", "Vos", "Das", "Zwaluw", "Eik", "Berk", "Wilg", "Linde",
+    "Golf", "Duin", "Polder", "Wolk", "Ster", "Maan", "Beek", "Heide", "Kievit", "Meeuw", "Uil", "Spreeuw",
+)  # fmt: skip
+
+
+def guest_pseudonym() -> str:
+    """A generated pseudonym for a guest, e.g. ``gast-Otter-4821``."""
+    return f"gast-{secrets.choice(GUEST_WORDS)}-{secrets.randbelow(9000) + 1000}"
+
+
+# The most common passwords of the public breach lists that reach ten characters.
+COMMON_PASSWORDS = frozenset(
+    {
+        "1234567890", "12345678910", "123456789a", "qwertyuiop", "1q2w3e4r5t", "password1", "password12",
+        "password123", "password1234", "wachtwoord", "wachtwoord1", "wachtwoord12", "wachtwoord123",
+        "welkom1234", "welkom12345", "welkomwelkom", "iloveyou12", "qwerty1234", "qwerty12345",
+        "abcdefghij", "abc1234567", "0987654321", "1111111111", "0000000000", "1q2w3e4r5t6y",
+        "zaq12wsxcde", "passw0rd123", "letmein123", "football123", "monkey12345", "dragon12345",
+        "trustno1234", "sunshine123", "princess123", "qazwsxedc123", "aaaaaaaaaa", "asdfghjkl1",
+        "geheim1234", "voetbal123", "ajax123456", "feyenoord1", "nederland1", "amsterdam1",
+    }
+)  # fmt: skip
+
+
+def password_problem(password: object, pseudonym: str = "") -> str | None:
+    """None when the password is acceptable, else the Dutch reason."""
+    if not isinstance(password, str) or len(password) < PASSWORD_MIN:
+        return f"Kies een wachtwoord van minstens {PASSWORD_MIN} tekens."
+    if len(password) > PASSWORD_MAX:
+        return f"Een wachtwoord is hoogstens {PASSWORD_MAX} tekens lang."
+    lowered = password.casefold()
+    if lowered in COMMON_PASSWORDS:
+        return "Dit wachtwoord staat op de lijst van veelgebruikte wachtwoorden. Kies een ander."
+    if len(set(password)) < 4:
+        return "Dit wachtwoord is te eenvoudig. Kies een langere zin of meer verschillende tekens."
+    if pseudonym and pseudonym.casefold() in lowered:
+        return "Je wachtwoord mag je schuilnaam niet bevatten."
+    return None
+
+
+def normalise_email(raw: object) -> str | None:
+    """The canonical form of an e-mail address for hashing, or None when it is not one."""
+    if not isinstance(raw, str):
+        return None
+    text = unicodedata.normalize("NFKC", raw).strip().casefold()
+    if len(text) > 254 or text.count("@") != 1:
+        return None
+    local, domain = text.split("@")
+    if not local or "." not in domain or domain.startswith(".") or domain.endswith("."):
+        return None
+    if any(ch.isspace() or ch in INVISIBLE or ch in '<>()[],;:\\"' for ch in text):
+        return None
+    return f"{local}@{domain}"
+
+
+def normalise_phone(raw: object) -> str | None:
+    """E.164-like digits (Dutch numbers get +31), or None when it is not a phone number."""
+    if not isinstance(raw, str):
+        return None
+    text = "".join(ch for ch in unicodedata.normalize("NFKC", raw) if ch not in " -().")
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    elif text.startswith("0"):
+        text = "+31" + text[1:]
+    if not text.startswith("+") or not text[1:].isdigit() or not text[1:].isascii():
+        return None
+    if not 8 <= len(text) - 1 <= 15:
+        return None
+    return text
+
+
+def valid_code(raw: object) -> bool:
+    return isinstance(raw, str) and len(raw) == CODE_DIGITS and raw.isascii() and raw.isdigit()
+
+
+def new_code() -> str:
+    return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"

@@ -1,0 +1,900 @@
+"""Identity use cases: guests, members, validation, recovery, staff, bans, export, erasure, retention.
+
+The only door to accounts. E-mail addresses and phone numbers pass through
+here on their way to a keyed hash (HMAC-SHA256 with the server secret) and to
+the mailer; they are never stored or logged. IP addresses arrive already
+hashed (see :meth:`chatserver.adapters.ratelimit.RateLimiter.ip_subject`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import secrets
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+import msgspec
+import pyotp
+
+from chatserver.adapters.accounts_repo import SECRET_FIELDS, AccountsRepo, PseudonymTaken, ValidationHashTaken
+from chatserver.adapters.mail import Mailer
+from chatserver.adapters.mongo_client import Database, Document
+from chatserver.adapters.passwords import PasswordHashing
+from chatserver.adapters.ratelimit import Limit, RateLimiter
+from chatserver.adapters.redis_client import Redis
+from chatserver.adapters.session_store import RedisSessionStore
+from chatserver.config import Settings
+from chatserver.domain import accounts as rules
+from chatserver.domain.identity import STAFF_ROLES, AccountId, Actor, StaffRole
+
+log = logging.getLogger("chatserver.identity")
+
+Clock = Callable[[], datetime]
+ValidationMethod = Literal["email", "phone"]
+
+CODE_TTL_S = 15 * 60
+CODE_MAX_ATTEMPTS = 5
+RECOVERY_TTL_S = 15 * 60
+REFERRAL_DAYS = 60
+TOTP_ISSUER = "GEM community"
+TOTP_REPLAY_TTL_S = 120
+FLASH_TTL_S = 300
+MAX_APPEAL_CHARS = 2000
+MAX_REASON_CHARS = 500
+PURGE_INTERVAL_S = 15 * 60
+PURGE_BATCH = 200
+
+LIMITS: dict[str, Limit] = {
+    "guest_ip": Limit("guest_ip", burst=200, rate=200, period_s=60),
+    "register_ip": Limit("register_ip", burst=20, rate=20, period_s=3600),
+    "login_fail_ip": Limit("login_fail_ip", burst=20, rate=20, period_s=600),
+    "login_fail_account": Limit("login_fail_account", burst=5, rate=1, period_s=60),
+    "code_account": Limit("code_account", burst=3, rate=3, period_s=900),
+    "code_ip": Limit("code_ip", burst=10, rate=10, period_s=3600),
+    "confirm_account": Limit("confirm_account", burst=10, rate=10, period_s=3600),
+    "recovery_ip": Limit("recovery_ip", burst=5, rate=5, period_s=3600),
+    "post_account": Limit("post_account", burst=10, rate=30, period_s=60),
+    "post_ip": Limit("post_ip", burst=30, rate=60, period_s=60),
+    "publish_account": Limit("publish_account", burst=5, rate=20, period_s=3600),
+}
+
+# Collections that carry an account id, for "download my data" and erasure.
+# Features register theirs at import time, next to their repository.
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalCollection:
+    name: str
+    field: str
+    display_field: str | None = None
+    erasable: bool = True
+
+
+PERSONAL_COLLECTIONS: dict[str, PersonalCollection] = {}
+
+
+def register_personal_collection(
+    name: str, field: str, display_field: str | None = None, erasable: bool = True
+) -> None:
+    """Declare that documents of ``name`` belong to the account in ``field``.
+
+    Export includes them; erasure removes them or, when the member keeps their
+    posts, sets ``field`` to ``"deleted"`` and ``display_field`` to "verwijderd
+    account". ``erasable=False`` keeps them as they are (bans must stick).
+    """
+    PERSONAL_COLLECTIONS[f"{name}:{field}"] = PersonalCollection(name, field, display_field, erasable)
+
+
+register_personal_collection("bans", "subject", erasable=False)
+register_personal_collection("referral_codes", "used_by", erasable=False)
+
+
+class IdentityError(Exception):
+    """A refused use case; ``detail`` is the Dutch explanation for the person."""
+
+    def __init__(
+        self,
+        code: str,
+        status: int,
+        detail: str,
+        *,
+        retry_after: int | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(code)
+        self.code = code
+        self.status = status
+        self.detail = detail
+        self.retry_after = retry_after
+        self.extra = extra or {}
+
+
+TITLES = {
+    400: "Ongeldige invoer",
+    401: "Niet ingelogd",
+    403: "Geen toegang",
+    404: "Niet gevonden",
+    409: "Bestaat al",
+    422: "Ongeldige invoer",
+    429: "Te veel pogingen",
+}
+
+
+def _rate_error(retry_after: int) -> IdentityError:
+    minutes = (retry_after + 59) // 60
+    when = f"{retry_after} seconden" if retry_after < 120 else f"{minutes} minuten"
+    return IdentityError(
+        "rate_limited",
+        429,
+        f"Je hebt dit te vaak geprobeerd. Probeer het over {when} opnieuw.",
+        retry_after=retry_after,
+    )
+
+
+@dataclass
+class Session:
+    actor: Actor
+    token: str
+
+
+@dataclass
+class StaffCreated:
+    account_id: str
+    pseudonym: str
+    password: str
+    provisioning_uri: str
+    doc: Document = field(repr=False, default_factory=dict)
+
+
+class IdentityService:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        redis: Redis,
+        sessions: RedisSessionStore,
+        mailer: Mailer,
+        limiter: RateLimiter,
+        passwords: PasswordHashing,
+        clock: Clock | None = None,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.redis = redis
+        self.sessions = sessions
+        self.mailer = mailer
+        self.limiter = limiter
+        self.passwords = passwords
+        self.repo = AccountsRepo(db)
+        self.clock: Clock = clock or (lambda: datetime.now(UTC))
+        self.prefix = settings.redis_key_prefix
+        self.erasure_hooks: list[Callable[[str], Awaitable[None]]] = []
+
+    # keyed hashes -----------------------------------------------------------
+
+    def keyed_hash(self, purpose: str, value: str) -> str:
+        return hmac.new(self.settings.secret_key, f"{purpose}\x00{value}".encode(), hashlib.sha256).hexdigest()
+
+    def address_hash(self, normalised: str) -> str:
+        """The keyed hash kept instead of an e-mail address or phone number (one space for both)."""
+        return self.keyed_hash("validation", normalised)
+
+    def device_hash(self, device_token: str) -> str:
+        return self.keyed_hash("device", device_token)
+
+    def csrf_token(self, basis: str) -> str:
+        return self.keyed_hash("csrf", basis)[:43]
+
+    def _key(self, *parts: str) -> str:
+        return self.prefix + ":".join(parts)
+
+    def _totp_secret(self, account_id: str, nonce: str) -> str:
+        raw = hmac.new(self.settings.secret_key, f"totp\x00{account_id}\x00{nonce}".encode(), hashlib.sha256).digest()
+        return base64.b32encode(raw[:20]).decode()
+
+    # actors -------------------------------------------------------------------
+
+    def actor_from_doc(self, doc: Document, session_id: str = "") -> Actor:
+        verified = bool(doc.get("verified"))
+        kind = doc.get("kind", "guest")
+        role: StaffRole | None = doc.get("role") if kind == "staff" and verified else None
+        return Actor(
+            account_id=AccountId(str(doc["_id"])),
+            pseudonym=str(doc.get("pseudonym", "")),
+            kind=kind,
+            session_id=session_id,
+            role=role,
+            flavours=frozenset(doc.get("flavours") or ()) if role else frozenset(),
+            validated=bool(doc.get("validated")),
+            verified=verified,
+        )
+
+    async def _start_session(self, doc: Document, previous_token: str | None) -> Session:
+        """A fresh session (the token changes at every log-in: no fixation); the previous one ends."""
+        if previous_token:
+            await self.sessions.revoke_token(previous_token)
+        actor = self.actor_from_doc(doc)
+        token = await self.sessions.create(actor)
+        fresh = await self.sessions.get(token, touch=False)
+        return Session(actor=fresh or actor, token=token)
+
+    async def _refresh_sessions(self, doc: Document) -> None:
+        await self.sessions.update_account(self.actor_from_doc(doc))
+
+    async def _limit(self, name: str, subject: str) -> None:
+        decision = await self.limiter.hit(LIMITS[name], subject)
+        if not decision.allowed:
+            raise _rate_error(decision.retry_after_s)
+
+    async def limit_action(self, action: Literal["post", "publish"], actor: Actor, ip_subject: str = "") -> None:
+        """Rate limit for posting and publishing, per account (and per IP hash for posts)."""
+        await self._limit(f"{action}_account", actor.account_id)
+        if action == "post" and ip_subject:
+            await self._limit("post_ip", ip_subject)
+
+    # bans -----------------------------------------------------------------------
+
+    async def _check_bans(self, subjects: list[str]) -> None:
+        bans = await self.repo.active_bans(subjects, self.clock())
+        if not bans:
+            return
+        ban = bans[0]
+        until = ban.get("until")
+        when = "permanent" if until is None else f"tot {until.astimezone(UTC):%d-%m-%Y %H:%M} UTC"
+        raise IdentityError(
+            "banned",
+            403,
+            f"Je hebt hier geen toegang ({when}). Reden: {ban.get('reason', '')}. "
+            "Ben je het er niet mee eens? Stuur de moderatoren een bezwaar.",
+            extra={"ban_id": str(ban["_id"]), "until": until.isoformat() if until else None},
+        )
+
+    async def check_device(self, device_token: str) -> None:
+        if device_token:
+            await self._check_bans([self.device_hash(device_token)])
+
+    async def ban(
+        self,
+        moderator: Actor,
+        account_id: str,
+        reason: str,
+        days: int | None,
+        scopes: tuple[str, ...] = ("account", "validation", "device"),
+    ) -> list[str]:
+        """Ban an account (and its validation hash and devices); ends its sessions. Returns ban ids."""
+        if not moderator.is_staff or not moderator.verified:
+            raise IdentityError("forbidden", 403, "Alleen geverifieerde medewerkers kunnen iemand weren.")
+        doc = await self.repo.get(str(account_id))
+        if doc is None or doc.get("kind") == "deleted":
+            raise IdentityError("not_found", 404, "Dit account bestaat niet.")
+        if doc.get("kind") == "staff" and not moderator.is_admin:
+            raise IdentityError("forbidden", 403, "Alleen een beheerder kan een medewerker weren.")
+        now = self.clock()
+        until = now + timedelta(days=days) if days else None
+        subjects: list[tuple[str, str]] = []
+        if "account" in scopes:
+            subjects.append(("account", str(doc["_id"])))
+        validation_hash = (doc.get("validation") or {}).get("hash")
+        if "validation" in scopes and validation_hash:
+            subjects.append(("validation", validation_hash))
+        if "device" in scopes:
+            subjects.extend(("device", h) for h in doc.get("device_hashes") or ())
+        ids = []
+        for kind, subject in subjects:
+            ban_id = uuid.uuid4().hex
+            await self.repo.add_ban(
+                {
+                    "_id": ban_id,
+                    "kind": kind,
+                    "subject": subject,
+                    "until": until,
+                    "reason": str(reason)[:MAX_REASON_CHARS],
+                    "by": moderator.account_id,
+                    "created_at": now,
+                    "lifted": False,
+                }
+            )
+            ids.append(ban_id)
+        await self.sessions.revoke_all(str(doc["_id"]))
+        log.info("account banned by %s (%d subjects)", moderator.account_id, len(ids))
+        return ids
+
+    async def appeal(self, ban_id: str, text: str) -> None:
+        text = str(text).strip()
+        if not text:
+            raise IdentityError("invalid", 422, "Schrijf kort waarom je bezwaar maakt.")
+        ban = await self.repo.get_ban(str(ban_id))
+        if ban is None:
+            raise IdentityError("not_found", 404, "Deze maatregel bestaat niet.")
+        await self.repo.set_appeal(str(ban_id), text[:MAX_APPEAL_CHARS], self.clock())
+
+    async def lift_ban(self, moderator: Actor, ban_id: str) -> None:
+        if not moderator.is_staff or not moderator.verified:
+            raise IdentityError("forbidden", 403, "Alleen geverifieerde medewerkers kunnen een maatregel opheffen.")
+        await self.repo.lift_ban(str(ban_id))
+
+    # guests and members ---------------------------------------------------------------
+
+    async def create_guest(self, ip_subject: str, device_token: str = "", previous_token: str | None = None) -> Session:
+        await self._limit("guest_ip", ip_subject)
+        await self.check_device(device_token)
+        now = self.clock()
+        for _ in range(8):
+            pseudonym = rules.guest_pseudonym()
+            doc: Document = {
+                "_id": uuid.uuid4().hex,
+                "pseudonym": pseudonym,
+                "pseudonym_key": rules.skeleton(pseudonym),
+                "kind": "guest",
+                "validated": False,
+                "verified": False,
+                "created_at": now,
+                "last_seen_at": now,
+            }
+            if device_token:
+                doc["device_hashes"] = [self.device_hash(device_token)]
+            try:
+                await self.repo.insert(doc)
+            except PseudonymTaken:
+                continue
+            return await self._start_session(doc, previous_token)
+        raise IdentityError("busy", 503, "We konden nu geen gastnaam maken. Probeer het zo opnieuw.")
+
+    async def check_pseudonym(self, raw: str) -> str:
+        """The normalised pseudonym if it is valid and free; else an error with suggestions."""
+        try:
+            name = rules.normalise_pseudonym(raw)
+        except rules.PseudonymError as exc:
+            raise IdentityError("invalid_pseudonym", 422, exc.reason, extra={"field": "pseudonym"}) from None
+        key = rules.skeleton(name)
+        if key.startswith(("gast_", "gast")) or key in RESERVED_SKELETONS:
+            raise IdentityError(
+                "invalid_pseudonym",
+                422,
+                "Deze schuilnaam is voorbehouden. Kies een andere.",
+                extra={"field": "pseudonym"},
+            )
+        if await self.repo.key_taken(key):
+            raise IdentityError(
+                "pseudonym_taken",
+                409,
+                "Deze schuilnaam (of een die er sterk op lijkt) is al in gebruik.",
+                extra={"field": "pseudonym", "suggestions": await self.free_suggestions(name)},
+            )
+        return name
+
+    async def free_suggestions(self, name: str) -> list[str]:
+        out: list[str] = []
+        for candidate in rules.suggestions(name, 6):
+            if not await self.repo.key_taken(rules.skeleton(candidate)):
+                out.append(candidate)
+            if len(out) == 3:
+                break
+        return out
+
+    async def register_member(
+        self,
+        pseudonym: str,
+        password: str,
+        ip_subject: str,
+        device_token: str = "",
+        current: Actor | None = None,
+        previous_token: str | None = None,
+    ) -> Session:
+        await self._limit("register_ip", ip_subject)
+        await self.check_device(device_token)
+        name = await self.check_pseudonym(pseudonym)
+        problem = rules.password_problem(password, name)
+        if problem:
+            raise IdentityError("weak_password", 422, problem, extra={"field": "password"})
+        password_hash = await self.passwords.hash(password)
+        now = self.clock()
+        fields: Document = {
+            "pseudonym": name,
+            "pseudonym_key": rules.skeleton(name),
+            "kind": "member",
+            "password_hash": password_hash,
+            "became_member_at": now,
+            "last_seen_at": now,
+        }
+        doc: Document | None = None
+        try:
+            if current is not None and current.is_guest:
+                doc = await self.repo.promote_guest(current.account_id, fields)
+            if doc is None:
+                doc = {"_id": uuid.uuid4().hex, "validated": False, "verified": False, "created_at": now, **fields}
+                await self.repo.insert(doc)
+        except PseudonymTaken:
+            raise IdentityError(
+                "pseudonym_taken",
+                409,
+                "Deze schuilnaam (of een die er sterk op lijkt) is al in gebruik.",
+                extra={"field": "pseudonym", "suggestions": await self.free_suggestions(name)},
+            ) from None
+        if device_token:
+            await self.repo.add_device(str(doc["_id"]), self.device_hash(device_token))
+        log.info("member registered (%s)", "from guest" if current is not None and current.is_guest else "new")
+        return await self._start_session(doc, previous_token)
+
+    async def login(
+        self,
+        pseudonym: str,
+        password: str,
+        ip_subject: str,
+        device_token: str = "",
+        totp_code: str | None = None,
+        previous_token: str | None = None,
+    ) -> Session:
+        ip_limit, account_limit = LIMITS["login_fail_ip"], LIMITS["login_fail_account"]
+        decision = await self.limiter.peek(ip_limit, ip_subject)
+        if not decision.allowed:
+            raise _rate_error(decision.retry_after_s)
+        try:
+            key = rules.skeleton(rules.normalise_pseudonym(pseudonym))
+        except rules.PseudonymError:
+            key = ""
+        if key:
+            decision = await self.limiter.peek(account_limit, key)
+            if not decision.allowed:
+                raise _rate_error(decision.retry_after_s)
+        doc = await self.repo.by_pseudonym_key(key) if key else None
+        stored = doc.get("password_hash") if doc and doc.get("kind") in ("member", "staff") else None
+        ok = await self.passwords.verify(stored, str(password)[: rules.PASSWORD_MAX])
+        if not ok or doc is None:
+            await self.limiter.hit(ip_limit, ip_subject)
+            if key:
+                await self.limiter.hit(account_limit, key)
+            raise IdentityError("bad_credentials", 401, "Deze schuilnaam en dit wachtwoord horen niet bij elkaar.")
+        account_id = str(doc["_id"])
+        subjects = [account_id, (doc.get("validation") or {}).get("hash") or ""]
+        if device_token:
+            subjects.append(self.device_hash(device_token))
+        await self._check_bans(subjects)
+        if doc.get("kind") == "staff":
+            await self._check_totp(doc, totp_code, ip_subject, key)
+        if stored is not None and self.passwords.needs_rehash(stored):
+            await self.repo.update(account_id, {"password_hash": await self.passwords.hash(password)})
+            log.info("password hash upgraded to the current parameters")
+        await self.limiter.reset(account_limit, key)
+        if device_token:
+            await self.repo.add_device(account_id, self.device_hash(device_token))
+        await self.repo.touch(account_id, self.clock())
+        return await self._start_session(doc, previous_token)
+
+    async def _check_totp(self, doc: Document, code: str | None, ip_subject: str, key: str) -> None:
+        if not code:
+            raise IdentityError(
+                "totp_required", 401, "Medewerkers loggen in met wachtwoord én de code uit hun authenticator-app."
+            )
+        nonce = doc.get("totp_nonce")
+        totp = pyotp.TOTP(self._totp_secret(str(doc["_id"]), str(nonce)))
+        code = str(code).strip().replace(" ", "")
+        now = self.clock()
+        valid = bool(nonce) and rules.valid_code(code) and bool(totp.verify(code, for_time=now, valid_window=1))
+        if valid:
+            # A code works once: replaying an observed code within its window fails.
+            used = await self.redis.set(
+                self._key("totpused", str(doc["_id"]), code), b"1", nx=True, ex=TOTP_REPLAY_TTL_S
+            )
+            valid = bool(used)
+        if not valid:
+            await self.limiter.hit(LIMITS["login_fail_ip"], ip_subject)
+            await self.limiter.hit(LIMITS["login_fail_account"], key)
+            raise IdentityError("totp_invalid", 401, "Deze code uit je authenticator-app klopt niet.")
+
+    async def logout(self, actor: Actor) -> None:
+        if actor.session_id:
+            await self.sessions.revoke(actor.session_id, actor.account_id)
+
+    async def logout_everywhere(self, actor: Actor) -> int:
+        return await self.sessions.revoke_all(actor.account_id)
+
+    async def ws_token(self, actor: Actor) -> str:
+        return await self.sessions.issue_ws_token(actor)
+
+    async def account(self, actor: Actor) -> Document:
+        doc = await self.repo.get(actor.account_id)
+        if doc is None or doc.get("kind") == "deleted":
+            raise IdentityError("not_found", 404, "Dit account bestaat niet (meer).")
+        return doc
+
+    def public_view(self, doc: Document) -> dict[str, Any]:
+        validation = doc.get("validation") or {}
+        out: dict[str, Any] = {
+            "id": str(doc["_id"]),
+            "pseudonym": doc.get("pseudonym", ""),
+            "kind": doc.get("kind", "guest"),
+            "validated": bool(doc.get("validated")),
+            "validation_method": validation.get("method"),
+            "created_at": _iso(doc.get("created_at")),
+        }
+        if doc.get("kind") == "staff":
+            out.update(
+                role=doc.get("role"),
+                flavours=sorted(doc.get("flavours") or ()),
+                verified=bool(doc.get("verified")),
+            )
+        return out
+
+    # validation ----------------------------------------------------------------------
+
+    def normalise_address(self, method: str, address: str) -> str:
+        if method == "email":
+            value = rules.normalise_email(address)
+            if value is None:
+                raise IdentityError("invalid_address", 422, "Vul een geldig e-mailadres in.", extra={"field": "email"})
+            return value
+        if method == "phone":
+            value = rules.normalise_phone(address)
+            if value is None:
+                raise IdentityError(
+                    "invalid_address", 422, "Vul een geldig mobiel nummer in, bijvoorbeeld 06 12345678.",
+                    extra={"field": "phone"},
+                )  # fmt: skip
+            return value
+        raise IdentityError("invalid", 422, "Kies e-mail of telefoon.")
+
+    async def request_validation(self, actor: Actor, method: ValidationMethod, address: str, ip_subject: str) -> None:
+        if actor.is_guest:
+            raise IdentityError("forbidden", 403, "Maak eerst een account aan; daarna kun je het valideren.")
+        value = self.normalise_address(method, address)
+        await self._limit("code_account", actor.account_id)
+        await self._limit("code_ip", ip_subject)
+        digest = self.address_hash(value)
+        await self._check_bans([digest])
+        owner = await self.repo.by_validation_hash(digest)
+        if owner is not None and str(owner["_id"]) != actor.account_id:
+            raise IdentityError(
+                "address_in_use",
+                409,
+                "Dit adres hoort al bij een ander account. Ben je je wachtwoord vergeten? "
+                "Gebruik dan 'account herstellen'.",
+            )
+        code = rules.new_code()
+        record = {"hash": digest, "method": method, "code": self.keyed_hash("code", code), "attempts": 0}
+        await self.redis.set(self._key("vcode", actor.account_id), msgspec.json.encode(record), ex=CODE_TTL_S)
+        body = (
+            f"Je validatiecode is: {code}\n\nDe code is 15 minuten geldig. Heb je hier niet om gevraagd? "
+            "Dan kun je dit bericht negeren.\n\nWe bewaren je adres niet: alleen een onomkeerbare vingerafdruk ervan."
+        )
+        if method == "email":
+            await self.mailer.send(value, "Je validatiecode", body)
+        else:
+            await self.mailer.send_text(value, f"Je validatiecode is {code} (15 minuten geldig).")
+        log.info("validation code sent (%s)", method)
+
+    async def confirm_validation(self, actor: Actor, code: str) -> Actor:
+        await self._limit("confirm_account", actor.account_id)
+        key = self._key("vcode", actor.account_id)
+        raw = await self.redis.get(key)
+        if raw is None:
+            raise IdentityError("code_expired", 422, "Deze code is verlopen of al gebruikt. Vraag een nieuwe code aan.")
+        record = msgspec.json.decode(raw)
+        expected = str(record.get("code", ""))
+        if not rules.valid_code(code) or not hmac.compare_digest(expected, self.keyed_hash("code", str(code))):
+            attempts = int(record.get("attempts", 0)) + 1
+            if attempts >= CODE_MAX_ATTEMPTS:
+                await self.redis.delete(key)
+                raise IdentityError("code_invalid", 422, "De code klopt niet. Vraag een nieuwe code aan.")
+            record["attempts"] = attempts
+            await self.redis.set(key, msgspec.json.encode(record), keepttl=True, xx=True)
+            raise IdentityError(
+                "code_invalid", 422, "De code klopt niet. Controleer de cijfers en probeer het opnieuw."
+            )
+        await self.redis.delete(key)
+        await self._check_bans([record["hash"]])
+        validation = {"method": record["method"], "hash": record["hash"], "at": self.clock()}
+        try:
+            doc = await self.repo.set_validation(actor.account_id, validation)
+        except ValidationHashTaken:
+            raise IdentityError("address_in_use", 409, "Dit adres hoort al bij een ander account.") from None
+        if doc is None:
+            raise IdentityError("not_found", 404, "Dit account bestaat niet (meer).")
+        await self._refresh_sessions(doc)
+        log.info("account validated (%s)", record["method"])
+        return self.actor_from_doc(doc, actor.session_id)
+
+    async def create_referral(self, staff: Actor, flavour: str, days: int = REFERRAL_DAYS) -> str:
+        if not staff.is_staff or not staff.verified or not staff.staff_in(flavour):
+            raise IdentityError(
+                "forbidden", 403, "Alleen geverifieerde medewerkers van deze community geven verwijscodes uit."
+            )
+        code = "-".join(secrets.token_hex(2).upper() for _ in range(3))
+        now = self.clock()
+        await self.repo.add_referral(
+            {
+                "_id": self.keyed_hash("referral", code),
+                "flavour": flavour,
+                "created_by": staff.account_id,
+                "created_at": now,
+                "expires_at": now + timedelta(days=days),
+                "used_by": None,
+            }
+        )
+        return code
+
+    async def redeem_referral(self, actor: Actor, code: str) -> Actor:
+        if actor.is_guest:
+            raise IdentityError("forbidden", 403, "Maak eerst een account aan; daarna kun je de verwijscode invullen.")
+        await self._limit("confirm_account", actor.account_id)
+        clean = str(code).strip().upper().replace(" ", "")
+        used = await self.repo.use_referral(self.keyed_hash("referral", clean), actor.account_id, self.clock())
+        if used is None:
+            raise IdentityError("code_invalid", 422, "Deze verwijscode klopt niet, is verlopen of is al gebruikt.")
+        doc = await self.repo.update(
+            actor.account_id,
+            {"validated": True, "referral": {"flavour": used.get("flavour"), "at": self.clock()}},
+        )
+        if doc is None:
+            raise IdentityError("not_found", 404, "Dit account bestaat niet (meer).")
+        if not doc.get("validation"):
+            doc = await self.repo.update(actor.account_id, {"validation": {"method": "referral", "at": self.clock()}})
+            assert doc is not None
+        await self._refresh_sessions(doc)
+        return self.actor_from_doc(doc, actor.session_id)
+
+    # recovery ---------------------------------------------------------------------------
+
+    async def request_recovery(self, method: ValidationMethod, address: str, ip_subject: str) -> None:
+        """Mails a recovery code when the address belongs to an account; answers the same either way."""
+        value = self.normalise_address(method, address)
+        await self._limit("recovery_ip", ip_subject)
+        doc = await self.repo.by_validation_hash(self.address_hash(value))
+        if doc is None or doc.get("kind") not in ("member", "staff"):
+            return
+        token = secrets.token_urlsafe(12)
+        await self.redis.set(
+            self._key("recovery", self.keyed_hash("recovery", token)), str(doc["_id"]), ex=RECOVERY_TTL_S
+        )
+        body = (
+            f"Je herstelcode voor '{doc.get('pseudonym', '')}' is: {token}\n\nVul hem in op de pagina "
+            "'account herstellen' en kies een nieuw wachtwoord. De code is 15 minuten geldig."
+        )
+        if method == "email":
+            await self.mailer.send(value, "Je account herstellen", body)
+        else:
+            await self.mailer.send_text(value, f"Herstelcode: {token} (15 minuten geldig)")
+        log.info("recovery code sent (%s)", method)
+
+    async def confirm_recovery(
+        self, code: str, new_password: str, ip_subject: str, device_token: str = "", previous_token: str | None = None
+    ) -> Session:
+        await self._limit("recovery_ip", ip_subject)
+        account_id = await self.redis.getdel(self._key("recovery", self.keyed_hash("recovery", str(code).strip())))
+        if account_id is None:
+            raise IdentityError("code_invalid", 422, "Deze herstelcode klopt niet of is verlopen.")
+        doc = await self.repo.get(account_id.decode() if isinstance(account_id, bytes) else str(account_id))
+        if doc is None or doc.get("kind") not in ("member", "staff"):
+            raise IdentityError("code_invalid", 422, "Deze herstelcode klopt niet of is verlopen.")
+        problem = rules.password_problem(new_password, str(doc.get("pseudonym", "")))
+        if problem:
+            raise IdentityError("weak_password", 422, problem, extra={"field": "password"})
+        await self._check_bans([str(doc["_id"]), (doc.get("validation") or {}).get("hash") or ""])
+        updated = await self.repo.update(str(doc["_id"]), {"password_hash": await self.passwords.hash(new_password)})
+        assert updated is not None
+        await self.sessions.revoke_all(str(doc["_id"]))
+        if doc.get("kind") == "staff":
+            raise IdentityError("totp_required", 401, "Je wachtwoord is gewijzigd. Log in via de medewerkerspagina.")
+        return await self._start_session(updated, previous_token)
+
+    # staff --------------------------------------------------------------------------------
+
+    def _require_admin(self, actor: Actor | None) -> None:
+        if actor is not None and not actor.is_admin:
+            raise IdentityError("forbidden", 403, "Alleen een beheerder mag dit.")
+
+    def _check_scope(self, role: str, flavours: list[str], catalog_slugs: set[str] | None) -> None:
+        if role not in STAFF_ROLES:
+            raise IdentityError("invalid", 422, "Onbekende rol.", extra={"field": "role"})
+        if catalog_slugs is not None:
+            unknown = [f for f in flavours if f not in catalog_slugs]
+            if unknown:
+                raise IdentityError(
+                    "invalid", 422, "Onbekende community: " + ", ".join(unknown), extra={"field": "flavours"}
+                )
+
+    async def create_staff(
+        self,
+        admin: Actor | None,
+        pseudonym: str,
+        role: str,
+        flavours: list[str],
+        registration: str = "",
+        catalog_slugs: set[str] | None = None,
+        verified: bool = False,
+    ) -> StaffCreated:
+        """A staff account with a one-time password and a TOTP secret (``admin=None``: the CLI)."""
+        self._require_admin(admin)
+        self._check_scope(role, flavours, catalog_slugs)
+        name = await self.check_pseudonym(pseudonym)
+        password = secrets.token_urlsafe(15)
+        now = self.clock()
+        account_id = uuid.uuid4().hex
+        nonce = secrets.token_hex(16)
+        doc: Document = {
+            "_id": account_id,
+            "pseudonym": name,
+            "pseudonym_key": rules.skeleton(name),
+            "kind": "staff",
+            "password_hash": await self.passwords.hash(password),
+            "role": role,
+            "flavours": sorted(set(flavours)),
+            "verified": verified,
+            "validated": True,
+            "registration": str(registration)[:100],
+            "totp_nonce": nonce,
+            "must_change_password": True,
+            "created_by": admin.account_id if admin else "cli",
+            "created_at": now,
+            "last_seen_at": now,
+        }
+        if verified:
+            doc["verified_at"] = now
+            doc["verified_by"] = admin.account_id if admin else "cli"
+        try:
+            await self.repo.insert(doc)
+        except PseudonymTaken:
+            raise IdentityError("pseudonym_taken", 409, "Deze schuilnaam is al in gebruik.") from None
+        log.info("staff account created (role %s, %d flavours)", role, len(doc["flavours"]))
+        return StaffCreated(account_id, name, password, self.provisioning_uri(doc), doc)
+
+    def provisioning_uri(self, doc: Document) -> str:
+        secret = self._totp_secret(str(doc["_id"]), str(doc.get("totp_nonce", "")))
+        return str(pyotp.TOTP(secret).provisioning_uri(name=str(doc.get("pseudonym", "")), issuer_name=TOTP_ISSUER))
+
+    def current_totp(self, doc: Document) -> str:
+        """The code of this moment (for the CLI's own check and for tests)."""
+        return str(pyotp.TOTP(self._totp_secret(str(doc["_id"]), str(doc.get("totp_nonce", "")))).at(self.clock()))
+
+    async def reset_totp(self, admin: Actor, account_id: str) -> str:
+        self._require_admin(admin)
+        doc = await self.repo.update(str(account_id), {"totp_nonce": secrets.token_hex(16)})
+        if doc is None or doc.get("kind") != "staff":
+            raise IdentityError("not_found", 404, "Deze medewerker bestaat niet.")
+        await self.sessions.revoke_all(str(account_id))
+        return self.provisioning_uri(doc)
+
+    async def verify_staff(
+        self,
+        admin: Actor,
+        account_id: str,
+        role: str,
+        flavours: list[str],
+        registration: str,
+        verified: bool,
+        catalog_slugs: set[str] | None = None,
+    ) -> Document:
+        self._require_admin(admin)
+        self._check_scope(role, flavours, catalog_slugs)
+        doc = await self.repo.get(str(account_id))
+        if doc is None or doc.get("kind") != "staff":
+            raise IdentityError("not_found", 404, "Deze medewerker bestaat niet.")
+        if role == "professional" and verified and not str(registration).strip():
+            raise IdentityError(
+                "invalid", 422, "Leg voor een professional de registratie vast (bijvoorbeeld het BIG-nummer).",
+                extra={"field": "registration"},
+            )  # fmt: skip
+        now = self.clock()
+        updated = await self.repo.update(
+            str(account_id),
+            {
+                "role": role,
+                "flavours": sorted(set(flavours)),
+                "registration": str(registration).strip()[:100],
+                "verified": bool(verified),
+                "verified_at": now if verified else None,
+                "verified_by": admin.account_id if verified else None,
+            },
+        )
+        assert updated is not None
+        await self._refresh_sessions(updated)
+        log.info("staff account %s by %s", "verified" if verified else "unverified", admin.account_id)
+        return updated
+
+    async def staff_list(self, admin: Actor) -> list[Document]:
+        self._require_admin(admin)
+        return await self.repo.staff()
+
+    # flash values (shown once after a redirect) -------------------------------------------
+
+    async def put_flash(self, session_id: str, value: dict[str, Any]) -> None:
+        await self.redis.set(self._key("flash", session_id), msgspec.json.encode(value), ex=FLASH_TTL_S)
+
+    async def pop_flash(self, session_id: str) -> dict[str, Any] | None:
+        raw = await self.redis.getdel(self._key("flash", session_id))
+        return dict(msgspec.json.decode(raw)) if raw else None
+
+    # privacy ---------------------------------------------------------------------------------
+
+    async def export_my_data(self, actor: Actor) -> dict[str, Any]:
+        """Everything stored about the account, as JSON-ready data (secrets left out)."""
+        doc = await self.account(actor)
+        account = {k: _jsonable(v) for k, v in doc.items() if k not in SECRET_FIELDS}
+        validation = doc.get("validation")
+        if isinstance(validation, dict):
+            account["validation"] = {"method": validation.get("method"), "at": _iso(validation.get("at"))}
+        account["devices"] = len(doc.get("device_hashes") or ())
+        collections: dict[str, list[Any]] = {}
+        for entry in PERSONAL_COLLECTIONS.values():
+            cursor = self.db[entry.name].find({entry.field: actor.account_id}).limit(10_000)
+            docs = [_jsonable(d) async for d in cursor]
+            if docs:
+                collections.setdefault(entry.name, []).extend(docs)
+        return {
+            "exported_at": _iso(self.clock()),
+            "account": account,
+            "collections": collections,
+            "note": "Je e-mailadres, telefoonnummer en IP-adres bewaren we niet; daarom staan ze hier ook niet.",
+        }
+
+    async def erase_account(self, actor: Actor, keep_posts: bool) -> None:
+        """Personal data removed now; posts removed or kept under "verwijderd account"; a tombstone stays."""
+        doc = await self.account(actor)
+        await self._erase(str(doc["_id"]), keep_posts)
+        log.info("account erased (posts %s)", "kept anonymously" if keep_posts else "removed")
+
+    async def _erase(self, account_id: str, keep_posts: bool) -> None:
+        await self.sessions.revoke_all(account_id)
+        for entry in PERSONAL_COLLECTIONS.values():
+            if not entry.erasable:
+                continue
+            coll = self.db[entry.name]
+            if keep_posts:
+                changes: dict[str, Any] = {entry.field: "deleted"}
+                if entry.display_field:
+                    changes[entry.display_field] = rules.DELETED_PSEUDONYM
+                await coll.update_many({entry.field: account_id}, {"$set": changes})
+            else:
+                await coll.delete_many({entry.field: account_id})
+        for hook in self.erasure_hooks:
+            await hook(account_id)
+        await self.redis.delete(self._key("vcode", account_id))
+        for name in ("code_account", "confirm_account", "post_account", "publish_account"):
+            await self.limiter.reset(LIMITS[name], account_id)
+        await self.repo.replace_with_tombstone(
+            account_id, {"_id": account_id, "kind": "deleted", "deleted_at": self.clock()}
+        )
+
+    async def purge_once(self) -> int:
+        """Retention: guests older than the configured days, expired referral codes."""
+        now = self.clock()
+        cutoff = now - timedelta(days=self.settings.guest_retention_days)
+        ids = await self.repo.guests_created_before(cutoff, PURGE_BATCH)
+        for account_id in ids:
+            await self._erase(account_id, keep_posts=True)
+            await self.repo.delete(account_id)
+        expired = await self.repo.purge_expired_referrals(now)
+        if ids or expired:
+            log.info("retention purge: %d guests, %d referral codes", len(ids), expired)
+        return len(ids) + expired
+
+
+RESERVED_SKELETONS = frozenset(
+    rules.skeleton(n)
+    for n in (
+        "admin", "beheer", "beheerder", "moderator", "moderatie", "redactie", "staff", "medewerker", "systeem",
+        "system", "verwijderd", "deleted", "support", "hulp", "crisis", "anoniem",
+    )
+)  # fmt: skip
+
+
+def _iso(value: Any) -> str | None:
+    return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return _iso(value)
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)

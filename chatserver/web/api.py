@@ -1,0 +1,550 @@
+"""JSON API v1 (contract): accounts, sessions, validation, privacy, flavours; OpenAPI 3.1 at /api/openapi.json.
+
+Bodies are decoded with msgspec into closed Structs (unknown fields refused,
+scalars only, so no query operator ever reaches MongoDB). Errors are RFC 9457
+problem details with a Dutch title and detail. The API authenticates with
+``Authorization: Bearer <token>``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from chatserver.adapters.session_store import WS_TOKEN_TTL_S
+from chatserver.domain.accounts import skeleton
+from chatserver.domain.identity import Actor
+from chatserver.jobs.supervisor import Leader, periodic
+from chatserver.services import identity as identity_service
+from chatserver.services.identity import CODE_TTL_S, TITLES, IdentityError, IdentityService, Session
+from chatserver.web.feature import Feature
+from chatserver.web.session import identity_of
+
+if TYPE_CHECKING:
+    from chatserver.app import Services
+
+log = logging.getLogger("chatserver.api")
+
+MAX_BODY_BYTES = 16 * 1024
+PROBLEM = "application/problem+json"
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str = ""
+    retry_after: int | None = None
+    field: str | None = None
+    suggestions: list[str] | None = None
+    ban_id: str | None = None
+
+
+class Credentials(msgspec.Struct, forbid_unknown_fields=True):
+    pseudonym: str
+    password: str
+
+
+class LoginBody(msgspec.Struct, forbid_unknown_fields=True):
+    pseudonym: str
+    password: str
+    totp: str | None = None
+
+
+class ValidationBody(msgspec.Struct, forbid_unknown_fields=True):
+    email: str | None = None
+    phone: str | None = None
+
+
+class CodeBody(msgspec.Struct, forbid_unknown_fields=True):
+    code: str
+
+
+class RecoveryConfirmBody(msgspec.Struct, forbid_unknown_fields=True):
+    code: str
+    password: str
+
+
+class BanBody(msgspec.Struct, forbid_unknown_fields=True):
+    account_id: str
+    reason: str
+    days: int | None = None
+    scopes: list[Literal["account", "validation", "device"]] = msgspec.field(
+        default_factory=lambda: ["account", "validation", "device"]
+    )
+
+
+class AppealBody(msgspec.Struct, forbid_unknown_fields=True):
+    text: str
+
+
+class ReferralBody(msgspec.Struct, forbid_unknown_fields=True):
+    flavour: str
+
+
+class GuestOut(msgspec.Struct):
+    id: str
+    pseudonym: str
+    token: str
+
+
+class AccountOut(msgspec.Struct):
+    id: str
+    pseudonym: str
+    validated: bool
+    token: str
+
+
+class SessionOut(msgspec.Struct):
+    token: str
+    id: str
+    pseudonym: str
+    kind: str
+    validated: bool
+
+
+class WsTokenOut(msgspec.Struct):
+    token: str
+    expires_in: int
+
+
+class MeOut(msgspec.Struct, omit_defaults=True):
+    id: str
+    pseudonym: str
+    kind: str
+    validated: bool
+    validation_method: str | None = None
+    created_at: str | None = None
+    role: str | None = None
+    flavours: list[str] | None = None
+    verified: bool | None = None
+
+
+class AcceptedOut(msgspec.Struct):
+    status: str
+    expires_in: int
+
+
+class ValidatedOut(msgspec.Struct):
+    validated: bool
+
+
+class FlavourValidationOut(msgspec.Struct):
+    forum_post: bool
+    room_chat: bool
+    spreekuur_question: bool
+
+
+class FlavourOut(msgspec.Struct):
+    slug: str
+    name: str
+    short_name: str
+    tagline: str
+    guests_allowed: bool
+    validation_required: FlavourValidationOut
+
+
+class BansOut(msgspec.Struct):
+    ids: list[str]
+
+
+class ReferralOut(msgspec.Struct):
+    code: str
+    expires_in_days: int
+
+
+class ExportOut(msgspec.Struct):
+    exported_at: str
+    account: dict[str, Any]
+    collections: dict[str, list[Any]]
+    note: str
+
+
+class ApiProblem(Exception):
+    def __init__(self, status: int, detail: str, code: str, field: str | None = None) -> None:
+        super().__init__(code)
+        self.status, self.detail, self.code, self.field = status, detail, code, field
+
+
+def problem(status: int, detail: str, code: str = "", **extra: Any) -> Response:
+    body = Problem(
+        type=f"https://gem.invalid/problems/{code}" if code else "about:blank",
+        title=TITLES.get(status, "Er ging iets mis"),
+        status=status,
+        detail=detail,
+        code=code,
+        retry_after=extra.get("retry_after"),
+        field=extra.get("field"),
+        suggestions=extra.get("suggestions"),
+        ban_id=extra.get("ban_id"),
+    )
+    headers = {"Cache-Control": "no-store"}
+    if extra.get("retry_after"):
+        headers["Retry-After"] = str(extra["retry_after"])
+    return Response(msgspec.json.encode(body), status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def json_response(value: Any, status: int = 200) -> Response:
+    return Response(msgspec.json.encode(value), status_code=status, media_type="application/json")
+
+
+T = TypeVar("T")
+
+
+async def read_body(request: Request, kind: type[T]) -> T:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise ApiProblem(415, "Stuur de gegevens als JSON (Content-Type: application/json).", "unsupported_media_type")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise ApiProblem(413, "Het verzoek is te groot.", "too_large")
+        chunks.append(chunk)
+    try:
+        return msgspec.json.decode(b"".join(chunks), type=kind)
+    except msgspec.ValidationError as exc:
+        raise ApiProblem(422, f"Ongeldige invoer: {exc}", "invalid") from None
+    except msgspec.DecodeError:
+        raise ApiProblem(400, "Dit is geen geldige JSON.", "bad_json") from None
+
+
+def _actor(request: Request) -> Actor:
+    actor: Actor | None = request.scope.get("actor")
+    if actor is None:
+        raise ApiProblem(401, "Log in om dit te doen (Authorization: Bearer <token>).", "unauthenticated")
+    return actor
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    body: type | None
+    responses: dict[int, tuple[str, type | None]]
+    auth: bool = False
+
+
+def _session_out(session: Session) -> SessionOut:
+    a = session.actor
+    return SessionOut(token=session.token, id=a.account_id, pseudonym=a.pseudonym, kind=a.kind, validated=a.validated)
+
+
+def operations(services: Services, identity: IdentityService) -> list[Operation]:
+    def ip(request: Request) -> str:
+        return str(request.scope.get("ip_subject", ""))
+
+    def device(request: Request) -> str:
+        return str(request.scope.get("device_token", ""))
+
+    async def create_guest(request: Request) -> Response:
+        session = await identity.create_guest(ip(request), device(request))
+        a = session.actor
+        return json_response(GuestOut(id=a.account_id, pseudonym=a.pseudonym, token=session.token), 201)
+
+    async def create_account(request: Request) -> Response:
+        body = await read_body(request, Credentials)
+        current: Actor | None = request.scope.get("actor")
+        session = await identity.register_member(
+            body.pseudonym, body.password, ip(request), device(request), current=current,
+            previous_token=request.scope.get("session_token") or None,
+        )  # fmt: skip
+        a = session.actor
+        return json_response(
+            AccountOut(id=a.account_id, pseudonym=a.pseudonym, validated=a.validated, token=session.token), 201
+        )
+
+    async def create_session(request: Request) -> Response:
+        body = await read_body(request, LoginBody)
+        session = await identity.login(body.pseudonym, body.password, ip(request), device(request), body.totp)
+        return json_response(_session_out(session))
+
+    async def end_session(request: Request) -> Response:
+        await identity.logout(_actor(request))
+        return Response(status_code=204)
+
+    async def end_all_sessions(request: Request) -> Response:
+        await identity.logout_everywhere(_actor(request))
+        return Response(status_code=204)
+
+    async def ws_token(request: Request) -> Response:
+        token = await identity.ws_token(_actor(request))
+        return json_response(WsTokenOut(token=token, expires_in=WS_TOKEN_TTL_S))
+
+    async def me(request: Request) -> Response:
+        doc = await identity.account(_actor(request))
+        return json_response(identity.public_view(doc))
+
+    async def request_validation(request: Request) -> Response:
+        body = await read_body(request, ValidationBody)
+        actor = _actor(request)
+        if (body.email is None) == (body.phone is None):
+            raise ApiProblem(422, "Stuur óf een e-mailadres óf een telefoonnummer.", "invalid")
+        method: Literal["email", "phone"] = "email" if body.email is not None else "phone"
+        await identity.request_validation(actor, method, body.email or body.phone or "", ip(request))
+        return json_response(AcceptedOut(status="code_sent", expires_in=CODE_TTL_S), 202)
+
+    async def confirm_validation(request: Request) -> Response:
+        body = await read_body(request, CodeBody)
+        actor = await identity.confirm_validation(_actor(request), body.code)
+        return json_response(ValidatedOut(validated=actor.validated))
+
+    async def redeem_referral(request: Request) -> Response:
+        body = await read_body(request, CodeBody)
+        actor = await identity.redeem_referral(_actor(request), body.code)
+        return json_response(ValidatedOut(validated=actor.validated))
+
+    async def export(request: Request) -> Response:
+        data = await identity.export_my_data(_actor(request))
+        return json_response(data)
+
+    async def erase(request: Request) -> Response:
+        posts = request.query_params.get("posts", "remove")
+        if posts not in ("remove", "keep"):
+            raise ApiProblem(422, "Kies posts=remove of posts=keep.", "invalid", "posts")
+        await identity.erase_account(_actor(request), keep_posts=posts == "keep")
+        return Response(status_code=204)
+
+    async def flavours(request: Request) -> Response:
+        out = [
+            FlavourOut(
+                slug=f.slug,
+                name=f.name,
+                short_name=f.short_name,
+                tagline=f.tagline,
+                guests_allowed=f.chat.guests_allowed,
+                validation_required=FlavourValidationOut(
+                    forum_post=f.validation.forum_post,
+                    room_chat=f.validation.room_chat,
+                    spreekuur_question=f.validation.spreekuur_question,
+                ),
+            )
+            for f in services.catalog
+        ]
+        return json_response(out)
+
+    async def recovery(request: Request) -> Response:
+        body = await read_body(request, ValidationBody)
+        if (body.email is None) == (body.phone is None):
+            raise ApiProblem(422, "Stuur óf een e-mailadres óf een telefoonnummer.", "invalid")
+        method: Literal["email", "phone"] = "email" if body.email is not None else "phone"
+        await identity.request_recovery(method, body.email or body.phone or "", ip(request))
+        return json_response(AcceptedOut(status="code_sent_if_known", expires_in=CODE_TTL_S), 202)
+
+    async def recovery_confirm(request: Request) -> Response:
+        body = await read_body(request, RecoveryConfirmBody)
+        session = await identity.confirm_recovery(body.code, body.password, ip(request), device(request))
+        return json_response(_session_out(session))
+
+    async def ban(request: Request) -> Response:
+        body = await read_body(request, BanBody)
+        ids = await identity.ban(_actor(request), body.account_id, body.reason, body.days, tuple(body.scopes))
+        return json_response(BansOut(ids=ids), 201)
+
+    async def appeal(request: Request) -> Response:
+        body = await read_body(request, AppealBody)
+        await identity.appeal(request.path_params["ban_id"], body.text)
+        return json_response(AcceptedOut(status="appeal_received", expires_in=0), 202)
+
+    async def referral(request: Request) -> Response:
+        body = await read_body(request, ReferralBody)
+        code = await identity.create_referral(_actor(request), body.flavour)
+        return json_response(ReferralOut(code=code, expires_in_days=identity_service.REFERRAL_DAYS), 201)
+
+    e401 = (401, ("Niet ingelogd", Problem))
+    e422 = (422, ("Ongeldige invoer", Problem))
+    e429 = (429, ("Te veel pogingen (Retry-After)", Problem))
+    return [
+        Operation("POST", "/api/v1/guests", create_guest, "Gastsessie met een gegenereerde schuilnaam", None,
+                  {201: ("Gast aangemaakt", GuestOut), 403: ("Geweerd apparaat", Problem), 429: e429[1]}),
+        Operation("POST", "/api/v1/accounts", create_account, "Lid worden (een gast-token houdt zijn geschiedenis)",
+                  Credentials, {201: ("Account aangemaakt", AccountOut), 409: ("Schuilnaam bezet", Problem),
+                                422: e422[1], 429: e429[1]}),
+        Operation("POST", "/api/v1/sessions", create_session, "Inloggen (medewerkers met totp)", LoginBody,
+                  {200: ("Ingelogd", SessionOut), 401: e401[1], 403: ("Geweerd", Problem), 429: e429[1]}),
+        Operation("DELETE", "/api/v1/sessions/current", end_session, "Uitloggen", None,
+                  {204: ("Uitgelogd", None), 401: e401[1]}, auth=True),
+        Operation("DELETE", "/api/v1/sessions", end_all_sessions, "Overal uitloggen", None,
+                  {204: ("Alle sessies beëindigd", None), 401: e401[1]}, auth=True),
+        Operation("POST", "/api/v1/ws-token", ws_token, "Kortlevend token voor de WebSocket", None,
+                  {200: ("Token", WsTokenOut), 401: e401[1]}, auth=True),
+        Operation("GET", "/api/v1/me", me, "Mijn account", None, {200: ("Account", MeOut), 401: e401[1]}, auth=True),
+        Operation("POST", "/api/v1/me/validation", request_validation, "Validatiecode aanvragen (e-mail of telefoon)",
+                  ValidationBody, {202: ("Code verstuurd", AcceptedOut), 401: e401[1],
+                                   409: ("Adres in gebruik", Problem),
+                                   422: e422[1], 429: e429[1]}, auth=True),
+        Operation("POST", "/api/v1/me/validation/confirm", confirm_validation, "Validatiecode bevestigen", CodeBody,
+                  {200: ("Gevalideerd", ValidatedOut), 401: e401[1], 422: e422[1], 429: e429[1]}, auth=True),
+        Operation("POST", "/api/v1/me/referral", redeem_referral, "Verwijscode inwisselen", CodeBody,
+                  {200: ("Gevalideerd", ValidatedOut), 401: e401[1], 422: e422[1], 429: e429[1]}, auth=True),
+        Operation("GET", "/api/v1/me/export", export, "Download mijn gegevens", None,
+                  {200: ("Alle gegevens", ExportOut), 401: e401[1]}, auth=True),
+        Operation("DELETE", "/api/v1/me", erase, "Verwijder mijn account (?posts=remove|keep)", None,
+                  {204: ("Verwijderd", None), 401: e401[1], 422: e422[1]}, auth=True),
+        Operation("GET", "/api/v1/flavours", flavours, "De communities", None,
+                  {200: ("Communities", list[FlavourOut])}),
+        Operation("POST", "/api/v1/recovery", recovery, "Account herstellen: herstelcode aanvragen", ValidationBody,
+                  {202: ("Verstuurd als het adres bekend is", AcceptedOut), 422: e422[1], 429: e429[1]}),
+        Operation("POST", "/api/v1/recovery/confirm", recovery_confirm, "Herstelcode en nieuw wachtwoord",
+                  RecoveryConfirmBody, {200: ("Ingelogd", SessionOut), 401: e401[1], 422: e422[1], 429: e429[1]}),
+        Operation("POST", "/api/v1/bans", ban, "Iemand weren (medewerkers)", BanBody,
+                  {201: ("Maatregel vastgelegd", BansOut), 401: e401[1], 403: ("Geen toegang", Problem),
+                   404: ("Niet gevonden", Problem)}, auth=True),
+        Operation("POST", "/api/v1/bans/{ban_id}/appeal", appeal, "Bezwaar tegen een maatregel", AppealBody,
+                  {202: ("Bezwaar ontvangen", AcceptedOut), 404: ("Niet gevonden", Problem), 422: e422[1]}),
+        Operation("POST", "/api/v1/referral-codes", referral, "Verwijscode uitgeven (medewerkers)", ReferralBody,
+                  {201: ("Code", ReferralOut), 401: e401[1], 403: ("Geen toegang", Problem)}, auth=True),
+    ]  # fmt: skip
+
+
+def openapi_document(ops: list[Operation]) -> dict[str, Any]:
+    types: list[Any] = []
+    for op in ops:
+        if op.body is not None:
+            types.append(op.body)
+        types.extend(t for _, t in op.responses.values() if t is not None)
+    schemas, components = msgspec.json.schema_components(types, ref_template="#/components/schemas/{name}")
+    by_type = dict(zip(types, schemas, strict=True))
+    paths: dict[str, dict[str, Any]] = {}
+    for op in ops:
+        entry: dict[str, Any] = {
+            "summary": op.summary,
+            "operationId": op.method.lower() + "_" + re.sub(r"[^a-z0-9]+", "_", op.path[1:]).strip("_"),
+            "responses": {},
+        }
+        if op.auth:
+            entry["security"] = [{"bearer": []}]
+        if "{ban_id}" in op.path:
+            entry["parameters"] = [{"name": "ban_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+        if op.path == "/api/v1/me" and op.method == "DELETE":
+            entry["parameters"] = [
+                {"name": "posts", "in": "query", "required": False,
+                 "schema": {"type": "string", "enum": ["remove", "keep"], "default": "remove"}}
+            ]  # fmt: skip
+        if op.body is not None:
+            entry["requestBody"] = {"required": True, "content": {"application/json": {"schema": by_type[op.body]}}}
+        for status, (description, kind) in sorted(op.responses.items()):
+            response: dict[str, Any] = {"description": description}
+            if kind is not None:
+                media = PROBLEM if kind is Problem else "application/json"
+                response["content"] = {media: {"schema": by_type[kind]}}
+            entry["responses"][str(status)] = response
+        paths.setdefault(op.path, {})[op.method.lower()] = entry
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "GEM community server API",
+            "version": "1.0.0",
+            "description": "Anoniem maar gevalideerd: accounts, sessies, validatie en privacy. "
+            "Fouten volgen RFC 9457 (application/problem+json).",
+            "license": {"name": "EUPL-1.2", "identifier": "EUPL-1.2"},
+        },
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+def _wrap(handler: Handler) -> Handler:
+    async def endpoint(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except ApiProblem as exc:
+            return problem(exc.status, exc.detail, exc.code, field=exc.field)
+        except IdentityError as exc:
+            return problem(
+                exc.status,
+                exc.detail,
+                exc.code,
+                retry_after=exc.retry_after,
+                field=exc.extra.get("field"),
+                suggestions=exc.extra.get("suggestions"),
+                ban_id=exc.extra.get("ban_id"),
+            )
+
+    return endpoint
+
+
+def install(services: Services) -> Feature:
+    identity = identity_of(services)
+    ops = operations(services, identity)
+    document = msgspec.json.encode(openapi_document(ops))
+
+    async def openapi(request: Request) -> Response:
+        return Response(document, media_type="application/json")
+
+    async def api_not_found(request: Request) -> Response:
+        return problem(404, "Deze API-aanroep bestaat niet.", "not_found")
+
+    routes: list[BaseRoute] = [Route("/api/openapi.json", openapi, methods=["GET"])]
+    by_path: dict[str, dict[str, Handler]] = {}
+    for op in ops:
+        by_path.setdefault(op.path, {})[op.method] = _wrap(op.handler)
+    for path, handlers in by_path.items():
+        routes.append(_method_route(path, handlers))
+    routes.append(Route("/api/{rest:path}", api_not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]))
+
+    async def purge() -> None:
+        await identity.purge_once()
+
+    leader = Leader(
+        services.redis, services.key("leader", "identity-retention"), ttl_s=identity_service.PURGE_INTERVAL_S * 2
+    )
+
+    async def start() -> None:
+        services.supervisor.spawn("identity-retention", periodic(identity_service.PURGE_INTERVAL_S, purge, leader))
+
+    async def stop() -> None:
+        identity.passwords.close()
+
+    services.extras.setdefault("demo_seeders", []).append(seed_demo_staff)
+    return Feature(routes=routes, startup=[start], shutdown=[stop])
+
+
+def _method_route(path: str, handlers: dict[str, Handler]) -> Route:
+    """One route per path; a wrong method answers 405 as problem+json."""
+
+    async def endpoint(request: Request) -> Response:
+        handler = handlers.get(request.method)
+        if handler is None:
+            response = problem(405, "Deze methode kan hier niet.", "method_not_allowed")
+            response.headers["Allow"] = ", ".join(sorted(handlers))
+            return response
+        return await handler(request)
+
+    return Route(path, endpoint, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+
+
+async def seed_demo_staff(services: Services) -> None:
+    """One staff account per role, with credentials printed once by the CLI (never logged)."""
+    from chatserver.domain.identity import STAFF_ROLES
+
+    identity = identity_of(services)
+    slugs = sorted(f.slug for f in services.catalog)
+    for role in STAFF_ROLES:
+        pseudonym = f"demo-{role.replace('_', '-')}"
+        if await identity.repo.key_taken(skeleton(pseudonym)):
+            continue
+        flavours = slugs if role == "admin" else slugs[:2]
+        registration = "BIG-DEMO" if role == "professional" else ""
+        created = await identity.create_staff(None, pseudonym, role, flavours, registration, verified=True)
+        print(f"medewerker {created.pseudonym} ({role}): wachtwoord {created.password}")
+        print(f"  TOTP: {created.provisioning_uri}")
