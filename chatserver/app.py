@@ -32,6 +32,7 @@ from chatserver.config import Settings, load_settings
 from chatserver.flavours import Flavour, FlavourCatalog, load_catalog
 from chatserver.jobs.supervisor import Supervisor
 from chatserver.web.middleware import FlavourMiddleware, SecurityHeadersMiddleware
+from chatserver.web.session import SessionMiddleware
 from chatserver.web.templating import ContextHook, Templates
 
 log = logging.getLogger("chatserver.app")
@@ -84,9 +85,11 @@ async def healthz(request: Request) -> JSONResponse:
 
 def _feature_modules() -> list[Any]:
     """The page and API modules, in routing order. Each has ``install(services) -> list[BaseRoute]``."""
-    from chatserver.web.pages import site
+    from chatserver.live import install as live
+    from chatserver.web import api
+    from chatserver.web.pages import account, site
 
-    return [site]
+    return [site, api, account, live]
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -152,6 +155,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         middleware=[
             Middleware(SecurityHeadersMiddleware),
             Middleware(FlavourMiddleware, catalog=catalog),
+            Middleware(SessionMiddleware, services=services),
         ],
         exception_handlers={404: _not_found, 500: _server_error},
         lifespan=lifespan,

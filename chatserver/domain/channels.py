@@ -1,0 +1,214 @@
+"""Live channel names per flavour and purpose, and the one rule deciding who may subscribe or publish.
+
+Names: ``room:<flavour>:<room>``, ``chat:<flavour>:<chat_id>`` (1-on-1),
+``queue:<flavour>``, ``mod:<flavour>``, ``spreekuur:<flavour>:<id>``,
+``user:<account_id>``. :func:`authorise` is pure; facts only the database knows
+(who takes part in a 1-on-1 chat, whether a hosted room is open) come from a
+resolver per channel kind, registered in :class:`ChannelResolvers` by the
+feature that owns them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+from chatserver.domain.identity import Actor
+from chatserver.flavours import FlavourCatalog
+
+Action = Literal["subscribe", "publish"]
+
+_SLUG = r"[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?"
+_ID = r"[A-Za-z0-9_-]{1,64}"
+_PATTERNS: dict[str, re.Pattern[str]] = {
+    "room": re.compile(rf"^room:({_SLUG}):({_SLUG})$"),
+    "chat": re.compile(rf"^chat:({_SLUG}):({_ID})$"),
+    "queue": re.compile(rf"^queue:({_SLUG})$"),
+    "mod": re.compile(rf"^mod:({_SLUG})$"),
+    "spreekuur": re.compile(rf"^spreekuur:({_SLUG}):({_ID})$"),
+    "user": re.compile(rf"^user:({_ID})$"),
+}
+
+
+class ChannelKind(StrEnum):
+    ROOM = "room"
+    CHAT = "chat"
+    QUEUE = "queue"
+    MOD = "mod"
+    SPREEKUUR = "spreekuur"
+    USER = "user"
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRef:
+    """A parsed channel name."""
+
+    kind: ChannelKind
+    flavour: str
+    ident: str
+    name: str
+
+
+def room_channel(flavour: str, room: str) -> str:
+    return f"room:{flavour}:{room}"
+
+
+def chat_channel(flavour: str, chat_id: str) -> str:
+    return f"chat:{flavour}:{chat_id}"
+
+
+def queue_channel(flavour: str) -> str:
+    return f"queue:{flavour}"
+
+
+def mod_channel(flavour: str) -> str:
+    return f"mod:{flavour}"
+
+
+def spreekuur_channel(flavour: str, spreekuur_id: str) -> str:
+    return f"spreekuur:{flavour}:{spreekuur_id}"
+
+
+def user_channel(account_id: str) -> str:
+    return f"user:{account_id}"
+
+
+def parse_channel(name: str) -> ChannelRef | None:
+    """The parts of a well-formed channel name, or None."""
+    kind, sep, _ = name.partition(":")
+    pattern = _PATTERNS.get(kind)
+    if not sep or pattern is None:
+        return None
+    match = pattern.match(name)
+    if match is None:
+        return None
+    groups = match.groups()
+    if kind == "user":
+        return ChannelRef(ChannelKind.USER, "", groups[0], name)
+    return ChannelRef(ChannelKind(kind), groups[0], groups[1] if len(groups) > 1 else "", name)
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelFacts:
+    """What the database knows about a channel; given by a resolver."""
+
+    participants: frozenset[str] = frozenset()
+    open: bool = False
+    exists: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    rule: str
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def _allow(rule: str) -> Decision:
+    return Decision(True, rule)
+
+
+def _deny(rule: str) -> Decision:
+    return Decision(False, rule)
+
+
+def _room(actor: Actor, ref: ChannelRef, action: Action, catalog: FlavourCatalog, facts: ChannelFacts) -> Decision:
+    flavour = catalog.get(ref.flavour)
+    room = flavour.room(ref.ident) if flavour else None
+    if flavour is None or room is None:
+        return _deny("room-unknown")
+    staff = actor.staff_in(flavour.slug)
+    if room.mode == "staff":
+        return _allow("room-staff") if staff else _deny("room-staff-only")
+    if room.mode == "members" and not actor.is_member:
+        return _deny("room-members-only")
+    if action == "subscribe":
+        return _allow(f"room-{room.mode}")
+    if staff:
+        return _allow("room-staff-publish")
+    if room.mode == "announcements":
+        return _deny("room-announcements-staff-publish")
+    if room.mode == "hosted" and not facts.open:
+        return _deny("room-hosted-closed")
+    if flavour.validation.room_chat and not actor.validated:
+        return _deny("room-needs-validation")
+    return _allow(f"room-{room.mode}-publish")
+
+
+def authorise(
+    actor: Actor, ref: ChannelRef, action: Action, catalog: FlavourCatalog, facts: ChannelFacts | None = None
+) -> Decision:
+    """Whether ``actor`` may ``action`` on channel ``ref``. A denial never says whether the channel exists."""
+    facts = facts or ChannelFacts(exists=False)
+    if ref.kind is ChannelKind.USER:
+        if action == "publish":
+            return _deny("user-server-only")
+        return _allow("user-own") if ref.ident == actor.account_id else _deny("user-other")
+    if catalog.get(ref.flavour) is None:
+        return _deny("flavour-unknown")
+    if ref.kind is ChannelKind.ROOM:
+        return _room(actor, ref, action, catalog, facts)
+    if ref.kind is ChannelKind.QUEUE:
+        if action == "publish":
+            return _deny("queue-server-only")
+        return _allow("queue-staff") if actor.staff_in(ref.flavour) else _deny("queue-staff-only")
+    if ref.kind is ChannelKind.MOD:
+        return _allow("mod-staff") if actor.staff_in(ref.flavour) else _deny("mod-staff-only")
+    if ref.kind is ChannelKind.CHAT:
+        if not facts.exists:
+            return _deny("chat-unknown")
+        return _allow("chat-participant") if actor.account_id in facts.participants else _deny("chat-not-participant")
+    if not facts.exists:
+        return _deny("spreekuur-unknown")
+    if action == "subscribe":
+        return _allow("spreekuur-audience")
+    return _allow("spreekuur-host") if actor.staff_in(ref.flavour) else _deny("spreekuur-host-only")
+
+
+Resolver = Callable[[Actor, ChannelRef], Awaitable[ChannelFacts]]
+
+
+@dataclass
+class ChannelResolvers:
+    """Resolvers per channel kind; a kind without one gets :data:`DEFAULT_FACTS`."""
+
+    by_kind: dict[ChannelKind, Resolver] = field(default_factory=dict)
+
+    def register(self, kind: ChannelKind, resolver: Resolver) -> None:
+        if kind in self.by_kind:
+            raise ValueError(f"a resolver for {kind.value} channels is already registered")
+        self.by_kind[kind] = resolver
+
+    async def facts(self, actor: Actor, ref: ChannelRef) -> ChannelFacts:
+        resolver = self.by_kind.get(ref.kind)
+        if resolver is None:
+            return DEFAULT_FACTS[ref.kind]
+        return await resolver(actor, ref)
+
+
+# Without a resolver: rooms and queue/mod/user channels need no facts; a 1-on-1
+# chat or a spreekuur that no feature vouches for does not exist.
+DEFAULT_FACTS: dict[ChannelKind, ChannelFacts] = {
+    ChannelKind.ROOM: ChannelFacts(),
+    ChannelKind.QUEUE: ChannelFacts(),
+    ChannelKind.MOD: ChannelFacts(),
+    ChannelKind.USER: ChannelFacts(),
+    ChannelKind.CHAT: ChannelFacts(exists=False),
+    ChannelKind.SPREEKUUR: ChannelFacts(exists=False),
+}
+
+
+async def check_channel(
+    actor: Actor, name: str, action: Action, catalog: FlavourCatalog, resolvers: ChannelResolvers
+) -> Decision:
+    """Parse, resolve facts and authorise: what every entry point calls."""
+    ref = parse_channel(name)
+    if ref is None:
+        return _deny("name-invalid")
+    facts = await resolvers.facts(actor, ref)
+    return authorise(actor, ref, action, catalog, facts)

@@ -1,0 +1,216 @@
+"""Channel → local connections, one Redis subscription per channel per process.
+
+The first local member of a channel subscribes it, the last one leaving
+unsubscribes. Every event arrives once from Redis, is framed once, and the same
+bytes are written to every local socket without awaiting. Each channel keeps
+the last offset it delivered: a repeat is dropped, a gap (or any reconnect of
+the pub/sub connection) refills from the store in order before live delivery
+resumes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol
+
+from chatserver.adapters.redis_broker import BrokerUnavailable, RedisBroker
+from chatserver.live.outbox import text_frame
+from chatserver.protocol import MAX_REPLAY_EVENTS, Position, Reload, encode_frame
+from chatserver.services.chat import ChatService
+
+log = logging.getLogger("chatserver.hub")
+
+Write = Callable[[bytes], None]
+Spawn = Callable[[Coroutine[Any, Any, None]], None]
+
+
+class HubUnavailable(Exception):
+    """A channel could not be opened (Redis or the store is away)."""
+
+
+class Member(Protocol):
+    def write(self, data: bytes) -> None: ...
+
+
+class Channel:
+    __slots__ = ("buffer", "epoch", "key", "last", "name", "pending", "ready", "resyncing", "writers")
+
+    def __init__(self, name: str, key: bytes) -> None:
+        self.name = name
+        self.key = key
+        self.epoch = ""
+        self.last = 0
+        self.writers: dict[Member, Write] = {}
+        self.pending: dict[Member, list[tuple[int, bytes]]] = {}
+        self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.resyncing = True  # until the first position is known
+        self.buffer: list[tuple[int, bytes]] = []
+
+    @property
+    def position(self) -> Position:
+        return Position(offset=self.last, epoch=self.epoch)
+
+    def deliver(self, offset: int, frame: bytes) -> None:
+        self.last = offset
+        for write in self.writers.values():
+            write(frame)
+        if self.pending:
+            for queue in self.pending.values():
+                queue.append((offset, frame))
+
+    def members(self) -> int:
+        return len(self.writers) + len(self.pending)
+
+
+class Hub:
+    def __init__(
+        self,
+        broker: RedisBroker,
+        chat: ChatService,
+        live_key: Callable[[str], str],
+        spawn: Spawn,
+        on_system: Callable[[bytes, bytes], None] | None = None,
+    ) -> None:
+        self.broker = broker
+        self.chat = chat
+        self.live_key = live_key
+        self.spawn = spawn
+        self.on_system = on_system
+        self.channels: dict[bytes, Channel] = {}
+        self.resyncs = 0
+
+    # --- membership ------------------------------------------------------------
+
+    async def join(self, name: str, member: Member) -> Channel:
+        """Add ``member`` as pending (events are queued for it) and return the ready channel."""
+        key = self.live_key(name).encode()
+        channel = self.channels.get(key)
+        if channel is None:
+            channel = Channel(name, key)
+            self.channels[key] = channel
+            channel.pending[member] = []
+            try:
+                await self.broker.subscribe(key.decode())
+                channel.epoch = await self.chat.epoch(name)
+                channel.last = await self.chat.last_offset(name)
+            except Exception as exc:
+                if self.channels.get(key) is channel:
+                    del self.channels[key]
+                channel.ready.set_exception(HubUnavailable(type(exc).__name__))
+                channel.ready.exception()  # retrieved: joiners waiting get it too
+                self._unsubscribe_later(key)
+                log.warning("opening channel failed (%s: %s)", type(exc).__name__, exc)
+                raise HubUnavailable(type(exc).__name__) from exc
+            self._finish_resync(channel)
+            channel.ready.set_result(None)
+            return channel
+        channel.pending[member] = []
+        try:
+            await asyncio.shield(channel.ready)
+        except HubUnavailable:
+            channel.pending.pop(member, None)
+            raise
+        return channel
+
+    def activate(self, channel: Channel, member: Member, after_offset: int) -> None:
+        """Send what queued for ``member`` beyond ``after_offset``, then write to it live."""
+        queued = channel.pending.pop(member, None)
+        if queued is None:
+            return
+        for offset, frame in queued:
+            if offset > after_offset:
+                member.write(frame)
+        channel.writers[member] = member.write
+
+    def leave(self, name: str, member: Member) -> None:
+        key = self.live_key(name).encode()
+        channel = self.channels.get(key)
+        if channel is None:
+            return
+        channel.writers.pop(member, None)
+        channel.pending.pop(member, None)
+        if channel.members() == 0 and channel.ready.done():
+            del self.channels[key]
+            self._unsubscribe_later(key)
+
+    def _unsubscribe_later(self, key: bytes) -> None:
+        async def unsubscribe() -> None:
+            if key not in self.channels:  # nobody came back meanwhile
+                await self.broker.unsubscribe(key.decode())
+
+        self.spawn(unsubscribe())
+
+    # --- from Redis ------------------------------------------------------------
+
+    def on_message(self, key: bytes, payload: bytes) -> None:
+        channel = self.channels.get(key)
+        if channel is None:
+            if self.on_system is not None:
+                self.on_system(key, payload)
+            return
+        if payload[:1] == b"E":
+            newline = payload.find(b"\n")
+            offset = int(payload[1:newline])
+            if offset <= channel.last and not channel.resyncing:
+                return
+            frame = text_frame(payload[newline + 1 :])
+            if channel.resyncing:
+                channel.buffer.append((offset, frame))
+                return
+            if offset != channel.last + 1:
+                channel.buffer.append((offset, frame))
+                self._start_resync(channel)
+                return
+            channel.deliver(offset, frame)
+        else:
+            frame = text_frame(payload[1:])
+            for write in channel.writers.values():
+                write(frame)
+
+    def on_reconnect(self) -> None:
+        """Pub/sub lost messages while it was down: refill every held channel from the store."""
+        for channel in list(self.channels.values()):
+            if channel.ready.done() and not channel.resyncing:
+                self._start_resync(channel)
+
+    def _start_resync(self, channel: Channel) -> None:
+        channel.resyncing = True
+        self.resyncs += 1
+        self.spawn(self._resync(channel))
+
+    async def _resync(self, channel: Channel) -> None:
+        try:
+            for _ in range(10):
+                try:
+                    rows = await self.chat.read_after(channel.name, channel.last, MAX_REPLAY_EVENTS + 1)
+                    break
+                except Exception as exc:
+                    log.warning("refilling a channel failed (%s); retrying", type(exc).__name__)
+                    await asyncio.sleep(0.5)
+            else:
+                rows = []
+            if len(rows) > MAX_REPLAY_EVENTS:
+                reload = Reload(id=0, channel=channel.name, reason="too_old", position=channel.position)
+                newest = rows[-1][0]
+                channel.last = newest
+                frame = text_frame(encode_frame(reload))
+                for write in channel.writers.values():
+                    write(frame)
+            else:
+                for offset, event in rows:
+                    if offset > channel.last:
+                        channel.deliver(offset, text_frame(event))
+        finally:
+            self._finish_resync(channel)
+
+    def _finish_resync(self, channel: Channel) -> None:
+        buffered, channel.buffer = sorted(channel.buffer), []
+        for offset, frame in buffered:
+            if offset > channel.last:
+                channel.deliver(offset, frame)
+        channel.resyncing = False
+
+
+__all__ = ["BrokerUnavailable", "Channel", "Hub", "HubUnavailable", "Member"]

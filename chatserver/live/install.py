@@ -1,0 +1,66 @@
+"""The live feature: builds the broker, chat service, hub and gateway, and runs them under the supervisor."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from chatserver.adapters.event_store import MongoEventStore
+from chatserver.adapters.redis_broker import AccountRateLimiter, PresenceStore, RedisBroker
+from chatserver.domain.channels import ChannelResolvers
+from chatserver.live.frontdoor import GATEWAY_STATE_KEY
+from chatserver.live.gateway import Gateway
+from chatserver.live.hub import Hub
+from chatserver.services.chat import ACCOUNT_PUBLISH_BURST, ACCOUNT_PUBLISH_PER_S, ChatService
+from chatserver.web.feature import Feature
+
+if TYPE_CHECKING:
+    from chatserver.app import Services
+
+RESOLVERS_KEY = "channel_resolvers"
+CHAT_KEY = "chat"
+
+
+def install(services: Services) -> Feature:
+    settings = services.settings
+    assert settings.redis_url is not None
+    prefix = settings.redis_key_prefix
+    resolvers: ChannelResolvers = services.extras.setdefault(RESOLVERS_KEY, ChannelResolvers())
+    revoked = services.sessions.revoked_channel
+
+    def live_key(channel: str) -> str:
+        return f"{prefix}live:{channel}"
+
+    state: dict[str, Gateway] = {}
+
+    async def start() -> None:
+        broker = RedisBroker(settings.redis_url or "", services.redis, fixed_channels=(revoked,))
+        limiter = AccountRateLimiter(services.redis, prefix, ACCOUNT_PUBLISH_PER_S, ACCOUNT_PUBLISH_BURST)
+        chat = ChatService(MongoEventStore(services.db), broker, limiter, services.catalog, resolvers, live_key)
+        hub = Hub(broker, chat, live_key, spawn=lambda coro: gateway.spawn(coro))
+        hosts = tuple(host for flavour in services.catalog for host in flavour.hosts)
+        gateway = Gateway(
+            catalog=services.catalog,
+            sessions=services.sessions,
+            resolvers=resolvers,
+            hub=hub,
+            chat=chat,
+            presence=PresenceStore(services.redis, prefix),
+            allowed_origins=settings.allowed_origins(hosts),
+            revoked_channel=revoked,
+        )
+        hub.on_system = gateway.on_system
+        services.supervisor.spawn("live-pubsub", lambda: broker.run(hub.on_message, hub.on_reconnect))
+        services.supervisor.spawn("live-commit", chat.run_committer)
+        gateway.start()
+        state["gateway"] = gateway
+        services.extras[CHAT_KEY] = chat
+        services.lifespan_state[GATEWAY_STATE_KEY] = gateway
+
+    async def stop() -> None:
+        gateway = state.pop("gateway", None)
+        services.lifespan_state.pop(GATEWAY_STATE_KEY, None)
+        if gateway is not None:
+            await gateway.stop()
+            await gateway.hub.broker.close()
+
+    return Feature(startup=[start], shutdown=[stop])

@@ -1,0 +1,195 @@
+"""The JSON frames of the live protocol v1, defined once as msgspec Structs.
+
+Client frames and server frames are tagged unions on the ``type`` field.
+Unknown extra fields in client frames are ignored; identity is never read from
+a frame (it comes from the session the connection authenticated with).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+PROTOCOL_VERSION = 1
+MAX_FRAME_BYTES = 64 * 1024
+MAX_TEXT_CHARS = 4000
+MAX_CHANNEL_CHARS = 200
+MAX_TOKEN_CHARS = 256
+MAX_REQUEST_ID = 2**53 - 1
+MAX_REPLAY_EVENTS = 1000
+
+RequestId = Annotated[int, msgspec.Meta(ge=0, le=MAX_REQUEST_ID)]
+ChannelName = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_CHANNEL_CHARS)]
+ClientMsgId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+Offset = Annotated[int, msgspec.Meta(ge=0, le=MAX_REQUEST_ID)]
+Epoch = Annotated[str, msgspec.Meta(max_length=64)]
+Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT_CHARS)]
+
+EventKind = Literal["message", "system"]
+PresenceAction = Literal["join", "leave", "count"]
+ReloadReason = Literal["epoch_changed", "too_old"]
+
+
+class Position(msgspec.Struct, frozen=True):
+    """A place in a channel's event stream: the offset of the last event and the stream's epoch."""
+
+    offset: Offset
+    epoch: Epoch
+
+
+# --- client -> server ---------------------------------------------------------
+
+
+class Hello(msgspec.Struct, frozen=True, tag="hello", tag_field="type"):
+    v: int = PROTOCOL_VERSION
+    token: Annotated[str, msgspec.Meta(max_length=MAX_TOKEN_CHARS)] | None = None
+
+
+class Subscribe(msgspec.Struct, frozen=True, tag="subscribe", tag_field="type"):
+    id: RequestId
+    channel: ChannelName
+    since: Position | None = None
+
+
+class Unsubscribe(msgspec.Struct, frozen=True, tag="unsubscribe", tag_field="type"):
+    id: RequestId
+    channel: ChannelName
+
+
+class MessageBody(msgspec.Struct, frozen=True):
+    text: Text
+
+
+class Publish(msgspec.Struct, frozen=True, tag="publish", tag_field="type"):
+    id: RequestId
+    channel: ChannelName
+    client_msg_id: ClientMsgId
+    body: MessageBody
+
+
+class Typing(msgspec.Struct, frozen=True, tag="typing", tag_field="type"):
+    channel: ChannelName
+
+
+class Ping(msgspec.Struct, frozen=True, tag="ping", tag_field="type"):
+    id: RequestId | None = None
+
+
+ClientFrame = Hello | Subscribe | Unsubscribe | Publish | Typing | Ping
+CLIENT_FRAME_TYPES: tuple[type[msgspec.Struct], ...] = (Hello, Subscribe, Unsubscribe, Publish, Typing, Ping)
+
+
+# --- server -> client ---------------------------------------------------------
+
+
+class Limits(msgspec.Struct, frozen=True):
+    max_frame_bytes: int
+    max_text_chars: int
+    max_subscriptions: int
+    publish_per_s: float
+    publish_burst: int
+    heartbeat_s: float
+    idle_timeout_s: float
+
+
+class Welcome(msgspec.Struct, frozen=True, tag="welcome", tag_field="type"):
+    v: int
+    connection_id: str
+    pseudonym: str
+    limits: Limits
+
+
+class PresenceSnapshot(msgspec.Struct, frozen=True, omit_defaults=True):
+    count: int
+    members: list[str] | None = None
+
+
+class Subscribed(msgspec.Struct, frozen=True, omit_defaults=True, tag="subscribed", tag_field="type"):
+    id: int
+    channel: str
+    position: Position
+    presence: PresenceSnapshot
+    replay: int = 0
+
+
+class Unsubscribed(msgspec.Struct, frozen=True, tag="unsubscribed", tag_field="type"):
+    id: int
+    channel: str
+
+
+class MessageData(msgspec.Struct, frozen=True):
+    sender: str
+    text: str
+    role: str | None = None
+
+
+class Event(msgspec.Struct, frozen=True, tag="event", tag_field="type"):
+    channel: str
+    offset: int
+    epoch: str
+    kind: EventKind
+    data: Any
+    ts: int
+
+
+class Ack(msgspec.Struct, frozen=True, omit_defaults=True, tag="ack", tag_field="type"):
+    id: int
+    client_msg_id: str
+    channel: str
+    offset: int
+    epoch: str
+    duplicate: bool = False
+
+
+class Reload(msgspec.Struct, frozen=True, tag="reload", tag_field="type"):
+    id: int
+    channel: str
+    reason: ReloadReason
+    position: Position
+
+
+class Presence(msgspec.Struct, frozen=True, omit_defaults=True, tag="presence", tag_field="type"):
+    channel: str
+    action: PresenceAction
+    count: int
+    pseudonym: str | None = None
+
+
+class TypingNotice(msgspec.Struct, frozen=True, tag="typing", tag_field="type"):
+    channel: str
+    pseudonym: str
+
+
+class Error(msgspec.Struct, frozen=True, omit_defaults=True, tag="error", tag_field="type"):
+    code: int
+    reason: str
+    id: int | None = None
+    channel: str | None = None
+    retry_after_ms: int | None = None
+
+
+class Pong(msgspec.Struct, frozen=True, omit_defaults=True, tag="pong", tag_field="type"):
+    id: int | None = None
+
+
+ServerFrame = Welcome | Subscribed | Unsubscribed | Event | Ack | Reload | Presence | TypingNotice | Error | Pong
+SERVER_FRAME_TYPES: tuple[type[msgspec.Struct], ...] = (
+    Welcome,
+    Subscribed,
+    Unsubscribed,
+    Event,
+    Ack,
+    Reload,
+    Presence,
+    TypingNotice,
+    Error,
+    Pong,
+)
+
+
+def frame_type(cls: type[msgspec.Struct]) -> str:
+    """The ``type`` tag of a frame class."""
+    tag = cls.__struct_config__.tag
+    assert isinstance(tag, str)
+    return tag

@@ -1,0 +1,156 @@
+"""Live faults against the real child servers: slow readers, dropped subscribers, Redis and database outages."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+
+import pytest
+import redis.asyncio as aioredis
+
+from chatserver.protocol import Ack, CloseCode, Error, ErrorCode, Event, Welcome
+from tests.live.conftest import ORIGIN, member, session_for, ws
+
+pytestmark = pytest.mark.fault
+ROOM = "room:psychosenet:stemmen-horen"
+
+
+async def _raw_reader_that_never_reads(server, token: str) -> socket.socket:
+    """A WebSocket client that completes the handshake and subscribes, then never reads again."""
+    import base64
+    import os
+
+    sock = socket.create_connection(("127.0.0.1", server.port))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        (
+            f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nOrigin: {ORIGIN}\r\n"
+            f"Cookie: gem_session={token}\r\n\r\n"
+        ).encode()
+    )
+    payload = b'{"type":"subscribe","id":1,"channel":"' + ROOM.encode() + b'"}'
+    mask = os.urandom(4)
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    await asyncio.sleep(0.3)
+    sock.sendall(bytes((0x81, 0x80 | len(payload))) + mask + masked)
+    return sock
+
+
+async def test_a_reader_that_never_reads_is_closed_slow_and_others_keep_receiving(server) -> None:
+    writer, fast = member("schrijver"), member("snel")
+    tw, tf = await session_for(server, writer), await session_for(server, fast)
+    stuck = await _raw_reader_that_never_reads(server, await session_for(server, member("traag")))
+    gateway = server.services.lifespan_state["live_gateway"]
+    try:
+        async with ws(server, tw) as w, ws(server, tf) as f:
+            await w.expect(Welcome)
+            await f.expect(Welcome)
+            await f.subscribe(ROOM)
+            await asyncio.sleep(0.3)
+            assert len(gateway.connections) == 3
+            stuck_conn = next(c for c in gateway.connections if c.actor.pseudonym == "traag")
+            text = "x" * 3900
+            offsets = []
+            deadline = time.monotonic() + 8
+            while len(gateway.connections) == 3 and time.monotonic() < deadline:
+                ack = await w.publish(ROOM, text)
+                if isinstance(ack, Error) and ack.code == ErrorCode.RATE_LIMITED:
+                    await asyncio.sleep((ack.retry_after_ms or 1) / 1000)
+                    continue
+                assert isinstance(ack, Ack)
+                offsets.append(ack.offset)
+                got = await f.expect(Event)
+                assert got.offset == ack.offset
+            # The stuck one was dropped; its outbox never grew past the bound (+ one frame).
+            assert len(gateway.connections) == 2
+            ack = await w.publish(ROOM, "nog steeds")
+            assert (await f.expect(Event)).offset == ack.offset
+        # The server let go of the stuck socket: closed with the slow code, then aborted after the grace.
+        async with asyncio.timeout(5):
+            while not stuck_conn.lost:
+                await asyncio.sleep(0.05)
+        assert stuck_conn.closing
+    finally:
+        stuck.close()
+
+
+async def test_redis_dropping_our_subscriber_is_noticed_and_the_gap_refilled(server, valkey) -> None:
+    reader, writer = member("lezer"), member("schrijver")
+    tr, tw = await session_for(server, reader), await session_for(server, writer)
+    admin = aioredis.from_url(valkey.url)
+    try:
+        async with ws(server, tr) as r, ws(server, tw) as w:
+            await r.expect(Welcome)
+            await w.expect(Welcome)
+            await r.subscribe(ROOM)
+            acks = [await w.publish(ROOM, "voor")]
+            await admin.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+            acks += [await w.publish(ROOM, f"tijdens {i}") for i in range(5)]
+            got = [await r.expect(Event, timeout=8) for _ in range(6)]
+            assert [e.offset for e in got] == [a.offset for a in acks]
+            assert all(isinstance(a, Ack) for a in acks)
+    finally:
+        await admin.aclose()
+
+
+async def test_redis_restart_loses_no_acknowledged_message(server, valkey) -> None:
+    reader, writer = member("lezer"), member("schrijver")
+    tr, tw = await session_for(server, reader), await session_for(server, writer)
+    async with ws(server, tr) as r, ws(server, tw) as w:
+        await r.expect(Welcome)
+        await w.expect(Welcome)
+        await r.subscribe(ROOM)
+        acked: list[int] = []
+        try:
+            valkey.stop()
+            for i in range(5):  # Redis is down: messages are still stored and acknowledged
+                reply = await w.publish(ROOM, f"zonder redis {i}")
+                if isinstance(reply, Ack):
+                    acked.append(reply.offset)
+        finally:
+            await asyncio.to_thread(valkey.start)
+        started = time.monotonic()
+        reply = await w.publish(ROOM, "na herstart")
+        assert isinstance(reply, Ack)
+        acked.append(reply.offset)
+        seen: list[int] = []
+        async with asyncio.timeout(8):
+            while acked[-1] not in seen:
+                seen.append((await r.expect(Event)).offset)
+        assert time.monotonic() - started < 5
+        assert set(acked) <= set(seen)
+        assert seen == sorted(set(seen))
+
+
+async def test_database_down_answers_error_within_3s_and_live_delivery_goes_on(server, secantus) -> None:
+    reader, writer = member("lezer"), member("schrijver")
+    tr, tw = await session_for(server, reader), await session_for(server, writer)
+    async with ws(server, tr) as r, ws(server, tw) as w:
+        await r.expect(Welcome)
+        await w.expect(Welcome)
+        await r.subscribe(ROOM)
+        stored = await w.publish(ROOM, "opgeslagen")
+        assert (await r.expect(Event)).offset == stored.offset
+        try:
+            secantus.stop()
+            started = time.monotonic()
+            reply = await w.publish(ROOM, "database weg", client_msg_id="db-down-1")
+            assert time.monotonic() - started < 3.2
+            assert isinstance(reply, Error) and reply.code == ErrorCode.UNAVAILABLE
+            # Presence and typing still flow through Redis; the gateway stays up.
+            await w.send(type="ping", id=77)
+        finally:
+            await asyncio.to_thread(secantus.start)
+        async with asyncio.timeout(10):
+            while True:
+                reply = await w.publish(ROOM, "database weg", client_msg_id="db-down-1")
+                if isinstance(reply, Ack):
+                    break
+                await asyncio.sleep(0.3)
+        count = await server.services.db["events"].count_documents({"channel": ROOM, "client_msg_id": "db-down-1"})
+        assert count == 1
+        assert (await r.expect(Event, where=lambda e: e.offset == reply.offset)).data["text"] == "database weg"
+    assert CloseCode.SERVICE_RESTART == 4000

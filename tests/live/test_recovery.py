@@ -1,0 +1,55 @@
+"""Reconnecting with the last position replays exactly what was missed; retries never duplicate."""
+
+from __future__ import annotations
+
+from chatserver.protocol import Ack, Event, Reload, Subscribed, Welcome
+from tests.live.conftest import member, session_for, ws
+
+ROOM = "room:psychosenet:naasten"
+
+
+async def test_reconnect_with_since_replays_missed_events_in_order_without_duplicates(server) -> None:
+    reader, writer = member("lezer"), member("schrijver")
+    tr, tw = await session_for(server, reader), await session_for(server, writer)
+    async with ws(server, tw) as w:
+        await w.expect(Welcome)
+        async with ws(server, tr) as r:
+            await r.expect(Welcome)
+            await r.subscribe(ROOM)
+            first = [await w.publish(ROOM, f"voor {i}") for i in range(3)]
+            seen = [await r.expect(Event) for _ in range(3)]
+            assert [e.offset for e in seen] == [a.offset for a in first]
+            last = {"offset": seen[-1].offset, "epoch": seen[-1].epoch}
+        missed = [await w.publish(ROOM, f"gemist {i}") for i in range(4)]
+        async with ws(server, tr) as r:
+            await r.expect(Welcome)
+            sub = await r.subscribe(ROOM, since=last)
+            assert isinstance(sub, Subscribed) and sub.replay == 4
+            replayed = [await r.expect(Event) for _ in range(4)]
+            assert [e.offset for e in replayed] == [a.offset for a in missed]
+            assert [e.data["text"] for e in replayed] == [f"gemist {i}" for i in range(4)]
+            live = await w.publish(ROOM, "live")
+            nxt = await r.expect(Event)
+            assert nxt.offset == live.offset
+            assert sub.position.offset == missed[-1].offset
+
+
+async def test_retry_with_same_client_msg_id_returns_the_original_ack(server) -> None:
+    async with ws(server, await session_for(server, member())) as c:
+        await c.expect(Welcome)
+        first = await c.publish(ROOM, "één keer", client_msg_id="retry-1")
+        again = await c.publish(ROOM, "één keer", client_msg_id="retry-1")
+        assert isinstance(first, Ack) and isinstance(again, Ack)
+        assert again.offset == first.offset and again.duplicate and not first.duplicate
+    stored = await server.services.db["events"].count_documents({"channel": ROOM, "client_msg_id": "retry-1"})
+    assert stored == 1
+
+
+async def test_wrong_epoch_gets_reload(server) -> None:
+    async with ws(server, await session_for(server, member())) as c:
+        await c.expect(Welcome)
+        await c.publish(ROOM, "iets")
+        sub = await c.subscribe(ROOM, since={"offset": 1, "epoch": "other-epoch"})
+        assert isinstance(sub, Subscribed)
+        reload = await c.expect(Reload)
+        assert reload.reason == "epoch_changed" and reload.position == sub.position

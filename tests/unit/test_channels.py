@@ -1,0 +1,88 @@
+"""The one authorisation rule, per channel kind, role and room mode."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatserver.config import PROJECT_ROOT
+from chatserver.domain.channels import (
+    ChannelFacts,
+    ChannelKind,
+    ChannelResolvers,
+    authorise,
+    check_channel,
+    parse_channel,
+)
+from chatserver.domain.identity import AccountId, Actor
+from chatserver.flavours import load_catalog
+
+CATALOG = load_catalog(PROJECT_ROOT / "flavours")
+GUEST = Actor(AccountId("g1"), "gast", "guest")
+MEMBER = Actor(AccountId("m1"), "lid", "member")
+STAFF = Actor(AccountId("s1"), "team", "staff", role="volunteer", flavours=frozenset({"psychosenet"}))
+OTHER_STAFF = Actor(AccountId("s2"), "ander", "staff", role="volunteer", flavours=frozenset({"proud2bme"}))
+ADMIN = Actor(AccountId("a1"), "beheer", "staff", role="admin")
+
+
+def decide(actor: Actor, name: str, action: str, facts: ChannelFacts | None = None) -> bool:
+    ref = parse_channel(name)
+    assert ref is not None, name
+    return authorise(actor, ref, action, CATALOG, facts).allowed  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("actor", "name", "action", "allowed"),
+    [
+        (GUEST, "room:psychosenet:welkom", "subscribe", True),
+        (GUEST, "room:psychosenet:welkom", "publish", True),
+        (GUEST, "room:psychosenet:stemmen-horen", "subscribe", False),
+        (MEMBER, "room:psychosenet:stemmen-horen", "publish", True),
+        (MEMBER, "room:psychosenet:intervisie", "subscribe", False),
+        (STAFF, "room:psychosenet:intervisie", "publish", True),
+        (OTHER_STAFF, "room:psychosenet:intervisie", "subscribe", False),
+        (ADMIN, "room:psychosenet:intervisie", "subscribe", True),
+        (MEMBER, "room:psychosenet:herstelcafe", "publish", False),
+        (STAFF, "room:psychosenet:herstelcafe", "publish", True),
+        (MEMBER, "room:psychosenet:bestaat-niet", "subscribe", False),
+        (MEMBER, "room:geen-flavour:welkom", "subscribe", False),
+        (MEMBER, "user:m1", "subscribe", True),
+        (MEMBER, "user:m2", "subscribe", False),
+        (MEMBER, "user:m1", "publish", False),
+        (STAFF, "queue:psychosenet", "subscribe", True),
+        (STAFF, "queue:psychosenet", "publish", False),
+        (MEMBER, "queue:psychosenet", "subscribe", False),
+        (OTHER_STAFF, "mod:psychosenet", "subscribe", False),
+        (STAFF, "mod:psychosenet", "publish", True),
+    ],
+)
+def test_rules(actor: Actor, name: str, action: str, allowed: bool) -> None:
+    assert decide(actor, name, action) is allowed
+
+
+def test_hosted_room_opens_for_members_when_facts_say_open() -> None:
+    assert decide(MEMBER, "room:psychosenet:herstelcafe", "publish", ChannelFacts(open=True))
+
+
+def test_chat_only_for_participants() -> None:
+    facts = ChannelFacts(participants=frozenset({"m1", "s1"}))
+    assert decide(MEMBER, "chat:psychosenet:c1", "publish", facts)
+    assert not decide(GUEST, "chat:psychosenet:c1", "subscribe", facts)
+    assert not decide(MEMBER, "chat:psychosenet:c1", "subscribe")
+
+
+@pytest.mark.parametrize("name", ["", "room:", "room:Psychosenet:welkom", "room:a:b:c", "user:", "x:y", "room:a"])
+def test_malformed_names_do_not_parse(name: str) -> None:
+    assert parse_channel(name) is None
+
+
+async def test_resolver_registry_supplies_facts() -> None:
+    resolvers = ChannelResolvers()
+
+    async def participants(actor: Actor, ref: object) -> ChannelFacts:
+        return ChannelFacts(participants=frozenset({"m1"}))
+
+    resolvers.register(ChannelKind.CHAT, participants)
+    assert await check_channel(MEMBER, "chat:psychosenet:c9", "subscribe", CATALOG, resolvers)
+    assert not await check_channel(GUEST, "chat:psychosenet:c9", "subscribe", CATALOG, resolvers)
+    with pytest.raises(ValueError):
+        resolvers.register(ChannelKind.CHAT, participants)

@@ -1,0 +1,43 @@
+"""The pure connection state machine: auth first, rate limits, typing throttle, abuse close."""
+
+from __future__ import annotations
+
+from chatserver.live.session import PUBLISH_BURST, Session, Work
+from chatserver.protocol import CloseCode, Error, ErrorCode, Hello, MessageBody, Ping, Pong, Publish, Subscribe, Typing
+
+
+def pub(i: int) -> Publish:
+    return Publish(id=i, channel="room:a:b", client_msg_id=f"m{i}", body=MessageBody(text="hoi"))
+
+
+def test_only_ping_and_hello_before_authentication() -> None:
+    s = Session("c", 0.0)
+    assert s.on_frame(Ping(id=1), 0.1).reply == Pong(id=1)
+    step = s.on_frame(Subscribe(id=2, channel="room:a:b"), 0.1)
+    assert isinstance(step.reply, Error) and step.reply.code == ErrorCode.UNAUTHENTICATED
+    assert s.on_frame(Hello(token="t"), 0.2).work is Work.AUTHENTICATE
+    assert s.on_frame(Hello(v=2), 0.2).close is CloseCode.UNSUPPORTED_VERSION
+
+
+def test_publish_bucket_refills_with_time() -> None:
+    s = Session("c", 0.0)
+    s.authenticated()
+    works = [s.on_frame(pub(i), 0.0).work for i in range(PUBLISH_BURST + 1)]
+    assert works[:PUBLISH_BURST] == [Work.PUBLISH] * PUBLISH_BURST
+    assert works[-1] is None
+    assert s.on_frame(pub(999), 1.0).work is Work.PUBLISH
+
+
+def test_too_many_errors_close_for_abuse() -> None:
+    s = Session("c", 0.0)
+    closes = [s.on_frame(Subscribe(id=i, channel="x"), 0.0).close for i in range(60)]
+    assert CloseCode.RATE_LIMIT_ABUSE in closes
+
+
+def test_typing_is_throttled_per_channel() -> None:
+    s = Session("c", 0.0)
+    s.authenticated()
+    s.channels.add("room:a:b")
+    assert s.on_frame(Typing(channel="room:a:b"), 1.0).work is Work.TYPING
+    assert s.on_frame(Typing(channel="room:a:b"), 2.0).work is None
+    assert s.on_frame(Typing(channel="room:a:b"), 4.5).work is Work.TYPING
