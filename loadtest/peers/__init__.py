@@ -1,0 +1,1 @@
+"""Reference servers for ``python -m loadtest compare`` (not part of the product)."""

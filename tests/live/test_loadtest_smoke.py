@@ -1,0 +1,25 @@
+"""A tiny fanout of the benchmark against the real server: sessions over HTTP, nothing lost or doubled."""
+
+from __future__ import annotations
+
+import asyncio
+
+from loadtest.scenarios import RunOptions, run
+
+
+async def test_tiny_fanout_delivers_every_acknowledged_message_exactly_once(server) -> None:
+    opts = RunOptions(
+        url=server.url, scenario="fanout", rooms=2, subscribers=5, duration_s=2.0, processes=1, sessions=4, quiet=True
+    )
+    # run() blocks (it drives generator processes); the server under test lives in this event loop.
+    async with asyncio.timeout(60):
+        report = await asyncio.to_thread(run, opts)
+    assert report["connect_failures"] == 0
+    assert report["publish_errors"] == 0
+    assert report["published"] > 0
+    assert report["expected_deliveries"] == report["published"] * 5
+    assert report["delivered"] == report["expected_deliveries"]
+    assert report["lost"] == 0
+    assert report["duplicates"] == 0
+    assert report["out_of_order"] == 0
+    assert report["latency_ms"]["max"] > 0
