@@ -1,24 +1,20 @@
-"""Channel events in MongoDB: the offset authority per channel and the stored stream.
+"""Channel events in MongoDB: the stored stream every live channel recovers from.
 
-``channel_positions`` holds one document per channel: its ``epoch`` (random,
-set when the channel is first used) and ``next_offset`` (the last offset handed
-out), advanced atomically with ``find_one_and_update``; an offset is never
-handed out twice and survives a Redis restart. ``events`` holds every event,
-unique by (channel, offset) and by (channel, sender, client_msg_id).
+``events`` holds every stored event, unique by (channel, offset) and by
+(channel, sender, client_msg_id). Offsets come from
+:mod:`chatserver.adapters.positions`.
 """
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
-from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.errors import BulkWriteError, PyMongoError
 
 from chatserver.adapters.mongo_client import Database, Document, register_indexes
 
 EVENTS = "events"
-POSITIONS = "channel_positions"
 
 register_indexes(
     EVENTS,
@@ -28,50 +24,36 @@ register_indexes(
         unique=True,
         name="channel_sender_client_msg_id",
     ),
+    IndexModel([("sender", ASCENDING)], name="sender"),
 )
 
 StoreError = PyMongoError
 
 
 class DuplicateEvents(Exception):
-    """Some events of a batch were already stored (a retried client message id)."""
+    """Some events of a batch collided with stored ones.
 
-    def __init__(self, indexes: list[int]) -> None:
-        super().__init__(f"{len(indexes)} duplicate events")
+    ``indexes`` are repeats of a client message id (a retried publish);
+    ``offset_indexes`` collided on (channel, offset): the offset counter went
+    backwards and the channel needs a new epoch.
+    """
+
+    def __init__(self, indexes: list[int], offset_indexes: list[int]) -> None:
+        super().__init__(f"{len(indexes)} repeated, {len(offset_indexes)} offset collisions")
         self.indexes = indexes
+        self.offset_indexes = offset_indexes
 
 
-def new_epoch() -> str:
-    return secrets.token_hex(6)
+def _is_offset_collision(error: dict[str, Any]) -> bool:
+    pattern = error.get("keyPattern") or {}
+    if pattern:
+        return "offset" in pattern
+    return "channel_offset" in str(error.get("errmsg", ""))
 
 
 class MongoEventStore:
     def __init__(self, db: Database) -> None:
         self.events = db[EVENTS]
-        self.positions = db[POSITIONS]
-
-    async def reserve(self, channel: str, count: int) -> tuple[str, int]:
-        """Hand out ``count`` consecutive offsets; returns (epoch, first offset)."""
-        for _ in range(2):
-            try:
-                doc = await self.positions.find_one_and_update(
-                    {"_id": channel},
-                    {"$inc": {"next_offset": count}, "$setOnInsert": {"epoch": new_epoch()}},
-                    upsert=True,
-                    return_document=ReturnDocument.AFTER,
-                )
-                break
-            except DuplicateKeyError:  # two first uses raced on the upsert; the second retries
-                continue
-        else:
-            raise RuntimeError("could not reserve offsets")
-        assert doc is not None
-        return str(doc["epoch"]), int(doc["next_offset"]) - count + 1
-
-    async def epoch(self, channel: str) -> str:
-        """The channel's epoch, creating its position document on first use."""
-        epoch, _ = await self.reserve(channel, 0)
-        return epoch
 
     async def last_offset(self, channel: str) -> int:
         """The highest stored offset of the channel (0 when empty)."""
@@ -79,19 +61,39 @@ class MongoEventStore:
         return int(doc["offset"]) if doc else 0
 
     async def insert_batch(self, docs: list[Document]) -> None:
-        """Insert every document in one ``insert_many``; raises DuplicateEvents naming the repeats."""
+        """Insert every document in one ``insert_many``; raises DuplicateEvents naming the collisions."""
         try:
             await self.events.insert_many(docs, ordered=False)
         except BulkWriteError as exc:
             errors: list[dict[str, Any]] = exc.details.get("writeErrors", [])
             if errors and all(e.get("code") == 11000 for e in errors):
-                raise DuplicateEvents([int(e["index"]) for e in errors]) from None
+                repeats = [int(e["index"]) for e in errors if not _is_offset_collision(e)]
+                collisions = [int(e["index"]) for e in errors if _is_offset_collision(e)]
+                raise DuplicateEvents(repeats, collisions) from None
             raise
 
     async def find_by_client_msg_id(self, channel: str, sender: str, client_msg_id: str) -> Document | None:
         return await self.events.find_one({"channel": channel, "sender": sender, "client_msg_id": client_msg_id})
 
+    async def find_event(self, channel: str, offset: int) -> Document | None:
+        return await self.events.find_one({"channel": channel, "offset": offset})
+
+    async def update_event(self, channel: str, offset: int, fields: dict[str, Any]) -> bool:
+        """Change a stored event in place (an edit or a removal); True when it existed."""
+        result = await self.events.update_one({"channel": channel, "offset": offset}, {"$set": fields})
+        return result.matched_count == 1
+
     async def read_after(self, channel: str, after_offset: int, limit: int) -> list[Document]:
         """Stored events of ``channel`` with offset > ``after_offset``, in order, at most ``limit``."""
         cursor = self.events.find({"channel": channel, "offset": {"$gt": after_offset}}, sort=[("offset", ASCENDING)])
         return await cursor.limit(limit).to_list(length=limit)
+
+    async def read_before(self, channel: str, before_offset: int | None, limit: int) -> list[Document]:
+        """History for scroll-back: up to ``limit`` events before ``before_offset``, oldest first."""
+        query: dict[str, Any] = {"channel": channel}
+        if before_offset is not None:
+            query["offset"] = {"$lt": before_offset}
+        cursor = self.events.find(query, sort=[("offset", DESCENDING)])
+        docs = await cursor.limit(limit).to_list(length=limit)
+        docs.reverse()
+        return docs

@@ -45,6 +45,7 @@ from chatserver.protocol import (
     Ack,
     CloseCode,
     DecodeProblem,
+    Error,
     ErrorCode,
     FrameError,
     Hello,
@@ -408,7 +409,11 @@ class Connection(asyncio.Protocol):
             acked = await self.gateway.chat.do_publish(actor, frame.channel, frame.client_msg_id, frame.body.text)
         except ChatError as exc:
             if not self._gone():
-                self._error(exc.code, frame.id, frame.channel, exc.retry_after_ms)
+                if exc.reason:
+                    error = Error(code=int(exc.code), reason=exc.reason, id=frame.id, channel=frame.channel)
+                    self._step(self.session.error(error, time.monotonic()))
+                else:
+                    self._error(exc.code, frame.id, frame.channel, exc.retry_after_ms)
             return
         self.send(
             Ack(
@@ -418,6 +423,8 @@ class Connection(asyncio.Protocol):
                 offset=acked.offset,
                 epoch=acked.epoch,
                 duplicate=acked.duplicate,
+                held=acked.held,
+                notice=acked.notice,
             )
         )
 

@@ -11,6 +11,7 @@ resumes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
@@ -21,6 +22,11 @@ from chatserver.protocol import MAX_REPLAY_EVENTS, Position, Reload, encode_fram
 from chatserver.services.chat import ChatService
 
 log = logging.getLogger("chatserver.hub")
+
+# A hole in a channel's offsets is usually another process's write still in
+# flight; wait this long for it before skipping it (a failed write never fills).
+HOLE_WAIT_S = 3.0
+HOLE_POLL_S = 0.05
 
 Write = Callable[[bytes], None]
 Spawn = Callable[[Coroutine[Any, Any, None]], None]
@@ -181,29 +187,46 @@ class Hub:
         self.spawn(self._resync(channel))
 
     async def _resync(self, channel: Channel) -> None:
+        """Refill from the store; wait briefly for holes (another process's write in flight)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + HOLE_WAIT_S
         try:
-            for _ in range(10):
-                try:
-                    rows = await self.chat.read_after(channel.name, channel.last, MAX_REPLAY_EVENTS + 1)
-                    break
-                except Exception as exc:
-                    log.warning("refilling a channel failed (%s); retrying", type(exc).__name__)
-                    await asyncio.sleep(0.5)
-            else:
-                rows = []
-            if len(rows) > MAX_REPLAY_EVENTS:
-                reload = Reload(id=0, channel=channel.name, reason="too_old", position=channel.position)
-                newest = rows[-1][0]
-                channel.last = newest
-                frame = text_frame(encode_frame(reload))
-                for write in channel.writers.values():
-                    write(frame)
-            else:
+            while True:
+                rows = await self._read_after(channel)
+                if len(rows) > MAX_REPLAY_EVENTS:
+                    self._reload(channel, rows[-1][0])
+                    return
+                expected = channel.last + 1
                 for offset, event in rows:
-                    if offset > channel.last:
+                    if offset == expected or (offset > expected and loop.time() >= deadline):
                         channel.deliver(offset, text_frame(event))
+                        expected = offset + 1
+                    elif offset > expected:
+                        break  # a hole: an earlier offset is not stored yet
+                waiting = any(o > channel.last for o, _ in channel.buffer) or (rows and rows[-1][0] > channel.last)
+                if not waiting or loop.time() >= deadline:
+                    return
+                await asyncio.sleep(HOLE_POLL_S)
         finally:
+            with contextlib.suppress(Exception):
+                channel.epoch = await self.chat.epoch(channel.name)
             self._finish_resync(channel)
+
+    async def _read_after(self, channel: Channel) -> list[tuple[int, bytes]]:
+        for _ in range(10):
+            try:
+                return await self.chat.read_after(channel.name, channel.last, MAX_REPLAY_EVENTS + 1)
+            except Exception as exc:
+                log.warning("refilling a channel failed (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(0.5)
+        return []
+
+    def _reload(self, channel: Channel, newest: int) -> None:
+        reload = Reload(id=0, channel=channel.name, reason="too_old", position=channel.position)
+        channel.last = newest
+        frame = text_frame(encode_frame(reload))
+        for write in channel.writers.values():
+            write(frame)
 
     def _finish_resync(self, channel: Channel) -> None:
         buffered, channel.buffer = sorted(channel.buffer), []

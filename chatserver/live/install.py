@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from chatserver.adapters.event_store import MongoEventStore
+from chatserver.adapters.positions import RedisPositions
 from chatserver.adapters.redis_broker import AccountRateLimiter, PresenceStore, RedisBroker
 from chatserver.domain.channels import ChannelResolvers
 from chatserver.live.frontdoor import GATEWAY_STATE_KEY
@@ -31,11 +32,13 @@ def install(services: Services) -> Feature:
         return f"{prefix}live:{channel}"
 
     state: dict[str, Gateway] = {}
+    broker = RedisBroker(settings.redis_url, services.redis, fixed_channels=(revoked,))
+    limiter = AccountRateLimiter(services.redis, prefix, ACCOUNT_PUBLISH_PER_S, ACCOUNT_PUBLISH_BURST)
+    positions = RedisPositions(services.redis, services.db, prefix)
+    chat = ChatService(MongoEventStore(services.db), positions, broker, limiter, services.catalog, resolvers, live_key)
+    services.extras[CHAT_KEY] = chat
 
     async def start() -> None:
-        broker = RedisBroker(settings.redis_url or "", services.redis, fixed_channels=(revoked,))
-        limiter = AccountRateLimiter(services.redis, prefix, ACCOUNT_PUBLISH_PER_S, ACCOUNT_PUBLISH_BURST)
-        chat = ChatService(MongoEventStore(services.db), broker, limiter, services.catalog, resolvers, live_key)
         hub = Hub(broker, chat, live_key, spawn=lambda coro: gateway.spawn(coro))
         hosts = tuple(host for flavour in services.catalog for host in flavour.hosts)
         gateway = Gateway(
@@ -53,7 +56,6 @@ def install(services: Services) -> Feature:
         services.supervisor.spawn("live-commit", chat.run_committer)
         gateway.start()
         state["gateway"] = gateway
-        services.extras[CHAT_KEY] = chat
         services.lifespan_state[GATEWAY_STATE_KEY] = gateway
 
     async def stop() -> None:

@@ -6,6 +6,7 @@ from chatserver.protocol.codec import (
     decode_client_frame,
     decode_server_frame,
     encode_frame,
+    kind_event,
     message_event,
 )
 from chatserver.protocol.codes import (
@@ -21,6 +22,7 @@ from chatserver.protocol.codes import (
 )
 from chatserver.protocol.frames import (
     CLIENT_FRAME_TYPES,
+    EVENT_KINDS,
     MAX_FRAME_BYTES,
     MAX_REPLAY_EVENTS,
     MAX_TEXT_CHARS,
@@ -34,6 +36,7 @@ from chatserver.protocol.frames import (
     Limits,
     MessageBody,
     MessageData,
+    Notice,
     Ping,
     Pong,
     Position,
@@ -57,6 +60,7 @@ __all__ = [
     "CLIENT_FRAME_TYPES",
     "CLOSE_REASONS",
     "ERROR_REASONS",
+    "EVENT_KINDS",
     "MAX_FRAME_BYTES",
     "MAX_REPLAY_EVENTS",
     "MAX_TEXT_CHARS",
@@ -77,6 +81,7 @@ __all__ = [
     "Limits",
     "MessageBody",
     "MessageData",
+    "Notice",
     "Ping",
     "Pong",
     "Position",
@@ -96,6 +101,7 @@ __all__ = [
     "decode_server_frame",
     "encode_frame",
     "frame_type",
+    "kind_event",
     "message_event",
     "should_reconnect",
 ]

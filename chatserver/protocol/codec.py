@@ -96,6 +96,11 @@ def message_event(channel: str, offset: int, epoch: str, data: MessageData, ts_m
     return _encoder.encode(Event(channel=channel, offset=offset, epoch=epoch, kind="message", data=data, ts=ts_ms))
 
 
+def kind_event(channel: str, offset: int, epoch: str, kind: str, data: Any, ts_ms: int) -> bytes:
+    """The JSON bytes of a stored event of any other kind (edit, delete, system, …)."""
+    return _encoder.encode(Event(channel=channel, offset=offset, epoch=epoch, kind=kind, data=data, ts=ts_ms))
+
+
 _server_decoder: msgspec.json.Decoder[ServerFrame] = msgspec.json.Decoder(ServerFrame)
 
 

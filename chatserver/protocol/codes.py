@@ -46,6 +46,7 @@ class ErrorCode(IntEnum):
     UNAUTHENTICATED = 4207
     TOO_MANY_SUBSCRIPTIONS = 4208
     ALREADY_AUTHENTICATED = 4209
+    REFUSED = 4210
 
 
 CLOSE_REASONS: dict[CloseCode, str] = {
@@ -73,6 +74,7 @@ ERROR_REASONS: dict[ErrorCode, str] = {
     ErrorCode.UNAUTHENTICATED: "Log eerst in.",
     ErrorCode.TOO_MANY_SUBSCRIPTIONS: "Je volgt te veel kanalen tegelijk.",
     ErrorCode.ALREADY_AUTHENTICATED: "Je bent al ingelogd op deze verbinding.",
+    ErrorCode.REFUSED: "Dit bericht kan hier niet worden geplaatst; pas het aan.",
 }
 
 RETRYABLE_ERRORS: frozenset[ErrorCode] = frozenset({ErrorCode.RATE_LIMITED, ErrorCode.UNAVAILABLE})

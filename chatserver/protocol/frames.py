@@ -26,7 +26,8 @@ Offset = Annotated[int, msgspec.Meta(ge=0, le=MAX_REQUEST_ID)]
 Epoch = Annotated[str, msgspec.Meta(max_length=64)]
 Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT_CHARS)]
 
-EventKind = Literal["message", "system"]
+EventKind = str  # "message", "edit", "delete", "system", or a feature's kind; clients ignore unknown ones
+EVENT_KINDS: tuple[str, ...] = ("message", "edit", "delete", "system", "queue", "moderation", "qa", "notification")
 PresenceAction = Literal["join", "leave", "count"]
 ReloadReason = Literal["epoch_changed", "too_old"]
 
@@ -122,6 +123,8 @@ class MessageData(msgspec.Struct, frozen=True):
     sender: str
     text: str
     role: str | None = None
+    edited: bool = False
+    deleted: bool = False
 
 
 class Event(msgspec.Struct, frozen=True, tag="event", tag_field="type"):
@@ -140,6 +143,8 @@ class Ack(msgspec.Struct, frozen=True, omit_defaults=True, tag="ack", tag_field=
     offset: int
     epoch: str
     duplicate: bool = False
+    held: bool = False
+    notice: str | None = None
 
 
 class Reload(msgspec.Struct, frozen=True, tag="reload", tag_field="type"):
@@ -169,11 +174,21 @@ class Error(msgspec.Struct, frozen=True, omit_defaults=True, tag="error", tag_fi
     retry_after_ms: int | None = None
 
 
+class Notice(msgspec.Struct, frozen=True, tag="notice", tag_field="type"):
+    """A live update that is not stored and has no offset (queue positions, staff status, …)."""
+
+    channel: str
+    kind: str
+    data: Any
+
+
 class Pong(msgspec.Struct, frozen=True, omit_defaults=True, tag="pong", tag_field="type"):
     id: int | None = None
 
 
-ServerFrame = Welcome | Subscribed | Unsubscribed | Event | Ack | Reload | Presence | TypingNotice | Error | Pong
+ServerFrame = (
+    Welcome | Subscribed | Unsubscribed | Event | Ack | Reload | Presence | TypingNotice | Notice | Error | Pong
+)
 SERVER_FRAME_TYPES: tuple[type[msgspec.Struct], ...] = (
     Welcome,
     Subscribed,
@@ -183,6 +198,7 @@ SERVER_FRAME_TYPES: tuple[type[msgspec.Struct], ...] = (
     Reload,
     Presence,
     TypingNotice,
+    Notice,
     Error,
     Pong,
 )

@@ -1,27 +1,31 @@
-"""Chat messages on live channels: validate, rate-limit, persist with group commit, acknowledge, fan out.
+"""Events on live channels: validate, screen, rate-limit, persist with group commit, acknowledge, fan out.
 
-``do_publish`` is the only way a chat message enters a channel. Concurrent
-messages are collected while the previous batch is being written and stored
-with one ``insert_many``; the sender's ack comes after the write, then the
-encoded event goes to every process through Redis. A retried client message id
-returns the original ack, never a second message.
+``do_publish`` is the only way a chat message enters a channel, ``do_emit``
+the only way a server-originated stored event does (edits, removals, queue and
+moderation updates, spreekuur answers), and ``do_notify`` sends a live notice
+that is not stored. Concurrent events are collected while the previous batch
+is being written and stored with one ``insert_many``; the sender's ack comes
+after the write, then the encoded event goes to every process through Redis.
+A retried client message id returns the original ack, never a second message.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from chatserver.adapters.event_store import DuplicateEvents, MongoEventStore, StoreError
+from chatserver.adapters.positions import RedisPositions
 from chatserver.adapters.redis_broker import AccountRateLimiter, BrokerError, RedisBroker
-from chatserver.domain.channels import ChannelResolvers, check_channel
+from chatserver.domain.channels import ChannelRef, ChannelResolvers, check_channel, parse_channel
 from chatserver.domain.identity import Actor
 from chatserver.flavours import FlavourCatalog
-from chatserver.protocol import MAX_TEXT_CHARS, ErrorCode, MessageData, message_event
+from chatserver.protocol import MAX_TEXT_CHARS, ErrorCode, MessageData, Notice, encode_frame, kind_event, message_event
 
 log = logging.getLogger("chatserver.chat")
 
@@ -30,15 +34,16 @@ COMMIT_TIMEOUT_S = 2.5
 PUBLISH_TIMEOUT_S = 2.0
 ACCOUNT_PUBLISH_PER_S = 100.0
 ACCOUNT_PUBLISH_BURST = 200
-_BIDI_OVERRIDES = {"\u202d", "\u202e", "\u2066", "\u2067", "\u2068"}
+_BIDI_OVERRIDES = {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"}
 _FORBIDDEN_CHARS = {chr(c) for c in range(32) if chr(c) not in "\n\t"} | {"\x7f"} | _BIDI_OVERRIDES
 
 
 class ChatError(Exception):
-    def __init__(self, code: ErrorCode, retry_after_ms: int | None = None) -> None:
+    def __init__(self, code: ErrorCode, retry_after_ms: int | None = None, reason: str | None = None) -> None:
         super().__init__(code.name)
         self.code = code
         self.retry_after_ms = retry_after_ms
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,14 +52,37 @@ class Acked:
     offset: int
     epoch: str
     duplicate: bool = False
+    held: bool = False
+    notice: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Screening:
+    """What a screener decides about a message before it is stored.
+
+    ``hold``: the screener kept the message (e.g. as a moderation item) and it
+    is not published now; ``refuse``: it is not stored at all and ``reason``
+    tells the author why. ``notice`` is shown to the author either way.
+    """
+
+    action: Literal["allow", "hold", "refuse"] = "allow"
+    reason: str | None = None
+    notice: str | None = None
+
+
+ALLOW = Screening()
+
+# (actor, channel reference, client message id, text) -> Screening; called in registration order.
+Screener = Callable[[Actor, ChannelRef, str, str], Awaitable[Screening]]
 
 
 @dataclass(slots=True)
 class _Pending:
-    actor: Actor
+    actor: Actor | None
     channel: str
-    client_msg_id: str
-    text: str
+    client_msg_id: str | None
+    kind: str
+    data: dict[str, Any]
     future: asyncio.Future[Acked]
     doc: dict[str, Any] = field(default_factory=dict)
 
@@ -64,11 +92,25 @@ def live_payload(offset: int, event_json: bytes) -> bytes:
     return b"E%d\n" % offset + event_json
 
 
+def notice_payload(frame_json: bytes) -> bytes:
+    """A notice without an offset: ``P`` and the encoded frame."""
+    return b"P" + frame_json
+
+
 def event_json(doc: dict[str, Any]) -> bytes:
-    data = MessageData(sender=doc["pseudonym"], text=doc["data"]["text"], role=doc.get("role"))
     ts = doc["ts"]
     ts_ms = int(ts.timestamp() * 1000) if isinstance(ts, datetime) else int(ts)
-    return message_event(doc["channel"], int(doc["offset"]), doc["epoch"], data, ts_ms)
+    data = doc["data"]
+    if doc.get("kind", "message") == "message":
+        message = MessageData(
+            sender=doc["pseudonym"],
+            text=data["text"],
+            role=doc.get("role"),
+            edited=bool(data.get("edited", False)),
+            deleted=bool(data.get("deleted", False)),
+        )
+        return message_event(doc["channel"], int(doc["offset"]), doc["epoch"], message, ts_ms)
+    return kind_event(doc["channel"], int(doc["offset"]), doc["epoch"], doc["kind"], data, ts_ms)
 
 
 def clean_text(text: str) -> str | None:
@@ -82,6 +124,7 @@ class ChatService:
     def __init__(
         self,
         store: MongoEventStore,
+        positions: RedisPositions,
         broker: RedisBroker,
         limiter: AccountRateLimiter,
         catalog: FlavourCatalog,
@@ -89,19 +132,29 @@ class ChatService:
         live_key: Callable[[str], str],
     ) -> None:
         self.store = store
+        self.positions = positions
         self.broker = broker
         self.limiter = limiter
         self.catalog = catalog
         self.resolvers = resolvers
         self.live_key = live_key
+        self.screeners: list[Screener] = []
         self._queue: list[_Pending] = []
         self._wake = asyncio.Event()
         self.batches = 0
         self.committed = 0
 
-    async def do_publish(self, actor: Actor, channel: str, client_msg_id: str, text: str) -> Acked:
-        """Store and fan out one chat message; raises ChatError with the code for the error frame."""
-        if not await check_channel(actor, channel, "publish", self.catalog, self.resolvers):
+    # --- entry points ------------------------------------------------------------
+
+    async def do_publish(
+        self, actor: Actor, channel: str, client_msg_id: str, text: str, *, screen: bool = True
+    ) -> Acked:
+        """Store and fan out one chat message; raises ChatError with the code for the error frame.
+
+        ``screen=False`` is for a message a moderator released: it was screened when it was sent.
+        """
+        decision = await check_channel(actor, channel, "publish", self.catalog, self.resolvers)
+        if not decision:
             raise ChatError(ErrorCode.FORBIDDEN)
         cleaned = clean_text(text)
         if cleaned is None:
@@ -109,10 +162,51 @@ class ChatService:
         wait_ms = await self.limiter.retry_after_ms(actor.account_id)
         if wait_ms > 0:
             raise ChatError(ErrorCode.RATE_LIMITED, wait_ms)
+        notice: str | None = None
+        if screen and self.screeners:
+            ref = parse_channel(channel)
+            assert ref is not None  # check_channel parsed it
+            for screener in self.screeners:
+                verdict = await screener(actor, ref, client_msg_id, cleaned)
+                if verdict.action == "refuse":
+                    raise ChatError(ErrorCode.REFUSED, reason=verdict.reason)
+                if verdict.action == "hold":
+                    return Acked(channel, 0, "", held=True, notice=verdict.notice or verdict.reason)
+                notice = notice or verdict.notice
+        acked = await self._enqueue(actor, channel, client_msg_id, "message", {"text": cleaned})
+        if notice is not None:
+            return Acked(acked.channel, acked.offset, acked.epoch, acked.duplicate, notice=notice)
+        return acked
+
+    async def do_emit(
+        self, channel: str, kind: str, data: dict[str, Any], *, actor: Actor | None = None, dedupe_id: str | None = None
+    ) -> Acked:
+        """A stored server event (kind ≠ "message") through the same group commit and fan-out.
+
+        It gets an offset, so clients recover it like messages. ``dedupe_id``
+        makes a retried emit return the original (like a client message id).
+        """
+        if kind == "message":
+            raise ValueError("use do_publish for chat messages")
+        return await self._enqueue(actor, channel, dedupe_id, kind, data)
+
+    async def do_notify(self, channel: str, kind: str, data: Any) -> None:
+        """A live notice for the channel's current subscribers; not stored, no offset, at most once."""
+        frame = Notice(channel=channel, kind=kind, data=data)
+        try:
+            await self.broker.publish(self.live_key(channel), notice_payload(encode_frame(frame)))
+        except BrokerError as exc:
+            log.warning("notice fan-out failed (%s)", type(exc).__name__)
+
+    async def _enqueue(
+        self, actor: Actor | None, channel: str, client_msg_id: str | None, kind: str, data: dict[str, Any]
+    ) -> Acked:
         future: asyncio.Future[Acked] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(actor, channel, client_msg_id, cleaned, future))
+        self._queue.append(_Pending(actor, channel, client_msg_id, kind, data, future))
         self._wake.set()
         return await future
+
+    # --- group commit --------------------------------------------------------------
 
     async def run_committer(self) -> None:
         """The group-commit loop: whatever queued while the last batch was written goes in the next."""
@@ -127,57 +221,42 @@ class ChatService:
                     await self._commit(batch)
                 except Exception:
                     log.exception("group commit failed")
-                    for p in batch:
-                        if not p.future.done():
-                            p.future.set_exception(ChatError(ErrorCode.UNAVAILABLE, 1000))
+                    _fail(batch)
 
     async def _commit(self, batch: list[_Pending]) -> None:
         by_channel: dict[str, list[_Pending]] = {}
         for p in batch:
             by_channel.setdefault(p.channel, []).append(p)
         now = datetime.now(UTC)
+        ordered = [p for items in by_channel.values() for p in items]
         try:
             async with asyncio.timeout(COMMIT_TIMEOUT_S):
-                reserved = await asyncio.gather(*(self.store.reserve(ch, len(ps)) for ch, ps in by_channel.items()))
+                reserved = await self.positions.reserve_many({ch: len(ps) for ch, ps in by_channel.items()})
                 docs: list[dict[str, Any]] = []
-                for (channel, items), (epoch, first) in zip(by_channel.items(), reserved, strict=True):
+                for channel, items in by_channel.items():
+                    epoch, first = reserved[channel]
                     for i, p in enumerate(items):
-                        p.doc = {
-                            "channel": channel,
-                            "offset": first + i,
-                            "epoch": epoch,
-                            "kind": "message",
-                            "sender": p.actor.account_id,
-                            "pseudonym": p.actor.pseudonym,
-                            "role": p.actor.role_label or None,
-                            "client_msg_id": p.client_msg_id,
-                            "data": {"text": p.text},
-                            "ts": now,
-                        }
+                        p.doc = _document(p, channel, first + i, epoch, now)
                         docs.append(p.doc)
-                duplicates: set[int] = set()
+                repeats: set[int] = set()
+                collisions: set[int] = set()
                 try:
                     await self.store.insert_batch(docs)
                 except DuplicateEvents as dup:
-                    duplicates = set(dup.indexes)
-                ordered = [p for items in by_channel.values() for p in items]
+                    repeats, collisions = set(dup.indexes), set(dup.offset_indexes)
                 stored: list[_Pending] = []
                 for index, p in enumerate(ordered):
-                    if index in duplicates:
-                        sender = p.actor.account_id
-                        original = await self.store.find_by_client_msg_id(p.channel, sender, p.client_msg_id)
-                        if original is None:
-                            p.future.set_exception(ChatError(ErrorCode.UNAVAILABLE, 1000))
-                        else:
-                            ack = Acked(p.channel, int(original["offset"]), str(original["epoch"]), duplicate=True)
-                            p.future.set_result(ack)
+                    if index in collisions:
+                        await self.positions.reset(p.channel, p.doc["epoch"])
+                        log.warning("offset collision; channel gets a new epoch")
+                        p.future.set_exception(ChatError(ErrorCode.UNAVAILABLE, 200))
+                    elif index in repeats:
+                        await self._answer_repeat(p)
                     else:
                         stored.append(p)
-        except (StoreError, TimeoutError) as exc:
-            log.warning("storing %d messages failed (%s)", len(batch), type(exc).__name__)
-            for p in batch:
-                if not p.future.done():
-                    p.future.set_exception(ChatError(ErrorCode.UNAVAILABLE, 1000))
+        except (StoreError, *BrokerError, TimeoutError) as exc:
+            log.warning("storing %d events failed (%s)", len(batch), type(exc).__name__)
+            _fail(batch)
             return
         self.batches += 1
         self.committed += len(stored)
@@ -193,8 +272,18 @@ class ChatService:
             # Stored and acknowledged: subscribers refill it from the store when Redis is back.
             log.warning("fan-out of %d events failed (%s)", len(outgoing), type(exc).__name__)
 
+    async def _answer_repeat(self, p: _Pending) -> None:
+        sender = p.doc.get("sender", "")
+        original = await self.store.find_by_client_msg_id(p.channel, sender, p.client_msg_id or "")
+        if original is None:
+            p.future.set_exception(ChatError(ErrorCode.UNAVAILABLE, 1000))
+        else:
+            p.future.set_result(Acked(p.channel, int(original["offset"]), str(original["epoch"]), duplicate=True))
+
+    # --- reading -------------------------------------------------------------------
+
     async def epoch(self, channel: str) -> str:
-        return await self.store.epoch(channel)
+        return await self.positions.epoch(channel)
 
     async def last_offset(self, channel: str) -> int:
         return await self.store.last_offset(channel)
@@ -203,3 +292,24 @@ class ChatService:
         """Stored events after ``after_offset``, in order, as (offset, event JSON)."""
         docs = await self.store.read_after(channel, after_offset, limit)
         return [(int(d["offset"]), event_json(d)) for d in docs]
+
+
+def _document(p: _Pending, channel: str, offset: int, epoch: str, now: datetime) -> dict[str, Any]:
+    doc: dict[str, Any] = {"channel": channel, "offset": offset, "epoch": epoch, "kind": p.kind, "data": p.data}
+    doc["ts"] = now
+    if p.actor is not None:
+        doc["sender"] = p.actor.account_id
+        doc["pseudonym"] = p.actor.pseudonym
+        doc["role"] = p.actor.role_label or None
+    else:
+        doc["sender"] = "system"
+        doc["pseudonym"] = ""
+    # Every stored event has a client message id: the unique index over it must not see nulls.
+    doc["client_msg_id"] = p.client_msg_id if p.client_msg_id is not None else f"sys-{secrets.token_hex(8)}"
+    return doc
+
+
+def _fail(batch: list[_Pending]) -> None:
+    for p in batch:
+        if not p.future.done():
+            p.future.set_exception(ChatError(ErrorCode.UNAVAILABLE, 1000))
