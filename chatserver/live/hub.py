@@ -41,7 +41,7 @@ class Member(Protocol):
 
 
 class Channel:
-    __slots__ = ("buffer", "epoch", "key", "last", "name", "pending", "ready", "resyncing", "writers")
+    __slots__ = ("buffer", "epoch", "key", "lagging", "last", "name", "pending", "ready", "resyncing", "writers")
 
     def __init__(self, name: str, key: bytes) -> None:
         self.name = name
@@ -50,6 +50,9 @@ class Channel:
         self.last = 0
         self.writers: dict[Member, Write] = {}
         self.pending: dict[Member, list[tuple[int, bytes]]] = {}
+        # Members whose replay from the store ran ahead of what this process delivered: they get
+        # live events only beyond their replay, then become ordinary writers.
+        self.lagging: dict[Member, int] = {}
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.resyncing = True  # until the first position is known
         self.buffer: list[tuple[int, bytes]] = []
@@ -65,9 +68,16 @@ class Channel:
         if self.pending:
             for queue in self.pending.values():
                 queue.append((offset, frame))
+        if self.lagging:
+            for member, after in list(self.lagging.items()):
+                if offset > after:
+                    member.write(frame)
+                if offset >= after:
+                    del self.lagging[member]
+                    self.writers[member] = member.write
 
     def members(self) -> int:
-        return len(self.writers) + len(self.pending)
+        return len(self.writers) + len(self.pending) + len(self.lagging)
 
 
 class Hub:
@@ -128,7 +138,10 @@ class Hub:
         for offset, frame in queued:
             if offset > after_offset:
                 member.write(frame)
-        channel.writers[member] = member.write
+        if channel.last >= after_offset:
+            channel.writers[member] = member.write
+        else:
+            channel.lagging[member] = after_offset
 
     def leave(self, name: str, member: Member) -> None:
         key = self.live_key(name).encode()
@@ -137,6 +150,7 @@ class Hub:
             return
         channel.writers.pop(member, None)
         channel.pending.pop(member, None)
+        channel.lagging.pop(member, None)
         if channel.members() == 0 and channel.ready.done():
             del self.channels[key]
             self._unsubscribe_later(key)

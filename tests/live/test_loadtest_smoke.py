@@ -3,19 +3,38 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
+from chatserver.config import PROJECT_ROOT, Settings
 from loadtest.scenarios import RunOptions, run
+from tests.conftest import run_server
+
+BENCHMARK_FLAVOURS = PROJECT_ROOT / "loadtest" / "flavours"
 
 
-async def test_tiny_fanout_delivers_every_acknowledged_message_exactly_once(server) -> None:
+async def test_tiny_fanout_delivers_every_acknowledged_message_exactly_once(settings: Settings) -> None:
+    # The benchmark flavour has guest rooms without slow mode, as `python -m loadtest compare` uses.
+    async with run_server(replace(settings, flavours_dir=BENCHMARK_FLAVOURS)) as server:
+        await _tiny_fanout(server.url)
+
+
+async def _tiny_fanout(url: str) -> None:
     opts = RunOptions(
-        url=server.url, scenario="fanout", rooms=2, subscribers=5, duration_s=2.0, processes=1, sessions=4, quiet=True
+        url=url,
+        scenario="fanout",
+        rooms=2,
+        subscribers=5,
+        duration_s=2.0,
+        processes=1,
+        sessions=4,
+        quiet=True,
+        flavours_dir=BENCHMARK_FLAVOURS,
     )
     # run() blocks (it drives generator processes); the server under test lives in this event loop.
     async with asyncio.timeout(60):
         report = await asyncio.to_thread(run, opts)
     assert report["connect_failures"] == 0
-    assert report["publish_errors"] == 0
+    assert report["publish_errors"] == 0, report["extra"]
     assert report["published"] > 0
     assert report["expected_deliveries"] == report["published"] * 5
     assert report["delivered"] == report["expected_deliveries"]

@@ -109,7 +109,14 @@ def install(services: Services) -> Feature:
     async def flavour_home(request: Request) -> Response:
         flavour = flavour_of(request)
         state = chat_state(flavour, datetime.now(UTC))
-        return templates.response(request, "pages/flavour/home.html", {"chat_state": state})
+        featured: list[Any] = []
+        featured_of = services.extras.get("home_featured")
+        if featured_of is not None:
+            try:  # the home page must render while the database is down
+                featured = await featured_of(services, flavour)
+            except Exception:
+                log.warning("featured items unavailable", exc_info=True)
+        return templates.response(request, "pages/flavour/home.html", {"chat_state": state, "featured": featured})
 
     async def flavour_redirect(request: Request) -> Response:
         flavour_of(request)

@@ -1,0 +1,286 @@
+"""VraagBaak use cases: ask anonymously, read the answer through a private link; staff claim, answer, route, close.
+
+No account is needed and none is stored with a question: the visitor holds an
+unguessable token (only its SHA-256 is stored). Staff see questions routed to
+their flavours and every unrouted portal question. Questions and answers are
+deleted :data:`RETENTION_DAYS` days after the answer or closing (and questions
+nobody handled after :data:`UNHANDLED_RETENTION_DAYS` days) by a periodic purge.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from chatserver.adapters.mongo_client import Database, Document
+from chatserver.adapters.ratelimit import Limit, RateLimiter
+from chatserver.adapters.vraagbaak_repo import ACTIVE_STATUSES, VraagbaakRepo
+from chatserver.domain.identity import ROLE_LABELS, Actor
+from chatserver.services.content import clean_text
+from moderation.crisis import detect
+
+log = logging.getLogger("chatserver.vraagbaak")
+
+Clock = Callable[[], datetime]
+
+RETENTION_DAYS = 60
+UNHANDLED_RETENTION_DAYS = 180
+PURGE_INTERVAL_S = 10 * 60
+MIN_QUESTION_CHARS = 10
+MAX_QUESTION_CHARS = 3000
+MAX_ANSWER_CHARS = 10_000
+MAX_NOTE_CHARS = 1000
+MAX_URL_CHARS = 500
+STAFF_LIST_LIMIT = 300
+ASK_LIMIT = Limit("vraagbaak_ip", burst=5, rate=10, period_s=3600)
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
+
+STATUSES: dict[str, str] = {
+    "open": "Wacht op een medewerker",
+    "claimed": "Een medewerker is ermee bezig",
+    "answered": "Beantwoord",
+    "routed": "Doorverwezen",
+    "closed": "Gesloten",
+}
+
+
+class VraagbaakError(Exception):
+    """A refused use case; ``detail`` is the Dutch explanation for the person."""
+
+    def __init__(self, code: str, status: int, detail: str, field: str = "", retry_after: int = 0) -> None:
+        super().__init__(code)
+        self.code = code
+        self.status = status
+        self.detail = detail
+        self.field = field
+        self.retry_after = retry_after
+
+
+NOT_FOUND = VraagbaakError("not_found", 404, "Deze vraag bestaat niet (meer).")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def safe_link(value: str) -> str:
+    """A local path or an https URL; anything else (javascript:, data:, //host) is refused."""
+    value = value.strip()[: MAX_URL_CHARS + 1]
+    if not value:
+        return ""
+    if len(value) > MAX_URL_CHARS or any(ch.isspace() or ord(ch) < 32 for ch in value) or "\\" in value:
+        raise VraagbaakError("url", 422, "Deze link is niet geldig. Gebruik een pad op deze site of een https-adres.",
+                             "url")  # fmt: skip
+    if (value.startswith("/") and not value.startswith("//")) or value.lower().startswith("https://"):
+        return value
+    raise VraagbaakError(
+        "url", 422, "Deze link is niet geldig. Gebruik een pad op deze site of een https-adres.", "url"
+    )
+
+
+class VraagbaakService:
+    def __init__(
+        self,
+        db: Database,
+        limiter: RateLimiter,
+        catalog_names: dict[str, str],
+        clock: Clock | None = None,
+        retention_days: int = RETENTION_DAYS,
+    ) -> None:
+        self.repo = VraagbaakRepo(db)
+        self.limiter = limiter
+        self.catalog_names = catalog_names
+        self.clock: Clock = clock or (lambda: datetime.now(UTC))
+        self.retention_days = retention_days
+
+    # visitors --------------------------------------------------------------------------
+
+    async def ask(self, text: str, flavour: str | None, ip_subject: str) -> tuple[str, Document]:
+        """Store a question; returns the private token (shown once, never stored) and the document."""
+        body = clean_text(text, MAX_QUESTION_CHARS + 1)
+        if len(body) < MIN_QUESTION_CHARS:
+            raise VraagbaakError("text", 422, f"Schrijf je vraag in minstens {MIN_QUESTION_CHARS} tekens.", "text")
+        if len(body) > MAX_QUESTION_CHARS:
+            raise VraagbaakError("text", 422, f"Je vraag is te lang (hoogstens {MAX_QUESTION_CHARS} tekens).", "text")
+        chosen = flavour if flavour in self.catalog_names else None
+        decision = await self.limiter.hit(ASK_LIMIT, ip_subject or "unknown")
+        if not decision.allowed:
+            minutes = (decision.retry_after_s + 59) // 60
+            raise VraagbaakError(
+                "rate_limited", 429,
+                f"Je hebt de afgelopen tijd veel vragen gesteld. Probeer het over {minutes} minuten opnieuw. "
+                "Heb je nu hulp nodig? Bel 113 of gratis 0800-0113.",
+                "text", decision.retry_after_s,
+            )  # fmt: skip
+        crisis = detect(body)
+        token = secrets.token_urlsafe(32)
+        now = self.clock()
+        doc: Document = {
+            "_id": uuid.uuid4().hex,
+            "token_hash": hash_token(token),
+            "text": body,
+            "flavour": chosen,
+            "status": "open",
+            "urgent": crisis.flagged,
+            "crisis_severity": crisis.severity,
+            "asked_at": now,
+            "claimed_by": None,
+            "claimed_pseudonym": "",
+            "answer": "",
+            "answered_by": "",
+            "answered_role": "",
+            "route_note": "",
+            "route_url": "",
+            "routed_to": None,
+            "done_at": None,
+            "expires_at": now + timedelta(days=UNHANDLED_RETENTION_DAYS),
+        }
+        await self.repo.insert(doc)
+        log.info("vraagbaak question asked (urgent=%s)", crisis.flagged)
+        return token, doc
+
+    async def by_token(self, token: str) -> Document:
+        if not TOKEN_RE.match(token):
+            raise NOT_FOUND
+        doc = await self.repo.by_token_hash(hash_token(token))
+        if doc is None:
+            raise NOT_FOUND
+        return doc
+
+    async def withdraw(self, token: str) -> None:
+        """The visitor deletes their own question and answer now."""
+        doc = await self.by_token(token)
+        await self.repo.delete(str(doc["_id"]))
+        log.info("vraagbaak question withdrawn by its asker")
+
+    # staff -----------------------------------------------------------------------------
+
+    @staticmethod
+    def may_see(actor: Actor | None, doc: Document) -> bool:
+        if actor is None or not actor.is_staff:
+            return False
+        flavour = doc.get("flavour")
+        return flavour is None or actor.staff_in(str(flavour))
+
+    async def staff_queue(self, actor: Actor | None) -> tuple[list[Document], list[Document]]:
+        """Active questions (urgent first, then oldest) and recently handled ones, within the actor's scope."""
+        if actor is None or not actor.is_staff:
+            raise NOT_FOUND
+        active = [d for d in await self.repo.active(STAFF_LIST_LIMIT) if self.may_see(actor, d)]
+        done = [d for d in await self.repo.recently_done(50) if self.may_see(actor, d)]
+        return active, done
+
+    async def access(self, actor: Actor | None, question_id: str) -> Document:
+        doc = await self.repo.get(question_id)
+        if doc is None or not self.may_see(actor, doc):
+            raise NOT_FOUND
+        return doc
+
+    def _check_claim(self, actor: Actor, doc: Document) -> None:
+        holder = doc.get("claimed_by")
+        if holder and holder != actor.account_id and not actor.is_admin:
+            raise VraagbaakError(
+                "claimed", 409, f"{doc.get('claimed_pseudonym') or 'Een collega'} behandelt deze vraag al."
+            )
+
+    async def _update(self, doc: Document, changes: Document) -> Document:
+        updated = await self.repo.update_where(str(doc["_id"]), list(ACTIVE_STATUSES), changes)
+        if updated is None:
+            raise VraagbaakError("done", 409, "Deze vraag is intussen al afgehandeld.")
+        return updated
+
+    def _done(self, changes: Document) -> Document:
+        now = self.clock()
+        changes["done_at"] = now
+        changes["expires_at"] = now + timedelta(days=self.retention_days)
+        return changes
+
+    async def claim(self, actor: Actor | None, question_id: str) -> Document:
+        doc = await self.access(actor, question_id)
+        assert actor is not None
+        self._check_claim(actor, doc)
+        return await self._update(
+            doc, {"status": "claimed", "claimed_by": actor.account_id, "claimed_pseudonym": actor.pseudonym}
+        )
+
+    async def release(self, actor: Actor | None, question_id: str) -> Document:
+        doc = await self.access(actor, question_id)
+        assert actor is not None
+        self._check_claim(actor, doc)
+        return await self._update(doc, {"status": "open", "claimed_by": None, "claimed_pseudonym": ""})
+
+    async def answer(self, actor: Actor | None, question_id: str, text: str) -> Document:
+        doc = await self.access(actor, question_id)
+        assert actor is not None
+        self._check_claim(actor, doc)
+        body = clean_text(text, MAX_ANSWER_CHARS + 1)
+        if not body:
+            raise VraagbaakError("answer", 422, "Schrijf een antwoord.", "answer")
+        if len(body) > MAX_ANSWER_CHARS:
+            raise VraagbaakError("answer", 422, f"Het antwoord is te lang (hoogstens {MAX_ANSWER_CHARS} tekens).",
+                                 "answer")  # fmt: skip
+        changes = self._done(
+            {
+                "status": "answered",
+                "answer": body,
+                "answered_by": actor.pseudonym,
+                "answered_role": ROLE_LABELS.get(actor.role or "", ""),
+                "claimed_by": actor.account_id,
+                "claimed_pseudonym": actor.pseudonym,
+            }
+        )
+        updated = await self._update(doc, changes)
+        log.info("vraagbaak question answered")
+        return updated
+
+    async def route(self, actor: Actor | None, question_id: str, flavour: str, note: str, url: str) -> Document:
+        """Send the question to a flavour. With a link (a forum thread, a spreekuur) it is done; without,
+        it waits for that flavour's staff."""
+        doc = await self.access(actor, question_id)
+        assert actor is not None
+        self._check_claim(actor, doc)
+        if flavour not in self.catalog_names:
+            raise VraagbaakError("flavour", 422, "Kies de community waar deze vraag thuishoort.", "flavour")
+        clean_note = clean_text(note, MAX_NOTE_CHARS + 1)
+        if len(clean_note) > MAX_NOTE_CHARS:
+            raise VraagbaakError("note", 422, f"De toelichting is te lang (hoogstens {MAX_NOTE_CHARS} tekens).",
+                                 "note")  # fmt: skip
+        link = safe_link(url)
+        changes: Document = {
+            "flavour": flavour,
+            "routed_to": flavour,
+            "route_note": clean_note,
+            "route_url": link,
+            "answered_by": actor.pseudonym,
+            "answered_role": ROLE_LABELS.get(actor.role or "", ""),
+        }
+        if link:
+            changes["status"] = "routed"
+            self._done(changes)
+        else:
+            changes.update(status="open", claimed_by=None, claimed_pseudonym="")
+        updated = await self._update(doc, changes)
+        log.info("vraagbaak question routed (%s)", "done" if link else "waiting")
+        return updated
+
+    async def close(self, actor: Actor | None, question_id: str, note: str) -> Document:
+        doc = await self.access(actor, question_id)
+        assert actor is not None
+        self._check_claim(actor, doc)
+        clean_note = clean_text(note, MAX_NOTE_CHARS + 1)[:MAX_NOTE_CHARS]
+        changes = self._done({"status": "closed", "route_note": clean_note, "answered_by": actor.pseudonym,
+                              "answered_role": ROLE_LABELS.get(actor.role or "", "")})  # fmt: skip
+        return await self._update(doc, changes)
+
+    # retention -------------------------------------------------------------------------
+
+    async def purge_once(self) -> int:
+        removed = await self.repo.purge_expired(self.clock())
+        if removed:
+            log.info("vraagbaak retention purge: %d questions", removed)
+        return removed

@@ -1,0 +1,229 @@
+"""VraagBaak pages: "Stel je vraag" on the portal and every flavour, the private answer page, the staff desk.
+
+The private page lives at ``/vraagbaak/v/<token>``; it is sent with
+``Cache-Control: no-store`` and ``Referrer-Policy: no-referrer`` so the token
+stays out of caches and other sites' logs (the request log names the route
+template, never the path).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from chatserver.domain.identity import Actor
+from chatserver.flavours import Flavour
+from chatserver.jobs.supervisor import Leader, periodic
+from chatserver.services import vraagbaak as vraagbaak_service
+from chatserver.services.vraagbaak import STATUSES, VraagbaakError, VraagbaakService
+from chatserver.web.feature import Feature
+from chatserver.web.pages.account import form_data
+from chatserver.web.pages.content import format_date
+from chatserver.web.pages.site import error_page
+from chatserver.web.session import identity_of
+
+if TYPE_CHECKING:
+    from chatserver.app import Services
+
+log = logging.getLogger("chatserver.pages.vraagbaak")
+
+PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
+NOTICES = {
+    "geclaimd": "Je behandelt deze vraag nu.",
+    "vrijgegeven": "De vraag staat weer open voor collega's.",
+    "beantwoord": "Je antwoord is opgeslagen. De vrager leest het via de eigen link.",
+    "doorgestuurd": "De vraag is doorgestuurd.",
+    "gesloten": "De vraag is gesloten.",
+    "verwijderd": "Je vraag en het antwoord zijn verwijderd.",
+}
+ACTION_NOTICES = {"claim": "geclaimd", "release": "vrijgegeven", "answer": "beantwoord", "route": "doorgestuurd",
+                  "close": "gesloten"}  # fmt: skip
+
+
+def vraagbaak_of(services: Services) -> VraagbaakService:
+    existing = services.extras.get("vraagbaak")
+    if existing is not None:
+        found: VraagbaakService = existing
+        return found
+    service = VraagbaakService(services.db, identity_of(services).limiter, {f.slug: f.name for f in services.catalog})
+    services.extras["vraagbaak"] = service
+    return service
+
+
+def install(services: Services) -> Feature:
+    desk = vraagbaak_of(services)
+    templates = services.templates
+    templates.env.filters.setdefault("nl_date", format_date)
+
+    def actor_of(request: Request) -> Actor | None:
+        actor: Actor | None = request.scope.get("actor")
+        return actor
+
+    def page(
+        request: Request, name: str, context: dict[str, Any], status: int = 200, private: bool = False
+    ) -> Response:
+        context.setdefault("notice", NOTICES.get(request.query_params.get("melding", "")))
+        context.setdefault("errors", {})
+        context.setdefault("values", {})
+        context.update(statuses=STATUSES, retention_days=desk.retention_days,
+                       unhandled_days=vraagbaak_service.UNHANDLED_RETENTION_DAYS)  # fmt: skip
+        headers = dict(PRIVATE_HEADERS) if private else None
+        return templates.response(request, name, context, status_code=status, headers=headers)
+
+    def not_found(request: Request) -> Response:
+        response = error_page(services, request, 404)
+        response.headers.update(PRIVATE_HEADERS)
+        return response
+
+    def redirect(url: str) -> Response:
+        return RedirectResponse(url, status_code=303, headers=PRIVATE_HEADERS)
+
+    # visitors --------------------------------------------------------------------------
+
+    async def ask(request: Request) -> Response:
+        flavour: Flavour | None = request.scope.get("flavour")
+        if "slug" in request.path_params and flavour is None:
+            return not_found(request)
+        if request.method == "GET":
+            values = {"flavour": flavour.slug if flavour else ""}
+            return page(request, "pages/vraagbaak/ask.html", {"values": values, "catalog": list(services.catalog)})
+        data = await form_data(request)
+        chosen = flavour.slug if flavour else data.get("flavour", "")
+        values = {"text": data.get("text", ""), "flavour": chosen}
+        try:
+            token, _doc = await desk.ask(values["text"], chosen or None, str(request.scope.get("ip_subject", "")))
+        except VraagbaakError as exc:
+            response = page(request, "pages/vraagbaak/ask.html",
+                            {"values": values, "errors": {exc.field or "text": exc.detail},
+                             "catalog": list(services.catalog)}, exc.status)  # fmt: skip
+            if exc.retry_after:
+                response.headers["Retry-After"] = str(exc.retry_after)
+            return response
+        return redirect(f"/vraagbaak/v/{token}?nieuw=1")
+
+    async def ask_redirect(request: Request) -> Response:
+        return RedirectResponse(f"{request.url.path}/", status_code=308)
+
+    async def question(request: Request) -> Response:
+        token = request.path_params["token"]
+        try:
+            doc = await desk.by_token(token)
+        except VraagbaakError:
+            return not_found(request)
+        flavour = services.catalog.get(str(doc["flavour"])) if doc.get("flavour") else None
+        context = {
+            "question": doc,
+            "token": token,
+            "link": f"{request.url.scheme}://{request.url.netloc}/vraagbaak/v/{token}",
+            "fresh": request.query_params.get("nieuw") == "1",
+            "routed_flavour": flavour,
+        }
+        return page(request, "pages/vraagbaak/question.html", context, private=True)
+
+    async def withdraw(request: Request) -> Response:
+        try:
+            await desk.withdraw(request.path_params["token"])
+        except VraagbaakError:
+            return not_found(request)
+        return redirect("/vraagbaak/?melding=verwijderd")
+
+    # staff -----------------------------------------------------------------------------
+
+    def staff_login(request: Request) -> Response:
+        return RedirectResponse("/staff/inloggen?volgende=" + quote(request.url.path, safe="/"), status_code=303)
+
+    async def staff_queue(request: Request) -> Response:
+        actor = actor_of(request)
+        if actor is None:
+            return staff_login(request)
+        try:
+            active, done = await desk.staff_queue(actor)
+        except VraagbaakError:
+            return error_page(services, request, 404)
+        return page(request, "pages/backoffice/vraagbaak_list.html",
+                    {"active": active, "done": done, "catalog": {f.slug: f for f in services.catalog}},
+                    private=True)  # fmt: skip
+
+    async def staff_question(request: Request) -> Response:
+        actor = actor_of(request)
+        if actor is None:
+            return staff_login(request)
+        question_id = request.path_params["question_id"]
+        errors: dict[str, str] = {}
+        values: dict[str, str] = {}
+        status = 200
+        if request.method == "POST":
+            data = await form_data(request)
+            action = data.get("action", "")
+            values = data
+            try:
+                if action == "claim":
+                    await desk.claim(actor, question_id)
+                elif action == "release":
+                    await desk.release(actor, question_id)
+                elif action == "answer":
+                    await desk.answer(actor, question_id, data.get("answer", ""))
+                elif action == "route":
+                    await desk.route(actor, question_id, data.get("flavour", ""), data.get("note", ""),
+                                     data.get("url", ""))  # fmt: skip
+                elif action == "close":
+                    await desk.close(actor, question_id, data.get("close_note", ""))
+                else:
+                    raise VraagbaakError("action", 422, "Deze actie bestaat niet.")
+            except VraagbaakError as exc:
+                if exc.status == 404:
+                    return error_page(services, request, 404)
+                errors = {exc.field or "action": exc.detail}
+                status = exc.status
+            else:
+                notice = ACTION_NOTICES[action]
+                if action in ("answer", "close") or (action == "route" and data.get("url")):
+                    return RedirectResponse(f"/backoffice/vraagbaak?melding={notice}", status_code=303)
+                return RedirectResponse(f"/backoffice/vraagbaak/{question_id}?melding={notice}", status_code=303)
+        try:
+            doc = await desk.access(actor, question_id)
+        except VraagbaakError:
+            if request.method == "POST" and not errors:
+                return RedirectResponse("/backoffice/vraagbaak?melding=doorgestuurd", status_code=303)
+            return error_page(services, request, 404)
+        return page(request, "pages/backoffice/vraagbaak_detail.html",
+                    {"question": doc, "catalog": list(services.catalog), "errors": errors, "values": values,
+                     "mine": doc.get("claimed_by") == actor.account_id}, status, private=True)  # fmt: skip
+
+    # wiring ----------------------------------------------------------------------------
+
+    async def purge() -> None:
+        await desk.purge_once()
+
+    leader = Leader(services.redis, services.key("leader", "vraagbaak-retention"),
+                    ttl_s=vraagbaak_service.PURGE_INTERVAL_S * 2)  # fmt: skip
+
+    async def start() -> None:
+        services.supervisor.spawn("vraagbaak-retention", periodic(vraagbaak_service.PURGE_INTERVAL_S, purge, leader))
+
+    def ask_section(flavour: Flavour, base_path: str) -> list[tuple[str, str]]:
+        return [("Stel je vraag", f"{base_path}/vraagbaak/")]
+
+    services.section_providers.append(ask_section)
+    services.extras.setdefault("backoffice_links", []).append(
+        ("VraagBaak", "/backoffice/vraagbaak", lambda actor: actor is not None and actor.is_staff)
+    )
+
+    return Feature(
+        routes=[
+            Route("/vraagbaak", ask_redirect, methods=["GET"]),
+            Route("/vraagbaak/", ask, methods=["GET", "POST"]),
+            Route("/f/{slug}/vraagbaak", ask_redirect, methods=["GET"]),
+            Route("/f/{slug}/vraagbaak/", ask, methods=["GET", "POST"]),
+            Route("/vraagbaak/v/{token}", question, methods=["GET"]),
+            Route("/vraagbaak/v/{token}/verwijderen", withdraw, methods=["POST"]),
+            Route("/backoffice/vraagbaak", staff_queue, methods=["GET"]),
+            Route("/backoffice/vraagbaak/{question_id}", staff_question, methods=["GET", "POST"]),
+        ],
+        startup=[start],
+    )
