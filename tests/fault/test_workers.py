@@ -50,7 +50,12 @@ def start_workers(valkey: ValkeyServer, secantus: SecantusServer, tmp_path: Path
 
 
 def worker_pids(parent: subprocess.Popen[bytes]) -> list[int]:
-    return [p.pid for p in psutil.Process(parent.pid).children() if "spawn_main" in " ".join(p.cmdline())]
+    pids = []
+    for child in psutil.Process(parent.pid).children():
+        with contextlib.suppress(psutil.Error):  # a killed worker is a zombie until reaped
+            if child.status() != psutil.STATUS_ZOMBIE and "spawn_main" in " ".join(child.cmdline()):
+                pids.append(child.pid)
+    return pids
 
 
 def busiest_worker(parent: subprocess.Popen[bytes], port: int) -> int:
@@ -105,6 +110,36 @@ class Reader:
             await asyncio.sleep(0.1)
 
 
+class Writer:
+    """Publishes with retries (same client message id), reconnecting when its worker dies."""
+
+    def __init__(self, ws_url: str, token: str) -> None:
+        self.ws_url = ws_url
+        self.token = token
+        self.conn: Any = None
+
+    async def publish(self, i: int) -> int:
+        msg = {"type": "publish", "id": i, "channel": ROOM, "client_msg_id": f"m{i}", "body": {"text": f"nr {i}"}}
+        for _attempt in range(50):
+            try:
+                if self.conn is None:
+                    headers = {"Authorization": f"Bearer {self.token}"}
+                    self.conn = await connect(self.ws_url, additional_headers=headers, open_timeout=5)
+                    assert isinstance(decode_server_frame(await self.conn.recv()), Welcome)
+                await self.conn.send(msgspec.json.encode(msg).decode())
+                answer = await answer_to(self.conn, i)
+                if isinstance(answer, Ack):
+                    return answer.offset
+            except (ConnectionClosed, OSError, TimeoutError):
+                self.conn = None
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"message {i} was never acknowledged")
+
+    async def close(self) -> None:
+        if self.conn is not None:
+            await self.conn.close()
+
+
 async def answer_to(conn: Any, request_id: int) -> Ack | Error:
     async with asyncio.timeout(10):
         while True:
@@ -137,28 +172,15 @@ async def test_killed_worker_loses_nothing_and_duplicates_nothing(
             await asyncio.gather(*(r.subscribed.wait() for r in readers))
         acked: list[int] = []
         victim = busiest_worker(parent, port)
-        async with connect(ws_url, additional_headers={"Authorization": f"Bearer {writer_token}"}) as w:
-            assert isinstance(decode_server_frame(await w.recv()), Welcome)
-            for i in range(40):
-                if i == 15:
-                    os.kill(victim, signal.SIGKILL)  # a crash: no goodbye to its clients
-                msg = {
-                    "type": "publish",
-                    "id": i,
-                    "channel": ROOM,
-                    "client_msg_id": f"m{i}",
-                    "body": {"text": f"nr {i}"},
-                }
-                for _attempt in range(50):  # the same client message id on every retry: never stored twice
-                    await w.send(msgspec.json.encode(msg).decode())
-                    answer = await answer_to(w, i)
-                    if isinstance(answer, Ack):
-                        acked.append(answer.offset)
-                        break
-                    await asyncio.sleep(0.1)
-                await asyncio.sleep(0.02)
+        writer = Writer(ws_url, writer_token)
+        for i in range(40):
+            if i == 15:
+                os.kill(victim, signal.SIGKILL)  # a crash: no goodbye to its clients
+            acked.append(await writer.publish(i))
+            await asyncio.sleep(0.02)
+        await writer.close()
         assert len(acked) == 40
-        async with asyncio.timeout(30):
+        async with asyncio.timeout(60):
             while any(not r.offsets or r.offsets[-1] < acked[-1] for r in readers):
                 await asyncio.sleep(0.1)
         assert sum(r.reconnects for r in readers) > 0, "the killed worker had no clients"
