@@ -88,8 +88,27 @@ def _feature_modules() -> list[Any]:
     from chatserver.live import install as live
     from chatserver.web import api
     from chatserver.web.pages import account, site
+    from chatserver.web.pages import content as content_pages
+    from chatserver.web.pages import forum as forum_pages
+    from chatserver.web.pages import moderation as moderation_pages
+    from chatserver.web.pages import oneonone as oneonone_pages
+    from chatserver.web.pages import rooms as room_pages
+    from chatserver.web.pages import spreekuur as spreekuur_pages
+    from chatserver.web.pages import vraagbaak as vraagbaak_pages
 
-    return [site, api, account, live]
+    return [
+        site,
+        moderation_pages,
+        api,
+        account,
+        live,
+        content_pages,
+        vraagbaak_pages,
+        room_pages,
+        spreekuur_pages,
+        oneonone_pages,
+        forum_pages,
+    ]
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

@@ -18,7 +18,7 @@ import pytest
 import uvicorn
 from starlette.applications import Starlette
 
-from chatserver.adapters.embedded import SecantusServer, ValkeyServer
+from chatserver.adapters.embedded import SecantusServer, ValkeyServer, free_port
 from chatserver.app import create_app
 from chatserver.config import Settings, load_settings
 from chatserver.live.frontdoor import FrontDoor
@@ -84,12 +84,18 @@ class RunningServer:
 
 @contextlib.asynccontextmanager
 async def run_server(settings: Settings) -> AsyncIterator[RunningServer]:
-    """The real server (front door, uvicorn, Starlette) on a random port in this loop."""
+    """The real server (front door, uvicorn, Starlette) on a random port in this loop.
+
+    The port is chosen before start-up so that the server's own Origin
+    (``http://127.0.0.1:<port>``) is on its allow-list, as in production.
+    """
+    if settings.port == 0:
+        settings = replace(settings, port=free_port())
     app = create_app(settings)
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
-        port=0,
+        port=settings.port,
         http=FrontDoor,
         ws="none",
         lifespan="on",

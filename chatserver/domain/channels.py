@@ -2,9 +2,10 @@
 
 Names: ``room:<flavour>:<room>``, ``chat:<flavour>:<chat_id>`` (1-on-1),
 ``queue:<flavour>``, ``mod:<flavour>``, ``spreekuur:<flavour>:<id>``,
-``user:<account_id>``. :func:`authorise` is pure; facts only the database knows
-(who takes part in a 1-on-1 chat, whether a hosted room is open) come from a
-resolver per channel kind, registered in :class:`ChannelResolvers` by the
+``user:<account_id>``, ``thread:<flavour>:<thread_id>`` (a forum thread).
+:func:`authorise` is pure; facts only the database knows (who takes part in a
+1-on-1 chat, whether a hosted room is open, whether a thread is readable) come
+from a resolver per channel kind, registered in :class:`ChannelResolvers` by the
 feature that owns them.
 """
 
@@ -17,7 +18,7 @@ from enum import StrEnum
 from typing import Literal
 
 from chatserver.domain.identity import Actor
-from chatserver.flavours import FlavourCatalog
+from chatserver.flavours import FlavourCatalog, Room
 
 Action = Literal["subscribe", "publish"]
 
@@ -30,6 +31,7 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     "mod": re.compile(rf"^mod:({_SLUG})$"),
     "spreekuur": re.compile(rf"^spreekuur:({_SLUG}):({_ID})$"),
     "user": re.compile(rf"^user:({_ID})$"),
+    "thread": re.compile(rf"^thread:({_SLUG}):({_ID})$"),
 }
 
 
@@ -40,6 +42,7 @@ class ChannelKind(StrEnum):
     MOD = "mod"
     SPREEKUUR = "spreekuur"
     USER = "user"
+    THREAD = "thread"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,10 @@ def user_channel(account_id: str) -> str:
     return f"user:{account_id}"
 
 
+def thread_channel(flavour: str, thread_id: str) -> str:
+    return f"thread:{flavour}:{thread_id}"
+
+
 def parse_channel(name: str) -> ChannelRef | None:
     """The parts of a well-formed channel name, or None."""
     kind, sep, _ = name.partition(":")
@@ -98,6 +105,7 @@ class ChannelFacts:
     participants: frozenset[str] = frozenset()
     open: bool = False
     exists: bool = True
+    room: Room | None = None  # a room created by an admin (not in the flavour file)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +127,7 @@ def _deny(rule: str) -> Decision:
 
 def _room(actor: Actor, ref: ChannelRef, action: Action, catalog: FlavourCatalog, facts: ChannelFacts) -> Decision:
     flavour = catalog.get(ref.flavour)
-    room = flavour.room(ref.ident) if flavour else None
+    room = (flavour.room(ref.ident) or facts.room) if flavour else None
     if flavour is None or room is None:
         return _deny("room-unknown")
     staff = actor.staff_in(flavour.slug)
@@ -163,6 +171,10 @@ def authorise(
         if not facts.exists:
             return _deny("chat-unknown")
         return _allow("chat-participant") if actor.account_id in facts.participants else _deny("chat-not-participant")
+    if ref.kind is ChannelKind.THREAD:
+        if action == "publish":
+            return _deny("thread-server-only")
+        return _allow("thread-reader") if facts.exists else _deny("thread-unknown")
     if not facts.exists:
         return _deny("spreekuur-unknown")
     if action == "subscribe":
@@ -192,7 +204,7 @@ class ChannelResolvers:
 
 
 # Without a resolver: rooms and queue/mod/user channels need no facts; a 1-on-1
-# chat or a spreekuur that no feature vouches for does not exist.
+# chat, a spreekuur or a forum thread that no feature vouches for does not exist.
 DEFAULT_FACTS: dict[ChannelKind, ChannelFacts] = {
     ChannelKind.ROOM: ChannelFacts(),
     ChannelKind.QUEUE: ChannelFacts(),
@@ -200,6 +212,7 @@ DEFAULT_FACTS: dict[ChannelKind, ChannelFacts] = {
     ChannelKind.USER: ChannelFacts(),
     ChannelKind.CHAT: ChannelFacts(exists=False),
     ChannelKind.SPREEKUUR: ChannelFacts(exists=False),
+    ChannelKind.THREAD: ChannelFacts(exists=False),
 }
 
 

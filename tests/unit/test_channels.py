@@ -86,3 +86,32 @@ async def test_resolver_registry_supplies_facts() -> None:
     assert not await check_channel(GUEST, "chat:psychosenet:c9", "subscribe", CATALOG, resolvers)
     with pytest.raises(ValueError):
         resolvers.register(ChannelKind.CHAT, participants)
+
+
+# --- forum threads: readers subscribe when the forum feature vouches for the thread; only the server publishes ---
+
+
+@pytest.mark.parametrize("actor", [GUEST, MEMBER, STAFF, OTHER_STAFF, ADMIN])
+def test_thread_channel_readers_subscribe_when_thread_exists(actor: Actor) -> None:
+    assert decide(actor, "thread:psychosenet:t1abc", "subscribe", ChannelFacts(exists=True)) is True
+
+
+@pytest.mark.parametrize("actor", [GUEST, MEMBER, STAFF, ADMIN])
+def test_thread_channel_is_server_publish_only(actor: Actor) -> None:
+    assert decide(actor, "thread:psychosenet:t1abc", "publish", ChannelFacts(exists=True)) is False
+
+
+def test_thread_channel_unknown_thread_is_denied_without_resolver() -> None:
+    assert decide(MEMBER, "thread:psychosenet:t1abc", "subscribe") is False
+
+
+def test_thread_channel_of_unknown_flavour_is_denied() -> None:
+    assert decide(MEMBER, "thread:geen-flavour:t1abc", "subscribe", ChannelFacts(exists=True)) is False
+
+
+def test_thread_channel_name_parses() -> None:
+    ref = parse_channel("thread:psychosenet:t1abc")
+    assert ref is not None
+    assert (ref.kind, ref.flavour, ref.ident) == (ChannelKind.THREAD, "psychosenet", "t1abc")
+    assert parse_channel("thread:psychosenet:") is None
+    assert parse_channel("thread:psychosenet:a:b") is None

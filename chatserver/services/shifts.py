@@ -1,0 +1,281 @@
+"""Shifts: staff signing on and off per flavour with a capacity, the roster and its switching, coverage alerts."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+from functools import partial
+from typing import Any
+
+from chatserver.adapters.mongo_client import Document
+from chatserver.adapters.oneonone_repo import OneOnOneRepo
+from chatserver.adapters.redis_client import Redis
+from chatserver.domain import oneonone as rules
+from chatserver.domain.channels import queue_channel
+from chatserver.domain.identity import Actor, Tier
+from chatserver.flavours import FlavourCatalog, is_open
+
+log = logging.getLogger("chatserver.shifts")
+
+ALERT_TIERS: tuple[Tier, ...] = (Tier.PROFESSIONAL,)
+GAP_ALERT_TTL_S = 3600
+ROSTER_BLOCK_MAX = timedelta(hours=14)
+
+Clock = Callable[[], datetime]
+# (account id, flavours, handover note) -> None: what happens to the open chats of someone signing off.
+HandoverHook = Callable[[str, list[str], str], Awaitable[None]]
+
+
+class ShiftError(Exception):
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+class ShiftService:
+    def __init__(
+        self,
+        repo: OneOnOneRepo,
+        redis: Redis,
+        key: Callable[..., str],
+        catalog: FlavourCatalog,
+        chat: Callable[[], Any],
+        clock: Clock,
+    ) -> None:
+        self.repo = repo
+        self.redis = redis
+        self.key = key
+        self.catalog = catalog
+        self.chat = chat
+        self.clock = clock
+        self.handover: HandoverHook | None = None
+
+    def onshift_key(self, flavour: str, role: str) -> str:
+        return self.key("onshift", flavour, role)
+
+    # status -----------------------------------------------------------------------------------
+
+    async def sign_on(self, actor: Actor, flavours: list[str], capacity: int, source: str = "manual") -> Document:
+        if rules.tier_of_role(actor.role) is None or not actor.is_staff:
+            raise ShiftError(403, "Alleen vrijwilligers, ervaringsdeskundigen en professionals draaien chatdiensten.")
+        chosen = sorted({f for f in flavours if self.catalog.get(f) is not None and actor.staff_in(f)})
+        if not chosen:
+            raise ShiftError(422, "Kies minstens één community waarvoor je dienst hebt.")
+        return await self._put(actor.account_id, actor.pseudonym, str(actor.role), chosen, capacity, source)
+
+    async def _put(
+        self, account_id: str, pseudonym: str, role: str, flavours: list[str], capacity: int, source: str
+    ) -> Document:
+        existing = await self.repo.shift(account_id)
+        since = existing["since"] if existing else self.clock()
+        doc: Document = {
+            "_id": account_id,
+            "pseudonym": pseudonym,
+            "role": role,
+            "flavours": flavours,
+            "capacity": rules.clamp_capacity(capacity),
+            "since": since,
+            "source": source,
+        }
+        await self.repo.put_shift(doc)
+        old = set(existing["flavours"]) if existing else set()
+        for flavour in old - set(flavours):
+            await self.redis.srem(self.onshift_key(flavour, str(existing["role"] if existing else role)), account_id)
+        for flavour in flavours:
+            await self.redis.sadd(self.onshift_key(flavour, role), account_id)
+        for flavour in old ^ set(flavours) | set(flavours):
+            await self.announce(flavour)
+        return doc
+
+    async def sign_off(self, account_id: str, note: str = "", flavours: list[str] | None = None) -> None:
+        """Leave the shift (for ``flavours`` or all); open chats go back to the queue with the handover note."""
+        existing = await self.repo.shift(account_id)
+        if existing is None:
+            return
+        current = list(existing["flavours"])
+        leaving = [f for f in current if flavours is None or f in flavours]
+        staying = [f for f in current if f not in leaving]
+        if staying:
+            await self.repo.put_shift({**existing, "flavours": staying})
+        else:
+            await self.repo.delete_shift(account_id)
+        for flavour in leaving:
+            await self.redis.srem(self.onshift_key(flavour, str(existing["role"])), account_id)
+        if self.handover is not None and leaving:
+            await self.handover(account_id, leaving, note.strip()[:2000])
+        for flavour in leaving:
+            await self.announce(flavour)
+
+    async def status_of(self, account_id: str) -> Document | None:
+        return await self.repo.shift(account_id)
+
+    async def on_shift(self, flavour: str) -> list[Document]:
+        return await self.repo.shifts_in(flavour)
+
+    async def staff_count(self, flavour: str) -> int:
+        total = 0
+        for role in rules.CHAT_ROLES:
+            total += int(await self.redis.scard(self.onshift_key(flavour, role)))
+        return total
+
+    async def professional_on_shift(self, flavour: str) -> bool:
+        """Whether a professional (or an admin, same tier) is on shift in ``flavour``."""
+        for role in ("professional", "admin"):
+            if int(await self.redis.scard(self.onshift_key(flavour, role))) > 0:
+                return True
+        return False
+
+    async def is_on_shift(self, account_id: str, flavour: str) -> bool:
+        doc = await self.repo.shift(account_id)
+        return doc is not None and flavour in doc["flavours"]
+
+    async def rebuild(self) -> None:
+        """Re-derive the Redis on-shift sets from MongoDB (after a restart or a Redis data loss)."""
+        docs = await self.repo.all_shifts()
+        for flavour in self.catalog:
+            for role in rules.CHAT_ROLES:
+                wanted = {str(d["_id"]) for d in docs if d["role"] == role and flavour.slug in d["flavours"]}
+                key = self.onshift_key(flavour.slug, role)
+                held = {m.decode() if isinstance(m, bytes) else str(m) for m in await self.redis.smembers(key)}
+                # Differences are checked again one by one: someone may sign on or off while this runs.
+                for account_id in wanted ^ held:
+                    fresh = await self.repo.shift(account_id)
+                    if fresh is not None and fresh["role"] == role and flavour.slug in fresh["flavours"]:
+                        await self.redis.sadd(key, account_id)
+                    else:
+                        await self.redis.srem(key, account_id)
+
+    async def announce(self, flavour: str) -> None:
+        """A live count for the staff consoles of the flavour."""
+        chat = self.chat()
+        if chat is None:
+            return
+        await chat.do_notify(queue_channel(flavour), "queue", {"staff_on_shift": await self.staff_count(flavour)})
+
+    # alerts ----------------------------------------------------------------------------------------
+
+    async def raise_alert(
+        self, flavour: str, kind: str, text: str, chat_id: str | None = None, about: datetime | None = None
+    ) -> None:
+        """Store an alert for the consoles and send it live on the flavour's queue channel.
+
+        ``about`` is the moment the alert concerns (for a coverage gap: when it starts)."""
+        now = self.clock()
+        doc: Document = {"_id": secrets.token_hex(8), "flavour": flavour, "kind": kind, "text": text, "at": now}
+        if about is not None:
+            doc["about"] = about
+        if chat_id:
+            doc["chat_id"] = chat_id
+        await self.repo.add_alert(doc)
+        log.info("1-on-1 alert %s in %s", kind, flavour)
+        chat = self.chat()
+        if chat is not None:
+            alert = {"kind": kind, "text": text, "at": now.isoformat(), "chat_id": chat_id}
+            await chat.do_emit(queue_channel(flavour), "queue", {"event": "alert", "alert": alert})
+
+    # roster ------------------------------------------------------------------------------------------
+
+    async def add_block(
+        self, admin: Actor, flavour: str, account_id: str, pseudonym: str, role: str, day: date, start: str, end: str
+    ) -> Document:
+        if not admin.is_admin:
+            raise ShiftError(404, "Niet gevonden.")
+        if self.catalog.get(flavour) is None:
+            raise ShiftError(422, "Onbekende community.")
+        if rules.tier_of_role(role) is None:
+            raise ShiftError(422, "Deze medewerker draait geen chatdiensten.")
+        if not (rules.valid_hhmm(start) and rules.valid_hhmm(end)) or start == end:
+            raise ShiftError(422, "Vul een begin- en eindtijd in als UU:MM (verschillend).")
+        start_at, end_at = rules.block_interval(day, start, end)
+        if end_at - start_at > ROSTER_BLOCK_MAX:
+            raise ShiftError(422, "Een dienst duurt hoogstens 14 uur.")
+        doc: Document = {
+            "_id": secrets.token_hex(8),
+            "flavour": flavour,
+            "account_id": account_id,
+            "pseudonym": pseudonym,
+            "role": role,
+            "day": day.isoformat(),
+            "start": start,
+            "end": end,
+            "start_at": start_at,
+            "end_at": end_at,
+            "started": False,
+            "ended": False,
+        }
+        await self.repo.add_block(doc)
+        return doc
+
+    async def delete_block(self, admin: Actor, block_id: str) -> bool:
+        if not admin.is_admin:
+            return False
+        return await self.repo.delete_block(block_id, [f.slug for f in self.catalog])
+
+    async def blocks(self, flavour: str, start: datetime, end: datetime) -> list[Document]:
+        return await self.repo.blocks(flavour, start, end)
+
+    async def roster_tick(self, now: datetime | None = None) -> int:
+        """Switch staff status at block starts and ends; returns the number of switches made."""
+        now = now or self.clock()
+        docs = await self.repo.due_blocks(now)
+        blocks = [_block(d) for d in docs]
+        by_id = {d["_id"]: d for d in docs}
+        started = {d["_id"] for d in docs if d.get("started")}
+        ended = {d["_id"] for d in docs if d.get("ended")}
+        switches = rules.roster_switches(blocks, started, ended, now)
+        made = 0
+        for switch in switches:
+            doc = by_id[switch.block_id]
+            flavour = str(doc["flavour"])
+            if switch.action == "on":
+                if not await self.repo.mark_block(switch.block_id, "started"):
+                    continue
+                current = await self.repo.shift(switch.account_id)
+                flavours = sorted(set(current["flavours"] if current else []) | {flavour})
+                capacity = int(current["capacity"]) if current else rules.DEFAULT_CAPACITY
+                await self._put(
+                    switch.account_id, str(doc["pseudonym"]), str(doc["role"]), flavours, capacity, "roster"
+                )
+            else:
+                if not await self.repo.mark_block(switch.block_id, "ended"):
+                    continue
+                await self.repo.mark_block(switch.block_id, "started")
+                later = await self.repo.blocks(flavour, now, now + timedelta(seconds=1))
+                if any(b["account_id"] == switch.account_id for b in later):
+                    continue  # a back-to-back block of the same person continues the shift
+                await self.sign_off(switch.account_id, "Einde van de geplande dienst.", [flavour])
+            made += 1
+        return made
+
+    async def coverage_alerts(self, now: datetime | None = None) -> int:
+        """Alert (once an hour per flavour and tier) when a tier has nobody on shift in the next two hours."""
+        now = now or self.clock()
+        raised = 0
+        for flavour in self.catalog:
+            blocks = [_block(d) for d in await self.repo.blocks(flavour.slug, now, now + rules.GAP_HORIZON)]
+            for tier in ALERT_TIERS:
+                on_now = tier == Tier.PROFESSIONAL and await self.professional_on_shift(flavour.slug)
+                gap = rules.tier_gap(blocks, tier, now, partial(is_open, flavour), on_now)
+                if gap is None:
+                    continue
+                # Once per flavour, tier and hour of the gap: a later tick about the same gap stays quiet.
+                dedupe = self.key("gapalert", flavour.slug, str(int(tier)), f"{gap.astimezone(UTC):%Y%m%d%H}")
+                if not await self.redis.set(dedupe, "1", nx=True, ex=GAP_ALERT_TTL_S):
+                    continue
+                when = gap.astimezone(rules.TIMEZONE).strftime("%H:%M")
+                who = rules.TIER_NAMES[tier]
+                await self.raise_alert(
+                    flavour.slug,
+                    "coverage",
+                    f"Vanaf {when} is er geen {who.split(' ', 1)[1]} ingeroosterd of in dienst (komende twee uur).",
+                    about=gap,
+                )
+                raised += 1
+        return raised
+
+
+def _block(doc: Document) -> rules.Block:
+    return rules.Block(str(doc["_id"]), str(doc["account_id"]), str(doc["role"]), doc["start_at"], doc["end_at"])

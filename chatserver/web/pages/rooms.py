@@ -1,0 +1,416 @@
+"""Group chat room pages: the rooms of a flavour, a room, its history, edit/delete/report, hosting, admin rooms.
+
+Live messages go over ``/ws`` (``static/js/chat.js``); every action here is also
+a plain form that posts and redirects, so the room works without JavaScript for
+reading, sending and reporting. A request with ``Accept: application/json``
+(the JS client) gets JSON instead of a redirect.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Match, Route
+from starlette.types import Scope
+
+from chatserver.domain.channels import ChannelKind, check_channel, room_channel
+from chatserver.domain.identity import Actor
+from chatserver.flavours import Flavour, Room
+from chatserver.live.install import CHAT_KEY, RESOLVERS_KEY
+from chatserver.services.chat import ChatError, ChatService
+from chatserver.services.identity import IdentityError
+from chatserver.services.rooms import (
+    EDIT_WINDOW_S,
+    MODE_HELP,
+    MODES,
+    RESERVED_SLUGS,
+    RoomError,
+    RoomService,
+    RoomView,
+)
+from chatserver.web.feature import Feature
+from chatserver.web.pages.account import form_data
+from chatserver.web.pages.site import error_page, flavour_of
+from chatserver.web.session import identity_of, session_cookie
+
+if TYPE_CHECKING:
+    from chatserver.app import Services
+
+log = logging.getLogger("chatserver.pages.rooms")
+
+ROOMS_KEY = "rooms"
+NOTICES = {
+    "verstuurd": "Je bericht is verstuurd.",
+    "vastgehouden": "Je bericht wacht op een moderator voordat het verschijnt.",
+    "bewerkt": "Je bericht is aangepast.",
+    "verwijderd": "Je bericht is verwijderd.",
+    "gemeld": "Dank je wel. Een moderator bekijkt het bericht.",
+    "al-gemeld": "Je had dit bericht al gemeld. Een moderator bekijkt het.",
+    "geopend": "De ruimte is open.",
+    "gesloten": "De ruimte is gesloten.",
+    "aangemaakt": "De ruimte is aangemaakt.",
+    "ruimte-gesloten": "De ruimte is gesloten.",
+    "ruimte-heropend": "De ruimte is weer open.",
+}
+PUBLISH_NOTES = {
+    "room-announcements-staff-publish": "In deze ruimte plaatst alleen het team berichten. Je kunt wel meelezen.",
+    "room-hosted-closed": "Deze ruimte is nu gesloten. Zodra een host van het team haar opent, kun je meepraten.",
+    "room-needs-validation": "Valideer eerst je account om in deze ruimte te schrijven.",
+}
+CHAT_ERRORS = {
+    "FORBIDDEN": "Je kunt in deze ruimte nu geen berichten sturen.",
+    "INVALID_MESSAGE": "Je bericht is leeg, te lang (meer dan 4000 tekens) of bevat tekens die niet mogen.",
+    "RATE_LIMITED": "Je stuurt te snel berichten; wacht even.",
+    "UNAVAILABLE": "Versturen lukt nu even niet. Probeer het zo opnieuw.",
+}
+
+
+class RoomRoute(Route):
+    """A route whose ``room`` parameter never matches a reserved slug (so /chat/gesprek/ stays the 1-on-1 chat's)."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child = super().matches(scope)
+        if match is not Match.NONE and child.get("path_params", {}).get("room") in RESERVED_SLUGS:
+            return Match.NONE, {}
+        return match, child
+
+
+def rooms_of(services: Services) -> RoomService:
+    """The process's RoomService, built on first use."""
+    existing = services.extras.get(ROOMS_KEY)
+    if existing is not None:
+        found: RoomService = existing
+        return found
+
+    def chat() -> ChatService:
+        service: ChatService = services.extras[CHAT_KEY]
+        return service
+
+    service = RoomService(services.db, services.redis, services.catalog, services.key, chat, services.extras)
+    services.extras[ROOMS_KEY] = service
+    return service
+
+
+def _wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+def _redirect(url: str) -> Response:
+    return RedirectResponse(url, status_code=303)
+
+
+def install(services: Services) -> Feature:
+    rooms = rooms_of(services)
+    templates = services.templates
+    identity = identity_of(services)
+    secure = services.settings.secure_cookies
+
+    def chat() -> ChatService:
+        service: ChatService = services.extras[CHAT_KEY]
+        return service
+
+    def actor_of(request: Request) -> Actor | None:
+        actor: Actor | None = request.scope.get("actor")
+        return actor
+
+    def not_found(request: Request) -> Response:
+        return error_page(services, request, 404)
+
+    def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+        context.setdefault("notice", NOTICES.get(request.query_params.get("melding", "")))
+        context.setdefault("errors", {})
+        context.setdefault("values", {})
+        return templates.response(request, name, context, status_code=status, headers={"Cache-Control": "no-store"})
+
+    def room_url(request: Request, room: Room) -> str:
+        return f"{request.scope.get('flavour_base', '')}/chat/{room.slug}/"
+
+    async def find(request: Request) -> tuple[Flavour, Room, bool] | None:
+        flavour = flavour_of(request)
+        found = await rooms.room(flavour, request.path_params["room"])
+        if found is None:
+            return None
+        return flavour, found[0], found[1]
+
+    async def may(actor: Actor | None, channel: str, action: str) -> tuple[bool, str]:
+        if actor is None:
+            return False, "no-actor"
+        resolvers = services.extras[RESOLVERS_KEY]
+        decision = await check_channel(actor, channel, action, services.catalog, resolvers)  # type: ignore[arg-type]
+        return decision.allowed, decision.rule
+
+    def fail(request: Request, exc: RoomError, back: str) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"ok": False, "error": exc.detail}, status_code=exc.status)
+        if exc.status == 404:
+            return not_found(request)
+        return page(request, "pages/rooms/problem.html", {"message": exc.detail, "back": back}, exc.status)
+
+    def done(request: Request, url: str, melding: str) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"ok": True, "message": NOTICES.get(melding, "")})
+        return _redirect(f"{url}?melding={melding}")
+
+    # --- the rooms list -------------------------------------------------------------------
+
+    async def chat_redirect(request: Request) -> Response:
+        flavour_of(request)
+        return RedirectResponse(f"{request.url.path}/", status_code=308)
+
+    async def room_list(request: Request) -> Response:
+        flavour = flavour_of(request)
+        views: list[RoomView] = await rooms.rooms(flavour, actor_of(request))
+        return page(request, "pages/rooms/list.html", {"rooms": views})
+
+    # --- one room -------------------------------------------------------------------------
+
+    async def room_page(request: Request) -> Response:
+        found = await find(request)
+        if found is None:
+            return not_found(request)
+        flavour, room, _ = found
+        channel = room_channel(flavour.slug, room.slug)
+        actor = actor_of(request)
+        if room.mode == "staff" and (actor is None or not actor.staff_in(flavour.slug)):
+            return not_found(request)
+        if room.mode == "members" and (actor is None or not actor.is_member):
+            return page(request, "pages/rooms/prompt.html", {"room": room, "mode_label": MODES[room.mode]}, 403)
+        new_token = ""
+        if actor is None:
+            try:
+                session = await identity.create_guest(
+                    str(request.scope.get("ip_subject", "")), str(request.scope.get("device_token", ""))
+                )
+            except IdentityError as exc:
+                return page(request, "pages/rooms/problem.html", {"message": exc.detail, "back": "./"}, exc.status)
+            actor = session.actor
+            new_token = session.token
+            request.scope["actor"] = actor
+            request.scope["csrf_token"] = identity.csrf_token(f"s:{actor.session_id}")
+        allowed, _ = await may(actor, channel, "subscribe")
+        if not allowed:
+            return not_found(request)
+        can_publish, rule = await may(actor, channel, "publish")
+        before = _offset(request.query_params.get("voor"))
+        history = await rooms.history(channel, actor, before)
+        is_open = await rooms.is_open(channel) if room.mode == "hosted" else None
+        context = {
+            "room": room,
+            "mode_label": MODES[room.mode],
+            "mode_help": MODE_HELP[room.mode],
+            "channel": channel,
+            "history": history,
+            "live": before is None,
+            "last_offset": history.last_offset,
+            "epoch": await chat().epoch(channel) if before is None else "",
+            "can_publish": can_publish,
+            "publish_note": "" if can_publish else PUBLISH_NOTES.get(rule, CHAT_ERRORS["FORBIDDEN"]),
+            "show_form": before is None and (can_publish or rule == "room-hosted-closed"),
+            "can_host": room.mode == "hosted" and actor.staff_in(flavour.slug),
+            "is_open": is_open,
+            "presence": await rooms.presence(channel),
+            "room_url": room_url(request, room),
+            "client_msg_id": secrets.token_hex(12),
+            "edit_window_s": EDIT_WINDOW_S,
+        }
+        response = page(request, "pages/rooms/room.html", context)
+        if new_token:
+            response.headers.append("set-cookie", session_cookie(new_token, secure))
+        return response
+
+    async def history_fragment(request: Request) -> Response:
+        found = await find(request)
+        actor = actor_of(request)
+        if found is None:
+            return not_found(request)
+        flavour, room, _ = found
+        channel = room_channel(flavour.slug, room.slug)
+        allowed, _ = await may(actor, channel, "subscribe")
+        if not allowed:
+            return not_found(request)
+        history = await rooms.history(channel, actor, _offset(request.query_params.get("voor")))
+        return page(
+            request, "pages/rooms/_history.html",
+            {"history": history, "room_url": room_url(request, room), "edit_window_s": EDIT_WINDOW_S},
+        )  # fmt: skip
+
+    async def send(request: Request) -> Response:
+        """Sending without JavaScript: the same do_publish as the live client."""
+        found = await find(request)
+        actor = actor_of(request)
+        if found is None or actor is None:
+            return not_found(request)
+        flavour, room, _ = found
+        back = room_url(request, room)
+        data = await form_data(request)
+        client_msg_id = data.get("client_msg_id", "")
+        if not (1 <= len(client_msg_id) <= 64) or not client_msg_id.replace("-", "").replace("_", "").isalnum():
+            client_msg_id = secrets.token_hex(12)
+        try:
+            acked = await chat().do_publish(actor, room_channel(flavour.slug, room.slug), client_msg_id,
+                                            data.get("text", ""))  # fmt: skip
+        except ChatError as exc:
+            message = exc.reason or CHAT_ERRORS.get(exc.code.name, CHAT_ERRORS["UNAVAILABLE"])
+            status = 404 if exc.code.name == "FORBIDDEN" and room.mode == "staff" else 422
+            return fail(request, RoomError(status, message), back)
+        if acked.held:
+            if _wants_json(request):
+                return JSONResponse({"ok": True, "held": True, "notice": acked.notice})
+            return page(request, "pages/rooms/problem.html",
+                        {"message": acked.notice or NOTICES["vastgehouden"], "back": back, "held": True})  # fmt: skip
+        return done(request, back, "verstuurd")
+
+    async def message_action(request: Request) -> Response:
+        found = await find(request)
+        actor = actor_of(request)
+        if found is None or actor is None:
+            return not_found(request)
+        flavour, room, _ = found
+        back = room_url(request, room)
+        offset = int(request.path_params["offset"])
+        action = request.path_params["action"]
+        if action not in ("bewerken", "verwijderen"):
+            return not_found(request)
+        data = await form_data(request)
+        try:
+            if action == "bewerken":
+                await rooms.edit(actor, flavour, room, offset, data.get("text", ""))
+                return done(request, back, "bewerkt")
+            await rooms.delete(actor, flavour, room, offset)
+            return done(request, back, "verwijderd")
+        except RoomError as exc:
+            return fail(request, exc, back)
+
+    async def report(request: Request) -> Response:
+        found = await find(request)
+        actor = actor_of(request)
+        if found is None:
+            return not_found(request)
+        flavour, room, _ = found
+        channel = room_channel(flavour.slug, room.slug)
+        back = room_url(request, room)
+        offset = int(request.path_params["offset"])
+        if actor is None:
+            return _redirect("/inloggen?volgende=" + quote(back, safe="/"))
+        allowed, _ = await may(actor, channel, "subscribe")
+        doc = await chat().store.find_event(channel, offset) if allowed else None
+        if doc is None or doc.get("kind", "message") != "message":
+            return not_found(request)
+        preview = str((doc.get("data") or {}).get("text", ""))
+        context: dict[str, Any] = {"room": room, "offset": offset, "preview": preview, "room_url": back,
+                                   "sender": doc.get("pseudonym", "")}  # fmt: skip
+        if request.method == "GET":
+            return page(request, "pages/rooms/report.html", context)
+        data = await form_data(request)
+        try:
+            first = await rooms.report(actor, flavour, room, offset, data.get("reason", ""),
+                                       f"/f/{flavour.slug}/chat/{room.slug}/#bericht-{offset}")  # fmt: skip
+        except RoomError as exc:
+            if _wants_json(request):
+                return JSONResponse({"ok": False, "error": exc.detail}, status_code=exc.status)
+            context.update(errors={exc.field or "reason": exc.detail}, values={"reason": data.get("reason", "")})
+            return page(request, "pages/rooms/report.html", context, exc.status)
+        return done(request, back, "gemeld" if first else "al-gemeld")
+
+    async def host(request: Request) -> Response:
+        found = await find(request)
+        actor = actor_of(request)
+        if found is None or actor is None:
+            return not_found(request)
+        flavour, room, _ = found
+        data = await form_data(request)
+        opened = data.get("actie") == "openen"
+        try:
+            await rooms.set_open(actor, flavour, room, opened)
+        except RoomError as exc:
+            return fail(request, exc, room_url(request, room))
+        return done(request, room_url(request, room), "geopend" if opened else "gesloten")
+
+    # --- backoffice: rooms created by admins ----------------------------------------------
+
+    async def backoffice(request: Request) -> Response:
+        actor = actor_of(request)
+        if actor is None:
+            return _redirect("/staff/inloggen?volgende=/backoffice/ruimtes")
+        if not actor.is_admin:
+            return not_found(request)
+        errors: dict[str, str] = {}
+        values: dict[str, str] = {}
+        status = 200
+        if request.method == "POST":
+            values = await form_data(request)
+            try:
+                await rooms.create_room(actor, values)
+            except RoomError as exc:
+                errors = {exc.field or "slug": exc.detail}
+                status = exc.status
+            else:
+                return _redirect("/backoffice/ruimtes?melding=aangemaakt")
+        docs = await rooms.admin_rooms(actor)
+        return page(
+            request, "pages/rooms/backoffice.html",
+            {"rooms": docs, "modes": MODES, "catalog": list(services.catalog), "errors": errors, "values": values},
+            status,
+        )  # fmt: skip
+
+    async def backoffice_toggle(request: Request) -> Response:
+        actor = actor_of(request)
+        if actor is None or not actor.is_admin or request.path_params["action"] not in ("sluiten", "heropenen"):
+            return not_found(request)
+        active = request.path_params["action"] == "heropenen"
+        try:
+            await rooms.set_room_active(actor, request.path_params["flavour"], request.path_params["room"], active)
+        except RoomError:
+            return not_found(request)
+        return _redirect("/backoffice/ruimtes?melding=" + ("ruimte-heropend" if active else "ruimte-gesloten"))
+
+    # --- wiring ---------------------------------------------------------------------------
+
+    def chat_section(flavour: Flavour, base_path: str) -> list[tuple[str, str]]:
+        return [("Chat", f"{base_path}/chat/")]
+
+    async def seed(svc: Services) -> None:
+        await rooms_of(svc).seed_demo()
+
+    async def start() -> None:
+        resolvers = services.extras[RESOLVERS_KEY]
+        if ChannelKind.ROOM not in resolvers.by_kind:
+            resolvers.register(ChannelKind.ROOM, rooms.resolve)
+        screeners = chat().screeners
+        # Moderation first: a message that needs a moderator reaches one even in slow mode.
+        screeners.append(rooms.moderation_screener)
+        screeners.append(rooms.slow_mode_screener)
+
+    services.section_providers.append(chat_section)
+    services.extras.setdefault("backoffice_links", []).append(
+        ("Chatruimtes", "/backoffice/ruimtes", lambda actor: actor is not None and actor.is_admin)
+    )
+    services.extras.setdefault("demo_seeders", []).append(seed)
+
+    base = "/f/{slug}/chat/{room}"
+    return Feature(
+        routes=[
+            Route("/f/{slug}/chat", chat_redirect, methods=["GET"]),
+            Route("/f/{slug}/chat/", room_list, methods=["GET"]),
+            RoomRoute(base + "/", room_page, methods=["GET"]),
+            RoomRoute(base + "/geschiedenis", history_fragment, methods=["GET"]),
+            RoomRoute(base + "/bericht", send, methods=["POST"]),
+            RoomRoute(base + "/host", host, methods=["POST"]),
+            RoomRoute(base + "/berichten/{offset:int}/melden", report, methods=["GET", "POST"]),
+            RoomRoute(base + "/berichten/{offset:int}/{action:str}", message_action, methods=["POST"]),
+            Route("/backoffice/ruimtes", backoffice, methods=["GET", "POST"]),
+            Route("/backoffice/ruimtes/{flavour}/{room}/{action}", backoffice_toggle, methods=["POST"]),
+        ],
+        startup=[start],
+    )
+
+
+def _offset(value: str | None) -> int | None:
+    if value is None or not value.isdigit() or len(value) > 15:
+        return None
+    return int(value)

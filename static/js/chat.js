@@ -1,0 +1,767 @@
+/* GemChat: the live chat client, written from docs/protocol.md (protocol v1). No dependencies; load with `defer`.
+ *
+ * API on window.GemChat (reused by the 1-on-1 chat page):
+ *
+ *   var conn = GemChat.connect({
+ *     channels: [{name: "room:psychosenet:welkom", since: {offset: 41, epoch: "9f2c3a1b7e00"}}], // since optional
+ *     onEvent: function (frame) {},          // stored events ("message", "edit", "delete", "system", …): each
+ *                                            // exactly once per channel, in offset order, also after reconnects
+ *     onAck: function (frame, pending) {},   // your message is stored; frame.held: waiting for a moderator,
+ *                                            // frame.notice: a Dutch text to show prominently
+ *     onError: function (frame, pending) {}, // an error frame (frame.code, frame.reason in Dutch); pending is
+ *                                            // {clientMsgId, channel, text} when it answers your publish
+ *     onReload: function (frame, done) {},   // history too old or epoch changed: fetch it over HTTP, then done()
+ *     onNotice, onPresence, onTyping, onSubscribed: function (frame) {},
+ *     onStatus: function (state, text) {}    // "connecting" | "connected" | "reconnecting" | "stopped", Dutch text
+ *   });
+ *   conn.publish(channel, text) -> clientMsgId   // kept and resent after a reconnect until acknowledged
+ *   conn.typing(channel)                         // throttled to one per 3 s per channel
+ *   conn.subscribe(channel, since)  conn.position(channel)  conn.close()
+ *   conn.dropForTest()                           // closes the socket as a lost network would (tests)
+ *
+ *   GemChat.room(element)   the group room page (#chat-room; data-* attributes, see templates/pages/rooms/room.html)
+ *   GemChat.linkify(text)   a DocumentFragment: text nodes, and <a> only for http(s) URLs
+ *   GemChat.current         the connection the room page opened
+ *
+ * Positions ({offset, epoch}) are kept per channel in memory and in sessionStorage. Reconnects use exponential
+ * back-off with jitter on close codes 4000–4099, 1001, 1006 and 1011–1014; 4100–4199 stop with a Dutch message.
+ */
+(function () {
+  "use strict";
+
+  var BACKOFF_BASE_MS = 500;
+  var BACKOFF_MAX_MS = 15000;
+  var PING_EVERY_MS = 15000;
+  var SILENCE_LIMIT_MS = 45000;
+  var TYPING_EVERY_MS = 3000;
+  var TYPING_SHOW_MS = 4000;
+  var MAX_TEXT_CHARS = 4000;
+  var STORAGE_PREFIX = "gemchat:pos:";
+  var STOP_MESSAGES = {
+    4100: "Je sessie is verlopen of je bent uitgelogd. Laad de pagina opnieuw om verder te chatten.",
+    4101: "Deze chat kan vanaf deze pagina niet verbinden.",
+    4102: "Er ging iets mis in de verbinding. Laad de pagina opnieuw.",
+    4103: "Je bericht was te groot. Laad de pagina opnieuw.",
+    4104: "Er werden te veel verzoeken geweigerd. Laad de pagina over een minuut opnieuw.",
+    4105: "Je hebt geen toegang meer tot de chat.",
+    4106: "Deze versie van de chat wordt niet meer ondersteund. Laad de pagina opnieuw."
+  };
+  var STATUS_TEXT = {
+    connecting: "Verbinden…",
+    connected: "Verbonden",
+    reconnecting: "Opnieuw verbinden…",
+    offline: "Geen verbinding. We proberen het opnieuw zodra je weer online bent."
+  };
+  var ROLE_KEYS = {
+    "Vrijwilliger": "volunteer",
+    "Ervaringsdeskundige": "peer_expert",
+    "Professional": "professional",
+    "Redacteur": "editor",
+    "Beheerder": "admin"
+  };
+  var URL_RE = /\bhttps?:\/\/[^\s<>"']*[^\s<>"'.,;:!?)\]]/gi;
+
+  function noop() {}
+
+  function shouldReconnect(code) {
+    return (code >= 4000 && code <= 4099) || code === 1001 || code === 1006 || (code >= 1011 && code <= 1014);
+  }
+
+  function newId() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") {
+      return window.crypto.randomUUID();
+    }
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  function loadPosition(channel) {
+    try {
+      var raw = window.sessionStorage.getItem(STORAGE_PREFIX + channel);
+      var pos = raw ? JSON.parse(raw) : null;
+      return pos && typeof pos.offset === "number" && typeof pos.epoch === "string" ? pos : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function savePosition(channel, pos) {
+    try {
+      window.sessionStorage.setItem(STORAGE_PREFIX + channel, JSON.stringify(pos));
+    } catch (e) { /* storage may be full or disabled; memory still has it */ }
+  }
+
+  function linkify(text) {
+    var frag = document.createDocumentFragment();
+    var last = 0;
+    var match;
+    URL_RE.lastIndex = 0;
+    while ((match = URL_RE.exec(text)) !== null) {
+      if (match.index > last) {
+        frag.appendChild(document.createTextNode(text.slice(last, match.index)));
+      }
+      var a = document.createElement("a");
+      a.href = match[0];
+      a.rel = "nofollow ugc noopener noreferrer";
+      a.textContent = match[0];
+      frag.appendChild(a);
+      last = match.index + match[0].length;
+    }
+    if (last < text.length) {
+      frag.appendChild(document.createTextNode(text.slice(last)));
+    }
+    return frag;
+  }
+
+  // --- the connection ------------------------------------------------------------------------
+
+  function connect(options) {
+    var opts = options || {};
+    var cb = {};
+    ["onEvent", "onAck", "onError", "onReload", "onNotice", "onPresence", "onTyping", "onSubscribed", "onStatus"]
+      .forEach(function (name) { cb[name] = typeof opts[name] === "function" ? opts[name] : noop; });
+    var positions = {};
+    var channels = [];
+    var pending = {};       // clientMsgId -> {clientMsgId, channel, text}
+    var requests = {};      // request id -> {type, channel, clientMsgId}
+    var typingSent = {};
+    var nextId = 1;
+    var ws = null;
+    var ready = false;
+    var attempt = 0;
+    var timer = null;
+    var stopped = false;
+    var lastFrameAt = Date.now();
+
+    function status(state, text) {
+      cb.onStatus(state, text || STATUS_TEXT[state] || "");
+    }
+
+    function send(frame) {
+      if (ws && ready && ws.readyState === WebSocket.OPEN) {
+        ws.send(JSON.stringify(frame));
+        return true;
+      }
+      return false;
+    }
+
+    function sendSubscribe(channel) {
+      var id = nextId++;
+      var frame = {type: "subscribe", id: id, channel: channel};
+      if (positions[channel]) {
+        frame.since = {offset: positions[channel].offset, epoch: positions[channel].epoch};
+      }
+      requests[id] = {type: "subscribe", channel: channel};
+      send(frame);
+    }
+
+    function sendPublish(p) {
+      var id = nextId++;
+      requests[id] = {type: "publish", channel: p.channel, clientMsgId: p.clientMsgId};
+      send({type: "publish", id: id, channel: p.channel, client_msg_id: p.clientMsgId, body: {text: p.text}});
+    }
+
+    function open() {
+      clearTimeout(timer);
+      timer = null;
+      if (stopped) { return; }
+      status(attempt === 0 ? "connecting" : "reconnecting");
+      var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+      var socket;
+      try {
+        socket = new WebSocket(scheme + window.location.host + "/ws");
+      } catch (e) {
+        schedule();
+        return;
+      }
+      ws = socket;
+      ready = false;
+      socket.onmessage = function (msg) {
+        if (socket !== ws) { return; }
+        lastFrameAt = Date.now();
+        var frame;
+        try { frame = JSON.parse(msg.data); } catch (e) { return; }
+        if (frame && typeof frame.type === "string") { handle(frame); }
+      };
+      socket.onclose = function (ev) {
+        if (socket !== ws) { return; }
+        ws = null;
+        ready = false;
+        requests = {};
+        closed(ev.code);
+      };
+    }
+
+    function closed(code) {
+      if (stopped) { return; }
+      if (code >= 4100 && code <= 4199) {
+        stop(STOP_MESSAGES[code] || "De verbinding is verbroken. Laad de pagina opnieuw.");
+      } else if (shouldReconnect(code)) {
+        schedule();
+      } else {
+        stop("De verbinding is gesloten. Laad de pagina opnieuw om verder te chatten.");
+      }
+    }
+
+    function schedule() {
+      if (stopped || timer) { return; }
+      var delay = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * Math.pow(2, attempt));
+      delay = delay / 2 + Math.random() * delay / 2;
+      attempt += 1;
+      status(navigator.onLine === false ? "offline" : "reconnecting");
+      timer = setTimeout(open, delay);
+    }
+
+    function stop(text) {
+      stopped = true;
+      clearTimeout(timer);
+      if (ws) { try { ws.close(1000); } catch (e) { /* already closing */ } }
+      ws = null;
+      status("stopped", text);
+    }
+
+    function handle(frame) {
+      var req = typeof frame.id === "number" ? requests[frame.id] : null;
+      switch (frame.type) {
+        case "welcome":
+          ready = true;
+          attempt = 0;
+          status("connected");
+          channels.forEach(sendSubscribe);
+          Object.keys(pending).forEach(function (k) { sendPublish(pending[k]); });
+          break;
+        case "subscribed":
+          delete requests[frame.id];
+          if (!positions[frame.channel] && frame.position) {
+            positions[frame.channel] = {offset: frame.position.offset, epoch: frame.position.epoch};
+            savePosition(frame.channel, positions[frame.channel]);
+          }
+          cb.onSubscribed(frame);
+          break;
+        case "event":
+          var pos = positions[frame.channel];
+          if (pos && frame.offset <= pos.offset) { return; }  // seen already
+          positions[frame.channel] = {offset: frame.offset, epoch: frame.epoch};
+          savePosition(frame.channel, positions[frame.channel]);
+          cb.onEvent(frame);
+          break;
+        case "reload":
+          if (frame.position) {
+            positions[frame.channel] = {offset: frame.position.offset, epoch: frame.position.epoch};
+            savePosition(frame.channel, positions[frame.channel]);
+          }
+          cb.onReload(frame, noop);
+          break;
+        case "ack":
+          delete requests[frame.id];
+          var done = pending[frame.client_msg_id] || null;
+          delete pending[frame.client_msg_id];
+          cb.onAck(frame, done);
+          break;
+        case "error":
+          if (req) { delete requests[frame.id]; }
+          if (req && req.type === "publish") {
+            var p = pending[req.clientMsgId];
+            if (p && (frame.code === 4204 || frame.code === 4205)) {
+              setTimeout(function () { if (pending[p.clientMsgId]) { sendPublish(p); } },
+                Math.max(200, frame.retry_after_ms || 1000));
+              return;
+            }
+            delete pending[req.clientMsgId];
+            cb.onError(frame, p || null);
+            return;
+          }
+          cb.onError(frame, null);
+          break;
+        case "presence":
+          cb.onPresence(frame);
+          break;
+        case "typing":
+          cb.onTyping(frame);
+          break;
+        case "notice":
+          cb.onNotice(frame);
+          break;
+        default:
+          break;  // pong and unknown types
+      }
+    }
+
+    function goOffline() {
+      if (ws) {
+        var socket = ws;
+        ws = null;
+        ready = false;
+        requests = {};
+        try { socket.close(4000); } catch (e) { /* closing anyway */ }
+        closed(1006);
+      }
+    }
+
+    window.addEventListener("offline", goOffline);
+    window.addEventListener("online", function () {
+      if (!stopped && !ws) {
+        attempt = 0;
+        clearTimeout(timer);
+        timer = null;
+        open();
+      }
+    });
+    var heartbeat = setInterval(function () {
+      if (!ws || !ready) { return; }
+      if (Date.now() - lastFrameAt > SILENCE_LIMIT_MS) {
+        goOffline();
+        return;
+      }
+      send({type: "ping", id: nextId++});
+    }, PING_EVERY_MS);
+
+    (opts.channels || []).forEach(function (c) {
+      var name = typeof c === "string" ? c : c.name;
+      var since = (typeof c === "object" && c.since) || loadPosition(name);
+      if (since) { positions[name] = {offset: since.offset, epoch: since.epoch}; }
+      channels.push(name);
+    });
+    open();
+
+    return {
+      publish: function (channel, text) {
+        var p = {clientMsgId: newId(), channel: channel, text: text};
+        pending[p.clientMsgId] = p;
+        if (ready) { sendPublish(p); }
+        return p.clientMsgId;
+      },
+      typing: function (channel) {
+        var now = Date.now();
+        if (now - (typingSent[channel] || 0) < TYPING_EVERY_MS) { return; }
+        if (send({type: "typing", channel: channel})) { typingSent[channel] = now; }
+      },
+      subscribe: function (channel, since) {
+        if (since) { positions[channel] = {offset: since.offset, epoch: since.epoch}; }
+        if (channels.indexOf(channel) < 0) { channels.push(channel); }
+        if (ready) { sendSubscribe(channel); }
+      },
+      position: function (channel) { return positions[channel] || null; },
+      close: function () { clearInterval(heartbeat); stop(""); },
+      dropForTest: goOffline
+    };
+  }
+
+  // --- the group room page -------------------------------------------------------------------
+
+  function room(root) {
+    var channel = root.getAttribute("data-channel");
+    var me = root.getAttribute("data-pseudonym") || "";
+    var csrf = root.getAttribute("data-csrf") || "";
+    var roomUrl = root.getAttribute("data-room-url");
+    var historyUrl = root.getAttribute("data-history-url");
+    var editWindowMs = parseInt(root.getAttribute("data-edit-window-s") || "300", 10) * 1000;
+    var scroller = root.querySelector("[data-scroll]");
+    var log = root.querySelector("[data-log]");
+    var olderList = root.querySelector("[data-older-list]");
+    var pendingList = root.querySelector("[data-pending]");
+    var statusEl = root.querySelector("[data-status]");
+    var typingEl = root.querySelector("[data-typing]");
+    var noticeEl = root.querySelector("[data-notice]");
+    var presenceEl = root.querySelector("[data-presence]");
+    var composer = root.querySelector("[data-composer]");
+    var note = root.querySelector("[data-publish-note]");
+    var dialog = root.querySelector("[data-report-dialog]");
+    var typingTimer = null;
+    var lastFocus = null;
+
+    function field(form, name) { return form.querySelector("[name='" + name + "']"); }
+
+    function showNotice(text) {
+      if (!text) { noticeEl.hidden = true; noticeEl.textContent = ""; return; }
+      noticeEl.textContent = text;
+      noticeEl.hidden = false;
+    }
+
+    function nearBottom() {
+      return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 80;
+    }
+
+    function el(tag, cls, text) {
+      var node = document.createElement(tag);
+      if (cls) { node.className = cls; }
+      if (text !== undefined) { node.textContent = text; }
+      return node;
+    }
+
+    function hidden(text) { return el("span", "visually-hidden", text); }
+
+    function csrfInput() {
+      var input = el("input");
+      input.type = "hidden";
+      input.name = "csrf_token";
+      input.value = csrf;
+      return input;
+    }
+
+    function clock(ts) {
+      var d = new Date(ts);
+      return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
+    }
+
+    function ownActions(offset, text, label) {
+      var frag = document.createDocumentFragment();
+      var details = el("details", "msg__edit");
+      var summary = el("summary", null, "Bewerken");
+      summary.appendChild(hidden(" bericht van " + label));
+      details.appendChild(summary);
+      var form = el("form");
+      form.method = "post";
+      form.action = roomUrl + "berichten/" + offset + "/bewerken";
+      form.setAttribute("data-ajax", "");
+      form.appendChild(csrfInput());
+      var lab = el("label", null, "Nieuwe tekst");
+      lab.htmlFor = "bewerk-" + offset;
+      var area = el("textarea");
+      area.id = "bewerk-" + offset;
+      area.name = "text";
+      area.maxLength = MAX_TEXT_CHARS;
+      area.rows = 2;
+      area.required = true;
+      area.value = text;
+      var save = el("button", "msg__button", "Opslaan");
+      save.type = "submit";
+      form.appendChild(lab);
+      form.appendChild(area);
+      form.appendChild(save);
+      details.appendChild(form);
+      frag.appendChild(details);
+      var del = el("form", "msg__delete");
+      del.method = "post";
+      del.action = roomUrl + "berichten/" + offset + "/verwijderen";
+      del.setAttribute("data-ajax", "");
+      del.setAttribute("data-confirm", "Weet je zeker dat je dit bericht wilt verwijderen?");
+      del.appendChild(csrfInput());
+      var button = el("button", "msg__button", "Verwijderen");
+      button.type = "submit";
+      button.appendChild(hidden(" bericht van " + label));
+      del.appendChild(button);
+      frag.appendChild(del);
+      return frag;
+    }
+
+    function buildMessage(frame) {
+      var d = frame.data || {};
+      var li = el("li", "msg");
+      li.id = "bericht-" + frame.offset;
+      li.setAttribute("data-offset", String(frame.offset));
+      if (frame.kind === "system") {
+        li.className = "msg msg--system";
+        li.appendChild(el("p", "msg__body", String(d.text || "")));
+        return li;
+      }
+      var own = me !== "" && d.sender === me;
+      var roleKey = d.role ? ROLE_KEYS[d.role] || "" : "";
+      if (own) { li.className += " msg--own"; }
+      if (d.role) { li.className += " msg--staff"; }
+      var meta = el("p", "msg__meta");
+      meta.appendChild(el("span", "msg__author", String(d.sender || "")));
+      if (d.role) {
+        var badge = el("span", "badge" + (roleKey ? " badge--" + roleKey : ""), String(d.role));
+        badge.title = "Geverifieerde medewerker";
+        meta.appendChild(badge);
+      }
+      var time = el("time", null, clock(frame.ts));
+      time.dateTime = new Date(frame.ts).toISOString();
+      meta.appendChild(time);
+      if (d.edited && !d.deleted) { meta.appendChild(el("span", "msg__edited", "(bewerkt)")); }
+      li.appendChild(meta);
+      if (d.deleted) {
+        li.className += " msg--deleted";
+        li.appendChild(el("p", "msg__body msg__body--deleted", "Dit bericht is verwijderd."));
+        return li;
+      }
+      var body = el("p", "msg__body");
+      body.appendChild(linkify(String(d.text || "")));
+      li.appendChild(body);
+      var actions = el("div", "msg__actions");
+      var label = clock(frame.ts);
+      if (own && Date.now() < frame.ts + editWindowMs) {
+        li.setAttribute("data-editable-until", String(frame.ts + editWindowMs));
+        actions.appendChild(ownActions(frame.offset, String(d.text || ""), label));
+      }
+      if (!own) {
+        var report = el("a", "msg__report", "Melden");
+        report.href = roomUrl + "berichten/" + frame.offset + "/melden";
+        report.setAttribute("data-report", "");
+        report.appendChild(hidden(" bericht van " + d.sender + " om " + label));
+        actions.appendChild(report);
+      }
+      li.appendChild(actions);
+      expireLater(li);
+      return li;
+    }
+
+    function expireLater(li) {
+      var until = parseInt(li.getAttribute("data-editable-until") || "0", 10);
+      if (!until) { return; }
+      setTimeout(function () {
+        var nodes = li.querySelectorAll(".msg__edit, .msg__delete");
+        Array.prototype.forEach.call(nodes, function (n) { n.parentNode.removeChild(n); });
+      }, Math.max(0, until - Date.now()));
+    }
+
+    function setOpen(isOpen) {
+      var state = root.querySelector("[data-open-state]");
+      if (state) { state.textContent = isOpen ? "Nu open" : "Nu gesloten"; }
+      if (root.getAttribute("data-can-host") === "true") { return; }  // staff: the page's host form rules
+      if (composer) { composer.hidden = !isOpen; }
+      if (note) { note.hidden = isOpen; }
+    }
+
+    function onEvent(frame) {
+      var d = frame.data || {};
+      var stick = nearBottom();
+      if (frame.kind === "message" || frame.kind === "system") {
+        if (document.getElementById("bericht-" + frame.offset)) { return; }
+        var empty = root.querySelector("[data-empty]");
+        if (empty) { empty.parentNode.removeChild(empty); }
+        log.appendChild(buildMessage(frame));
+        if (frame.kind === "system" && typeof d.room_open === "boolean") { setOpen(d.room_open); }
+      } else if (frame.kind === "edit" || frame.kind === "delete") {
+        var target = document.getElementById("bericht-" + d.offset);
+        if (!target) { return; }
+        var old = {offset: d.offset, kind: "message", ts: 0, data: {}};
+        var author = target.querySelector(".msg__author");
+        var timeEl = target.querySelector("time");
+        var badge = target.querySelector(".badge");
+        old.ts = timeEl ? Date.parse(timeEl.getAttribute("datetime")) : Date.now();
+        old.data = {
+          sender: author ? author.textContent : "",
+          role: badge ? badge.textContent : null,
+          text: frame.kind === "edit" ? String(d.text || "") : "",
+          edited: frame.kind === "edit",
+          deleted: frame.kind === "delete"
+        };
+        target.parentNode.replaceChild(buildMessage(old), target);
+      }
+      if (stick) { scroller.scrollTop = scroller.scrollHeight; }
+    }
+
+    function pendingItem(clientMsgId, text) {
+      var li = el("li", "msg msg--own chat-pending__item");
+      li.setAttribute("data-client-msg-id", clientMsgId);
+      li.appendChild(el("p", "msg__body", text));
+      li.appendChild(el("p", "msg__meta chat-pending__state", "Wordt verstuurd…"));
+      pendingList.appendChild(li);
+      return li;
+    }
+
+    function findPending(clientMsgId) {
+      return pendingList.querySelector("[data-client-msg-id='" + clientMsgId + "']");
+    }
+
+    function fetchHistory(url) {
+      return fetch(url, {credentials: "same-origin", headers: {"Accept": "text/html"}}).then(function (r) {
+        if (!r.ok) { throw new Error("history " + r.status); }
+        return r.text();
+      }).then(function (html) {
+        return new DOMParser().parseFromString(html, "text/html").querySelector("[data-history]");
+      });
+    }
+
+    function setOlderLink(olderThan) {
+      var link = root.querySelector("[data-older]");
+      if (!olderThan) {
+        if (link) { link.parentNode.parentNode.removeChild(link.parentNode); }
+        return;
+      }
+      if (!link) {
+        var p = el("p", "chat-older-link");
+        link = el("a", null, "Oudere berichten");
+        link.setAttribute("data-older", "");
+        p.appendChild(link);
+        scroller.insertBefore(p, scroller.firstChild);
+      }
+      link.href = roomUrl + "?voor=" + olderThan;
+    }
+
+    function adopt(list) {
+      var nodes = [];
+      Array.prototype.forEach.call(list.children, function (li) {
+        if (!document.getElementById(li.id)) { nodes.push(document.importNode(li, true)); }
+      });
+      nodes.forEach(expireLater);
+      return nodes;
+    }
+
+    function onReload(frame) {
+      fetchHistory(historyUrl).then(function (list) {
+        if (!list) { return; }
+        olderList.replaceChildren();
+        log.replaceChildren();
+        adopt(list).forEach(function (n) { olderList.appendChild(n); });
+        setOlderLink(list.getAttribute("data-older-than"));
+        scroller.scrollTop = scroller.scrollHeight;
+      }).catch(function () {
+        showNotice("We konden de berichten niet opnieuw laden. Vernieuw de pagina.");
+      });
+    }
+
+    function onStatus(state, text) {
+      root.setAttribute("data-state", state);
+      statusEl.textContent = text;
+    }
+
+    Array.prototype.forEach.call(log.querySelectorAll("[data-editable-until]"), expireLater);
+    scroller.scrollTop = scroller.scrollHeight;
+
+    // Older messages: a plain link that also works without JavaScript.
+    root.addEventListener("click", function (ev) {
+      var older = ev.target.closest("[data-older]");
+      if (older && root.getAttribute("data-live") === "true") {
+        ev.preventDefault();
+        var before = new URL(older.href, window.location.href).searchParams.get("voor");
+        var height = scroller.scrollHeight;
+        fetchHistory(historyUrl + "?voor=" + encodeURIComponent(before)).then(function (list) {
+          if (!list) { return; }
+          var first = olderList.firstChild;
+          adopt(list).forEach(function (n) { olderList.insertBefore(n, first); });
+          setOlderLink(list.getAttribute("data-older-than"));
+          scroller.scrollTop += scroller.scrollHeight - height;
+        }).catch(function () { window.location.href = older.href; });
+        return;
+      }
+      var report = ev.target.closest("[data-report]");
+      if (report && dialog && typeof dialog.showModal === "function") {
+        ev.preventDefault();
+        lastFocus = report;
+        var form = dialog.querySelector("[data-report-form]");
+        form.action = report.href;
+        dialog.querySelector("[data-report-result]").textContent = "";
+        dialog.showModal();
+        field(form, "reason").focus();
+        return;
+      }
+      if (ev.target.closest("[data-close]") && dialog) {
+        dialog.close();
+      }
+    });
+    if (dialog) {
+      dialog.addEventListener("close", function () { if (lastFocus) { lastFocus.focus(); } });
+    }
+
+    // Edit, delete and report forms go over fetch; the live events update every screen.
+    root.addEventListener("submit", function (ev) {
+      var form = ev.target;
+      var isReport = form.hasAttribute("data-report-form");
+      if (!form.hasAttribute("data-ajax") && !isReport) { return; }
+      ev.preventDefault();
+      var ask = form.getAttribute("data-confirm");
+      if (ask && !window.confirm(ask)) { return; }
+      fetch(form.action, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: {"Accept": "application/json", "X-CSRF-Token": csrf},
+        body: new URLSearchParams(new FormData(form))
+      }).then(function (r) { return r.json().catch(function () { return {ok: false}; }); }).then(function (res) {
+        var text = res.ok ? res.message : (res.error || "Dat lukte niet. Probeer het opnieuw.");
+        if (isReport) {
+          dialog.querySelector("[data-report-result]").textContent = text;
+          if (res.ok) { field(form, "reason").value = ""; }
+          return;
+        }
+        if (!res.ok) { showNotice(text); }
+      }).catch(function () { showNotice("Dat lukte niet: geen verbinding. Probeer het opnieuw."); });
+    });
+
+    if (root.getAttribute("data-live") !== "true") { return null; }
+
+    var since = null;
+    var epoch = root.getAttribute("data-epoch");
+    if (epoch) { since = {offset: parseInt(root.getAttribute("data-last-offset") || "0", 10), epoch: epoch}; }
+    var conn = connect({
+      channels: [{name: channel, since: since}],
+      onEvent: onEvent,
+      onReload: onReload,
+      onStatus: onStatus,
+      onSubscribed: function (frame) {
+        if (frame.presence && presenceEl) { presenceEl.textContent = String(frame.presence.count); }
+      },
+      onPresence: function (frame) { if (presenceEl) { presenceEl.textContent = String(frame.count); } },
+      onTyping: function (frame) {
+        if (!typingEl || frame.pseudonym === me) { return; }
+        typingEl.textContent = frame.pseudonym + " typt…";
+        clearTimeout(typingTimer);
+        typingTimer = setTimeout(function () { typingEl.textContent = ""; }, TYPING_SHOW_MS);
+      },
+      onAck: function (frame, p) {
+        var item = p ? findPending(p.clientMsgId) : null;
+        if (frame.held) {
+          if (item) { item.querySelector(".chat-pending__state").textContent = "Je bericht wacht op een moderator."; }
+          showNotice("Je bericht wacht op een moderator voordat het verschijnt." + (frame.notice ? " " + frame.notice : ""));
+          return;
+        }
+        if (item) { item.parentNode.removeChild(item); }
+        if (frame.notice) { showNotice(frame.notice); }
+      },
+      onError: function (frame, p) {
+        if (p) {
+          var item = findPending(p.clientMsgId);
+          if (item) { item.parentNode.removeChild(item); }
+          var box = composer ? field(composer, "text") : null;
+          if (box && !box.value) { box.value = p.text; updateCounter(); }
+        }
+        if (frame.code === 4202 && !p) {
+          onStatus("stopped", "Je hebt geen toegang (meer) tot deze ruimte.");
+        }
+        showNotice(frame.reason || "Dat lukte niet. Probeer het opnieuw.");
+      }
+    });
+
+    var counter = root.querySelector("[data-counter]");
+    function updateCounter() {
+      if (!composer || !counter) { return; }
+      var n = field(composer, "text").value.length;
+      counter.textContent = n + " van " + MAX_TEXT_CHARS + " tekens";
+    }
+
+    if (composer) {
+      var box = field(composer, "text");
+      composer.addEventListener("submit", function (ev) {
+        ev.preventDefault();
+        var text = box.value.trim();
+        if (!text) { return; }
+        if (text.length > MAX_TEXT_CHARS) {
+          showNotice("Je bericht is te lang: hoogstens " + MAX_TEXT_CHARS + " tekens.");
+          return;
+        }
+        showNotice("");
+        pendingItem(conn.publish(channel, text), text);
+        box.value = "";
+        updateCounter();
+        scroller.scrollTop = scroller.scrollHeight;
+      });
+      box.addEventListener("keydown", function (ev) {
+        if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
+          ev.preventDefault();
+          if (composer.requestSubmit) { composer.requestSubmit(); } else { composer.dispatchEvent(new Event("submit", {cancelable: true})); }
+        }
+      });
+      box.addEventListener("input", function () {
+        updateCounter();
+        if (box.value) { conn.typing(channel); }
+      });
+    }
+    return conn;
+  }
+
+  var GemChat = {connect: connect, room: room, linkify: linkify, current: null};
+  window.GemChat = GemChat;
+
+  function start() {
+    var root = document.getElementById("chat-room");
+    if (root) { GemChat.current = room(root); }
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+}());

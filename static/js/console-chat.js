@@ -1,0 +1,52 @@
+/* The 1-on-1 staff console: follows the queue channels and the staff member's own channel, and fetches the
+   panel again on every change (uses window.GemGesprekLive from gesprek.js). */
+(function () {
+  "use strict";
+
+  function init() {
+    var root = document.getElementById("console");
+    if (!root || !window.GemGesprekLive) { return; }
+    var channels = (root.getAttribute("data-channels") || "").split(" ").filter(Boolean);
+    var url = root.getAttribute("data-panel-url");
+    var announce = document.getElementById("console-announce");
+    var busy = false;
+    var again = false;
+
+    function refresh(message) {
+      if (busy) { again = true; return; }
+      busy = true;
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (!html) { return; }
+          var doc = new DOMParser().parseFromString(html, "text/html");
+          var fresh = doc.getElementById("console-panel");
+          var old = document.getElementById("console-panel");
+          if (fresh && old) {
+            var active = document.activeElement && document.activeElement.closest && document.activeElement.closest("#console-panel");
+            if (!active) { old.replaceWith(document.importNode(fresh, true)); }
+            else { again = true; }
+          }
+          if (message && announce) { announce.textContent = message; }
+        })
+        .catch(function () { return null; })
+        .then(function () {
+          busy = false;
+          if (again) { again = false; setTimeout(function () { refresh(); }, 1000); }
+        });
+    }
+
+    new window.GemGesprekLive(channels, function (frame) {
+      if (frame.type === "event" && frame.kind === "queue") {
+        var d = frame.data || {};
+        if (d.event === "alert" && d.alert) { refresh("Melding: " + d.alert.text); }
+        else if (d.event === "joined") { refresh("Nieuwe aanvraag in de wachtrij."); }
+        else { refresh(); }
+      } else if (frame.type === "notice" && (frame.kind === "queue" || frame.kind === "chat")) {
+        refresh(frame.kind === "chat" && frame.data && frame.data.event === "assigned" ? "Er is een gesprek aan je overgedragen." : "");
+      }
+    });
+  }
+
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", init); } else { init(); }
+})();

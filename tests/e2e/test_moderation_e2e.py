@@ -1,0 +1,141 @@
+"""In a real browser: a crisis sentence in a room reaches a professional's console within a second; a report is
+claimed and acted on, vanishes from a colleague's console at once, and shows in the audit log."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import socket
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Page, expect
+
+from chatserver.app import create_app
+from chatserver.config import Settings
+from chatserver.live.frontdoor import FrontDoor
+
+from ..conftest import RunningServer
+from ..integration.moderation_helpers import member, published, put_on_shift, service_of, staff
+from .conftest import OpenPage
+
+pytestmark = pytest.mark.e2e
+
+FLAVOUR = "psychosenet"
+ROOM_URL = f"/f/{FLAVOUR}/chat/stemmen-horen/"
+CRISIS = "Ik wil niet meer leven, ik ga vannacht een einde aan mijn leven maken"
+
+
+@pytest.fixture
+async def server(settings: Settings) -> AsyncIterator[RunningServer]:
+    """The real server on a port chosen before start, so the browser's Origin is one the /ws upgrade accepts."""
+    import uvicorn
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    app = create_app(dataclasses.replace(settings, port=port))
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, http=FrontDoor, ws="none", lifespan="on", access_log=False, log_config=None
+    )
+    running = uvicorn.Server(config)
+    running.install_signal_handlers = lambda: None  # type: ignore[attr-defined]
+    task = asyncio.create_task(running.serve())
+    async with asyncio.timeout(30):
+        while not running.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.02)
+    try:
+        yield RunningServer(app=app, server=running, port=port)
+    finally:
+        running.should_exit = True
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(30):
+                await task
+
+
+async def open_console(page: Page) -> None:
+    await page.goto("/backoffice/moderatie")
+    await expect(page.locator("#mod-console[data-live='1']")).to_have_count(1)
+
+
+async def test_crisis_sentence_in_a_room_is_held_and_reaches_a_professional(
+    server: RunningServer,
+    open_page: OpenPage,
+    screenshot: Callable[[Page, str], Awaitable[Path]],
+    assert_accessible: Callable[[Page], Awaitable[None]],
+) -> None:
+    professional = staff("professional", FLAVOUR, name="Prof_E2E")
+    await put_on_shift(server, professional)
+    console = await open_page(professional)
+    await open_console(console)
+
+    visitor = await open_page(member("Bezoeker_E2E"))
+    other = await open_page(member("Meelezer_E2E"))
+    await visitor.goto(ROOM_URL)
+    await other.goto(ROOM_URL)
+    await visitor.locator("#bericht").fill(CRISIS)
+    started = time.monotonic()
+    await visitor.get_by_role("button", name="Versturen").click()
+
+    await expect(console.locator("#mod-alert")).to_contain_text("Crisis", timeout=1000)
+    elapsed = time.monotonic() - started
+    assert elapsed < 1.0, f"the crisis alert took {elapsed:.2f} s to reach the console"
+    crisis_row = console.locator("li.mod-item--crisis")
+    await expect(crisis_row).to_have_count(1)
+    await expect(crisis_row).to_contain_text(CRISIS)
+    await expect(visitor.locator("[data-notice]")).to_contain_text("113")
+    await expect(visitor.locator("[data-notice]")).to_contain_text("0800-0113")
+    await screenshot(console, "console-crisis-alert")
+    await screenshot(visitor, "room-crisis-notice")
+    await assert_accessible(console)
+    # The other visitor never sees it.
+    await other.wait_for_timeout(300)
+    assert CRISIS not in await other.locator("main").inner_text()
+
+
+async def test_report_is_claimed_acted_on_and_audited(
+    server: RunningServer,
+    open_page: OpenPage,
+    screenshot: Callable[[Page, str], Awaitable[Path]],
+    assert_accessible: Callable[[Page], Awaitable[None]],
+) -> None:
+    author, reporter = member("Schrijver_E2E"), member("Melder_E2E")
+    offset = await published(server, author, "Jullie zijn allemaal sukkels")
+    channel = f"room:{FLAVOUR}:stemmen-horen"
+    await service_of(server).report(reporter, "room_message", f"{channel}#{offset}", channel, "Scheldt anderen uit")
+
+    colleague = await open_page(staff("volunteer", FLAVOUR, name="Vrijwilliger_E2E"))
+    await open_console(colleague)
+    await expect(colleague.locator("li.mod-item")).to_have_count(1)
+
+    moderator = await open_page(staff("peer_expert", FLAVOUR, name="Moderator_E2E"))
+    await open_console(moderator)
+    await expect(moderator.locator("li.mod-item")).to_contain_text("Jullie zijn allemaal sukkels")
+    await screenshot(moderator, "console-queue")
+    await moderator.get_by_role("link", name="Bekijk en beslis").click()
+    await moderator.get_by_role("button", name="Claim dit item").click()
+    await expect(moderator.get_by_role("status")).to_contain_text("Je behandelt dit item nu")
+    await expect(colleague.locator("li.mod-item")).to_contain_text("In behandeling door Moderator_E2E")
+    await assert_accessible(moderator)
+    await moderator.get_by_label("Verbergen").check()
+    await moderator.get_by_label("Reden", exact=True).fill("Schelden past niet bij de huisregels")
+    await screenshot(moderator, "item-decision")
+    await moderator.get_by_role("button", name="Voer beslissing uit").click()
+    await expect(moderator.get_by_role("status")).to_contain_text("vastgelegd in het auditlog")
+
+    # The colleague's console drops the item without a reload.
+    await expect(colleague.locator("li.mod-item")).to_have_count(0, timeout=1000)
+
+    await moderator.goto("/backoffice/audit")
+    await expect(moderator.locator(".audit-chain--ok")).to_contain_text("Keten intact")
+    row = moderator.locator("table.audit-table tbody tr").first
+    await expect(row).to_contain_text("Verborgen")
+    await expect(row).to_contain_text("Schelden past niet bij de huisregels")
+    await expect(row).to_contain_text("Ervaringsdeskundige")
+    await screenshot(moderator, "audit-log")
+    await assert_accessible(moderator)

@@ -1,0 +1,67 @@
+"""The spreekuur Q&A stream over /ws: approved questions, answers and status changes arrive as "qa" events."""
+
+from __future__ import annotations
+
+from chatserver.domain.channels import mod_channel, spreekuur_channel
+from chatserver.protocol import Event, Subscribed
+
+from ..integration.content_helpers import member
+from ..integration.spreekuur_helpers import host_account, scheduled, service
+from .conftest import session_for, ws
+
+
+async def test_second_visitor_sees_approved_question_and_answer_live(server) -> None:  # type: ignore[no-untyped-def]
+    host = await host_account(server)
+    doc = await scheduled(server, host)
+    svc = service(server)
+    channel = spreekuur_channel("psychosenet", doc["_id"])
+    async with (
+        ws(server, await session_for(server, member())) as watcher,
+        ws(server, await session_for(server, host)) as moderator,
+    ):
+        await watcher.recv()
+        await moderator.recv()
+        assert isinstance(await watcher.subscribe(channel), Subscribed)
+        assert isinstance(await moderator.subscribe(mod_channel("psychosenet")), Subscribed)
+        asked = await svc.ask(member(), doc, "Wat kan ik doen tegen piekeren?", False)
+        new = await moderator.expect(Event, where=lambda e: e.kind == "spreekuur")
+        assert new.data["event"] == "new" and new.data["question"]["text"] == "Wat kan ik doen tegen piekeren?"
+        await svc.approve(host, asked.question_id)
+        question = await watcher.expect(Event, where=lambda e: e.kind == "qa")
+        assert question.data["type"] == "question"
+        assert question.data["question"] == {"id": asked.question_id, "text": "Wat kan ik doen tegen piekeren?",
+                                             "asker": None, "merged_count": 0, "answer": None}  # fmt: skip
+        await svc.open_now(host, doc["_id"])
+        status = await watcher.expect(Event, where=lambda e: e.kind == "qa")
+        assert status.data["type"] == "status" and status.data["status"] == "live"
+        await svc.answer(host, asked.question_id, "Plan een vast piekerkwartier.")
+        answer = await watcher.expect(Event, where=lambda e: e.kind == "qa")
+        assert answer.data["type"] == "answer" and answer.data["question_id"] == asked.question_id
+        assert answer.data["answer"]["text"] == "Plan een vast piekerkwartier."
+        assert answer.offset > status.offset > question.offset
+        qa_events = [f for f in watcher.seen if isinstance(f, Event) and f.channel == channel]
+        assert len(qa_events) == 3  # one event per change, nothing else
+
+
+async def test_late_visitor_recovers_the_stream_by_offset(server) -> None:  # type: ignore[no-untyped-def]
+    host = await host_account(server)
+    doc = await scheduled(server, host)
+    svc = service(server)
+    channel = spreekuur_channel("psychosenet", doc["_id"])
+    position = await svc.position(doc)
+    first = await svc.ask(member(), doc, "Eerste vraag over slaap", False)
+    second = await svc.ask(member(), doc, "Tweede vraag over slaap", False)
+    await svc.approve(host, first.question_id)
+    await svc.approve(host, second.question_id)
+    async with ws(server, await session_for(server, member())) as late:
+        await late.recv()
+        subscribed = await late.subscribe(channel, since=position)
+        assert isinstance(subscribed, Subscribed) and subscribed.replay == 2
+        replayed = [await late.expect(Event), await late.expect(Event)]
+        assert [e.data["question"]["id"] for e in replayed] == [first.question_id, second.question_id]
+    async with ws(server, await session_for(server, member())) as other:
+        await other.recv()
+        response = await other.subscribe(channel)
+        assert isinstance(response, Subscribed)
+    stream = await server.services.extras["chat"].read_after(channel, position["offset"], 10)
+    assert len(stream) == 2
