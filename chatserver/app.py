@@ -6,6 +6,7 @@ architecture; tests build the app the same way. Nothing lives at module level.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -38,6 +39,7 @@ from chatserver.web.templating import ContextHook, Templates
 log = logging.getLogger("chatserver.app")
 
 INDEX_RETRY_S = 2.0
+INDEX_START_TIMEOUT_S = 20.0
 
 Section = tuple[str, str]
 SectionProvider = Callable[[Flavour, str], list[Section]]
@@ -155,7 +157,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
-        services.supervisor.spawn_once("indexes", create_indexes_until_done())
+        # Indexes first, before any request writes: creating a collection while
+        # another connection inserts into it is what the embedded server handles
+        # worst. A database that is down at start-up gets them in the background.
+        try:
+            async with asyncio.timeout(INDEX_START_TIMEOUT_S):
+                await ensure_indexes(services.db)
+        except Exception as exc:
+            log.warning("creating indexes at start-up failed (%s); retrying in the background", type(exc).__name__)
+            services.supervisor.spawn_once("indexes", create_indexes_until_done())
         for start in startups:
             await start()
         log.info("chatserver ready: %d flavours", len(catalog))

@@ -32,12 +32,14 @@ def translator(lang: str) -> Callable[[str], str]:
     return _
 
 
-def pick_language(accept_language: str | None) -> str:
-    """Dutch by default; English only when the browser prefers it over Dutch."""
-    if not accept_language:
-        return DEFAULT_LANG
-    for part in accept_language.split(","):
-        code = part.split(";")[0].strip().lower()[:2]
-        if code in SUPPORTED:
-            return code
+def pick_language(cookie_header: str | None) -> str:
+    """Dutch unless the visitor chose another supported language (cookie ``gem_lang``).
+
+    The browser's Accept-Language is not used: the communities are Dutch, and a
+    partly translated page would mix two languages.
+    """
+    for part in (cookie_header or "").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == "gem_lang" and value in SUPPORTED:
+            return value
     return DEFAULT_LANG

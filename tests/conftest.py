@@ -16,6 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from pymongo import MongoClient
+from pymongo.errors import PyMongoError
 from starlette.applications import Starlette
 
 from chatserver.adapters.embedded import SecantusServer, ValkeyServer, free_port
@@ -47,9 +49,32 @@ def secantus(engines_dir: Path) -> Iterator[SecantusServer]:
     server.stop()
 
 
+TEST_DATABASE = "t_suite"
+
+
+def _empty_database(url: str, name: str) -> None:
+    """Delete every document but keep collections and indexes for the next test.
+
+    Creating collections and indexes is what the embedded server does slowest,
+    and it gets slower with every table it holds; emptying is cheap.
+    """
+    client: MongoClient[dict[str, object]] = MongoClient(url, serverSelectionTimeoutMS=5000)
+    try:
+        db = client[name]
+        for collection in db.list_collection_names():
+            db[collection].delete_many({})
+    except PyMongoError:
+        client.drop_database(name)
+    finally:
+        client.close()
+
+
 @pytest.fixture
-def settings(valkey: ValkeyServer, secantus: SecantusServer, tmp_path: Path) -> Settings:
-    """Settings for one test: own database, own key prefix, own data dir."""
+def settings(valkey: ValkeyServer, secantus: SecantusServer, tmp_path: Path) -> Iterator[Settings]:
+    """Settings for one test: an empty database, its own Redis key prefix and data dir.
+
+    Tests run one at a time and share one database, emptied after each test.
+    """
     base = load_settings(
         {
             "CHATSERVER_REDIS_URL": valkey.url,
@@ -60,7 +85,8 @@ def settings(valkey: ValkeyServer, secantus: SecantusServer, tmp_path: Path) -> 
         }
     )
     tag = secrets.token_hex(4)
-    return replace(base, mongodb_database=f"t_{tag}", redis_key_prefix=f"t{tag}:")
+    yield replace(base, mongodb_database=TEST_DATABASE, redis_key_prefix=f"t{tag}:")
+    _empty_database(secantus.url, TEST_DATABASE)
 
 
 @dataclass
@@ -118,8 +144,13 @@ async def run_server(settings: Settings) -> AsyncIterator[RunningServer]:
         yield RunningServer(app=app, server=server, port=port)
     finally:
         server.should_exit = True
-        async with asyncio.timeout(SERVER_START_TIMEOUT_S):
-            await task
+        try:
+            async with asyncio.timeout(SERVER_START_TIMEOUT_S):
+                await task
+        except TimeoutError:
+            for pending in asyncio.all_tasks():  # say what the shutdown waits for
+                pending.print_stack(limit=6)
+            raise
 
 
 @pytest.fixture

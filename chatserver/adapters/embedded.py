@@ -39,7 +39,9 @@ class EmbeddedError(RuntimeError):
 def _set_parent_death_signal() -> None:  # pragma: no cover - runs in the child
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        # SIGKILL, not SIGTERM: a busy secantusd-py was seen to ignore SIGTERM, and the
+        # parent is gone, so nobody would follow up. Both engines recover from their logs.
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     except OSError:
         pass
 

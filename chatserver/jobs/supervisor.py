@@ -8,7 +8,6 @@ Jobs that must run on only one process at a time take a Redis lease
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Coroutine
@@ -20,6 +19,7 @@ from redis.exceptions import RedisError
 log = logging.getLogger("chatserver.jobs")
 
 MAX_BACKOFF_S = 30.0
+STOP_GRACE_S = 5.0
 
 JobFactory = Callable[[], Coroutine[Any, Any, None]]
 
@@ -67,13 +67,16 @@ class Supervisor:
         return sorted(self._tasks)
 
     async def stop(self) -> None:
+        """Cancel every job; a job stuck in I/O that ignores cancellation is left after a grace period."""
         self._stopping = True
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if not tasks:
+            return
+        _, stuck = await asyncio.wait(tasks, timeout=STOP_GRACE_S)
+        for task in stuck:
+            log.warning("job %s did not stop within %.0f s", task.get_name(), STOP_GRACE_S)
 
 
 class Leader:

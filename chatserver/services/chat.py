@@ -152,7 +152,17 @@ class ChatService:
         """Store and fan out one chat message; raises ChatError with the code for the error frame.
 
         ``screen=False`` is for a message a moderator released: it was screened when it was sent.
+        Redis or the database away answers ``UNAVAILABLE`` (retryable with the same client message id).
         """
+        try:
+            return await self._publish(actor, channel, client_msg_id, text, screen)
+        except ChatError:
+            raise
+        except (StoreError, *BrokerError, TimeoutError) as exc:
+            log.warning("publishing failed before storing (%s)", type(exc).__name__)
+            raise ChatError(ErrorCode.UNAVAILABLE, 1000) from None
+
+    async def _publish(self, actor: Actor, channel: str, client_msg_id: str, text: str, screen: bool) -> Acked:
         decision = await check_channel(actor, channel, "publish", self.catalog, self.resolvers)
         if not decision:
             raise ChatError(ErrorCode.FORBIDDEN)

@@ -39,7 +39,7 @@ class FlavourMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        scope["lang"] = pick_language(_header(scope, b"accept-language"))
+        scope["lang"] = pick_language(_header(scope, b"cookie"))
         path: str = scope["path"]
         host_flavour = self.catalog.for_host(_header(scope, b"host"))
         if path.startswith("/f/"):

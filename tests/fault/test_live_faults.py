@@ -54,7 +54,7 @@ async def test_a_reader_that_never_reads_is_closed_slow_and_others_keep_receivin
             stuck_conn = next(c for c in gateway.connections if c.actor.pseudonym == "traag")
             text = "x" * 3900
             offsets = []
-            deadline = time.monotonic() + 8
+            deadline = time.monotonic() + 25  # generous: a loaded machine publishes slowly
             while len(gateway.connections) == 3 and time.monotonic() < deadline:
                 ack = await w.publish(ROOM, text)
                 if isinstance(ack, Error) and ack.code == ErrorCode.RATE_LIMITED:

@@ -43,8 +43,8 @@ async def test_pagination_has_twenty_posts_per_page(server: RunningServer) -> No
             await forum.reply(writers[n % len(writers)], flavour, thread, f"Antwoord nummer {n}", "")
         first = await client.get(f"{FORUM}/t/{thread_id}")
         second = await client.get(f"{FORUM}/t/{thread_id}?pagina=2")
-        assert first.text.count('class="forum-post') == 20
-        assert second.text.count('class="forum-post') == 5
+        assert first.text.count('<article class="forum-post') == 20
+        assert second.text.count('<article class="forum-post') == 5
         assert "Pagina 1 van 2" in first.text and f'href="{FORUM}/t/{thread_id}?pagina=2"' in first.text
         assert "Antwoord nummer 24" in second.text and "Antwoord nummer 24" not in first.text
 

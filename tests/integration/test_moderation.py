@@ -333,3 +333,16 @@ async def test_contact_details_blocked_only_between_peers(server: RunningServer)
     assert service.screen(staff("volunteer", FLAVOUR), FLAVOUR, "room", text).action == "allow"
     crisis = service.screen(visitor, FLAVOUR, "room", CRISIS)
     assert crisis.action == "hold" and crisis.crisis.flagged
+
+
+async def test_demo_seeder_fills_the_console_once(server: RunningServer) -> None:
+    from chatserver.web.pages.moderation import seed_demo_reports
+
+    assert seed_demo_reports in server.services.extras["demo_seeders"]
+    await seed_demo_reports(server.services)
+    await seed_demo_reports(server.services)
+    views = await service_of(server).queue(staff("volunteer", FLAVOUR))
+    assert len(views) == 3 and {v.item.source for v in views} == {"report"}
+    async with await client_for(server, staff("volunteer", FLAVOUR)) as client:
+        page = await client.get("/backoffice/moderatie")
+        assert "Stuur me een dm" in page.text
