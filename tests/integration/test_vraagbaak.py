@@ -185,3 +185,44 @@ async def test_too_short_question_is_refused_with_a_linked_error(client: httpx.A
     assert response.status_code == 422
     assert "minstens 10 tekens" in response.text
     assert 'aria-invalid="true"' in response.text
+
+
+async def test_staff_put_a_question_on_the_forum_and_the_visitor_gets_the_thread(
+    server: RunningServer, client: httpx.AsyncClient
+) -> None:
+    link = await ask(client, "Hoe vertel ik mijn vrienden dat ik stemmen hoor zonder dat ze schrikken?")
+    async with await new_client(server) as staff_client:
+        await login_as(server, staff_client, staff("peer_expert", "psychosenet"))
+        question_id = await question_id_in_queue(staff_client, "stemmen hoor")
+        assert (await act(staff_client, question_id, action="claim")).status_code == 303
+        done = await act(staff_client, question_id, action="to_forum", forum_target="psychosenet/ervaringen")
+        assert done.status_code == 303, done.text[:500]
+    thread = await server.services.db["forum_threads"].find_one({"flavour": "psychosenet"})
+    assert thread is not None and thread["title"].startswith("Vraag via de VraagBaak: Hoe vertel ik")
+    page = (await client.get(link)).text
+    assert f'href="/f/psychosenet/forum/t/{thread["_id"]}"' in page
+    forum_page = await client.get(f"/f/psychosenet/forum/t/{thread['_id']}")
+    assert forum_page.status_code == 200 and "zonder dat ze schrikken" in forum_page.text
+
+
+async def test_staff_send_a_question_to_an_upcoming_spreekuur(server: RunningServer, client: httpx.AsyncClient) -> None:
+    from chatserver.services.spreekuur import Schedule
+
+    spreekuren = server.services.extras["spreekuur"]
+    start = datetime.now(UTC) + timedelta(days=2)
+    plan = Schedule(
+        "trauma", "", "Spreekuur over herbelevingen", "Stel je vragen.", start, start + timedelta(hours=1), 50
+    )
+    session = await spreekuren.schedule(staff("editor", "trauma"), plan)
+    link = await ask(client, "Is het normaal dat herbelevingen erger worden als het rustiger is in mijn leven?")
+    async with await new_client(server) as staff_client:
+        await login_as(server, staff_client, staff("professional", "trauma"))
+        question_id = await question_id_in_queue(staff_client, "herbelevingen")
+        assert (await act(staff_client, question_id, action="claim")).status_code == 303
+        sid = str(session["_id"])
+        done = await act(staff_client, question_id, action="to_spreekuur", spreekuur=sid)
+        assert done.status_code == 303, done.text[:500]
+    page = (await client.get(link)).text
+    assert f'href="/f/trauma/spreekuur/{sid}/"' in page
+    stored = await server.services.db["spreekuur_questions"].find_one({"spreekuur_id": sid})
+    assert stored is not None and "herbelevingen" in stored["text"]

@@ -42,6 +42,7 @@ NOTICES = {
     "verwijderd": "Je vraag en het antwoord zijn verwijderd.",
 }
 ACTION_NOTICES = {"claim": "geclaimd", "release": "vrijgegeven", "answer": "beantwoord", "route": "doorgestuurd",
+                  "to_forum": "doorgestuurd", "to_spreekuur": "doorgestuurd",
                   "close": "gesloten"}  # fmt: skip
 
 
@@ -149,6 +150,44 @@ def install(services: Services) -> Feature:
                     {"active": active, "done": done, "catalog": {f.slug: f for f in services.catalog}},
                     private=True)  # fmt: skip
 
+    async def route_to_forum(actor: Actor, question_id: str, data: dict[str, str]) -> None:
+        """Put the question on a flavour's forum as a new thread (by the staff member) and link it."""
+        from chatserver.services.forum import ForumError
+
+        doc = await desk.access(actor, question_id)
+        flavour_slug, _, category = data.get("forum_target", "").partition("/")
+        flavour = services.catalog.get(flavour_slug)
+        forum = services.extras.get("forum")
+        if flavour is None or forum is None:
+            raise VraagbaakError("flavour", 422, "Kies de community waar deze vraag thuishoort.", "flavour")
+        text = str(doc.get("text", ""))
+        title = "Vraag via de VraagBaak: " + " ".join(text.split())[:60]
+        try:
+            posted = await forum.create_thread(actor, flavour, category, title, text, "")
+        except ForumError as exc:
+            reason = exc.detail or "Dit forum kan de vraag niet plaatsen."
+            raise VraagbaakError("category", 422, reason, "category") from None
+        url = f"/f/{flavour.slug}/forum/t/{posted.thread_id}"
+        note = data.get("note", "") or "We hebben je vraag op het forum gezet; lotgenoten en medewerkers reageren daar."
+        await desk.route(actor, question_id, flavour.slug, note, url)
+
+    async def route_to_spreekuur(actor: Actor, question_id: str, data: dict[str, str]) -> None:
+        """Send the question in, anonymously, to an upcoming spreekuur of a flavour and link it."""
+        doc = await desk.access(actor, question_id)
+        spreekuren = services.extras.get("spreekuur")
+        session = await spreekuren.repo.get(data.get("spreekuur", "")) if spreekuren is not None else None
+        if spreekuren is None or session is None or not actor.staff_in(str(session["flavour"])):
+            raise VraagbaakError("spreekuur", 422, "Kies een spreekuur van een community waar je medewerker bent.",
+                                 "spreekuur")  # fmt: skip
+        asked = await spreekuren.ask(actor, session, str(doc.get("text", "")), False)
+        if asked.status == "refused":
+            raise VraagbaakError("spreekuur", 422, asked.notice, "spreekuur")
+        url = f"/f/{session['flavour']}/spreekuur/{session['_id']}/"
+        note = (
+            data.get("note", "") or "Je vraag komt aan bod in een spreekuur; je kunt het live volgen of later nalezen."
+        )
+        await desk.route(actor, question_id, str(session["flavour"]), note, url)
+
     async def staff_question(request: Request) -> Response:
         actor = actor_of(request)
         if actor is None:
@@ -171,6 +210,10 @@ def install(services: Services) -> Feature:
                 elif action == "route":
                     await desk.route(actor, question_id, data.get("flavour", ""), data.get("note", ""),
                                      data.get("url", ""))  # fmt: skip
+                elif action == "to_forum":
+                    await route_to_forum(actor, question_id, data)
+                elif action == "to_spreekuur":
+                    await route_to_spreekuur(actor, question_id, data)
                 elif action == "close":
                     await desk.close(actor, question_id, data.get("close_note", ""))
                 else:
@@ -182,7 +225,7 @@ def install(services: Services) -> Feature:
                 status = exc.status
             else:
                 notice = ACTION_NOTICES[action]
-                if action in ("answer", "close") or (action == "route" and data.get("url")):
+                if action in ("answer", "close", "to_forum", "to_spreekuur") or (action == "route" and data.get("url")):
                     return RedirectResponse(f"/backoffice/vraagbaak?melding={notice}", status_code=303)
                 return RedirectResponse(f"/backoffice/vraagbaak/{question_id}?melding={notice}", status_code=303)
         try:
@@ -191,9 +234,16 @@ def install(services: Services) -> Feature:
             if request.method == "POST" and not errors:
                 return RedirectResponse("/backoffice/vraagbaak?melding=doorgestuurd", status_code=303)
             return error_page(services, request, 404)
+        spreekuren = services.extras.get("spreekuur")
+        upcoming = []
+        if spreekuren is not None:
+            for flavour in services.catalog:
+                if actor.staff_in(flavour.slug):
+                    upcoming.extend(await spreekuren.upcoming(flavour.slug, 5))
         return page(request, "pages/backoffice/vraagbaak_detail.html",
                     {"question": doc, "catalog": list(services.catalog), "errors": errors, "values": values,
-                     "mine": doc.get("claimed_by") == actor.account_id}, status, private=True)  # fmt: skip
+                     "mine": doc.get("claimed_by") == actor.account_id, "upcoming": upcoming,
+                     "has_forum": "forum" in services.extras}, status, private=True)  # fmt: skip
 
     # wiring ----------------------------------------------------------------------------
 
