@@ -544,7 +544,9 @@ class ForumService:
         if chat is None:
             return
         try:
-            await chat.do_emit(thread_channel(flavour.slug, str(thread["_id"])), kind, {"post_id": str(post["_id"])})
+            fragment = f"/f/{flavour.slug}/forum/t/{thread['_id']}/p/{post['_id']}"
+            data = {"post_id": str(post["_id"]), "fragment": fragment}
+            await chat.do_emit(thread_channel(flavour.slug, str(thread["_id"])), kind, data)
         except Exception as exc:
             log.warning("forum live event failed (%s)", type(exc).__name__)
 

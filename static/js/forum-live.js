@@ -36,6 +36,24 @@
       .catch(function () { /* the reply shows on the next page load */ });
   }
 
+  function replacePost(data) {
+    var current = data && data.post_id ? document.getElementById("bericht-" + data.post_id) : null;
+    var url = String((data && data.fragment) || "");
+    if (!current || url.charAt(0) !== "/" || url.charAt(1) === "/") { return; }
+    fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (response) { return response.ok ? response.text() : ""; })
+      .then(function (html) {
+        if (!html) { return; }
+        var template = document.createElement("template");
+        template.innerHTML = html.trim();
+        var node = template.content.firstElementChild;
+        var old = document.getElementById("bericht-" + data.post_id);
+        if (!node || node.tagName !== "ARTICLE" || !old) { return; }
+        old.parentNode.replaceChild(node, old);
+      })
+      .catch(function () { /* the edit shows on the next page load */ });
+  }
+
   function removePost(data) {
     var node = data && data.post_id ? document.getElementById("bericht-" + data.post_id) : null;
     if (node) { node.parentNode.removeChild(node); }
@@ -60,6 +78,7 @@
         position = { offset: frame.offset, epoch: frame.epoch };
         if (frame.kind === "post") { addPost(frame.data); }
         if (frame.kind === "post_removed") { removePost(frame.data); }
+        if (frame.kind === "post_edited") { replacePost(frame.data); }
       }
     };
     socket.onclose = function (event) {

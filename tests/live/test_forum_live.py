@@ -37,3 +37,20 @@ async def test_unknown_thread_channel_is_refused(server: Any) -> None:
     async with ws(server, await session_for(server, member("Nieuwsgierig"))) as client:
         answer = await client.subscribe("thread:psychosenet:0000000000000000")
         assert isinstance(answer, Error) and answer.code == 4202
+
+
+async def test_an_edit_arrives_with_the_fragment_to_refetch(server: Any) -> None:
+    services = server.services
+    forum = services.extras["forum"]
+    flavour = services.catalog.get("psychosenet")
+    author = member("Bewerker", validated=True)
+    posted = await forum.create_thread(author, flavour, "ervaringen", "Een bewerking", "Eerste versie", "")
+    thread = await forum.repo.thread(posted.thread_id)
+    post = await forum.repo.post(posted.post_id)
+    channel = f"thread:psychosenet:{posted.thread_id}"
+    async with ws(server, await session_for(server, member("Meelezer", validated=True))) as client:
+        assert isinstance(await client.subscribe(channel), Subscribed)
+        await forum.edit(author, flavour, thread, post, "Tweede versie", None)
+        event = await client.expect(Event, where=lambda f: f.channel == channel and f.kind == "post_edited")
+        assert event.data["post_id"] == posted.post_id
+        assert event.data["fragment"] == f"/f/psychosenet/forum/t/{posted.thread_id}/p/{posted.post_id}"
