@@ -7,6 +7,9 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.asyncio.connection import BlockingConnectionPool
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 MAX_CONNECTIONS = 64
@@ -22,6 +25,8 @@ def is_cluster_url(url: str) -> bool:
 
 def open_redis(url: str) -> aioredis.Redis:
     """A client on a *blocking* pool: at the cap, callers wait instead of failing."""
+    # After a Redis restart every pooled connection is stale; one quick retry on a
+    # fresh connection hides that instead of failing one request per stale connection.
     pool = BlockingConnectionPool.from_url(
         url,
         max_connections=MAX_CONNECTIONS,
@@ -29,7 +34,8 @@ def open_redis(url: str) -> aioredis.Redis:
         socket_connect_timeout=2.0,
         socket_timeout=5.0,
         health_check_interval=15,
-        retry_on_timeout=False,
+        retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), retries=2),
+        retry_on_error=[RedisConnectionError],
     )
     return aioredis.Redis(connection_pool=pool)
 
