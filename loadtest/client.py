@@ -9,6 +9,7 @@ event is one decode and one tuple.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import json
 from collections.abc import Callable
@@ -61,13 +62,14 @@ _OTHER: Parsed = (K_OTHER, "", 0, "", "", -1, 0)
 _encode = msgspec.json.encode
 
 
-class Dialect:
+class Dialect(abc.ABC):
     """How to speak to one kind of server."""
 
     name = "abstract"
 
+    @abc.abstractmethod
     def path(self) -> str:
-        raise NotImplementedError
+        """The WebSocket path of the server."""
 
     def headers(self, token: str) -> dict[str, str]:
         return {}
@@ -84,14 +86,17 @@ class Dialect:
         """A reply the dialect owes for this frame (Engine.IO ping), if any."""
         return None
 
+    @abc.abstractmethod
     def subscribe(self, request_id: int, channel: str, since: tuple[int, str] | None) -> bytes:
-        raise NotImplementedError
+        """A subscribe frame, resuming after ``since`` when given."""
 
+    @abc.abstractmethod
     def publish(self, request_id: int, channel: str, client_msg_id: str, text: str) -> bytes:
-        raise NotImplementedError
+        """A publish frame."""
 
+    @abc.abstractmethod
     def parse(self, payload: bytes) -> Parsed:
-        raise NotImplementedError
+        """The parts of a server frame the generator counts."""
 
 
 class ChatDialect(Dialect):
