@@ -3,20 +3,12 @@ claimed and acted on, vanishes from a colleague's console at once, and shows in 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import dataclasses
-import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Page, expect
-
-from chatserver.app import create_app
-from chatserver.config import Settings
-from chatserver.live.frontdoor import FrontDoor
 
 from ..conftest import RunningServer
 from ..integration.moderation_helpers import member, published, put_on_shift, service_of, staff
@@ -29,33 +21,8 @@ ROOM_URL = f"/f/{FLAVOUR}/chat/stemmen-horen/"
 CRISIS = "Ik wil niet meer leven, ik ga vannacht een einde aan mijn leven maken"
 
 
-@pytest.fixture
-async def server(settings: Settings) -> AsyncIterator[RunningServer]:
-    """The real server on a port chosen before start, so the browser's Origin is one the /ws upgrade accepts."""
-    import uvicorn
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    app = create_app(dataclasses.replace(settings, port=port))
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, http=FrontDoor, ws="none", lifespan="on", access_log=False, log_config=None
-    )
-    running = uvicorn.Server(config)
-    running.install_signal_handlers = lambda: None  # type: ignore[attr-defined]
-    task = asyncio.create_task(running.serve())
-    async with asyncio.timeout(30):
-        while not running.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.02)
-    try:
-        yield RunningServer(app=app, server=running, port=port)
-    finally:
-        running.should_exit = True
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(30):
-                await task
+# The shared `server` fixture (tests/conftest.py) starts on a port known before start-up,
+# so the browser's Origin is one of the server's own.
 
 
 async def open_console(page: Page) -> None:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import dataclasses
-import socket
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,10 +10,6 @@ from pathlib import Path
 import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, async_playwright
-
-from chatserver.app import create_app
-from chatserver.config import Settings
-from chatserver.live.frontdoor import FrontDoor
 
 from ..conftest import RunningServer
 
@@ -30,37 +23,8 @@ ROOM = "/f/psychosenet/chat/welkom/"
 WAIT_MS = 8000
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-async def server(settings: Settings) -> AsyncIterator[RunningServer]:
-    """The real server on a port known before start, so the browser's Origin is one of the server's own."""
-    import uvicorn
-
-    port = _free_port()
-    app = create_app(dataclasses.replace(settings, port=port))
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, http=FrontDoor, ws="none", lifespan="on",
-                            access_log=False, log_config=None, timeout_graceful_shutdown=5)  # fmt: skip
-    srv = uvicorn.Server(config)
-    srv.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-    task = asyncio.create_task(srv.serve())
-    async with asyncio.timeout(30):
-        while not srv.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.02)
-    try:
-        yield RunningServer(app=app, server=srv, port=port)
-    finally:
-        srv.should_exit = True
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(30):
-                await task
+# The shared `server` fixture (tests/conftest.py) starts on a port known before start-up,
+# so the browser's Origin is one of the server's own.
 
 
 @pytest.fixture

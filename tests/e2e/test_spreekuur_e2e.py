@@ -3,21 +3,13 @@ visitor sees the status change, the question and the answer arrive live without 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import dataclasses
 import re
-import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Page, expect
-
-from chatserver.app import create_app
-from chatserver.config import Settings
-from chatserver.live.frontdoor import FrontDoor
 
 from ..conftest import RunningServer
 from ..integration.content_helpers import member
@@ -27,32 +19,8 @@ from .conftest import OpenPage
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-async def server(settings: Settings) -> AsyncIterator[RunningServer]:
-    """The real server on a port known before start, so the browser's Origin is one of the server's own."""
-    import uvicorn
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    app = create_app(dataclasses.replace(settings, port=port))
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, http=FrontDoor, ws="none", lifespan="on",
-                            access_log=False, log_config=None, timeout_graceful_shutdown=5)  # fmt: skip
-    srv = uvicorn.Server(config)
-    srv.install_signal_handlers = lambda: None  # type: ignore[attr-defined]
-    task = asyncio.create_task(srv.serve())
-    async with asyncio.timeout(30):
-        while not srv.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.02)
-    try:
-        yield RunningServer(app=app, server=srv, port=port)
-    finally:
-        srv.should_exit = True
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(30):
-                await task
+# The shared `server` fixture (tests/conftest.py) starts on a port known before start-up,
+# so the browser's Origin is one of the server's own.
 
 
 QUESTION = "Hoe leg ik aan mijn werkgever uit dat ik stemmen hoor?"
