@@ -23,6 +23,7 @@ from chatserver.adapters.content_repo import ContentRepo, SlugTaken
 from chatserver.adapters.mongo_client import Database, Document
 from chatserver.domain.identity import Actor
 from chatserver.services.identity import register_personal_collection
+from chatserver.services.refusal import Refused
 from moderation.crisis import detect
 
 log = logging.getLogger("chatserver.content")
@@ -68,15 +69,8 @@ register_personal_collection("content_items", "author_id", display_field="author
 register_personal_collection("content_revisions", "author_id", display_field="author_pseudonym")
 
 
-class ContentError(Exception):
-    """A refused use case; ``detail`` is the Dutch explanation for the person."""
-
-    def __init__(self, code: str, status: int, detail: str, field: str = "") -> None:
-        super().__init__(code)
-        self.code = code
-        self.status = status
-        self.detail = detail
-        self.field = field
+class ContentError(Refused):
+    """A refused content use case."""
 
 
 NOT_FOUND = ContentError("not_found", 404, "Dit stuk bestaat niet of je hebt er geen toegang toe.")

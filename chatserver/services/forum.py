@@ -26,6 +26,7 @@ from chatserver.domain.channels import thread_channel, user_channel
 from chatserver.domain.identity import AccountId, Actor
 from chatserver.flavours import Flavour
 from chatserver.services.identity import IdentityError, register_personal_collection
+from chatserver.services.refusal import Refused
 
 if TYPE_CHECKING:
     from chatserver.app import Services
@@ -67,15 +68,8 @@ PREMODERATED_NOTICE = (
 )
 
 
-class ForumError(Exception):
-    """A refused use case; ``detail`` is the Dutch explanation for the person."""
-
-    def __init__(self, code: str, status: int, detail: str, field: str = "") -> None:
-        super().__init__(code)
-        self.code = code
-        self.status = status
-        self.detail = detail
-        self.field = field
+class ForumError(Refused):
+    """A refused forum use case."""
 
 
 NOT_FOUND = ForumError("not_found", 404, "Dit onderwerp bestaat niet of je hebt er geen toegang toe.")

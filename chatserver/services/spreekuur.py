@@ -26,6 +26,7 @@ from chatserver.domain.channels import mod_channel, spreekuur_channel, user_chan
 from chatserver.domain.identity import ROLE_LABELS, Actor
 from chatserver.flavours import TIMEZONE, WEEKDAYS, Flavour, FlavourCatalog
 from chatserver.services.identity import register_personal_collection
+from chatserver.services.refusal import Refused
 from moderation.rules import RuleContext, RuleSettings, evaluate
 
 log = logging.getLogger("chatserver.spreekuur")
@@ -57,15 +58,8 @@ ANNOUNCE_LOOKBACK = timedelta(hours=12)
 register_personal_collection("spreekuur_questions", "author_id", display_field="author_pseudonym")
 
 
-class SpreekuurError(Exception):
-    """A refused use case; ``detail`` is the Dutch explanation for the person."""
-
-    def __init__(self, code: str, status: int, detail: str, field: str = "") -> None:
-        super().__init__(code)
-        self.code = code
-        self.status = status
-        self.detail = detail
-        self.field = field
+class SpreekuurError(Refused):
+    """A refused spreekuur use case."""
 
 
 NOT_FOUND = SpreekuurError("not_found", 404, "Dit spreekuur bestaat niet of je hebt er geen toegang toe.")

@@ -22,6 +22,7 @@ from chatserver.adapters.ratelimit import Limit, RateLimiter
 from chatserver.adapters.vraagbaak_repo import ACTIVE_STATUSES, VraagbaakRepo
 from chatserver.domain.identity import ROLE_LABELS, Actor
 from chatserver.services.content import clean_text
+from chatserver.services.refusal import Refused
 from moderation.crisis import detect
 
 log = logging.getLogger("chatserver.vraagbaak")
@@ -49,15 +50,11 @@ STATUSES: dict[str, str] = {
 }
 
 
-class VraagbaakError(Exception):
-    """A refused use case; ``detail`` is the Dutch explanation for the person."""
+class VraagbaakError(Refused):
+    """A refused VraagBaak use case; ``retry_after`` (seconds) when rate-limited."""
 
     def __init__(self, code: str, status: int, detail: str, field: str = "", retry_after: int = 0) -> None:
-        super().__init__(code)
-        self.code = code
-        self.status = status
-        self.detail = detail
-        self.field = field
+        super().__init__(code, status, detail, field)
         self.retry_after = retry_after
 
 
