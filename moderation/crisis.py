@@ -101,13 +101,16 @@ _MACROS: dict[str, str] = {
 
 
 def _compile(template: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![a-z0-9]){_source(template)}(?![a-z0-9])")
+
+
+def _source(template: str) -> str:
     source = template
     for name, value in _MACROS.items():
         source = re.sub(rf"\b{name}\b", value, source)
     source = _collapse_literal(source)
     source = source.replace(" ~~ ", f" {_WIDE_GAP}").replace(" ~ ", f" {_GAP}")
-    source = re.sub(r"\((?!\?)", "(?:", source)
-    return re.compile(rf"(?<![a-z0-9]){source}(?![a-z0-9])")
+    return re.sub(r"\((?!\?)", "(?:", source)
 
 
 _HYPERBOLE_AFTER_DEATH = r"(?! (van|of|from|graag|als|if|to))"
@@ -247,6 +250,12 @@ _PATTERNS: tuple[tuple[CrisisCategory, str], ...] = (
     ("self_harm", r"I ~~ (arm|armen|pols|polsen|benen|bovenbenen|dijen) ~ (opengekrast|opengesneden|kapot gekrast)"),
 )
 _COMPILED: tuple[tuple[CrisisCategory, re.Pattern[str]], ...] = tuple((cat, _compile(t)) for cat, t in _PATTERNS)
+# All explicit patterns in one alternation between one pair of word boundaries: one scan tells whether any of
+# them occurs at all (most sentences match none), so the per-pattern loop runs only for the few that do. The
+# patterns have no capturing groups, so joining them changes no group numbers.
+_ANY_EXPLICIT = re.compile(
+    rf"(?<![a-z0-9])(?:{'|'.join(f'(?:{_source(template)})' for _, template in _PATTERNS)})(?![a-z0-9])"
+)
 
 # Words that name suicide or self-harm on their own; judged by context (whose, when, negated, news).
 _KEYWORD = _compile(
@@ -316,6 +325,8 @@ def _worst(results: list[CrisisResult]) -> CrisisResult:
 
 
 def _explicit(sentence: str) -> CrisisCategory | None:
+    if _ANY_EXPLICIT.search(sentence) is None:
+        return None
     found: CrisisCategory | None = None
     for category, pattern in _COMPILED:
         for match in pattern.finditer(sentence):

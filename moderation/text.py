@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -75,6 +76,8 @@ _LEET: dict[str, str] = {
     "@": "a",
     "$": "s",
 }
+_HOMOGLYPH_TABLE = str.maketrans(_HOMOGLYPHS)
+_LEET_TABLE = str.maketrans(_LEET)
 _LEET_TOKEN = re.compile(r"[\w@$]+")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 _REPEATS_3 = re.compile(r"([^\W\d_])\1{2,}")
@@ -104,6 +107,15 @@ def strip_diacritics(text: str) -> str:
     return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn"))
 
 
+# ASCII control characters other than whitespace become spaces, as _drop_invisible does.
+_ASCII_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1b\x7f]")
+
+
+def _normalize_ascii(text: str) -> str:
+    # For ASCII text NFKC, the diacritics pass and the zero-width removal change nothing and casefold is lower().
+    return _WHITESPACE.sub(" ", _ASCII_CONTROLS.sub(" ", text).lower()).strip()
+
+
 def _normalize_once(text: str) -> str:
     text = _SURROGATES.sub("\ufffd", text)
     text = unicodedata.normalize("NFKC", text)
@@ -114,8 +126,14 @@ def _normalize_once(text: str) -> str:
     return _WHITESPACE.sub(" ", text).strip()
 
 
+@functools.lru_cache(maxsize=256)
 def normalize(text: str) -> str:
-    """NFKC, casefold, no diacritics, no zero-width/bidi controls, single spaces; idempotent, never raises."""
+    """NFKC, casefold, no diacritics, no zero-width/bidi controls, single spaces; idempotent, never raises.
+
+    Cached: one message is normalised by several filters in a row.
+    """
+    if text.isascii():
+        return _normalize_ascii(text)
     # A few compatibility characters need a second pass before they are stable (casefold after NFKC).
     previous = _normalize_once(text)
     for _ in range(3):
@@ -128,13 +146,13 @@ def normalize(text: str) -> str:
 
 def fold_homoglyphs(text: str) -> str:
     """Map Cyrillic/Greek look-alikes to Latin, and digits/symbols used as letters inside words."""
-    text = "".join(_HOMOGLYPHS.get(ch, ch) for ch in text)
+    text = text.translate(_HOMOGLYPH_TABLE)
 
     def leet(match: re.Match[str]) -> str:
         token = match.group(0)
         if not _HAS_LETTER.search(token):
             return token
-        return "".join(_LEET.get(ch, ch) for ch in token)
+        return token.translate(_LEET_TABLE)
 
     return _LEET_TOKEN.sub(leet, text)
 

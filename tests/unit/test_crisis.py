@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from moderation.crisis import CrisisResult, combine, detect, worst_severity
+from moderation.crisis import _ANY_EXPLICIT, _COMPILED, CrisisResult, _sentences, combine, detect, worst_severity
 from moderation.evaluate import HELD_OUT_SET, MAIN_SET, load, main, report, score
 
 
@@ -158,3 +158,15 @@ def test_cli_answers_each_line_before_the_next_arrives():
         proc.stdin.close()
         assert proc.wait(timeout=30) == 0
         proc.stdout.close()
+
+
+def test_the_combined_prefilter_finds_a_sentence_exactly_when_one_pattern_does():
+    # The prefilter may only skip sentences that no explicit pattern matches.
+    sentences = [s for path in (MAIN_SET, HELD_OUT_SET) for item in load(path) for s in _sentences(item.text)]
+    assert len(sentences) > 300
+    matched = 0
+    for sentence in sentences:
+        anyone = any(pattern.search(sentence) for _, pattern in _COMPILED)
+        assert (_ANY_EXPLICIT.search(sentence) is not None) == anyone, sentence
+        matched += anyone
+    assert matched > 50  # both outcomes are exercised

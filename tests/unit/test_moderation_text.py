@@ -3,7 +3,16 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from moderation.text import collapse_repeats, fold_homoglyphs, join_spaced, normalize, skeleton, strip_diacritics
+from moderation.text import (
+    _normalize_ascii,
+    _normalize_once,
+    collapse_repeats,
+    fold_homoglyphs,
+    join_spaced,
+    normalize,
+    skeleton,
+    strip_diacritics,
+)
 
 ANY_TEXT = st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=80)
 SURROGATE_TEXT = st.lists(st.one_of(st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), st.characters()))
@@ -57,3 +66,15 @@ def test_skeleton_and_helpers_never_raise(text):
 def test_normalize_never_raises_on_lone_surrogates(chars):
     result = normalize("".join(chars))
     result.encode("utf-8")
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=60))
+def test_ascii_fast_path_equals_the_full_unicode_path(text):
+    full = _normalize_once(text)
+    for _ in range(3):
+        again = _normalize_once(full)
+        if again == full:
+            break
+        full = again
+    assert _normalize_ascii(text) == full
+    assert normalize(text) == full
