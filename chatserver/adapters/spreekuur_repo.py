@@ -96,6 +96,11 @@ class SpreekuurRepo:
         cursor = self.questions.find({"spreekuur_id": spreekuur_id, "author_id": author_id})
         return [d async for d in cursor.sort([("created_at", ASCENDING)]).limit(100)]
 
+    async def has_question_by(self, spreekuur_id: str, author_id: str) -> bool:
+        """Whether ``author_id`` sent any question (whatever its status) to this session."""
+        found = await self.questions.find_one({"spreekuur_id": spreekuur_id, "author_id": author_id}, {"_id": 1})
+        return found is not None
+
     async def update_question_where(self, question_id: str, statuses: list[str], changes: Document) -> Document | None:
         """Apply ``changes`` only while the question is in one of ``statuses`` (no lost decisions)."""
         return await self.questions.find_one_and_update(

@@ -4,9 +4,9 @@ Names: ``room:<flavour>:<room>``, ``chat:<flavour>:<chat_id>`` (1-on-1),
 ``queue:<flavour>``, ``mod:<flavour>``, ``spreekuur:<flavour>:<id>``,
 ``user:<account_id>``, ``thread:<flavour>:<thread_id>`` (a forum thread).
 :func:`authorise` is pure; facts only the database knows (who takes part in a
-1-on-1 chat, whether a hosted room is open, whether a thread is readable) come
-from a resolver per channel kind, registered in :class:`ChannelResolvers` by the
-feature that owns them.
+1-on-1 chat, whether a hosted room is open, whether a thread is readable, whether
+a live spreekuur has a seat for this visitor) come from a resolver per channel
+kind, registered in :class:`ChannelResolvers` by the feature that owns them.
 """
 
 from __future__ import annotations
@@ -106,6 +106,7 @@ class ChannelFacts:
     open: bool = False
     exists: bool = True
     room: Room | None = None  # a room created by an admin (not in the flavour file)
+    full: bool = False  # a live spreekuur without a free seat for this (non-staff) actor
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +179,8 @@ def authorise(
     if not facts.exists:
         return _deny("spreekuur-unknown")
     if action == "subscribe":
+        if facts.full and not actor.is_staff:
+            return _deny("spreekuur-full")
         return _allow("spreekuur-audience")
     return _allow("spreekuur-host") if actor.staff_in(ref.flavour) else _deny("spreekuur-host-only")
 

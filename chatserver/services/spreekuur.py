@@ -7,6 +7,17 @@ the host answers. Every public change goes out once as a stored ``qa`` event on
 pending questions go to the staff-only ``mod:<flavour>`` channel as kind
 ``spreekuur``. A session is waiting before its start, live until its end (the
 host may open early or close early) and ended after.
+
+Capacity: at most ``capacity`` visitors take part in one session. A visitor
+takes a seat by sending a question (before or during the session) and by
+joining while it is live (opening its page with a session, or subscribing its
+live channel). A seat is kept until the session ends, so a holder (and anyone
+who already sent a question here) is never refused again; staff never take or
+need a seat. A question that signals a crisis is never refused for capacity.
+Seats live in Redis (:mod:`chatserver.adapters.spreekuur_seats`) and expire
+:data:`SEAT_RETENTION` after the planned end; closing or cancelling drops them.
+Without Redis the capacity is not enforced (a warning is logged): a visitor is
+never refused because a counter is unreachable.
 """
 
 from __future__ import annotations
@@ -22,7 +33,8 @@ from typing import Any, Literal
 
 from chatserver.adapters.mongo_client import Database, Document
 from chatserver.adapters.spreekuur_repo import SeriesTaken, SpreekuurRepo
-from chatserver.domain.channels import mod_channel, spreekuur_channel, user_channel
+from chatserver.adapters.spreekuur_seats import SeatsUnavailable, SpreekuurSeats
+from chatserver.domain.channels import ChannelFacts, mod_channel, spreekuur_channel, user_channel
 from chatserver.domain.identity import ROLE_LABELS, Actor
 from chatserver.flavours import TIMEZONE, WEEKDAYS, Flavour, FlavourCatalog
 from chatserver.services.identity import register_personal_collection
@@ -54,6 +66,7 @@ MAX_DURATION = timedelta(hours=8)
 SERIES_WEEKS = 4
 CALENDAR_LIMIT = 50
 ANNOUNCE_LOOKBACK = timedelta(hours=12)
+SEAT_RETENTION = timedelta(minutes=10)  # seats expire this long after the planned end (clock skew margin)
 
 register_personal_collection("spreekuur_questions", "author_id", display_field="author_pseudonym")
 
@@ -63,6 +76,33 @@ class SpreekuurError(Refused):
 
 
 NOT_FOUND = SpreekuurError("not_found", 404, "Dit spreekuur bestaat niet of je hebt er geen toegang toe.")
+FULL_DETAIL = (
+    "Dit spreekuur is vol: er kunnen geen nieuwe bezoekers meer meedoen, dus je vraag is niet verstuurd. "
+    "Na afloop lees je de beantwoorde vragen terug op deze pagina; kijk in de agenda voor een volgend spreekuur."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Seats:
+    """The seats of a session as one visitor sees them.
+
+    ``seated``: this actor may take part (is staff, holds a seat, or, when only counted, one is free);
+    ``counted``: False when Redis could not be asked (then nobody is refused and no number is shown).
+    """
+
+    capacity: int
+    taken: int
+    seated: bool
+    counted: bool = True
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.capacity - self.taken)
+
+    @property
+    def full(self) -> bool:
+        """No seat for this actor: none held and none free."""
+        return self.counted and not self.seated and self.remaining == 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,8 +270,11 @@ class SpreekuurService:
         catalog: FlavourCatalog,
         extras: dict[str, Any],
         clock: Clock | None = None,
+        seats: SpreekuurSeats | None = None,
     ) -> None:
         self.repo = SpreekuurRepo(db)
+        # Without a seat store (no Redis) the capacity is shown but not enforced.
+        self.seat_store = seats
         self.catalog = catalog
         # Other features' services (chat, moderation, content, identity) are looked up at call time.
         self.extras = extras
@@ -267,10 +310,6 @@ class SpreekuurService:
         if doc is None or not actor.staff_in(str(doc.get("flavour", ""))):
             raise NOT_FOUND
         return doc
-
-    async def exists(self, flavour: str, spreekuur_id: str) -> bool:
-        doc = await self.repo.get(spreekuur_id)
-        return doc is not None and doc.get("flavour") == flavour and not doc.get("cancelled")
 
     def phase(self, doc: Document) -> Phase:
         return phase_of(doc, self.clock())
@@ -363,6 +402,11 @@ class SpreekuurService:
         updated = await self.repo.update(spreekuur_id, changes)
         if updated is None:
             raise NOT_FOUND
+        if self.seat_store is not None and checked.ends_at != _aware(current["ends_at"]):
+            try:
+                await self.seat_store.expire_at(str(updated["_id"]), self._seat_expiry(updated))
+            except SeatsUnavailable as exc:
+                log.warning("moving the seat expiry of spreekuur %s failed (%s)", updated["_id"], exc)
         return updated
 
     async def cancel(self, actor: Actor | None, spreekuur_id: str) -> Document:
@@ -371,6 +415,7 @@ class SpreekuurService:
             raise NOT_FOUND
         updated = await self.repo.update(str(doc["_id"]), {"cancelled": True, "updated_at": self.clock()})
         assert updated is not None
+        await self._drop_seats(updated)
         await self._status_event(updated, "cancelled")
         return updated
 
@@ -453,6 +498,64 @@ class SpreekuurService:
             return {"offset": 0, "epoch": ""}
         return {"offset": await chat.last_offset(channel), "epoch": await chat.epoch(channel)}
 
+    # seats -------------------------------------------------------------------------------------------------
+
+    def _seat_expiry(self, doc: Document) -> datetime:
+        return max(_aware(doc["ends_at"]), self.clock()) + SEAT_RETENTION
+
+    async def seats(self, doc: Document, actor: Actor | None = None) -> Seats:
+        """The seats of ``doc`` as ``actor`` sees them, taking none."""
+        capacity = int(doc.get("capacity", 0))
+        staff = actor is not None and actor.is_staff
+        if self.seat_store is None:
+            return Seats(capacity, 0, True, counted=False)
+        try:
+            count = await self.seat_store.count(str(doc["_id"]), actor.account_id if actor else "")
+        except SeatsUnavailable as exc:
+            log.warning("counting the seats of spreekuur %s failed (%s)", doc["_id"], exc)
+            return Seats(capacity, 0, True, counted=False)
+        return Seats(capacity, count.taken, staff or count.holder or count.taken < capacity)
+
+    async def take_seat(self, actor: Actor, doc: Document, force: bool = False) -> Seats:
+        """A seat for a visitor (kept if held); staff take none. ``force`` seats beyond the capacity."""
+        if actor.is_staff or self.seat_store is None:
+            return await self.seats(doc, actor)
+        sid = str(doc["_id"])
+        capacity = int(doc.get("capacity", 0))
+        expiry = self._seat_expiry(doc)
+        try:
+            seated, taken = await self.seat_store.take(sid, actor.account_id, capacity, expiry, force)
+            if not seated and await self.repo.has_question_by(sid, actor.account_id):
+                # Asked here before (the seat set may have been lost with a Redis restart): never refused again.
+                seated, taken = await self.seat_store.take(sid, actor.account_id, capacity, expiry, True)
+        except SeatsUnavailable as exc:
+            log.warning("taking a seat in spreekuur %s failed (%s); not enforcing the capacity", sid, exc)
+            return Seats(capacity, 0, True, counted=False)
+        if not seated:
+            log.info("spreekuur %s is full (%d seats)", sid, capacity)
+        return Seats(capacity, taken, seated)
+
+    async def join(self, actor: Actor | None, doc: Document) -> Seats:
+        """A visitor opens or follows the session: while it is live that takes a seat, before it only counts."""
+        if actor is None or actor.is_staff or self.phase(doc) != "live":
+            return await self.seats(doc, actor)
+        return await self.take_seat(actor, doc)
+
+    async def channel_facts(self, actor: Actor, flavour: str, spreekuur_id: str) -> ChannelFacts:
+        """What the live channel rule needs: whether the session exists and, while live, a seat for ``actor``."""
+        doc = await self.repo.get(spreekuur_id[:64])
+        if doc is None or doc.get("flavour") != flavour or doc.get("cancelled"):
+            return ChannelFacts(exists=False)
+        return ChannelFacts(exists=True, full=not (await self.join(actor, doc)).seated)
+
+    async def _drop_seats(self, doc: Document) -> None:
+        if self.seat_store is None:
+            return
+        try:
+            await self.seat_store.drop(str(doc["_id"]))
+        except SeatsUnavailable as exc:  # the seats expire by themselves shortly after the planned end
+            log.warning("dropping the seats of spreekuur %s failed (%s)", doc["_id"], exc)
+
     # questions ---------------------------------------------------------------------------------------------
 
     def _screen(self, actor: Actor, flavour: Flavour, text: str) -> Any:
@@ -495,6 +598,9 @@ class SpreekuurService:
         if verdict.action in ("block", "refuse") and not crisis:
             reason = verdict.reason or "Je vraag past niet binnen de regels van deze community."
             raise SpreekuurError("refused", 422, reason, "text")
+        # Last, so a question refused for its text takes no seat; a crisis is never turned away.
+        if not (await self.take_seat(actor, doc, force=crisis)).seated:
+            raise SpreekuurError("full", 409, FULL_DETAIL, "text")
         now = self.clock()
         question: Document = {
             "_id": uuid.uuid4().hex[:16],
@@ -693,6 +799,7 @@ class SpreekuurService:
             raise SpreekuurError("phase", 409, "Dit spreekuur is niet live.")
         updated = await self.repo.update(str(doc["_id"]), {"closed_at": self.clock()})
         assert updated is not None
+        await self._drop_seats(updated)
         await self._status_event(updated, "ended")
         return updated
 

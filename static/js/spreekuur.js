@@ -85,8 +85,19 @@
     } else if (frame.type === "reload") {
       self.onState("reload", frame);
     } else if (frame.type === "error" && frame.code === 4202) {
-      self.onState("forbidden");
+      // Refused (for a spreekuur: no free seat); do not ask again on the next reconnect.
+      if (frame.channel) delete self.positions[frame.channel];
+      self.onState("forbidden", frame);
     }
+  };
+
+  /* Subscribe a channel afresh (the server decides again, e.g. takes a seat once a spreekuur is live). */
+  Live.prototype.rejoin = function (channel) {
+    var pos = this.positions[channel];
+    this.send({ type: "unsubscribe", id: this.nextId++, channel: channel });
+    var sub = { type: "subscribe", id: this.nextId++, channel: channel };
+    if (pos && pos.epoch) sub.since = { offset: pos.offset, epoch: pos.epoch };
+    this.send(sub);
   };
 
   /* Following stored events over HTTP, for visitors without a session. */
@@ -132,6 +143,9 @@
     var countdown = root.querySelector("[data-countdown]");
     var connection = root.querySelector("[data-connection]");
     var channel = root.getAttribute("data-channel");
+    var fullRegion = root.querySelector("[data-full]");
+    var askForm = root.querySelector("[data-ask-form]");
+    var live = null;
     var labels = { waiting: "Binnenkort", live: "Nu live", ended: "Afgelopen", cancelled: "Gaat niet door" };
 
     function setPhase(phase, label) {
@@ -192,8 +206,21 @@
           box.hidden = !data.merged_count;
         }
       } else if (data.type === "status") {
+        var wasWaiting = root.getAttribute("data-phase") === "waiting";
         setPhase(data.status, data.label);
+        // Joining a live spreekuur takes a seat: ask the server again now that it has started.
+        if (wasWaiting && data.status === "live" && live && root.getAttribute("data-staff") !== "1") {
+          live.rejoin(channel);
+        }
       }
+    }
+
+    function showFull() {
+      if (fullRegion && !fullRegion.textContent.trim()) {
+        var message = el("p", "notice", fullRegion.getAttribute("data-full-text"));
+        fullRegion.appendChild(message);
+      }
+      if (askForm) askForm.hidden = true;
     }
 
     function tickCountdown() {
@@ -222,10 +249,13 @@
       offset: parseInt(root.getAttribute("data-offset"), 10) || 0,
       epoch: root.getAttribute("data-epoch") || ""
     };
-    if (root.getAttribute("data-live") === "ws" && "WebSocket" in window) {
+    var mode = root.getAttribute("data-live");
+    if (mode === "off") {
+      root.setAttribute("data-connection-state", "off");
+    } else if (mode === "ws" && "WebSocket" in window) {
       var positions = {};
       positions[channel] = position;
-      new Live(positions, onEvent, function (state) {
+      live = new Live(positions, onEvent, function (state, frame) {
         root.setAttribute("data-connection-state", state);
         if (!connection) return;
         if (state === "closed") {
@@ -238,6 +268,8 @@
         } else if (state === "stopped") {
           connection.hidden = false;
           connection.textContent = "De live verbinding is gestopt. Laad de pagina opnieuw.";
+        } else if (state === "forbidden" && frame && frame.channel === channel) {
+          showFull();
         }
       });
     } else {

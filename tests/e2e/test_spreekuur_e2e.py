@@ -87,3 +87,40 @@ async def test_question_is_approved_answered_and_seen_live(
     await screenshot(watcher, "live-answer")
     await assert_accessible(watcher)
     await expect(asker.locator("#sq-stream")).to_contain_text(ANSWER, timeout=5000)
+
+
+async def test_a_full_spreekuur_shows_the_vol_message_instead_of_the_form(
+    server: RunningServer,
+    open_page: OpenPage,
+    screenshot: Callable[[Page, str], Awaitable[Path]],
+    assert_accessible: Callable[[Page], Awaitable[None]],
+) -> None:
+    host = await host_account(server)
+    doc = await scheduled(server, host, starts_in=timedelta(minutes=30), title="Kleine groep", capacity=1)
+    public = f"/f/psychosenet/spreekuur/{doc['_id']}/"
+    svc = server.services.extras["spreekuur"]
+
+    # In the waiting room the one seat is still free: the form is there.
+    waiter = await open_page(member(name="Wachter"))
+    await waiter.goto(public)
+    await expect(waiter.locator("[data-seats]")).to_contain_text("Nog 1 plaats vrij")
+    await expect(waiter.locator("#text")).to_be_visible()
+    await expect(waiter.locator("[data-spreekuur]")).to_have_attribute("data-connection-state", "open")
+
+    # Someone else asks beforehand and takes the seat; when the session starts the waiting page asks again.
+    await svc.ask(member(), doc, "Een vraag vooraf die de laatste plaats neemt", False)
+    await svc.open_now(host, doc["_id"])
+    await expect(waiter.locator("[data-status-label]")).to_have_text("Nu live", timeout=5000)
+    full = waiter.get_by_role("status").filter(has_text="Dit spreekuur is vol")
+    await expect(full).to_be_visible(timeout=5000)
+    await expect(waiter.locator("#text")).to_be_hidden()
+
+    # A newcomer gets the message straight away, with no form and no live stream.
+    newcomer = await open_page(member(name="Nieuwkomer"))
+    await newcomer.goto(public)
+    await expect(newcomer.get_by_role("status").filter(has_text="Dit spreekuur is vol")).to_be_visible()
+    await expect(newcomer.locator("[data-seats]")).to_have_text("Vol")
+    await expect(newcomer.locator("#text")).to_have_count(0)
+    await expect(newcomer.locator("[data-spreekuur]")).to_have_attribute("data-connection-state", "off")
+    await screenshot(newcomer, "spreekuur-full")
+    await assert_accessible(newcomer)

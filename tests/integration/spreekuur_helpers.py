@@ -35,11 +35,12 @@ async def scheduled(
     starts_in: timedelta = timedelta(hours=1),
     minutes: int = 60,
     title: str = "Spreekuur met de psychiater",
+    capacity: int = 100,
 ) -> dict[str, Any]:
     starts = datetime.now(UTC) + starts_in
     editor = staff("editor", flavour)
     schedule = Schedule(flavour, host.account_id if host else "", title, "Stel je vraag.", starts,
-                        starts + timedelta(minutes=minutes), 100)  # fmt: skip
+                        starts + timedelta(minutes=minutes), capacity)  # fmt: skip
     return await service(server).schedule(editor, schedule)
 
 

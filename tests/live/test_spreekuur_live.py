@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from chatserver.domain.channels import mod_channel, spreekuur_channel
-from chatserver.protocol import Event, Subscribed
+from chatserver.protocol import Error, Event, Subscribed
 
 from ..integration.content_helpers import member
 from ..integration.spreekuur_helpers import host_account, scheduled, service
@@ -65,3 +67,41 @@ async def test_late_visitor_recovers_the_stream_by_offset(server) -> None:  # ty
         assert isinstance(response, Subscribed)
     stream = await server.services.extras["chat"].read_after(channel, position["offset"], 10)
     assert len(stream) == 2
+
+
+async def test_a_full_live_spreekuur_refuses_new_subscribers_only(server) -> None:  # type: ignore[no-untyped-def]
+    """Subscribing a live session takes a seat; past the capacity a new visitor gets 4202, holders and staff do not."""
+    host = await host_account(server)
+    doc = await scheduled(server, host, capacity=1)
+    svc = service(server)
+    assert svc.seat_store is not None
+    channel = spreekuur_channel("psychosenet", doc["_id"])
+    holder, latecomer, early = member(), member(), member()
+    async with ws(server, await session_for(server, early)) as waiting_room:
+        await waiting_room.recv()
+        # Before the start subscribing only follows; it takes no seat.
+        assert isinstance(await waiting_room.subscribe(channel), Subscribed)
+        assert await server.services.redis.scard(svc.seat_store.key(doc["_id"])) == 0
+    await svc.open_now(host, doc["_id"])
+    doc = await svc.repo.get(doc["_id"])
+    async with (
+        ws(server, await session_for(server, holder)) as first,
+        ws(server, await session_for(server, latecomer)) as second,
+        ws(server, await session_for(server, host)) as staff_socket,
+    ):
+        for socket in (first, second, staff_socket):
+            await socket.recv()
+        assert isinstance(await first.subscribe(channel), Subscribed)
+        refused = await second.subscribe(channel)
+        assert isinstance(refused, Error) and refused.code == 4202 and refused.channel == channel
+        assert isinstance(await staff_socket.subscribe(channel), Subscribed)
+        # The refused visitor gets nothing of the stream; the holder does.
+        asked = await svc.ask(holder, doc, "Mag ik iets vragen over slaap?", False)
+        await svc.approve(host, asked.question_id)
+        await first.expect(Event, where=lambda e: e.kind == "qa")
+        with pytest.raises(TimeoutError):
+            await second.expect(Event, timeout=0.5, where=lambda e: e.channel == channel)
+    async with ws(server, await session_for(server, holder)) as again:
+        await again.recv()
+        assert isinstance(await again.subscribe(channel), Subscribed)  # a holder is never refused again
+    assert await server.services.redis.smembers(svc.seat_store.key(doc["_id"])) == {holder.account_id.encode()}

@@ -115,3 +115,16 @@ def test_thread_channel_name_parses() -> None:
     assert (ref.kind, ref.flavour, ref.ident) == (ChannelKind.THREAD, "psychosenet", "t1abc")
     assert parse_channel("thread:psychosenet:") is None
     assert parse_channel("thread:psychosenet:a:b") is None
+
+
+def test_a_full_spreekuur_refuses_visitors_but_not_staff() -> None:
+    ref = parse_channel("spreekuur:psychosenet:abc123")
+    assert ref is not None
+    full = ChannelFacts(exists=True, full=True)
+    for visitor in (GUEST, MEMBER):
+        decision = authorise(visitor, ref, "subscribe", CATALOG, full)
+        assert not decision.allowed and decision.rule == "spreekuur-full"
+        assert authorise(visitor, ref, "subscribe", CATALOG, ChannelFacts(exists=True)).allowed
+    for member_of_staff in (STAFF, OTHER_STAFF, ADMIN):
+        assert authorise(member_of_staff, ref, "subscribe", CATALOG, full).allowed
+    assert not authorise(MEMBER, ref, "subscribe", CATALOG, ChannelFacts(exists=False, full=False)).allowed

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from chatserver.adapters.spreekuur_seats import SpreekuurSeats
 from chatserver.domain.channels import ChannelFacts, ChannelKind, ChannelRef, mod_channel, spreekuur_channel
 from chatserver.domain.identity import ROLE_LABELS, Actor
 from chatserver.flavours import TIMEZONE, Flavour
@@ -65,7 +66,8 @@ def spreekuur_of(services: Services) -> SpreekuurService:
     if existing is not None:
         found: SpreekuurService = existing
         return found
-    service = SpreekuurService(services.db, services.catalog, services.extras)
+    seats = SpreekuurSeats(services.redis, services.key("spreekuur", "seats", ""))
+    service = SpreekuurService(services.db, services.catalog, services.extras, seats=seats)
     services.extras["spreekuur"] = service
     return service
 
@@ -161,12 +163,19 @@ def install(services: Services) -> Feature:
             return flavour.chat.guests_allowed
         return True
 
-    async def detail_context(request: Request, flavour: Flavour, doc: dict[str, Any]) -> dict[str, Any]:
+    async def detail_context(
+        request: Request, flavour: Flavour, doc: dict[str, Any], join: bool = False
+    ) -> dict[str, Any]:
+        """The page's context; ``join``: opening the page takes a seat while the session is live."""
         actor = actor_of(request)
         stream = await svc.stream(doc)
+        phase = svc.phase(doc)
+        open_phase = phase in ("waiting", "live")
+        seats = (await svc.join(actor, doc) if join else await svc.seats(doc, actor)) if open_phase else None
         return {
             "doc": doc,
-            "phase": svc.phase(doc),
+            "phase": phase,
+            "seats": seats,
             "stream": stream,
             "mine": await svc.mine(actor, doc),
             "may_ask": may_ask(flavour, actor),
@@ -184,7 +193,7 @@ def install(services: Services) -> Feature:
             doc = await svc.public_get(flavour.slug, request.path_params["sid"])
         except SpreekuurError:
             return not_found(request)
-        ctx = await detail_context(request, flavour, doc)
+        ctx = await detail_context(request, flavour, doc, join=True)
         ctx["held"] = request.query_params.get("steun") == "1"
         sent = request.query_params.get("melding") == "verstuurd"
         ctx["notice"] = (
@@ -220,7 +229,8 @@ def install(services: Services) -> Feature:
             asked = await svc.ask(actor, doc, text, show_name)
         except (SpreekuurError, IdentityError) as exc:
             ctx = await detail_context(request, flavour, doc)
-            ctx.update(errors={"text": exc.detail}, values=values)
+            # A full session shows no form; the summary then points at the "vol" message.
+            ctx.update(errors={"vol" if exc.code == "full" else "text": exc.detail}, values=values)
             return page(request, "pages/spreekuur/detail.html", ctx, exc.status, private=True)
         base = request.scope.get("flavour_base", "")
         target = f"{base}/spreekuur/{doc['_id']}/?melding=verstuurd"
@@ -361,9 +371,11 @@ def install(services: Services) -> Feature:
 
     async def console_context(actor: Actor, doc: dict[str, Any]) -> dict[str, Any]:
         approved = await svc.approved(actor, doc)
+        phase = svc.phase(doc)
         return {
             "doc": doc,
-            "phase": svc.phase(doc),
+            "phase": phase,
+            "seats": await svc.seats(doc, actor) if phase in ("waiting", "live") else None,
             "pending": await svc.pending(actor, doc),
             "approved": approved,
             "is_host": actor.account_id == doc.get("host_id") or actor.is_admin,
@@ -480,7 +492,8 @@ def install(services: Services) -> Feature:
     # wiring ----------------------------------------------------------------------------
 
     async def resolver(actor: Actor, ref: ChannelRef) -> ChannelFacts:
-        return ChannelFacts(exists=await svc.exists(ref.flavour, ref.ident))
+        # Subscribing a live session takes a seat; past the capacity a visitor is refused (error 4202).
+        return await svc.channel_facts(actor, ref.flavour, ref.ident)
 
     resolvers = services.extras.get("channel_resolvers")
     if resolvers is None:
