@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from redis.asyncio.connection import AbstractConnection, ConnectionPool
 from redis.exceptions import RedisError
 
+from chatserver.adapters.redis_batch import AutoPipeline
 from chatserver.adapters.redis_client import is_cluster_url
 
 log = logging.getLogger("chatserver.broker")
@@ -209,20 +210,24 @@ return 0
 class AccountRateLimiter:
     """Per-account GCRA in Redis; fails open (the per-connection bucket still holds) when Redis is away."""
 
-    def __init__(self, redis: Redis, prefix: str, per_s: float, burst: int) -> None:
+    def __init__(self, redis: Redis, prefix: str, per_s: float, burst: int, batch: AutoPipeline | None = None) -> None:
         self.redis = redis
         self.prefix = prefix
         self.interval_ms = 1000.0 / per_s
         self.burst = burst
         self._script = redis.register_script(_GCRA)
+        self._batch = batch
 
     async def retry_after_ms(self, account_id: str) -> int:
         """0 when the account may publish now, else how long to wait."""
         now_ms = int(time.time() * 1000)
+        keys = [f"{self.prefix}rl:publish:{account_id}"]
+        args = [now_ms, self.interval_ms, self.burst]
         try:
-            wait = await self._script(
-                keys=[f"{self.prefix}rl:publish:{account_id}"], args=[now_ms, self.interval_ms, self.burst]
-            )
+            if self._batch is not None:
+                wait = await self._batch.evalsha(self._script.sha, _GCRA, keys, args)
+            else:
+                wait = await self._script(keys=keys, args=args)
         except BrokerError:
             return 0
         return int(wait)

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 from chatserver.adapters.event_store import MongoEventStore
 from chatserver.adapters.positions import RedisPositions
+from chatserver.adapters.redis_batch import EXTRAS_KEY as BATCH_KEY
+from chatserver.adapters.redis_batch import AutoPipeline
 from chatserver.adapters.redis_broker import AccountRateLimiter, PresenceStore, RedisBroker
 from chatserver.domain.channels import ChannelResolvers
 from chatserver.live.frontdoor import GATEWAY_STATE_KEY
@@ -33,7 +35,8 @@ def install(services: Services) -> Feature:
 
     state: dict[str, Gateway] = {}
     broker = RedisBroker(settings.redis_url, services.redis, fixed_channels=(revoked,))
-    limiter = AccountRateLimiter(services.redis, prefix, ACCOUNT_PUBLISH_PER_S, ACCOUNT_PUBLISH_BURST)
+    batch: AutoPipeline = services.extras.setdefault(BATCH_KEY, AutoPipeline(services.redis))
+    limiter = AccountRateLimiter(services.redis, prefix, ACCOUNT_PUBLISH_PER_S, ACCOUNT_PUBLISH_BURST, batch)
     positions = RedisPositions(services.redis, services.db, prefix)
     chat = ChatService(MongoEventStore(services.db), positions, broker, limiter, services.catalog, resolvers, live_key)
     services.extras[CHAT_KEY] = chat

@@ -22,6 +22,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from chatserver.adapters.moderation_store import MongoModerationStore, to_ms
+from chatserver.adapters.redis_batch import EXTRAS_KEY as BATCH_KEY
+from chatserver.adapters.redis_batch import AutoPipeline
 from chatserver.domain.channels import ChannelKind, ChannelRef, mod_channel, parse_channel, user_channel
 from chatserver.domain.identity import AccountId, Actor
 from chatserver.services.chat import Screener, Screening
@@ -378,7 +380,9 @@ class ModerationService:
 
     async def muted_until(self, account_id: str, flavour: str) -> datetime | None:
         """The end of the account's mute in this flavour, or None."""
-        ttl_ms = int(await self.services.redis.pttl(mute_key(self.services, flavour, account_id)))
+        key = mute_key(self.services, flavour, account_id)
+        batch: AutoPipeline | None = self.services.extras.get(BATCH_KEY)
+        ttl_ms = int(await (batch.execute("PTTL", key) if batch is not None else self.services.redis.pttl(key)))
         if ttl_ms <= 0:
             return None
         return self.clock() + timedelta(milliseconds=ttl_ms)
