@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="één scenario tegen een draaiende server")
     r.add_argument("--url", default="http://127.0.0.1:8000")
     _add_load_options(r)
-    r.add_argument("--target", choices=("chatserver", "socketio", "starlette"), default="chatserver",
+    r.add_argument("--target", choices=("chatserver", "socketio", "starlette", "bare"), default="chatserver",
                    help="wat voor server er op --url draait")  # fmt: skip
     r.add_argument("--server-pid", default=None, help="pid(s) van de serverprocessen, komma-gescheiden")
     r.add_argument("--redis-pid", default=None)
@@ -49,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("compare", help="hetzelfde scenario tegen onze server en de referentieservers")
     _add_load_options(c)
     c.add_argument("--url", default=None, help="gebruik deze draaiende chatserver in plaats van er een te starten")
-    c.add_argument("--peers", default="socketio,starlette", help="referenties: socketio, starlette (komma-gescheiden)")
+    c.add_argument("--peers", default="socketio,starlette",
+                   help="referenties: socketio, starlette, bare (komma-gescheiden)")  # fmt: skip
     c.add_argument("--repeat", type=int, default=1, help="herhaal elke meting; de mediaan telt")
     c.add_argument("--out", type=Path, default=Path("var/loadtest"), help="map voor de JSON-rapporten")
     c.add_argument("--workers", type=int, default=1, help="serverprocessen van de gestarte chatserver")

@@ -189,6 +189,7 @@ class SocketIODialect(Dialect):
 DIALECTS: dict[str, Callable[[], Dialect]] = {
     "chatserver": ChatDialect,
     "starlette": ChatDialect,
+    "bare": ChatDialect,
     "socketio": SocketIODialect,
 }
 

@@ -34,7 +34,11 @@ from loadtest.sessions import FLAVOURS_DIR, SetupError
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
 BENCH_FLAVOURS = Path(__file__).resolve().parent / "flavours"
-PEER_MODULES = {"socketio": "loadtest.peers.socketio_server", "starlette": "loadtest.peers.starlette_server"}
+PEER_MODULES = {
+    "socketio": "loadtest.peers.socketio_server",
+    "starlette": "loadtest.peers.starlette_server",
+    "bare": "loadtest.peers.bare_server",
+}
 
 
 def _wait_http(url: str, proc: subprocess.Popen[bytes], path: str) -> None:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from dataclasses import replace
 
+from chatserver.adapters.embedded import free_port
 from chatserver.config import PROJECT_ROOT, Settings
+from loadtest.compare import _child
 from loadtest.scenarios import RunOptions, run
 from tests.conftest import run_server
 
@@ -42,3 +46,18 @@ async def _tiny_fanout(url: str) -> None:
     assert report["duplicates"] == 0
     assert report["out_of_order"] == 0
     assert report["latency_ms"]["max"] > 0
+
+
+def test_the_floor_peer_speaks_enough_protocol_for_a_fanout(valkey, tmp_path) -> None:
+    # The bare peer is the same-run floor of docs/benchmark.md; it must deliver everything once, in order.
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    cmd = [sys.executable, "-m", "loadtest.peers.bare_server", "--port", str(port), "--redis-url", valkey.url,
+           "--prefix", f"t{port}:"]  # fmt: skip
+    with _child(cmd, dict(os.environ), tmp_path / "bare.log", url, "/"):
+        opts = RunOptions(url=url, scenario="fanout", rooms=2, subscribers=5, duration_s=2.0, processes=1,
+                          target="bare", quiet=True)  # fmt: skip
+        report = run(opts)
+    assert report["published"] > 0
+    assert report["delivered"] == report["expected_deliveries"] == report["published"] * 5
+    assert report["lost"] == report["duplicates"] == report["out_of_order"] == 0
