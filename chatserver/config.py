@@ -17,6 +17,9 @@ from urllib.parse import urlsplit
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PORT = 8000
 MIN_SECRET_BYTES = 32
+# How long a vanished connection (its process killed) may still count as online;
+# every process refreshes its own presence entries three times within it.
+PRESENCE_EXPIRY_S = 45
 
 
 class ConfigError(ValueError):
@@ -47,6 +50,7 @@ class Settings:
     redis_key_prefix: str = ""
     guest_retention_days: int = 2
     secure_cookies: bool = False
+    presence_expiry_s: int = PRESENCE_EXPIRY_S
 
     @property
     def embedded_redis(self) -> bool:
@@ -174,4 +178,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         redis_key_prefix=env.get("CHATSERVER_REDIS_PREFIX", ""),
         guest_retention_days=_int(env, "CHATSERVER_GUEST_RETENTION_DAYS", 2, 1, 365),
         secure_cookies=any(o.startswith("https://") for o in origins),
+        presence_expiry_s=_int(env, "CHATSERVER_PRESENCE_EXPIRY_S", PRESENCE_EXPIRY_S, 3, 600),
     )

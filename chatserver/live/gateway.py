@@ -137,6 +137,7 @@ class Connection(asyncio.Protocol):
         self.closing = False
         self.lost = False
         self.allow_cookie = False
+        self.present: set[str] = set()  # channels where this connection holds a presence entry
         self._abort_timer: asyncio.TimerHandle | None = None
 
     # --- handshake ---------------------------------------------------------------
@@ -399,6 +400,7 @@ class Connection(asyncio.Protocol):
     def _leave(self, name: str) -> None:
         if name in self.session.channels:
             self.session.channels.discard(name)
+            self.present.discard(name)
             self.gateway.hub.leave(name, self)
             self.gateway.spawn(self.gateway.presence_leave(name, self))
 
@@ -500,6 +502,8 @@ class Gateway:
         self.pending: set[Connection] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._sweeper: asyncio.TimerHandle | None = None
+        self._refresher: asyncio.TimerHandle | None = None
+        self._refreshing = False
         self.accepting = True
 
     # --- front door -----------------------------------------------------------------
@@ -554,8 +558,12 @@ class Gateway:
     async def presence_join(self, channel: str, connection: Connection) -> PresenceSnapshot:
         actor = connection.actor
         assert actor is not None
+        if channel in connection.session.channels:  # else it was left on the way here
+            connection.present.add(channel)
         try:
             count = await self.presence.join(channel, connection.id, actor.pseudonym)
+            if channel not in connection.present:  # left while the entry was written: take it out again
+                await self.presence.remove([(channel, connection.id, actor.pseudonym)])
             listed = count <= PRESENCE_LIST_MAX
             await self.broadcast(
                 channel,
@@ -572,7 +580,7 @@ class Gateway:
         if actor is None:
             return
         try:
-            count = await self.presence.leave(channel, connection.id)
+            count = await self.presence.leave(channel, connection.id, actor.pseudonym)
             listed = count < PRESENCE_LIST_MAX
             await self.broadcast(
                 channel,
@@ -606,7 +614,35 @@ class Gateway:
     # --- timers ---------------------------------------------------------------------
 
     def start(self) -> None:
-        self._sweeper = asyncio.get_running_loop().call_later(SWEEP_S, self._sweep)
+        loop = asyncio.get_running_loop()
+        self._sweeper = loop.call_later(SWEEP_S, self._sweep)
+        self._refresher = loop.call_later(self.presence.refresh_s, self._refresh_presence)
+
+    def _refresh_presence(self) -> None:
+        if not self._refreshing:  # a refresh still on its way is not doubled
+            self._refreshing = True
+            self.spawn(self.refresh_presence())
+        self._refresher = asyncio.get_running_loop().call_later(self.presence.refresh_s, self._refresh_presence)
+
+    async def refresh_presence(self) -> None:
+        """Renew the presence entries of every live connection of this process, in one pipeline.
+
+        Entries of a process that stopped (killed, out of memory) are not renewed and expire.
+        """
+        held: list[tuple[Connection, str, str]] = []
+        for connection in self.connections:
+            actor = connection.actor
+            if actor is not None:
+                held += ((connection, channel, actor.pseudonym) for channel in connection.present)
+        try:
+            await self.presence.refresh([(channel, c.id, pseudonym) for c, channel, pseudonym in held])
+            # A leave that reached Redis before this refresh was undone by it: take those out again.
+            left = [(channel, c.id, pseudonym) for c, channel, pseudonym in held if channel not in c.present]
+            await self.presence.remove(left)
+        except Exception as exc:  # presence is best effort; the next refresh tries again
+            log.warning("presence refresh failed (%s)", type(exc).__name__)
+        finally:
+            self._refreshing = False
 
     def _sweep(self) -> None:
         now = time.monotonic()
@@ -624,6 +660,8 @@ class Gateway:
         self.accepting = False
         if self._sweeper is not None:
             self._sweeper.cancel()
+        if self._refresher is not None:
+            self._refresher.cancel()
         for connection in list(self.connections):
             connection.close(CloseCode.SERVICE_RESTART)
         for task in list(self._tasks):

@@ -50,7 +50,7 @@ def install(services: Services) -> Feature:
             resolvers=resolvers,
             hub=hub,
             chat=chat,
-            presence=PresenceStore(services.redis, prefix),
+            presence=PresenceStore(services.redis, prefix, settings.presence_expiry_s),
             allowed_origins=settings.allowed_origins(hosts),
             revoked_channel=revoked,
         )

@@ -20,6 +20,7 @@ from typing import Any
 import msgspec
 
 from chatserver.adapters.mongo_client import Database, Document
+from chatserver.adapters.redis_broker import PresenceStore
 from chatserver.adapters.redis_client import Redis
 from chatserver.adapters.rooms_repo import RoomsRepo, RoomTaken
 from chatserver.domain.channels import ChannelFacts, ChannelKind, ChannelRef, room_channel
@@ -174,9 +175,11 @@ class RoomService:
         key: Callable[..., str],
         chat: Callable[[], ChatService],
         extras: dict[str, Any],
+        presence: PresenceStore,
     ) -> None:
         self.repo = RoomsRepo(db)
         self.redis = redis
+        self.presence_store = presence
         self.catalog = catalog
         self.key = key
         self._chat = chat
@@ -216,7 +219,7 @@ class RoomService:
 
     async def presence(self, channel: str) -> int:
         try:
-            return int(await self.redis.hlen(self.key("presence", channel)))
+            return await self.presence_store.count(channel)
         except Exception:  # presence is best effort
             log.warning("presence count unavailable")
             return 0

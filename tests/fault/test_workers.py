@@ -1,4 +1,7 @@
-"""Several worker processes: fan-out between them goes through Redis; a killed worker loses nothing."""
+"""Several worker processes: fan-out between them goes through Redis; a killed worker loses nothing.
+
+The presence entries of a killed worker's connections expire: nobody refreshes them.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ from tests.live.conftest import member
 
 ROOM = "room:benchmark:zaal-01"  # a guest room without slow mode (loadtest/flavours)
 READERS = 16
+PRESENCE_EXPIRY_S = 3  # the workers refresh their presence entries every second
 
 
 def start_workers(valkey: ValkeyServer, secantus: SecantusServer, tmp_path: Path, port: int) -> subprocess.Popen[bytes]:
@@ -39,6 +43,7 @@ def start_workers(valkey: ValkeyServer, secantus: SecantusServer, tmp_path: Path
         CHATSERVER_REDIS_PREFIX=f"workers{port}:",
         CHATSERVER_MONGODB_DATABASE=f"workers{port}",
         CHATSERVER_FLAVOURS_DIR=str(PROJECT_ROOT / "loadtest" / "flavours"),
+        CHATSERVER_PRESENCE_EXPIRY_S=str(PRESENCE_EXPIRY_S),
     )
     return subprocess.Popen(
         [sys.executable, "-m", "chatserver", "serve", "--workers", "2"],
@@ -148,6 +153,18 @@ async def answer_to(conn: Any, request_id: int) -> Ack | Error:
                 return frame
 
 
+async def presence_seen(ws_url: str, token: str) -> int:
+    """The presence count a fresh subscriber gets (itself included)."""
+    async with connect(ws_url, additional_headers={"Authorization": f"Bearer {token}"}, open_timeout=5) as c:
+        assert isinstance(decode_server_frame(await c.recv()), Welcome)
+        await c.send(msgspec.json.encode({"type": "subscribe", "id": 1, "channel": ROOM}).decode())
+        async with asyncio.timeout(10):
+            while True:
+                frame = decode_server_frame(await c.recv())
+                if isinstance(frame, Subscribed):
+                    return frame.presence.count
+
+
 async def guest_token(client: httpx.AsyncClient) -> str:
     response = await client.post("/api/v1/guests", json={})
     assert response.status_code == 201, response.text
@@ -167,6 +184,7 @@ async def test_killed_worker_loses_nothing_and_duplicates_nothing(
         async with httpx.AsyncClient(base_url=url, timeout=10) as http:
             readers = [Reader(ws_url, await guest_token(http)) for _ in range(READERS)]
             writer_token = await guest_token(http)
+            looker_token = await guest_token(http)
         tasks = [asyncio.create_task(r.run()) for r in readers]
         async with asyncio.timeout(20):
             await asyncio.gather(*(r.subscribed.wait() for r in readers))
@@ -189,6 +207,15 @@ async def test_killed_worker_loses_nothing_and_duplicates_nothing(
             assert r.offsets == sorted(r.offsets), "events out of order"
             assert set(acked) <= set(r.offsets), "an acknowledged message was lost"
         assert victim not in worker_pids(parent)
+        # Every reader is subscribed again (on the survivor); the killed worker's entries of
+        # their old connections stop being counted once they expire.
+        counts: list[int] = []
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(PRESENCE_EXPIRY_S + 20):
+                while not counts or counts[-1] != READERS + 1:
+                    counts.append(await presence_seen(ws_url, looker_token))
+                    await asyncio.sleep(0.5)
+        assert counts and counts[-1] == READERS + 1, f"presence counts seen: {counts}"
     finally:
         for t in tasks:
             t.cancel()

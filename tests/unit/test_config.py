@@ -23,6 +23,7 @@ def test_defaults_are_the_contract(tmp_path: Path) -> None:
     assert s.redis_url is None and s.mongodb_url is None
     assert s.embedded_redis and s.embedded_mongodb
     assert s.data_dir == tmp_path.resolve()
+    assert s.presence_expiry_s == 45
 
 
 def test_urls_are_taken_as_given(tmp_path: Path) -> None:
@@ -48,6 +49,7 @@ def test_urls_are_taken_as_given(tmp_path: Path) -> None:
         ("CHATSERVER_LOG_LEVEL", "LOUD", "DEBUG, INFO"),
         ("CHATSERVER_PUBLIC_ORIGINS", "ftp://x", "geen geldige origin"),
         ("CHATSERVER_FLAVOURS_DIR", "/nonexistent-dir-xyz", "bestaat niet"),
+        ("CHATSERVER_PRESENCE_EXPIRY_S", "1", "tussen 3 en 600"),
     ],
 )
 def test_bad_value_names_the_variable(tmp_path: Path, variable: str, value: str, fragment: str) -> None:

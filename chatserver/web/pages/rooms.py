@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Match, Route
 from starlette.types import Scope
 
+from chatserver.adapters.redis_broker import PresenceStore
 from chatserver.domain.channels import ChannelKind, check_channel, room_channel
 from chatserver.domain.identity import Actor
 from chatserver.flavours import Flavour, Room
@@ -91,7 +92,8 @@ def rooms_of(services: Services) -> RoomService:
         service: ChatService = services.extras[CHAT_KEY]
         return service
 
-    service = RoomService(services.db, services.redis, services.catalog, services.key, chat, services.extras)
+    presence = PresenceStore(services.redis, services.settings.redis_key_prefix, services.settings.presence_expiry_s)
+    service = RoomService(services.db, services.redis, services.catalog, services.key, chat, services.extras, presence)
     services.extras[ROOMS_KEY] = service
     return service
 
