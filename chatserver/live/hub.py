@@ -41,9 +41,12 @@ class Member(Protocol):
 
 
 class Channel:
-    __slots__ = ("buffer", "epoch", "key", "lagging", "last", "name", "pending", "ready", "resyncing", "writers")
+    __slots__ = (
+        "buffer", "dirty", "epoch", "key", "lagging", "last", "name", "out", "pending", "ready", "resyncing",
+        "schedule", "writers",
+    )  # fmt: skip
 
-    def __init__(self, name: str, key: bytes) -> None:
+    def __init__(self, name: str, key: bytes, schedule: Callable[[Channel], None] | None = None) -> None:
         self.name = name
         self.key = key
         self.epoch = ""
@@ -56,15 +59,41 @@ class Channel:
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.resyncing = True  # until the first position is known
         self.buffer: list[tuple[int, bytes]] = []
+        # Frames for the writers, written at the end of this loop turn: several events of one turn
+        # (one Redis read) reach each socket in one write() instead of one each.
+        self.out: list[bytes] = []
+        self.dirty = False
+        self.schedule = schedule
 
     @property
     def position(self) -> Position:
         return Position(offset=self.last, epoch=self.epoch)
 
+    def send(self, frame: bytes) -> None:
+        """Queue ``frame`` for every writer; without a scheduler it is written at once."""
+        if not self.writers:
+            return
+        self.out.append(frame)
+        if self.schedule is None:
+            self.flush()
+        elif not self.dirty:
+            self.dirty = True
+            self.schedule(self)
+
+    def flush(self) -> None:
+        """Write what this turn queued; must run before the set of writers changes."""
+        self.dirty = False
+        out = self.out
+        if not out:
+            return
+        data = out[0] if len(out) == 1 else b"".join(out)
+        out.clear()
+        for write in self.writers.values():
+            write(data)
+
     def deliver(self, offset: int, frame: bytes) -> None:
         self.last = offset
-        for write in self.writers.values():
-            write(frame)
+        self.send(frame)
         if self.pending:
             for queue in self.pending.values():
                 queue.append((offset, frame))
@@ -73,6 +102,7 @@ class Channel:
                 if offset > after:
                     member.write(frame)
                 if offset >= after:
+                    self.flush()  # what is queued is at or below its replay: not for this member
                     del self.lagging[member]
                     self.writers[member] = member.write
 
@@ -96,6 +126,8 @@ class Hub:
         self.on_system = on_system
         self.channels: dict[bytes, Channel] = {}
         self.resyncs = 0
+        self._dirty: list[Channel] = []
+        self.flushes = 0
 
     # --- membership ------------------------------------------------------------
 
@@ -104,7 +136,7 @@ class Hub:
         key = self.live_key(name).encode()
         channel = self.channels.get(key)
         if channel is None:
-            channel = Channel(name, key)
+            channel = Channel(name, key, self._schedule)
             self.channels[key] = channel
             channel.pending[member] = []
             try:
@@ -135,6 +167,7 @@ class Hub:
         queued = channel.pending.pop(member, None)
         if queued is None:
             return
+        channel.flush()  # queued frames are in ``queued`` already
         for offset, frame in queued:
             if offset > after_offset:
                 member.write(frame)
@@ -148,12 +181,25 @@ class Hub:
         channel = self.channels.get(key)
         if channel is None:
             return
+        channel.flush()
         channel.writers.pop(member, None)
         channel.pending.pop(member, None)
         channel.lagging.pop(member, None)
         if channel.members() == 0 and channel.ready.done():
             del self.channels[key]
             self._unsubscribe_later(key)
+
+    def _schedule(self, channel: Channel) -> None:
+        if not self._dirty:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._dirty.append(channel)
+
+    def _flush(self) -> None:
+        """End of the loop turn: one write per socket for everything its channels queued."""
+        dirty, self._dirty = self._dirty, []
+        self.flushes += 1
+        for channel in dirty:
+            channel.flush()
 
     def _unsubscribe_later(self, key: bytes) -> None:
         async def unsubscribe() -> None:
@@ -185,9 +231,7 @@ class Hub:
                 return
             channel.deliver(offset, frame)
         else:
-            frame = text_frame(payload[1:])
-            for write in channel.writers.values():
-                write(frame)
+            channel.send(text_frame(payload[1:]))
 
     def on_reconnect(self) -> None:
         """Pub/sub lost messages while it was down: refill every held channel from the store."""
@@ -238,9 +282,8 @@ class Hub:
     def _reload(self, channel: Channel, newest: int) -> None:
         reload = Reload(id=0, channel=channel.name, reason="too_old", position=channel.position)
         channel.last = newest
-        frame = text_frame(encode_frame(reload))
-        for write in channel.writers.values():
-            write(frame)
+        channel.flush()
+        channel.send(text_frame(encode_frame(reload)))
 
     def _finish_resync(self, channel: Channel) -> None:
         buffered, channel.buffer = sorted(channel.buffer), []
