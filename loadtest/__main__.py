@@ -18,8 +18,9 @@ def _pids(raw: str | None) -> list[int]:
 
 def _add_load_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scenario", choices=SCENARIOS, default="fanout")
-    p.add_argument("--rooms", type=int, default=20, help="aantal kamers (één publisher per kamer)")
+    p.add_argument("--rooms", type=int, default=20, help="aantal kamers")
     p.add_argument("--subscribers", type=int, default=100, help="abonnees per kamer")
+    p.add_argument("--publishers", type=int, default=1, help="publishers per kamer (standaard 1)")
     p.add_argument("--duration", type=float, default=10.0, help="duur van de meting in seconden")
     p.add_argument("--rate", type=float, default=8000.0, help="fixed-rate: afleveringen per seconde in totaal")
     p.add_argument("--connections", type=int, default=1000, help="idle: aantal verbindingen")
@@ -68,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     scenario=args.scenario,
                     rooms=args.rooms,
                     subscribers=args.subscribers,
+                    publishers=args.publishers,
                     duration_s=args.duration,
                     rate=args.rate,
                     connections=args.connections,

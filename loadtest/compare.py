@@ -142,6 +142,7 @@ def compare(args: argparse.Namespace) -> int:
                 report = run(
                     RunOptions(
                         url=url, scenario=args.scenario, rooms=args.rooms, subscribers=args.subscribers,
+                        publishers=args.publishers,
                         duration_s=args.duration, rate=args.rate, connections=args.connections,
                         processes=args.processes, target=name, flavour=args.flavour, sessions=args.sessions,
                         server_pids=server_pids, redis_pids=redis_pids, db_pids=db_pids, json_path=path,

@@ -136,6 +136,7 @@ class Report:
     loadgen_processes: int
     connect_failures: int = 0
     publish_errors: int = 0
+    publishers_per_room: int = 1
     server_pids: list[int] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     plot: str | None = None

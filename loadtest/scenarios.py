@@ -50,6 +50,7 @@ class RunOptions:
     scenario: str
     rooms: int = 2
     subscribers: int = 10
+    publishers: int = 1
     duration_s: float = 10.0
     rate: float = 8000.0
     connections: int = 1000
@@ -71,11 +72,11 @@ class RunOptions:
             raise SetupError(f"onbekend scenario {self.scenario!r}; kies uit {', '.join(SCENARIOS)}")
         if not 0 < self.duration_s <= MAX_DURATION_S:
             raise SetupError(f"--duration moet tussen 0 en {MAX_DURATION_S:.0f} s liggen")
-        total = self.connections if self.scenario == "idle" else self.rooms * (self.subscribers + 1)
+        total = self.connections if self.scenario == "idle" else self.rooms * (self.subscribers + self.publishers)
         if not 0 < total <= MAX_CONNECTIONS:
             raise SetupError(f"{total} verbindingen: kies tussen 1 en {MAX_CONNECTIONS}")
-        if self.processes < 1 or self.rooms < 1 or self.subscribers < 0 or self.rate <= 0:
-            raise SetupError("--processes, --rooms en --rate moeten positief zijn")
+        if self.processes < 1 or self.rooms < 1 or self.subscribers < 0 or self.rate <= 0 or self.publishers < 1:
+            raise SetupError("--processes, --rooms, --publishers en --rate moeten positief zijn")
 
 
 class Sessions:
@@ -139,7 +140,7 @@ def plan_connections(opts: RunOptions, target: Target, notes: list[str]) -> tupl
         channels = [f"room:bench:r{i}" for i in range(opts.rooms)]
         if opts.scenario == "idle":
             return [ConnSpec("", "", "idle") for _ in range(opts.connections)], []
-        specs = [ConnSpec("", ch, "pub") for ch in channels]
+        specs = [ConnSpec("", ch, "pub", opts.publishers, k) for ch in channels for k in range(opts.publishers)]
         specs += [ConnSpec("", ch, "sub") for ch in channels for _ in range(opts.subscribers)]
         return specs, channels
     sessions = Sessions(target, opts.sessions, opts.conns_per_account)
@@ -163,7 +164,8 @@ def plan_connections(opts: RunOptions, target: Target, notes: list[str]) -> tupl
         for room in rooms:
             channel = f"room:{room.flavour}:{room.slug}"
             channels.append(channel)
-            specs.append(ConnSpec(sessions.own(), channel, "pub"))
+            for k in range(opts.publishers):
+                specs.append(ConnSpec(sessions.own(), channel, "pub", opts.publishers, k))
             for _ in range(opts.subscribers):
                 token = sessions.shared_guest() if room.mode in GUEST_MODES else sessions.member()
                 specs.append(ConnSpec(token, channel, "sub"))
@@ -208,8 +210,8 @@ def run(opts: RunOptions) -> dict[str, Any]:
     tag = secrets.token_hex(4).translate(str.maketrans("0123456789", "ghijklmnop"))
     interval = 0.0
     if opts.scenario == "fixed-rate":
-        per_room = opts.rate / max(1, opts.rooms * opts.subscribers)
-        interval = 1.0 / per_room
+        per_publisher = opts.rate / max(1, opts.rooms * opts.subscribers * opts.publishers)
+        interval = 1.0 / per_publisher
     chunks = _split(specs, opts.processes)
     ctx = multiprocessing.get_context("fork")
     procs: list[tuple[Any, Pipe]] = []
@@ -347,6 +349,7 @@ def _report(opts: RunOptions, target: Target, found: procstats.Found, results: l
         url=target.base_url,
         rooms=len(channels),
         subscribers_per_room=opts.subscribers if opts.scenario != "idle" else 0,
+        publishers_per_room=opts.publishers if opts.scenario != "idle" else 0,
         connections=n_conn,
         duration_s=round(wall, 3),
         published=published,

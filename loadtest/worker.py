@@ -77,6 +77,9 @@ class ConnSpec:
     token: str
     channel: str
     role: Role
+    # Publisher k of P in a room numbers its messages k + P, k + 2P, ...: unique within the room.
+    stride: int = 1
+    phase: int = 0
 
 
 @dataclass
@@ -193,7 +196,7 @@ class Publisher(Member):
         super().__init__(spec, dialect, tag, rec)
         self.one_in_flight = one_in_flight
         self.running = False
-        self.seq = 0
+        self.seq = spec.phase
         self.inflight: dict[int, tuple[int, str, str, int]] = {}
         self.acked: list[int] = []
         self.errors = 0
@@ -204,7 +207,7 @@ class Publisher(Member):
     def publish_next(self) -> None:
         if not self.running or self.conn is None:
             return
-        self.seq += 1
+        self.seq += self.spec.stride
         self.request_id += 1
         cmid = f"{self.tag}-{self.seq}"
         text = message_text(self.tag, self.seq, time.time_ns())
@@ -373,7 +376,7 @@ class Worker:
             async with asyncio.timeout(5.0):
                 await asyncio.gather(*(pub.stopped for pub in self.publishers))
         for pub in self.publishers:
-            self.result.published[pub.spec.channel] = pub.acked
+            self.result.published.setdefault(pub.spec.channel, []).extend(pub.acked)
             self.result.publish_errors += pub.errors + len(pub.inflight)
             self.result.rate_limited += pub.rate_limited
             for code, n in pub.error_codes.items():

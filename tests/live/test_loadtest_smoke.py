@@ -61,3 +61,17 @@ def test_the_floor_peer_speaks_enough_protocol_for_a_fanout(valkey, tmp_path) ->
     assert report["published"] > 0
     assert report["delivered"] == report["expected_deliveries"] == report["published"] * 5
     assert report["lost"] == report["duplicates"] == report["out_of_order"] == 0
+
+
+async def test_several_publishers_per_room_are_counted_apart(settings: Settings) -> None:
+    # Busy rooms: three publishers per room, their numbers interleave; nothing may look lost or doubled.
+    async with run_server(replace(settings, flavours_dir=BENCHMARK_FLAVOURS)) as server:
+        opts = RunOptions(url=server.url, scenario="fanout", rooms=2, subscribers=4, publishers=3, duration_s=2.0,
+                          processes=2, sessions=4, quiet=True, flavours_dir=BENCHMARK_FLAVOURS)  # fmt: skip
+        async with asyncio.timeout(60):
+            report = await asyncio.to_thread(run, opts)
+    assert report["publishers_per_room"] == 3
+    assert report["connections"] == 2 * (4 + 3)
+    assert report["published"] > 6
+    assert report["delivered"] == report["expected_deliveries"] == report["published"] * 4
+    assert report["lost"] == report["duplicates"] == report["out_of_order"] == 0
