@@ -215,9 +215,10 @@ def run(opts: RunOptions) -> dict[str, Any]:
     chunks = _split(specs, opts.processes)
     ctx = multiprocessing.get_context("fork")
     procs: list[tuple[Any, Pipe]] = []
-    for chunk in chunks:
+    for number, chunk in enumerate(chunks):
         mine, theirs = ctx.Pipe()
-        plan = WorkerPlan(target.host, target.port, _dialect(opts.target), tag, opts.scenario, chunk, interval)
+        plan = WorkerPlan(target.host, target.port, _dialect(opts.target), tag, opts.scenario, chunk, interval,
+                          number / len(chunks))  # fmt: skip
         proc = ctx.Process(target=worker_main, args=(plan, theirs), daemon=True)
         proc.start()
         theirs.close()

@@ -91,6 +91,7 @@ class WorkerPlan:
     scenario: str
     conns: list[ConnSpec]
     publish_interval_s: float = 0.0
+    phase: float = 0.0  # this process's share of one interval (0 ≤ phase < 1), so processes interleave
 
 
 @dataclass
@@ -329,12 +330,17 @@ class Worker:
         self.rec.t0_ns = t0_ns
         self.timers.append(asyncio.get_running_loop().call_later(KEEPALIVE_S, self._keepalive))
         loop = asyncio.get_running_loop()
-        for pub in self.publishers:
+        now = loop.time()
+        # Fixed rate: publishers are spread evenly over one interval (and over the generator processes, by
+        # the process's share), so the load arrives as a steady stream, not as one burst per interval.
+        count = max(1, len(self.publishers))
+        for index, pub in enumerate(self.publishers):
             pub.running = True
             if pub.one_in_flight:
                 pub.publish_next()
             else:
-                self._schedule(pub, loop.time(), 0)
+                phase = (index + self.plan.phase) / count
+                self._schedule(pub, now + phase * self.plan.publish_interval_s, 0)
 
     def _schedule(self, pub: Publisher, t0: float, k: int) -> None:
         interval = self.plan.publish_interval_s
