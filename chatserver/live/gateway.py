@@ -370,6 +370,10 @@ class Connection(asyncio.Protocol):
             reason = "too_old"
         rows: list[tuple[int, bytes]] = []
         if reason is None and since.offset < channel.last:
+            cached = channel.recent_after(since.offset)
+            if cached is not None:
+                self._replay_from_memory(frame, channel, presence, cached)
+                return
             try:
                 rows = await gateway.chat.read_after(frame.channel, since.offset, MAX_REPLAY_EVENTS + 1)
             except Exception as exc:
@@ -396,6 +400,21 @@ class Connection(asyncio.Protocol):
         for _, event in rows:
             self.write(outbox.text_frame(event))
         gateway.hub.activate(channel, self, last)
+
+    def _replay_from_memory(
+        self, frame: Subscribe, channel: Channel, presence: PresenceSnapshot, frames: list[bytes]
+    ) -> None:
+        """What the client missed is still in this process's memory: no store read (reconnect storms)."""
+        if self._gone():
+            return
+        self.gateway.replays_from_memory += 1
+        position = channel.position
+        self.send(
+            Subscribed(id=frame.id, channel=frame.channel, position=position, presence=presence, replay=len(frames))
+        )
+        for data in frames:
+            self.write(data)
+        self.gateway.hub.activate(channel, self, position.offset)
 
     def _leave(self, name: str) -> None:
         if name in self.session.channels:
@@ -492,6 +511,7 @@ class Gateway:
         self.sessions = sessions
         self.resolvers = resolvers
         self.hub = hub
+        self.replays_from_memory = 0
         self.chat = chat
         self.presence = presence
         self.allowed_origins = allowed_origins

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
@@ -27,6 +28,8 @@ log = logging.getLogger("chatserver.hub")
 # flight; wait this long for it before skipping it (a failed write never fills).
 HOLE_WAIT_S = 3.0
 HOLE_POLL_S = 0.05
+# Events per channel kept in memory for replays (see Channel.recent).
+RECENT_EVENTS = 256
 
 Write = Callable[[bytes], None]
 Spawn = Callable[[Coroutine[Any, Any, None]], None]
@@ -42,8 +45,8 @@ class Member(Protocol):
 
 class Channel:
     __slots__ = (
-        "buffer", "dirty", "epoch", "key", "lagging", "last", "name", "out", "pending", "ready", "resyncing",
-        "schedule", "writers",
+        "buffer", "dirty", "epoch", "key", "lagging", "last", "name", "out", "pending", "ready", "recent",
+        "resyncing", "schedule", "writers",
     )  # fmt: skip
 
     def __init__(self, name: str, key: bytes, schedule: Callable[[Channel], None] | None = None) -> None:
@@ -64,6 +67,9 @@ class Channel:
         self.out: list[bytes] = []
         self.dirty = False
         self.schedule = schedule
+        # The last events this process delivered, consecutive and framed: a client that reconnects with a
+        # position inside this window is replayed from memory instead of the store (a reconnect storm).
+        self.recent: deque[tuple[int, bytes]] = deque(maxlen=RECENT_EVENTS)
 
     @property
     def position(self) -> Position:
@@ -91,8 +97,21 @@ class Channel:
         for write in self.writers.values():
             write(data)
 
+    def recent_after(self, offset: int) -> list[bytes] | None:
+        """The frames after ``offset`` if memory holds every one of them, else None (read the store)."""
+        recent = self.recent
+        if not recent or offset < recent[0][0] - 1 or offset > self.last:
+            return None
+        return [frame for o, frame in recent if o > offset]
+
+    def forget_recent(self) -> None:
+        self.recent.clear()
+
     def deliver(self, offset: int, frame: bytes) -> None:
+        if offset != self.last + 1:
+            self.recent.clear()  # a skipped offset: memory is no longer the whole story
         self.last = offset
+        self.recent.append((offset, frame))
         self.send(frame)
         if self.pending:
             for queue in self.pending.values():
@@ -267,7 +286,10 @@ class Hub:
                 await asyncio.sleep(HOLE_POLL_S)
         finally:
             with contextlib.suppress(Exception):
-                channel.epoch = await self.chat.epoch(channel.name)
+                epoch = await self.chat.epoch(channel.name)
+                if epoch != channel.epoch:
+                    channel.forget_recent()
+                channel.epoch = epoch
             self._finish_resync(channel)
 
     async def _read_after(self, channel: Channel) -> list[tuple[int, bytes]]:
@@ -282,6 +304,7 @@ class Hub:
     def _reload(self, channel: Channel, newest: int) -> None:
         reload = Reload(id=0, channel=channel.name, reason="too_old", position=channel.position)
         channel.last = newest
+        channel.forget_recent()
         channel.flush()
         channel.send(text_frame(encode_frame(reload)))
 

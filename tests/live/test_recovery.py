@@ -9,6 +9,8 @@ ROOM = "room:psychosenet:naasten"
 
 
 async def test_reconnect_with_since_replays_missed_events_in_order_without_duplicates(server) -> None:
+    # Nobody else listens: the channel closes while the reader is away and the replay comes from the store.
+    before = _gateway(server).replays_from_memory
     reader, writer = member("lezer"), member("schrijver")
     tr, tw = await session_for(server, reader), await session_for(server, writer)
     async with ws(server, tw) as w:
@@ -32,6 +34,7 @@ async def test_reconnect_with_since_replays_missed_events_in_order_without_dupli
             nxt = await r.expect(Event)
             assert nxt.offset == live.offset
             assert sub.position.offset == missed[-1].offset
+    assert _gateway(server).replays_from_memory == before
 
 
 async def test_retry_with_same_client_msg_id_returns_the_original_ack(server) -> None:
@@ -53,3 +56,43 @@ async def test_wrong_epoch_gets_reload(server) -> None:
         assert isinstance(sub, Subscribed)
         reload = await c.expect(Reload)
         assert reload.reason == "epoch_changed" and reload.position == sub.position
+
+
+def _gateway(server):
+    from chatserver.live.frontdoor import GATEWAY_STATE_KEY
+
+    return server.services.lifespan_state[GATEWAY_STATE_KEY]
+
+
+async def test_a_channel_still_open_here_replays_from_memory_exactly_as_the_store_would(server) -> None:
+    stayer, reader, writer = member("blijver"), member("lezer"), member("schrijver")
+    ts, tr, tw = [await session_for(server, a) for a in (stayer, reader, writer)]
+    gateway = _gateway(server)
+    async with ws(server, tw) as w, ws(server, ts) as s:
+        await w.expect(Welcome)
+        await s.expect(Welcome)
+        await s.subscribe(ROOM)  # keeps the channel open in this process while the reader is away
+        async with ws(server, tr) as r:
+            await r.expect(Welcome)
+            await r.subscribe(ROOM)
+            await w.publish(ROOM, "voor")
+            seen = await r.expect(Event)
+            last = {"offset": seen.offset, "epoch": seen.epoch}
+        missed = [await w.publish(ROOM, f"gemist {i}") for i in range(5)]
+        for _ in missed:
+            await s.expect(Event)
+        before = gateway.replays_from_memory
+        async with ws(server, tr) as r:
+            await r.expect(Welcome)
+            sub = await r.subscribe(ROOM, since=last)
+            assert isinstance(sub, Subscribed) and sub.replay == 5
+            replayed = [await r.expect(Event) for _ in range(5)]
+            live = await w.publish(ROOM, "live")
+            nxt = await r.expect(Event)
+        assert gateway.replays_from_memory == before + 1
+        assert [e.offset for e in replayed] == [a.offset for a in missed]
+        assert [e.data["text"] for e in replayed] == [f"gemist {i}" for i in range(5)]
+        assert sub.position.offset == missed[-1].offset
+        assert nxt.offset == live.offset  # live follows, nothing twice
+        stored = await server.services.extras["chat"].read_after(ROOM, last["offset"], 100)
+        assert [o for o, _ in stored][:5] == [a.offset for a in missed]

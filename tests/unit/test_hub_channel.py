@@ -73,3 +73,19 @@ async def test_without_a_scheduler_frames_are_written_at_once() -> None:
     channel.writers = {sock: sock.write}
     channel.deliver(1, b"<1>")
     assert sock.writes == [b"<1>"]
+
+
+async def test_memory_answers_a_replay_only_when_it_holds_every_missed_event() -> None:
+    channel, _ = _channel()
+    channel.last = 10  # opened at offset 10: memory starts empty
+    assert channel.recent_after(5) is None
+    for offset in (11, 12, 13):
+        channel.deliver(offset, b"<%d>" % offset)
+    assert channel.recent_after(10) == [b"<11>", b"<12>", b"<13>"]
+    assert channel.recent_after(12) == [b"<13>"]
+    assert channel.recent_after(9) is None  # offset 10 was never in memory
+    channel.deliver(15, b"<15>")  # 14 skipped: memory no longer tells the whole story
+    assert channel.recent_after(12) is None
+    assert channel.recent_after(14) == [b"<15>"]
+    channel.forget_recent()
+    assert channel.recent_after(14) is None
