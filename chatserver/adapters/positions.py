@@ -21,12 +21,15 @@ Clients that see a new epoch reload the channel's history (docs/protocol.md).
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+from typing import Any
 
 from pymongo import DESCENDING
 from redis.asyncio import Redis
 
 from chatserver.adapters.mongo_client import Database
+from chatserver.adapters.redis_batch import AutoPipeline
 
 EPOCH_GAP = 1_000_000  # headroom above the highest stored offset after a reset
 
@@ -58,8 +61,9 @@ def _text(value: bytes | str) -> str:
 
 
 class RedisPositions:
-    def __init__(self, redis: Redis, db: Database, prefix: str = "") -> None:
+    def __init__(self, redis: Redis, db: Database, prefix: str = "", batch: AutoPipeline | None = None) -> None:
         self.redis = redis
+        self.batch = batch
         self.positions = db["channel_positions"]
         self.events = db["events"]
         self.prefix = prefix
@@ -73,10 +77,19 @@ class RedisPositions:
     async def reserve_many(self, counts: dict[str, int]) -> dict[str, tuple[str, int]]:
         """Offsets for several channels in one round trip: channel → (epoch, first offset)."""
         channels = list(counts)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for channel in channels:
-                await self._reserve(keys=[self._key(channel)], args=[counts[channel]], client=pipe)
-            replies = await pipe.execute()
+        replies: list[Any]
+        if self.batch is not None:
+            # EVALSHA in the loop turn's pipeline; redis-py's own script pipeline asks SCRIPT EXISTS first.
+            batch = self.batch
+            sha = self._reserve.sha
+            replies = await asyncio.gather(
+                *(batch.evalsha(sha, _RESERVE, [self._key(channel)], [counts[channel]]) for channel in channels)
+            )
+        else:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for channel in channels:
+                    await self._reserve(keys=[self._key(channel)], args=[counts[channel]], client=pipe)
+                replies = await pipe.execute()
         out: dict[str, tuple[str, int]] = {}
         for channel, reply in zip(channels, replies, strict=True):
             if not reply:
