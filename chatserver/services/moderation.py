@@ -124,6 +124,7 @@ REPORTER_OUTCOMES: dict[str, str] = {
     "mute": "Bedankt voor je melding. De schrijver kan een tijdje niets plaatsen.",
     "ban": "Bedankt voor je melding. De schrijver heeft geen toegang meer.",
 }
+_SCREENED_KINDS = (ChannelKind.ROOM, ChannelKind.CHAT, ChannelKind.SPREEKUUR)
 MUTED_REASON = "Je kunt tijdelijk geen berichten plaatsen in deze community (tot {until} UTC)."
 PUBLIC_ITEM_KEYS = ("id", "flavour", "source", "tier", "severity", "state", "claimed_by")
 
@@ -387,15 +388,26 @@ class ModerationService:
             return None
         return self.clock() + timedelta(milliseconds=ttl_ms)
 
-    def chat_screener(self) -> Screener:
-        """A screener for ``chat.screeners``: refuse, hold (as a moderation item) or allow a live message."""
+    async def mute_gate(self, actor: Actor, ref: ChannelRef) -> str | None:
+        """A gate for ``chat.gates``: the refusal for a muted visitor, else None (staff are never muted)."""
+        if ref.kind not in _SCREENED_KINDS or actor.is_staff:
+            return None
+        until = await self.muted_until(str(actor.account_id), ref.flavour)
+        return None if until is None else MUTED_REASON.format(until=f"{until:%d-%m-%Y %H:%M}")
+
+    def chat_screener(self, check_mute: bool = True) -> Screener:
+        """A screener for ``chat.screeners``: refuse, hold (as a moderation item) or allow a live message.
+
+        ``check_mute=False`` when :meth:`mute_gate` is registered as a gate for the same channels.
+        """
 
         async def screener(actor: Actor, ref: ChannelRef, client_msg_id: str, text: str) -> Screening:
-            if ref.kind not in (ChannelKind.ROOM, ChannelKind.CHAT, ChannelKind.SPREEKUUR):
+            if ref.kind not in _SCREENED_KINDS:
                 return Screening()
-            until = await self.muted_until(str(actor.account_id), ref.flavour)
-            if until is not None and not actor.is_staff:
-                return Screening("refuse", reason=MUTED_REASON.format(until=f"{until:%d-%m-%Y %H:%M}"))
+            if check_mute:
+                refusal = await self.mute_gate(actor, ref)
+                if refusal is not None:
+                    return Screening("refuse", reason=refusal)
             place: Place = {ChannelKind.ROOM: "room", ChannelKind.CHAT: "chat_1on1"}.get(ref.kind, "room")  # type: ignore[assignment]
             verdict = await self.check(actor, ref.flavour, place, text)
             if verdict.action == "allow":

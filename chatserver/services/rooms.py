@@ -293,6 +293,13 @@ class RoomService:
             f"Wacht nog {wait} {unit}.",
         )
 
+    async def mute_gate(self, actor: Actor, ref: ChannelRef) -> str | None:
+        """The moderation service's mute check for room channels, as a gate beside the rate limit."""
+        if ref.kind is not ChannelKind.ROOM:
+            return None
+        moderation = self.moderation()
+        return None if moderation is None else await moderation.mute_gate(actor, ref)
+
     async def moderation_screener(self, actor: Actor, ref: ChannelRef, client_msg_id: str, text: str) -> Screening:
         """The moderation service's chat screener for room channels, looked up at first use."""
         if ref.kind is not ChannelKind.ROOM:
@@ -302,7 +309,7 @@ class RoomService:
             moderation = self.moderation()
             if moderation is None:
                 return ALLOW
-            screener = moderation.chat_screener()
+            screener = moderation.chat_screener(check_mute=False)  # mute_gate runs as a gate
             self.extras["_rooms_moderation_screener"] = screener
         result: Screening = await screener(actor, ref, client_msg_id, text)
         return result

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 from chatserver.domain.channels import ChannelRef, parse_channel, user_channel
+from chatserver.protocol import ErrorCode
+from chatserver.services.chat import ChatError
 from chatserver.services.moderation import ModerationError, StaffDecision
 from chatserver.web.session import identity_of
 
@@ -148,6 +151,14 @@ async def test_mute_ban_and_escalate(server: RunningServer) -> None:
     assert await service.muted_until(guest.account_id, OTHER) is None
     screening = await service.chat_screener()(guest, _room_ref(), "x1", "hallo")
     assert screening.action == "refuse" and "tijdelijk" in (screening.reason or "")
+    # Live, the mute is a gate beside the rate limit: both questions go to Redis in one round trip.
+    batch = server.services.extras["redis_batch"]
+    before = batch.round_trips
+    with pytest.raises(ChatError) as refused:
+        await server.services.extras["chat"].do_publish(replace(guest, validated=True), GUEST_ROOM, "x2", "hallo")
+    assert refused.value.code is ErrorCode.REFUSED and "tijdelijk" in (refused.value.reason or "")
+    assert batch.round_trips == before + 1
+    assert batch.commands >= 2
 
     ban_id = await held_item(server, guest, "kijk op www.voorbeeld.nl en www.ander.nl")
     with pytest.raises(ModerationError) as volunteer_ban:
@@ -171,6 +182,9 @@ async def test_mute_ban_and_escalate(server: RunningServer) -> None:
     with pytest.raises(ModerationError) as gone:
         await service.get(volunteer, esc_id)
     assert gone.value.status == 404
+
+
+GUEST_ROOM = f"room:{FLAVOUR}:welkom"
 
 
 def _room_ref() -> ChannelRef:

@@ -383,6 +383,7 @@ def install(services: Services) -> Feature:
         resolvers = services.extras[RESOLVERS_KEY]
         if ChannelKind.ROOM not in resolvers.by_kind:
             resolvers.register(ChannelKind.ROOM, rooms.resolve)
+        chat().gates.append(rooms.mute_gate)
         screeners = chat().screeners
         # Moderation first: a message that needs a moderator reaches one even in slow mode.
         screeners.append(rooms.moderation_screener)
