@@ -46,7 +46,7 @@ unit: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q tests/unit
 
 bench: $(TEST_STAMP)
-	$(BIN)/python -m loadtest compare --duration 10
+	$(BIN)/python -m loadtest compare --duration 10 --repeat 3 --peers socketio,bare,starlette
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
