@@ -400,9 +400,12 @@
       return input;
     }
 
+    // Live messages show the same clock as the server-rendered history (Europe/Amsterdam), whatever the
+    // device's own time zone is.
+    var clockFormat = new Intl.DateTimeFormat("nl-NL", {hour: "2-digit", minute: "2-digit", timeZone: "Europe/Amsterdam"});
+
     function clock(ts) {
-      var d = new Date(ts);
-      return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
+      return clockFormat.format(new Date(ts));
     }
 
     function ownActions(offset, text, label) {
