@@ -70,7 +70,8 @@ def parse_handshake_response(head: bytes, key: str) -> None:
         raise WireError("handshake: wrong Sec-WebSocket-Accept")
 
 
-def _mask(payload: bytes, mask: bytes) -> bytes:
+def apply_mask(payload: bytes, mask: bytes) -> bytes:
+    """XOR with the 4-byte mask (RFC 6455 5.3): masks a client frame, and unmasks it again."""
     n = len(payload)
     if n == 0:
         return b""
@@ -89,7 +90,7 @@ def encode_client_frame(opcode: int, payload: bytes, mask: bytes | None = None) 
         head = first + bytes((0x80 | 126,)) + _LEN16.pack(n)
     else:
         head = first + bytes((0x80 | 127,)) + _LEN64.pack(n)
-    return head + mask + _mask(payload, mask)
+    return head + mask + apply_mask(payload, mask)
 
 
 def encode_close(code: int = 1000) -> bytes:

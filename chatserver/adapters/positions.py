@@ -61,7 +61,7 @@ def _text(value: bytes | str) -> str:
 
 
 class RedisPositions:
-    def __init__(self, redis: Redis, db: Database, prefix: str = "", batch: AutoPipeline | None = None) -> None:
+    def __init__(self, redis: Redis, db: Database, batch: AutoPipeline, prefix: str = "") -> None:
         self.redis = redis
         self.batch = batch
         self.positions = db["channel_positions"]
@@ -77,19 +77,11 @@ class RedisPositions:
     async def reserve_many(self, counts: dict[str, int]) -> dict[str, tuple[str, int]]:
         """Offsets for several channels in one round trip: channel → (epoch, first offset)."""
         channels = list(counts)
-        replies: list[Any]
-        if self.batch is not None:
-            # EVALSHA in the loop turn's pipeline; redis-py's own script pipeline asks SCRIPT EXISTS first.
-            batch = self.batch
-            sha = self._reserve.sha
-            replies = await asyncio.gather(
-                *(batch.evalsha(sha, _RESERVE, [self._key(channel)], [counts[channel]]) for channel in channels)
-            )
-        else:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for channel in channels:
-                    await self._reserve(keys=[self._key(channel)], args=[counts[channel]], client=pipe)
-                replies = await pipe.execute()
+        # EVALSHA in the loop turn's pipeline (redis-py's own script pipeline asks SCRIPT EXISTS first).
+        sha = self._reserve.sha
+        replies: list[Any] = await asyncio.gather(
+            *(self.batch.evalsha(sha, _RESERVE, [self._key(channel)], [counts[channel]]) for channel in channels)
+        )
         out: dict[str, tuple[str, int]] = {}
         for channel, reply in zip(channels, replies, strict=True):
             if not reply:

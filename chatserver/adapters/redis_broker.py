@@ -211,7 +211,7 @@ return 0
 class AccountRateLimiter:
     """Per-account GCRA in Redis; fails open (the per-connection bucket still holds) when Redis is away."""
 
-    def __init__(self, redis: Redis, prefix: str, per_s: float, burst: int, batch: AutoPipeline | None = None) -> None:
+    def __init__(self, redis: Redis, prefix: str, per_s: float, burst: int, batch: AutoPipeline) -> None:
         self.redis = redis
         self.prefix = prefix
         self.interval_ms = 1000.0 / per_s
@@ -225,10 +225,7 @@ class AccountRateLimiter:
         keys = [f"{self.prefix}rl:publish:{account_id}"]
         args = [now_ms, self.interval_ms, self.burst]
         try:
-            if self._batch is not None:
-                wait = await self._batch.evalsha(self._script.sha, _GCRA, keys, args)
-            else:
-                wait = await self._script(keys=keys, args=args)
+            wait = await self._batch.evalsha(self._script.sha, _GCRA, keys, args)
         except BrokerError:
             return 0
         return int(wait)

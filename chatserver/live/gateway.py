@@ -368,12 +368,14 @@ class Connection(asyncio.Protocol):
             reason = "epoch_changed"
         elif channel.last - since.offset > MAX_REPLAY_EVENTS:
             reason = "too_old"
-        rows: list[tuple[int, bytes]] = []
-        if reason is None and since.offset < channel.last:
-            cached = channel.recent_after(since.offset)
-            if cached is not None:
-                self._replay_from_memory(frame, channel, presence, cached)
-                return
+        frames: list[bytes] = []
+        last = since.offset
+        # What the client missed comes from this process's memory when the channel still holds all of it
+        # (no store read: reconnect storms), else from the store.
+        cached = channel.recent_after(since.offset) if reason is None and since.offset < channel.last else None
+        if cached is not None:
+            frames, last = cached, channel.last
+        elif reason is None and since.offset < channel.last:
             try:
                 rows = await gateway.chat.read_after(frame.channel, since.offset, MAX_REPLAY_EVENTS + 1)
             except Exception as exc:
@@ -383,7 +385,9 @@ class Connection(asyncio.Protocol):
                 self._error(ErrorCode.UNAVAILABLE, frame.id, frame.channel, 1000)
                 return
             if len(rows) > MAX_REPLAY_EVENTS:
-                reason, rows = "too_old", []
+                reason = "too_old"
+            elif rows:
+                frames, last = [outbox.text_frame(event) for _, event in rows], rows[-1][0]
         if self._gone():
             return
         if reason is not None:
@@ -392,29 +396,15 @@ class Connection(asyncio.Protocol):
             self.send(Reload(id=frame.id, channel=frame.channel, reason=reason, position=position))  # type: ignore[arg-type]
             gateway.hub.activate(channel, self, position.offset)
             return
-        last = rows[-1][0] if rows else since.offset
+        if cached is not None:
+            gateway.replays_from_memory += 1
         position = Position(offset=last, epoch=channel.epoch)
-        self.send(
-            Subscribed(id=frame.id, channel=frame.channel, position=position, presence=presence, replay=len(rows))
-        )
-        for _, event in rows:
-            self.write(outbox.text_frame(event))
-        gateway.hub.activate(channel, self, last)
-
-    def _replay_from_memory(
-        self, frame: Subscribe, channel: Channel, presence: PresenceSnapshot, frames: list[bytes]
-    ) -> None:
-        """What the client missed is still in this process's memory: no store read (reconnect storms)."""
-        if self._gone():
-            return
-        self.gateway.replays_from_memory += 1
-        position = channel.position
         self.send(
             Subscribed(id=frame.id, channel=frame.channel, position=position, presence=presence, replay=len(frames))
         )
         for data in frames:
             self.write(data)
-        self.gateway.hub.activate(channel, self, position.offset)
+        gateway.hub.activate(channel, self, last)
 
     def _leave(self, name: str) -> None:
         if name in self.session.channels:

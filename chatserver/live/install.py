@@ -37,7 +37,7 @@ def install(services: Services) -> Feature:
     broker = RedisBroker(settings.redis_url, services.redis, fixed_channels=(revoked,))
     batch: AutoPipeline = services.extras.setdefault(BATCH_KEY, AutoPipeline(services.redis))
     limiter = AccountRateLimiter(services.redis, prefix, ACCOUNT_PUBLISH_PER_S, ACCOUNT_PUBLISH_BURST, batch)
-    positions = RedisPositions(services.redis, services.db, prefix, batch)
+    positions = RedisPositions(services.redis, services.db, batch, prefix)
     chat = ChatService(MongoEventStore(services.db), positions, broker, limiter, services.catalog, resolvers, live_key)
     services.extras[CHAT_KEY] = chat
 

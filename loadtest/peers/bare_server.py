@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import contextlib
-import hashlib
 import logging
 import time
 from collections.abc import Coroutine
@@ -27,9 +25,7 @@ import uvloop
 from redis.asyncio import Redis
 
 from chatserver.protocol import (
-    PROTOCOL_VERSION,
     Ack,
-    Limits,
     MessageData,
     Ping,
     Position,
@@ -37,20 +33,15 @@ from chatserver.protocol import (
     Publish,
     Subscribe,
     Subscribed,
-    Welcome,
     decode_client_frame,
     encode_frame,
     message_event,
 )
+from loadtest.peers.v1 import EPOCH, LIMITS, WELCOME
+from loadtest.wire import accept_for, apply_mask
 
 log = logging.getLogger("loadtest.bare_peer")
-EPOCH = "peer"
-GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-MAX_FRAME = 65536
-LIMITS = Limits(
-    max_frame_bytes=MAX_FRAME, max_text_chars=4000, max_subscriptions=100, publish_per_s=1e6, publish_burst=1000000,
-    heartbeat_s=25.0, idle_timeout_s=60.0,
-)  # fmt: skip
+MAX_FRAME = LIMITS.max_frame_bytes
 
 
 def text_frame(payload: bytes) -> bytes:
@@ -61,14 +52,6 @@ def text_frame(payload: bytes) -> bytes:
     return bytes((0x81, 126)) + n.to_bytes(2, "big") + payload
 
 
-def unmask(payload: bytes, mask: bytes) -> bytes:
-    n = len(payload)
-    if n == 0:
-        return b""
-    repeated = (mask * (n // 4 + 1))[:n]
-    return (int.from_bytes(payload, "big") ^ int.from_bytes(repeated, "big")).to_bytes(n, "big")
-
-
 class Peer:
     def __init__(self, redis: Redis, prefix: str) -> None:
         self.redis = redis
@@ -76,9 +59,7 @@ class Peer:
         self.pubsub = redis.pubsub(ignore_subscribe_messages=True)
         self.members: dict[bytes, set[asyncio.Transport]] = {}
         self.tasks: set[asyncio.Task[None]] = set()
-        self.welcome = text_frame(
-            encode_frame(Welcome(v=PROTOCOL_VERSION, connection_id="peer", pseudonym="peer", limits=LIMITS))
-        )
+        self.welcome = text_frame(WELCOME)
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(coro)
@@ -160,7 +141,7 @@ class Connection(asyncio.Protocol):
                 self.transport.write(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\npeer")
                 self.transport.close()
                 return
-            accept = base64.b64encode(hashlib.sha1(key + GUID).digest())  # noqa: S324 - RFC 6455
+            accept = accept_for(key.decode("latin-1")).encode()
             self.transport.write(
                 b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n" + self.peer.welcome
@@ -189,7 +170,7 @@ class Connection(asyncio.Protocol):
                 return
             if len(buf) < start + 4 + n:
                 break
-            payload = unmask(buf[start + 4 : start + 4 + n], buf[start : start + 4])
+            payload = apply_mask(buf[start + 4 : start + 4 + n], buf[start : start + 4])
             pos = start + 4 + n
             self._on_frame(b0 & 0x0F, payload)
         self.buf = buf[pos:]

@@ -26,9 +26,7 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from chatserver.protocol import (
-    PROTOCOL_VERSION,
     Ack,
-    Limits,
     MessageData,
     Ping,
     Position,
@@ -36,18 +34,13 @@ from chatserver.protocol import (
     Publish,
     Subscribe,
     Subscribed,
-    Welcome,
     decode_client_frame,
     encode_frame,
     message_event,
 )
+from loadtest.peers.v1 import EPOCH, WELCOME
 
 log = logging.getLogger("loadtest.starlette_peer")
-EPOCH = "peer"
-LIMITS = Limits(
-    max_frame_bytes=65536, max_text_chars=4000, max_subscriptions=100, publish_per_s=1e6, publish_burst=1000000,
-    heartbeat_s=25.0, idle_timeout_s=60.0,
-)  # fmt: skip
 
 
 class RoomHub:
@@ -107,7 +100,7 @@ class RoomHub:
 def build_app(redis_url: str, prefix: str) -> Starlette:
     redis = Redis.from_url(redis_url)
     hub = RoomHub(redis, prefix)
-    welcome = encode_frame(Welcome(v=PROTOCOL_VERSION, connection_id="peer", pseudonym="peer", limits=LIMITS)).decode()
+    welcome = WELCOME.decode()
 
     async def ws_endpoint(ws: WebSocket) -> None:
         await ws.accept()
