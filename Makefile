@@ -7,7 +7,7 @@ RUN_STAMP := $(VENV)/.stamp-run
 TEST_STAMP := $(VENV)/.stamp-test
 PYTEST_ARGS ?=
 
-.PHONY: run test lint unit install install-test browser bench clean
+.PHONY: run test test-cluster lint unit install install-test browser bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ lint: $(TEST_STAMP)
 
 test: $(TEST_STAMP) browser lint
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# The suite (without the browser tests) against a three-node Redis Cluster instead of one Valkey.
+test-cluster: $(TEST_STAMP)
+	CHATSERVER_TEST_REDIS=cluster $(BIN)/python -m pytest -q --ignore=tests/e2e $(PYTEST_ARGS)
 
 unit: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q tests/unit

@@ -95,6 +95,14 @@ def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | N
         raise ConfigError(name, f"schema moet een van {', '.join(schemes)} zijn, niet {parts.scheme or '(leeg)'!r}")
     if parts.scheme != "unix" and not parts.netloc:
         raise ConfigError(name, "host ontbreekt in de URL")
+    if parts.scheme.endswith("+cluster"):
+        nodes = parts.netloc.rpartition("@")[2].split(",")
+        for node in nodes:
+            host, _, port = node.strip().rpartition(":")
+            if not host or not port.isdigit():
+                raise ConfigError(name, f"clusternode {node.strip()!r} is geen host:poort")
+        if parts.path not in ("", "/", "/0"):
+            raise ConfigError(name, "een Redis Cluster kent alleen database 0")
     return raw.strip()
 
 
@@ -144,7 +152,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     host = _host(env)
     port = _int(env, "CHATSERVER_PORT", DEFAULT_PORT, 0, 65535)
-    redis_url = _url(env, "CHATSERVER_REDIS_URL", ("redis", "rediss", "unix", "redis+cluster"))
+    redis_url = _url(env, "CHATSERVER_REDIS_URL", ("redis", "rediss", "unix", "redis+cluster", "rediss+cluster"))
     mongodb_url = _url(env, "CHATSERVER_MONGODB_URL", ("mongodb", "mongodb+srv"))
     data_dir = _dir(env, "CHATSERVER_DATA_DIR", PROJECT_ROOT / "var")
     flavours_dir = _dir(env, "CHATSERVER_FLAVOURS_DIR", PROJECT_ROOT / "flavours")

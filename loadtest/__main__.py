@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--repeat", type=int, default=1, help="herhaal elke meting; de mediaan telt")
     c.add_argument("--out", type=Path, default=Path("var/loadtest"), help="map voor de JSON-rapporten")
     c.add_argument("--workers", type=int, default=1, help="serverprocessen van de gestarte chatserver")
+    c.add_argument("--cluster", action="store_true",
+                   help="meet ook een chatserver op een Redis Cluster van drie nodes (sharded pub/sub)")  # fmt: skip
     return parser
 
 

@@ -3,7 +3,8 @@
 Starts one Valkey and one SecantusDB (chatserver/adapters/embedded.py), our
 server (``chatserver serve``, persistence on, the benchmark flavour from
 loadtest/flavours/) unless ``--url`` names a running one, and the peers from
-loadtest/peers/ on the same Valkey (persistence off). Runs are interleaved
+loadtest/peers/ on the same Valkey (persistence off); with ``--cluster`` also
+our server on a three-node Redis Cluster. Runs are interleaved
 (ours, peers, ours, …) so that other load on the machine hits all alike; the
 median of ``--repeat`` runs counts. Prints the ratios and writes every report.
 """
@@ -27,7 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from chatserver.adapters.embedded import SecantusServer, ValkeyServer, free_port
+from chatserver.adapters.embedded import SecantusServer, ValkeyCluster, ValkeyServer, free_port
 from loadtest.scenarios import RunOptions, run
 from loadtest.sessions import FLAVOURS_DIR, SetupError
 
@@ -108,25 +109,33 @@ def compare(args: argparse.Namespace) -> int:
             secantus = SecantusServer(work / "mongodb")
             secantus.start()
             stack.callback(secantus.stop)
-            port = free_port()
-            env = {
-                **os.environ,
-                "CHATSERVER_REDIS_URL": valkey.url,
-                "CHATSERVER_MONGODB_URL": secantus.url,
-                "CHATSERVER_PORT": str(port),
-                "CHATSERVER_HOST": "127.0.0.1",
-                "CHATSERVER_DATA_DIR": str(work / "data"),
-                "CHATSERVER_SECRET_KEY": secrets.token_urlsafe(48),
-                "CHATSERVER_FLAVOURS_DIR": str(BENCH_FLAVOURS),
-                "CHATSERVER_LOG_LEVEL": "WARNING",
-                "CHATSERVER_REDIS_PREFIX": "ltcs:",
-            }
-            url = f"http://127.0.0.1:{port}"
-            cmd = [sys.executable, "-m", "chatserver", "serve", "--workers", str(args.workers)]
-            pid = stack.enter_context(_child(cmd, env, out / "chatserver.log", url, "/healthz"))
-            server_pids = [pid] if args.workers == 1 else []
-            targets["chatserver"] = (url, server_pids, [valkey.pid or 0], [secantus.pid or 0])
-            print(f"[compare] chatserver op {url} (pid {pid}), persistentie aan", flush=True)
+            servers = [("chatserver", valkey.url, [valkey.pid or 0])]
+            if args.cluster:
+                cluster = ValkeyCluster(work / "cluster")
+                cluster.start()
+                stack.callback(cluster.stop)
+                servers.append(("chatserver-cluster", cluster.url, [node.pid or 0 for node in cluster.nodes]))
+            for name, redis_url, redis_pids in servers:
+                port = free_port()
+                env = {
+                    **os.environ,
+                    "CHATSERVER_REDIS_URL": redis_url,
+                    "CHATSERVER_MONGODB_URL": secantus.url,
+                    "CHATSERVER_MONGODB_DATABASE": name.replace("-", "_"),
+                    "CHATSERVER_PORT": str(port),
+                    "CHATSERVER_HOST": "127.0.0.1",
+                    "CHATSERVER_DATA_DIR": str(work / f"data-{name}"),
+                    "CHATSERVER_SECRET_KEY": secrets.token_urlsafe(48),
+                    "CHATSERVER_FLAVOURS_DIR": str(BENCH_FLAVOURS),
+                    "CHATSERVER_LOG_LEVEL": "WARNING",
+                    "CHATSERVER_REDIS_PREFIX": "ltcs:",
+                }
+                url = f"http://127.0.0.1:{port}"
+                cmd = [sys.executable, "-m", "chatserver", "serve", "--workers", str(args.workers)]
+                pid = stack.enter_context(_child(cmd, env, out / f"{name}.log", url, "/healthz"))
+                server_pids = [pid] if args.workers == 1 else []
+                targets[name] = (url, server_pids, redis_pids, [secantus.pid or 0])
+                print(f"[compare] {name} op {url} (pid {pid}), persistentie aan", flush=True)
         for peer in peers:
             port = free_port()
             url = f"http://127.0.0.1:{port}"
@@ -178,7 +187,7 @@ def compare(args: argparse.Namespace) -> int:
             "runs": [f"{name}-{args.scenario}-{i + 1}.json" for i in range(len(runs))],
         }
     ours = summary["targets"]["chatserver"]
-    for name in peers:
+    for name in [n for n in summary["targets"] if n != "chatserver"]:
         theirs = summary["targets"][name]
         summary["ratios"][name] = {
             "deliveries_per_s": _ratio(ours["delivered_per_s"], theirs["delivered_per_s"]),

@@ -2,12 +2,16 @@
 
 Each test gets its own database name and Redis key prefix, so tests never see
 each other's data. Every wait has a timeout.
+
+``CHATSERVER_TEST_REDIS=cluster`` runs every test that uses ``settings`` against
+a three-node Redis Cluster instead of one Valkey (``make test-cluster``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
@@ -20,7 +24,7 @@ from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 from starlette.applications import Starlette
 
-from chatserver.adapters.embedded import SecantusServer, ValkeyServer, free_port
+from chatserver.adapters.embedded import SecantusServer, ValkeyCluster, ValkeyServer, free_port
 from chatserver.app import create_app
 from chatserver.config import Settings, load_settings
 from chatserver.live.frontdoor import FrontDoor
@@ -39,6 +43,27 @@ def valkey(engines_dir: Path) -> Iterator[ValkeyServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(engines_dir: Path) -> Iterator[ValkeyCluster]:
+    """Three Valkey primaries in cluster mode, the slots split evenly."""
+    cluster = ValkeyCluster(engines_dir / "cluster")
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_engine(request: pytest.FixtureRequest, valkey: ValkeyServer) -> ValkeyServer | ValkeyCluster:
+    """What the ``settings`` of this run point at: one Valkey, or the cluster with ``CHATSERVER_TEST_REDIS=cluster``.
+
+    Fault tests stop and start this one; both have ``url``, ``node_urls``, ``stop`` and ``start``.
+    """
+    if os.environ.get("CHATSERVER_TEST_REDIS") == "cluster":
+        cluster: ValkeyCluster = request.getfixturevalue("redis_cluster")
+        return cluster
+    return valkey
 
 
 @pytest.fixture(scope="session")
@@ -70,14 +95,16 @@ def _empty_database(url: str, name: str) -> None:
 
 
 @pytest.fixture
-def settings(valkey: ValkeyServer, secantus: SecantusServer, tmp_path: Path) -> Iterator[Settings]:
+def settings(
+    redis_engine: ValkeyServer | ValkeyCluster, secantus: SecantusServer, tmp_path: Path
+) -> Iterator[Settings]:
     """Settings for one test: an empty database, its own Redis key prefix and data dir.
 
     Tests run one at a time and share one database, emptied after each test.
     """
     base = load_settings(
         {
-            "CHATSERVER_REDIS_URL": valkey.url,
+            "CHATSERVER_REDIS_URL": redis_engine.url,
             "CHATSERVER_MONGODB_URL": secantus.url,
             "CHATSERVER_DATA_DIR": str(tmp_path / "data"),
             "CHATSERVER_SECRET_KEY": secrets.token_urlsafe(48),

@@ -30,6 +30,8 @@ PR_SET_PDEATHSIG = 1
 START_TIMEOUT_S = 30.0
 STOP_GRACE_S = 10.0
 MAX_UNIX_SOCKET_PATH = 100
+CLUSTER_NODE_TIMEOUT_MS = 2000
+CLUSTER_SLOTS = 16384
 
 
 class EmbeddedError(RuntimeError):
@@ -175,18 +177,28 @@ class ChildServer(abc.ABC):
 class ValkeyServer(ChildServer):
     name = "valkey"
 
-    def __init__(self, data_dir: Path, port: int | None = None, unix_socket: bool = True) -> None:
+    def __init__(
+        self, data_dir: Path, port: int | None = None, unix_socket: bool = True, cluster_port: int | None = None
+    ) -> None:
         super().__init__(data_dir)
         self.binary = find_valkey_server()
         self.socket_path = data_dir / "valkey.sock"
-        self.use_unix = unix_socket and port is None and len(str(self.socket_path)) < MAX_UNIX_SOCKET_PATH
+        self.cluster_port = cluster_port
+        self.use_unix = (
+            unix_socket and port is None and cluster_port is None and len(str(self.socket_path)) < MAX_UNIX_SOCKET_PATH
+        )
         self.port = 0 if self.use_unix else (port or free_port())
 
     @property
     def url(self) -> str:
         if self.use_unix:
             return f"unix://{self.socket_path}"
-        return f"redis://127.0.0.1:{self.port}/0"
+        return f"redis://127.0.0.1:{self.port}/0" if self.cluster_port is None else f"redis://127.0.0.1:{self.port}"
+
+    @property
+    def node_urls(self) -> list[str]:
+        """The URL of each server process (one here; one per node in :class:`ValkeyCluster`)."""
+        return [self.url]
 
     def command(self) -> list[str]:
         cmd = [
@@ -203,6 +215,16 @@ class ValkeyServer(ChildServer):
         ]  # fmt: skip
         if self.use_unix:
             cmd += ["--unixsocket", str(self.socket_path), "--unixsocketperm", "700"]
+        if self.cluster_port is not None:
+            cmd += [
+                "--cluster-enabled", "yes",
+                "--cluster-port", str(self.cluster_port),
+                "--cluster-config-file", "nodes.conf",
+                "--cluster-node-timeout", str(CLUSTER_NODE_TIMEOUT_MS),
+                # A stopped node's slots go dark, the rest of the cluster keeps answering.
+                "--cluster-require-full-coverage", "no",
+                "--cluster-allow-pubsubshard-when-down", "yes",
+            ]  # fmt: skip
         return cmd
 
     def answers(self) -> bool:
@@ -260,6 +282,81 @@ class SecantusServer(ChildServer):
             return False
         finally:
             client.close()
+
+
+class ValkeyCluster:
+    """A Redis Cluster of ``size`` primaries on 127.0.0.1, the slots split evenly, no replicas.
+
+    For tests and benchmarks of ``redis+cluster://``; production runs its own cluster.
+    Each node keeps its ports and its ``nodes.conf`` across :meth:`ValkeyServer.stop`
+    and ``start``, so a restarted node rejoins with the slots it had.
+    """
+
+    def __init__(self, data_dir: Path, size: int = 3) -> None:
+        self.nodes = [
+            ValkeyServer(data_dir / f"node{i}", port=free_port(), cluster_port=free_port()) for i in range(size)
+        ]
+        self.formed = False
+
+    @property
+    def url(self) -> str:
+        return "redis+cluster://" + ",".join(f"127.0.0.1:{node.port}" for node in self.nodes)
+
+    @property
+    def node_urls(self) -> list[str]:
+        return [node.url for node in self.nodes]
+
+    def start(self) -> str:
+        """Start every node; the first time also join them and assign the slots.
+
+        Returns the cluster URL once every node reports ``ok``.
+        """
+        import redis
+
+        try:
+            for node in self.nodes:
+                node.start()
+            if self.formed:  # a restart: the nodes find each other through their nodes.conf
+                self.wait_ok()
+                return self.url
+            clients = [redis.Redis(host="127.0.0.1", port=node.port, socket_timeout=5) for node in self.nodes]
+            first = clients[0]
+            for node in self.nodes[1:]:
+                first.cluster("MEET", "127.0.0.1", node.port, node.cluster_port)
+            share = CLUSTER_SLOTS // len(self.nodes)
+            for i, client in enumerate(clients):
+                low = i * share
+                high = CLUSTER_SLOTS - 1 if i == len(clients) - 1 else low + share - 1
+                client.cluster("ADDSLOTSRANGE", low, high)
+            self.wait_ok()
+            self.formed = True
+        except BaseException:
+            self.stop()
+            raise
+        return self.url
+
+    def wait_ok(self, timeout_s: float = START_TIMEOUT_S) -> None:
+        """Wait until every running node sees the whole cluster as ``ok``."""
+        import redis
+
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            states = []
+            for node in self.nodes:
+                if not node.running():
+                    continue
+                with redis.Redis(host="127.0.0.1", port=node.port, socket_timeout=2, decode_responses=True) as client:
+                    info = client.cluster("INFO")
+                known = int(info.get("cluster_known_nodes", 0))
+                states.append(info.get("cluster_state") == "ok" and known == len(self.nodes))
+            if states and all(states):
+                return
+            time.sleep(0.1)
+        raise EmbeddedError(f"Redis Cluster niet in orde binnen {timeout_s:.0f} s")
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
 
 
 class EmbeddedServers:

@@ -26,10 +26,10 @@ import secrets
 from typing import Any
 
 from pymongo import DESCENDING
-from redis.asyncio import Redis
 
 from chatserver.adapters.mongo_client import Database
 from chatserver.adapters.redis_batch import AutoPipeline
+from chatserver.adapters.redis_client import Redis
 
 EPOCH_GAP = 1_000_000  # headroom above the highest stored offset after a reset
 

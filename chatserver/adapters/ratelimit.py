@@ -13,7 +13,7 @@ import hmac
 import math
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
+from chatserver.adapters.redis_client import Redis
 
 # KEYS[1] = limit key; ARGV = emission interval ms, burst, cost, commit (1/0).
 _GCRA = """

@@ -15,8 +15,9 @@ import asyncio
 import logging
 from typing import Any
 
-from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
+
+from chatserver.adapters.redis_client import Redis
 
 log = logging.getLogger("chatserver.redis")
 
@@ -71,7 +72,7 @@ class AutoPipeline:
         try:
             if len(calls) == 1:
                 args, future = calls[0]
-                result = await self.redis.execute_command(*args)  # type: ignore[no-untyped-call]
+                result = await self.redis.execute_command(*args)
                 if not future.done():
                     future.set_result(result)
                 return

@@ -1,9 +1,18 @@
-"""Redis pub/sub for live fan-out: one reader connection per process, PUBLISH or SPUBLISH.
+"""Redis pub/sub for live fan-out: one reader per process, PUBLISH or SPUBLISH.
 
-The reader opens its connection before it subscribes anything, subscribes every
-wanted channel again after a reconnect, and reports the reconnect so that the
-hub can refill what pub/sub (at most once) lost. With a ``redis+cluster://``
-URL the sharded commands (SSUBSCRIBE/SPUBLISH) are used.
+A :class:`_Link` is one pub/sub connection. It opens its connection before it
+subscribes anything, subscribes every channel it holds again after a
+reconnect, and reports the reconnect so that the hub can refill what pub/sub
+(at most once) lost.
+
+On one server there is one link. On a Redis Cluster (``redis+cluster://``) the
+sharded commands are used: a channel lives on the primary that owns its hash
+slot, so the broker keeps one link per primary that holds channels of this
+process and sends SSUBSCRIBE for a channel to its owner. When the cluster
+moves a slot (resharding, failover) the old owner ends the subscription with
+an unasked ``sunsubscribe``, or refuses it with ``MOVED``, or its link drops;
+each of these makes the broker read the topology again, subscribe the moved
+channels at their new owner, and ask the hub to refill the gap.
 """
 
 from __future__ import annotations
@@ -15,12 +24,12 @@ import math
 import time
 from collections.abc import Callable
 
-from redis.asyncio import Redis
+from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.connection import AbstractConnection, ConnectionPool
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError, ResponseError
 
 from chatserver.adapters.redis_batch import AutoPipeline
-from chatserver.adapters.redis_client import is_cluster_url
+from chatserver.adapters.redis_client import Redis, publish_command
 from chatserver.config import PRESENCE_EXPIRY_S
 
 log = logging.getLogger("chatserver.broker")
@@ -30,8 +39,10 @@ DEAD_AFTER_S = 10.0
 SUBSCRIBE_TIMEOUT_S = 3.0
 RECONNECT_MIN_S = 0.1
 RECONNECT_MAX_S = 1.0
+TOPOLOGY_SETTLE_S = 0.2  # several links noticing one slot move read the topology once
 
-BrokerError = (RedisError, OSError, TimeoutError)
+# RedisClusterException (not a RedisError): reading the slot map of an unreachable cluster.
+BrokerError = (RedisError, RedisClusterException, OSError, TimeoutError)
 
 MessageHandler = Callable[[bytes, bytes], None]
 ReconnectHandler = Callable[[], None]
@@ -41,119 +52,97 @@ class BrokerUnavailable(Exception):
     """The pub/sub connection is down; a subscription could not be confirmed."""
 
 
-class RedisBroker:
-    def __init__(self, url: str, redis: Redis, fixed_channels: tuple[str, ...] = ()) -> None:
-        self.redis = redis
-        self.sharded = is_cluster_url(url)
-        node_url = "redis://" + url.removeprefix("redis+cluster://") if self.sharded else url
-        self._pool = ConnectionPool.from_url(node_url, socket_connect_timeout=2.0, protocol=2)
-        self._sub, self._unsub, self._publish = (
-            ("SSUBSCRIBE", "SUNSUBSCRIBE", "SPUBLISH") if self.sharded else ("SUBSCRIBE", "UNSUBSCRIBE", "PUBLISH")
-        )
-        self._fixed = {c.encode() for c in fixed_channels}
-        self._wanted: set[bytes] = set(self._fixed)
-        self._active: set[bytes] = set()
-        self._waiters: dict[bytes, list[asyncio.Future[None]]] = {}
-        self._conn: AbstractConnection | None = None
-        self._connected = asyncio.Event()
-        self._last_seen = 0.0
+class _Link:
+    """One pub/sub connection, to the server or to one cluster primary, and the channels it holds."""
+
+    def __init__(self, broker: RedisBroker, name: str, factory: Callable[[], AbstractConnection]) -> None:
+        self.broker = broker
+        self.name = name
+        self.factory = factory
+        self.wanted: set[bytes] = set()
+        self.active: set[bytes] = set()
+        self.conn: AbstractConnection | None = None
+        self.connected = asyncio.Event()
+        self.last_seen = 0.0
         self.reconnects = 0
+        # Channels whose confirmation should end in a refill (after a reconnect or a move).
+        self.expect: set[bytes] = set()
+        self.resync_pending = False
 
-    @property
-    def connected(self) -> bool:
-        return self._connected.is_set()
-
-    async def publish(self, channel: str, payload: bytes) -> None:
-        await self.redis.execute_command(self._publish, channel, payload)  # type: ignore[no-untyped-call]
-
-    async def publish_many(self, items: list[tuple[str, bytes]]) -> None:
-        """Publish in order with one round trip."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for channel, payload in items:
-                pipe.execute_command(self._publish, channel, payload)
-            await pipe.execute()
-
-    async def subscribe(self, channel: str) -> None:
-        """Subscribe and wait until Redis confirmed it; raises BrokerUnavailable."""
-        name = channel.encode()
-        self._wanted.add(name)
-        if name in self._active:
+    async def send_subscribe(self, names: list[bytes]) -> None:
+        conn = self.conn
+        if conn is None or not self.connected.is_set() or not names:
             return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.setdefault(name, []).append(future)
-        try:
-            async with asyncio.timeout(SUBSCRIBE_TIMEOUT_S):
-                await self._connected.wait()
-                conn = self._conn
-                if conn is not None and name not in self._active:
-                    await conn.send_command(self._sub, name)
-                await future
-        except (TimeoutError, *BrokerError) as exc:
-            raise BrokerUnavailable(str(exc)) from None
-        finally:
-            waiters = self._waiters.get(name)
-            if waiters and future in waiters:
-                waiters.remove(future)
+        sub = self.broker.sub_command
+        if self.broker.sharded:  # one slot per SSUBSCRIBE; one write for all of them
+            await conn.send_packed_command(conn.pack_commands([(sub, name) for name in names]))
+        else:
+            await conn.send_command(sub, *names)
 
-    async def unsubscribe(self, channel: str) -> None:
-        name = channel.encode()
-        if name in self._fixed:
-            return
-        self._wanted.discard(name)
-        self._active.discard(name)
-        conn = self._conn
-        if conn is not None and self.connected:
+    async def drop(self, name: bytes) -> None:
+        self.wanted.discard(name)
+        self.active.discard(name)
+        self.expect.discard(name)
+        conn = self.conn
+        if conn is not None and self.connected.is_set():
             with contextlib.suppress(*BrokerError):
-                await conn.send_command(self._unsub, name)
+                await conn.send_command(self.broker.unsub_command, name)
 
     async def run(self, on_message: MessageHandler, on_reconnect: ReconnectHandler) -> None:
-        """The one reader of this process; runs until cancelled, reconnecting with back-off."""
+        """Read until cancelled, reconnecting with back-off."""
         backoff = RECONNECT_MIN_S
         first = True
         while True:
-            conn = self._pool.make_connection()  # type: ignore[no-untyped-call]
+            conn = self.factory()
             try:
-                await conn.connect()
-                self._conn = conn
-                self._last_seen = time.monotonic()
-                wanted = sorted(self._wanted)
-                if wanted:
-                    await conn.send_command(self._sub, *wanted)
-                self._connected.set()
+                await conn.connect()  # type: ignore[no-untyped-call]
+                self.conn = conn
+                self.last_seen = time.monotonic()
+                wanted = sorted(self.wanted)
+                self.connected.set()
+                await self.send_subscribe(wanted)
                 if not first:
                     self.reconnects += 1
-                    log.info("pub/sub reconnected; resubscribed %d channels", len(wanted))
+                    log.info("pub/sub %s reconnected; resubscribed %d channels", self.name, len(wanted))
+                    self.expect = set(wanted)
+                    self.resync_pending = True
+                    self._maybe_resync(on_reconnect)
                 backoff = RECONNECT_MIN_S
-                await self._read(conn, on_message, on_reconnect, expect=set(wanted), resync=not first)
+                await self._read(conn, on_message, on_reconnect)
             except asyncio.CancelledError:
                 raise
             except BrokerError as exc:
-                log.warning("pub/sub connection lost (%s); reconnecting", type(exc).__name__)
+                log.warning("pub/sub %s connection lost (%s); reconnecting", self.name, type(exc).__name__)
+                self.broker.topology_suspect()
             finally:
-                self._connected.clear()
-                self._active.clear()
-                self._conn = None
+                self.connected.clear()
+                self.active.clear()
+                self.conn = None
                 with contextlib.suppress(Exception):
                     await conn.disconnect()
             first = False
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, RECONNECT_MAX_S)
 
-    async def _read(
-        self,
-        conn: AbstractConnection,
-        on_message: MessageHandler,
-        on_reconnect: ReconnectHandler,
-        expect: set[bytes],
-        resync: bool,
-    ) -> None:
+    def _maybe_resync(self, on_reconnect: ReconnectHandler) -> None:
+        if self.resync_pending and not self.expect:
+            self.resync_pending = False
+            on_reconnect()
+
+    async def _read(self, conn: AbstractConnection, on_message: MessageHandler, on_reconnect: ReconnectHandler) -> None:
         watchdog = asyncio.create_task(self._watchdog(conn))
         message_kinds = (b"message", b"smessage")
         confirm_kinds = (b"subscribe", b"ssubscribe")
         try:
             while True:
-                reply = await conn.read_response(timeout=math.inf)
-                self._last_seen = time.monotonic()
+                try:
+                    reply = await conn.read_response(timeout=math.inf)
+                except ResponseError as exc:  # e.g. MOVED: this node no longer owns a channel's slot
+                    self.last_seen = time.monotonic()
+                    log.info("pub/sub %s refused a subscription (%s)", self.name, str(exc).split(" ", 1)[0])
+                    self.broker.topology_suspect()
+                    continue
+                self.last_seen = time.monotonic()
                 if not isinstance(reply, list) or len(reply) < 2:
                     continue
                 kind = reply[0]
@@ -164,15 +153,15 @@ class RedisBroker:
                         log.exception("pub/sub message handler failed")
                 elif kind in confirm_kinds:
                     name = reply[1]
-                    if name in self._wanted:
-                        self._active.add(name)
-                    for future in self._waiters.pop(name, []):
-                        if not future.done():
-                            future.set_result(None)
-                    if expect:
-                        expect.discard(name)
-                        if not expect and resync:
-                            on_reconnect()
+                    if name in self.wanted:
+                        self.active.add(name)
+                        self.broker.confirmed(name)
+                    if name in self.expect:
+                        self.expect.discard(name)
+                        self._maybe_resync(on_reconnect)
+                elif kind == b"sunsubscribe" and reply[1] in self.wanted:
+                    # Not asked for: the cluster moved this channel's slot to another node.
+                    self.broker.orphaned(self, reply[1])
         finally:
             watchdog.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -182,15 +171,209 @@ class RedisBroker:
         """Ping in subscribed mode; a connection silent for too long is dropped."""
         while True:
             await asyncio.sleep(PING_INTERVAL_S)
-            if time.monotonic() - self._last_seen > DEAD_AFTER_S:
-                log.warning("pub/sub connection silent for %.0f s; dropping it", DEAD_AFTER_S)
+            if time.monotonic() - self.last_seen > DEAD_AFTER_S:
+                log.warning("pub/sub %s silent for %.0f s; dropping it", self.name, DEAD_AFTER_S)
                 await conn.disconnect()
                 return
             with contextlib.suppress(*BrokerError):
                 await conn.send_command("PING")
 
+
+class RedisBroker:
+    """Subscriptions of this process, one per channel, on one link per server (or cluster primary)."""
+
+    def __init__(self, url: str, redis: Redis, fixed_channels: tuple[str, ...] = ()) -> None:
+        self.redis = redis
+        self.sharded = isinstance(redis, RedisCluster)
+        self.sub_command, self.unsub_command = (
+            ("SSUBSCRIBE", "SUNSUBSCRIBE") if self.sharded else ("SUBSCRIBE", "UNSUBSCRIBE")
+        )
+        self._publish = publish_command(redis)
+        self._fixed = {c.encode() for c in fixed_channels}
+        self._wanted: set[bytes] = set(self._fixed)
+        self._owner: dict[bytes, _Link] = {}
+        self._lost: set[bytes] = set()  # taken away by a slot move, not yet subscribed at the new owner
+        self._waiters: dict[bytes, list[asyncio.Future[None]]] = {}
+        self._links: dict[str, _Link] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._handlers: tuple[MessageHandler, ReconnectHandler] | None = None
+        self._ready = asyncio.Event()
+        self._suspect = asyncio.Event()
+        self._pool: ConnectionPool | None = None
+        if not self.sharded:
+            self._pool = ConnectionPool.from_url(url, socket_connect_timeout=2.0, protocol=2)
+            link = _Link(self, "redis", self._pool.make_connection)
+            link.wanted |= self._wanted
+            self._links[link.name] = link
+            self._owner.update(dict.fromkeys(self._wanted, link))
+        self.topology_reads = 0
+
+    @property
+    def reconnects(self) -> int:
+        return sum(link.reconnects for link in self._links.values())
+
+    def links(self) -> dict[str, set[bytes]]:
+        """Which link holds which channels (for tests and diagnostics)."""
+        return {name: set(link.active) for name, link in self._links.items()}
+
+    async def publish(self, channel: str, payload: bytes) -> None:
+        await self.redis.execute_command(self._publish, channel, payload)
+
+    async def publish_many(self, items: list[tuple[str, bytes]]) -> None:
+        """Publish in order with one round trip (per shard, on a cluster)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for channel, payload in items:
+                pipe.execute_command(self._publish, channel, payload)
+            await pipe.execute()
+
+    async def subscribe(self, channel: str) -> None:
+        """Subscribe and wait until Redis confirmed it; raises BrokerUnavailable."""
+        name = channel.encode()
+        self._wanted.add(name)
+        link = self._owner.get(name)
+        if link is not None and name in link.active:
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(name, []).append(future)
+        try:
+            async with asyncio.timeout(SUBSCRIBE_TIMEOUT_S):
+                await self._ready.wait()
+                link = self._owner.get(name) or self._assign(name)
+                await link.connected.wait()
+                if name in self._wanted and self._owner.get(name) is link and name not in link.active:
+                    await link.send_subscribe([name])
+                await future
+        except (TimeoutError, *BrokerError) as exc:
+            raise BrokerUnavailable(str(exc) or type(exc).__name__) from None
+        finally:
+            waiters = self._waiters.get(name)
+            if waiters and future in waiters:
+                waiters.remove(future)
+
+    async def unsubscribe(self, channel: str) -> None:
+        name = channel.encode()
+        if name in self._fixed:
+            return
+        self._wanted.discard(name)
+        self._lost.discard(name)
+        link = self._owner.pop(name, None)
+        if link is not None:
+            await link.drop(name)
+
+    # -- called by the links ------------------------------------------------
+
+    def confirmed(self, name: bytes) -> None:
+        for future in self._waiters.pop(name, []):
+            if not future.done():
+                future.set_result(None)
+
+    def orphaned(self, link: _Link, name: bytes) -> None:
+        link.wanted.discard(name)
+        link.active.discard(name)
+        link.expect.discard(name)
+        if self._owner.get(name) is link:
+            del self._owner[name]
+            self._lost.add(name)
+        log.info("pub/sub %s lost a channel to a slot move; reading the cluster topology", link.name)
+        self.topology_suspect()
+
+    def topology_suspect(self) -> None:
+        if self.sharded:
+            self._suspect.set()
+
+    # -- the reader ---------------------------------------------------------
+
+    async def run(self, on_message: MessageHandler, on_reconnect: ReconnectHandler) -> None:
+        """The reader of this process; runs until cancelled."""
+        self._handlers = (on_message, on_reconnect)
+        try:
+            if not self.sharded:
+                self._ready.set()
+                await self._links["redis"].run(on_message, on_reconnect)
+            else:
+                await self._follow_topology()
+        finally:
+            self._ready.clear()
+            tasks = list(self._tasks.values())
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self._tasks.clear()
+
+    async def _follow_topology(self) -> None:
+        backoff = RECONNECT_MIN_S
+        while True:
+            self._suspect.clear()
+            try:
+                await self._read_topology()
+            except BrokerError as exc:
+                log.warning("cluster topology unreadable (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, RECONNECT_MAX_S)
+                continue
+            backoff = RECONNECT_MIN_S
+            self._ready.set()
+            await self._suspect.wait()
+            await asyncio.sleep(TOPOLOGY_SETTLE_S)
+
+    async def _read_topology(self) -> None:
+        """Read the slot map; move every channel whose owner changed, and ask for a refill after."""
+        assert isinstance(self.redis, RedisCluster)
+        self.topology_reads += 1
+        if self.topology_reads == 1:
+            await self.redis.initialize()
+        else:
+            await self.redis.nodes_manager.initialize()
+        for name in sorted(self._wanted):
+            old = self._owner.get(name)
+            link = self._link_of(self._node_of(name))
+            if old is link:
+                if name not in link.active:  # refused (MOVED) or not yet confirmed: ask again
+                    await link.send_subscribe([name])
+                continue
+            if old is not None:
+                await old.drop(name)
+            link.wanted.add(name)
+            if old is not None or name in self._lost:  # it was live elsewhere: refill what the move cost
+                self._lost.discard(name)
+                link.expect.add(name)
+                link.resync_pending = True
+            self._owner[name] = link
+            await link.send_subscribe([name])
+        primaries = {node.name for node in self.redis.get_primaries()}
+        for link_name, link in list(self._links.items()):
+            if link_name not in primaries and not link.wanted:
+                self._links.pop(link_name)
+                task = self._tasks.pop(link_name, None)
+                if task is not None:
+                    task.cancel()
+
+    def _node_of(self, name: bytes) -> ClusterNode:
+        assert isinstance(self.redis, RedisCluster)
+        return self.redis.nodes_manager.get_node_from_slot(self.redis.keyslot(name))
+
+    def _link_of(self, node: ClusterNode) -> _Link:
+        link = self._links.get(node.name)
+        if link is None:
+            kwargs = {**node.connection_kwargs, "protocol": 2}
+            kwargs.pop("retry", None)
+            link = _Link(self, node.name, lambda: node.connection_class(**kwargs))
+            self._links[node.name] = link
+            assert self._handlers is not None
+            task = asyncio.get_running_loop().create_task(link.run(*self._handlers), name=f"pubsub {node.name}")
+            self._tasks[node.name] = task
+        return link
+
+    def _assign(self, name: bytes) -> _Link:
+        """Give a new channel to the link of its owner (cluster) or the one link."""
+        link = self._link_of(self._node_of(name)) if self.sharded else self._links["redis"]
+        link.wanted.add(name)
+        self._owner[name] = link
+        return link
+
     async def close(self) -> None:
-        await self._pool.disconnect()
+        if self._pool is not None:
+            await self._pool.disconnect()
 
 
 # GCRA: one key per account holding its theoretical arrival time (ms).
@@ -307,7 +490,6 @@ class PresenceStore:
         self.expiry_ms = max(1, round(expiry_s * 1000))
         self.refresh_s = expiry_s / PRESENCE_REFRESHES_PER_EXPIRY
         self._join = redis.register_script(_PRESENCE_JOIN)
-        self._refresh = redis.register_script(_PRESENCE_REFRESH)
         self._leave = redis.register_script(_PRESENCE_LEAVE)
         self._snapshot = redis.register_script(_PRESENCE_SNAPSHOT)
 
@@ -351,7 +533,9 @@ class PresenceStore:
             for channel, members in by_channel.items():
                 for i in range(0, len(members), PRESENCE_REFRESH_CHUNK):
                     args: list[str | int] = [self.expiry_ms, *members[i : i + PRESENCE_REFRESH_CHUNK]]
-                    await self._refresh(keys=[self.key(channel)], args=args, client=pipe)
+                    # EVAL, not the registered script: a cluster pipeline cannot load scripts
+                    # on demand, and once per refresh interval the script text costs nothing.
+                    pipe.eval(_PRESENCE_REFRESH, 1, self.key(channel), *args)
             await pipe.execute()
 
     async def remove(self, entries: list[PresenceEntry]) -> None:

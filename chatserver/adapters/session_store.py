@@ -14,8 +14,8 @@ import secrets
 from dataclasses import asdict
 
 import msgspec
-from redis.asyncio import Redis
 
+from chatserver.adapters.redis_client import Redis, publish_command
 from chatserver.domain.identity import AccountId, Actor
 
 REVOKED_CHANNEL = "sys:sessions-revoked"
@@ -57,6 +57,9 @@ class RedisSessionStore:
     def _account_key(self, account_id: str) -> str:
         return f"{self.prefix}acctsess:{account_id}"
 
+    async def _announce(self, payload: bytes) -> None:
+        await self.redis.execute_command(publish_command(self.redis), self.revoked_channel, payload)
+
     @property
     def revoked_channel(self) -> str:
         return f"{self.prefix}{REVOKED_CHANNEL}"
@@ -69,11 +72,15 @@ class RedisSessionStore:
         data = asdict(actor)
         data.pop("session_id")
         data["flavours"] = sorted(actor.flavours)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.set(self._key(sid_hash), msgspec.json.encode(data), ex=ttl)
+        # The account's index first, then the session: the two keys may live on different
+        # cluster nodes, so there is no transaction; in this order a failure in between
+        # leaves an index entry without a session (harmless), never a session that
+        # "log out everywhere" cannot find.
+        async with self.redis.pipeline(transaction=False) as pipe:
             pipe.sadd(self._account_key(actor.account_id), sid_hash)
             pipe.expire(self._account_key(actor.account_id), max(ttl, MEMBER_TTL_S))
             await pipe.execute()
+        await self.redis.set(self._key(sid_hash), msgspec.json.encode(data), ex=ttl)
         return token
 
     async def get(self, token: str, touch: bool = True) -> Actor | None:
@@ -113,7 +120,7 @@ class RedisSessionStore:
         await self.redis.delete(self._key(sid_hash))
         if account_id:
             await self.redis.srem(self._account_key(account_id), sid_hash)
-        await self.redis.publish(self.revoked_channel, msgspec.json.encode({"session": sid_hash}))
+        await self._announce(msgspec.json.encode({"session": sid_hash}))
 
     async def revoke_token(self, token: str) -> None:
         actor = await self.get(token, touch=False)
@@ -125,9 +132,9 @@ class RedisSessionStore:
         for h in hashes:
             sid_hash = h.decode() if isinstance(h, bytes) else h
             await self.redis.delete(self._key(sid_hash))
-            await self.redis.publish(self.revoked_channel, msgspec.json.encode({"session": sid_hash}))
+            await self._announce(msgspec.json.encode({"session": sid_hash}))
         await self.redis.delete(self._account_key(account_id))
-        await self.redis.publish(self.revoked_channel, msgspec.json.encode({"account": account_id}))
+        await self._announce(msgspec.json.encode({"account": account_id}))
         return len(hashes)
 
     async def issue_ws_token(self, actor: Actor) -> str:

@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from chatserver.adapters.redis_client import Redis
 
 # KEYS[1] = the seat set; ARGV = account id, capacity, expire-at (ms since the epoch), force (1/0).
 # Returns {seated (1/0), seats taken afterwards}. A holder keeps the seat whatever the count;

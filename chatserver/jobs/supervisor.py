@@ -13,8 +13,9 @@ import secrets
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from chatserver.adapters.redis_client import Redis
 
 log = logging.getLogger("chatserver.jobs")
 

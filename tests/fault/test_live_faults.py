@@ -77,26 +77,28 @@ async def test_a_reader_that_never_reads_is_closed_slow_and_others_keep_receivin
         stuck.close()
 
 
-async def test_redis_dropping_our_subscriber_is_noticed_and_the_gap_refilled(server, valkey) -> None:
+async def test_redis_dropping_our_subscriber_is_noticed_and_the_gap_refilled(server, redis_engine) -> None:
     reader, writer = member("lezer"), member("schrijver")
     tr, tw = await session_for(server, reader), await session_for(server, writer)
-    admin = aioredis.from_url(valkey.url)
+    admins = [aioredis.from_url(url) for url in redis_engine.node_urls]
     try:
         async with ws(server, tr) as r, ws(server, tw) as w:
             await r.expect(Welcome)
             await w.expect(Welcome)
             await r.subscribe(ROOM)
             acks = [await w.publish(ROOM, "voor")]
-            await admin.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+            for admin in admins:
+                await admin.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
             acks += [await w.publish(ROOM, f"tijdens {i}") for i in range(5)]
             got = [await r.expect(Event, timeout=8) for _ in range(6)]
             assert [e.offset for e in got] == [a.offset for a in acks]
             assert all(isinstance(a, Ack) for a in acks)
     finally:
-        await admin.aclose()
+        for admin in admins:
+            await admin.aclose()
 
 
-async def test_redis_restart_loses_no_acknowledged_message(server, valkey) -> None:
+async def test_redis_restart_loses_no_acknowledged_message(server, redis_engine) -> None:
     reader, writer = member("lezer"), member("schrijver")
     tr, tw = await session_for(server, reader), await session_for(server, writer)
     async with ws(server, tr) as r, ws(server, tw) as w:
@@ -105,13 +107,13 @@ async def test_redis_restart_loses_no_acknowledged_message(server, valkey) -> No
         await r.subscribe(ROOM)
         acked: list[int] = []
         try:
-            valkey.stop()
+            redis_engine.stop()
             for i in range(5):  # Redis is down: messages are still stored and acknowledged
                 reply = await w.publish(ROOM, f"zonder redis {i}")
                 if isinstance(reply, Ack):
                     acked.append(reply.offset)
         finally:
-            await asyncio.to_thread(valkey.start)
+            await asyncio.to_thread(redis_engine.start)
         started = time.monotonic()
         reply = await w.publish(ROOM, "na herstart")
         assert isinstance(reply, Ack)

@@ -21,7 +21,7 @@ import psutil
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from chatserver.adapters.embedded import SecantusServer, ValkeyServer, free_port
+from chatserver.adapters.embedded import SecantusServer, ValkeyCluster, ValkeyServer, free_port
 from chatserver.config import PROJECT_ROOT
 from chatserver.protocol import Ack, Error, Event, Subscribed, Welcome, decode_server_frame
 from tests.conftest import run_server
@@ -32,7 +32,9 @@ READERS = 16
 PRESENCE_EXPIRY_S = 3  # the workers refresh their presence entries every second
 
 
-def start_workers(valkey: ValkeyServer, secantus: SecantusServer, tmp_path: Path, port: int) -> subprocess.Popen[bytes]:
+def start_workers(
+    valkey: ValkeyServer | ValkeyCluster, secantus: SecantusServer, tmp_path: Path, port: int
+) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATSERVER_")}
     env.update(
         CHATSERVER_PORT=str(port),
@@ -173,11 +175,11 @@ async def guest_token(client: httpx.AsyncClient) -> str:
 
 
 async def test_killed_worker_loses_nothing_and_duplicates_nothing(
-    valkey: ValkeyServer, secantus: SecantusServer, tmp_path: Path
+    redis_engine: ValkeyServer | ValkeyCluster, secantus: SecantusServer, tmp_path: Path
 ) -> None:
     port = free_port()
     url, ws_url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws"
-    parent = start_workers(valkey, secantus, tmp_path, port)
+    parent = start_workers(redis_engine, secantus, tmp_path, port)
     tasks: list[asyncio.Task[None]] = []
     try:
         await wait_ready(url, parent)

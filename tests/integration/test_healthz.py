@@ -6,7 +6,7 @@ import asyncio
 
 import httpx
 
-from chatserver.adapters.embedded import ValkeyServer
+from chatserver.adapters.embedded import ValkeyCluster, ValkeyServer
 
 from ..conftest import RunningServer
 
@@ -23,9 +23,9 @@ async def test_healthz_ok_names_both_engines(client: httpx.AsyncClient) -> None:
 
 
 async def test_healthz_is_503_while_redis_is_down_and_200_after(
-    server: RunningServer, client: httpx.AsyncClient, valkey: ValkeyServer
+    server: RunningServer, client: httpx.AsyncClient, redis_engine: ValkeyServer | ValkeyCluster
 ) -> None:
-    valkey.stop()
+    redis_engine.stop()
     try:
         response = await client.get("/healthz")
         assert response.status_code == 503
@@ -35,7 +35,7 @@ async def test_healthz_is_503_while_redis_is_down_and_200_after(
         assert body["redis"]["reachable"] is False
         assert body["mongodb"]["reachable"] is True
     finally:
-        valkey.start()
+        redis_engine.start()
     async with asyncio.timeout(10):
         while (await client.get("/healthz")).status_code != 200:
             await asyncio.sleep(0.1)

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from chatserver.adapters.embedded import ValkeyServer
+from chatserver.adapters.embedded import ValkeyCluster, ValkeyServer
 from chatserver.adapters.redis_broker import PRESENCE_REFRESH_CHUNK, PresenceStore
 from chatserver.adapters.redis_client import Redis, open_redis
 
@@ -17,8 +17,8 @@ EXPIRY_S = 0.6  # refresh every 0.2 s
 
 
 @pytest.fixture
-async def redis(valkey: ValkeyServer) -> AsyncIterator[Redis]:
-    client = open_redis(valkey.url)
+async def redis(redis_engine: ValkeyServer | ValkeyCluster) -> AsyncIterator[Redis]:
+    client = open_redis(redis_engine.url)
     yield client
     await client.aclose()
 

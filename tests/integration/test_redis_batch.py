@@ -11,8 +11,8 @@ from chatserver.adapters.redis_client import open_redis
 
 
 @pytest.fixture
-async def redis(valkey):
-    client = open_redis(valkey.url)
+async def redis(redis_engine):
+    client = open_redis(redis_engine.url)
     yield client
     await client.aclose()
 
