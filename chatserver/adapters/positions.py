@@ -61,6 +61,8 @@ def _text(value: bytes | str) -> str:
 
 
 class RedisPositions:
+    HOT_SCRIPTS = (_RESERVE,)  # run for every batch: preloaded at start (AutoPipeline.preload)
+
     def __init__(self, redis: Redis, db: Database, batch: AutoPipeline, prefix: str = "") -> None:
         self.redis = redis
         self.batch = batch

@@ -15,7 +15,7 @@ import asyncio
 import logging
 from typing import Any
 
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, RedisError
 
 from chatserver.adapters.redis_client import Redis
 
@@ -25,6 +25,7 @@ log = logging.getLogger("chatserver.redis")
 EXTRAS_KEY = "redis_batch"
 # A pipeline larger than this is split; keeps one reply read bounded.
 MAX_PIPELINE = 512
+PRELOAD_TIMEOUT_S = 2.0
 
 _Call = tuple[tuple[Any, ...], "asyncio.Future[Any]"]
 
@@ -56,6 +57,18 @@ class AutoPipeline:
             return await self.execute("EVALSHA", sha, len(keys), *keys, *args)
         except NoScriptError:
             return await self.execute("EVAL", script, len(keys), *keys, *args)
+
+    async def preload(self, *scripts: str) -> None:
+        """Load scripts now (on every primary of a cluster), so that first calls need no ``EVAL`` fallback.
+
+        Best effort: with Redis away the fallback still loads them on first use.
+        """
+        try:
+            async with asyncio.timeout(PRELOAD_TIMEOUT_S):
+                for script in scripts:
+                    await self.redis.script_load(script)
+        except (RedisError, OSError, TimeoutError) as exc:
+            log.warning("could not preload %d scripts (%s)", len(scripts), type(exc).__name__)
 
     def _flush(self) -> None:
         self._scheduled = False

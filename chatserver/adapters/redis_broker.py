@@ -394,6 +394,8 @@ return 0
 class AccountRateLimiter:
     """Per-account GCRA in Redis; fails open (the per-connection bucket still holds) when Redis is away."""
 
+    HOT_SCRIPTS = (_GCRA,)  # run for every message: preloaded at start (AutoPipeline.preload)
+
     def __init__(self, redis: Redis, prefix: str, per_s: float, burst: int, batch: AutoPipeline) -> None:
         self.redis = redis
         self.prefix = prefix

@@ -42,6 +42,7 @@ def install(services: Services) -> Feature:
     services.extras[CHAT_KEY] = chat
 
     async def start() -> None:
+        await batch.preload(*limiter.HOT_SCRIPTS, *positions.HOT_SCRIPTS)
         hub = Hub(broker, chat, live_key, spawn=lambda coro: gateway.spawn(coro))
         hosts = tuple(host for flavour in services.catalog for host in flavour.hosts)
         gateway = Gateway(

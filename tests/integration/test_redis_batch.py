@@ -55,3 +55,18 @@ async def test_every_caller_hears_of_a_lost_connection(valkey):
     results = await asyncio.gather(*(batch.execute("PING") for _ in range(3)), return_exceptions=True)
     assert all(isinstance(r, Exception) for r in results)
     await client.aclose()
+
+
+async def test_preloaded_scripts_are_there_before_their_first_call(redis, caplog):
+    batch = AutoPipeline(redis)
+    await redis.script_flush()
+    (gcra,) = AccountRateLimiter.HOT_SCRIPTS
+    sha = redis.register_script(gcra).sha
+    assert await redis.script_exists(sha) == [False]
+    await batch.preload(gcra)
+    assert await redis.script_exists(sha) == [True]  # on a cluster: on every primary
+
+    away = AutoPipeline(open_redis("redis://127.0.0.1:1"))
+    await away.preload(gcra)  # best effort: a warning, no exception
+    assert "could not preload 1 scripts" in caplog.text
+    await away.redis.aclose()
