@@ -81,6 +81,11 @@ def _child(cmd: list[str], env: dict[str, str], log_path: Path, url: str, probe:
         _stop(proc)
 
 
+def _dialect_of(name: str) -> str:
+    """``chatserver-cluster`` is our server too: same protocol, sessions from its API."""
+    return "chatserver" if name.startswith("chatserver") else name
+
+
 def _median(reports: list[dict[str, Any]], key: str) -> float | None:
     values = [r[key] for r in reports if r.get(key) is not None]
     return round(statistics.median(values), 2) if values else None
@@ -153,7 +158,8 @@ def compare(args: argparse.Namespace) -> int:
                         url=url, scenario=args.scenario, rooms=args.rooms, subscribers=args.subscribers,
                         publishers=args.publishers,
                         duration_s=args.duration, rate=args.rate, connections=args.connections,
-                        processes=args.processes, target=name, flavour=args.flavour, sessions=args.sessions,
+                        processes=args.processes, target=_dialect_of(name), flavour=args.flavour,
+                        sessions=args.sessions,
                         server_pids=server_pids, redis_pids=redis_pids, db_pids=db_pids, json_path=path,
                         quiet=True, flavours_dir=BENCH_FLAVOURS if not args.url else FLAVOURS_DIR,
                     )

@@ -65,6 +65,7 @@ class _Link:
         self.connected = asyncio.Event()
         self.last_seen = 0.0
         self.reconnects = 0
+        self.ever_connected = False
         # Channels whose confirmation should end in a refill (after a reconnect or a move).
         self.expect: set[bytes] = set()
         self.resync_pending = False
@@ -91,7 +92,6 @@ class _Link:
     async def run(self, on_message: MessageHandler, on_reconnect: ReconnectHandler) -> None:
         """Read until cancelled, reconnecting with back-off."""
         backoff = RECONNECT_MIN_S
-        first = True
         while True:
             conn = self.factory()
             try:
@@ -101,12 +101,13 @@ class _Link:
                 wanted = sorted(self.wanted)
                 self.connected.set()
                 await self.send_subscribe(wanted)
-                if not first:
+                if self.ever_connected:  # also when the broker's reader was restarted
                     self.reconnects += 1
                     log.info("pub/sub %s reconnected; resubscribed %d channels", self.name, len(wanted))
                     self.expect = set(wanted)
                     self.resync_pending = True
                     self._maybe_resync(on_reconnect)
+                self.ever_connected = True
                 backoff = RECONNECT_MIN_S
                 await self._read(conn, on_message, on_reconnect)
             except asyncio.CancelledError:
@@ -120,7 +121,6 @@ class _Link:
                 self.conn = None
                 with contextlib.suppress(Exception):
                     await conn.disconnect()
-            first = False
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, RECONNECT_MAX_S)
 
@@ -299,6 +299,10 @@ class RedisBroker:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             self._tasks.clear()
+            if self.sharded:  # a restarted reader builds its links again and refills what they held
+                self._lost |= set(self._owner)
+                self._owner.clear()
+                self._links.clear()
 
     async def _follow_topology(self) -> None:
         backoff = RECONNECT_MIN_S

@@ -45,6 +45,13 @@ class Running:
     redis: RedisCluster
     broker: RedisBroker
     listener: Listener
+    task: asyncio.Task[None]
+
+    async def restart(self) -> None:
+        """Stop the reader and start a new one on the same broker, as the supervisor does after a crash."""
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
+        self.task = asyncio.create_task(self.broker.run(self.listener.on_message, self.listener.on_reconnect))
 
 
 @pytest.fixture
@@ -54,9 +61,10 @@ async def running(cluster: ValkeyCluster) -> AsyncIterator[Running]:
     broker = RedisBroker(cluster.url, redis)
     listener = Listener()
     task = asyncio.create_task(broker.run(listener.on_message, listener.on_reconnect))
-    yield Running(redis, broker, listener)
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    running = Running(redis, broker, listener, task)
+    yield running
+    running.task.cancel()
+    await asyncio.gather(running.task, return_exceptions=True)
     await broker.close()
     await redis.aclose()
 
@@ -171,3 +179,19 @@ async def test_a_subscribe_sent_to_a_former_owner_is_refused_and_sent_again_to_t
     await running.listener.wait_for(1)
     assert running.listener.messages == [(name.encode(), b"hallo")]
     move_slot(cluster, slot, before)
+
+
+async def test_a_restarted_reader_subscribes_everything_again_and_asks_for_a_refill(
+    cluster: ValkeyCluster, running: Running
+) -> None:
+    names = channels(12)
+    await asyncio.gather(*(running.broker.subscribe(n) for n in names))
+    assert running.listener.refills == 0
+    await running.restart()
+    await wait_until(lambda: running.listener.refills >= 1, "refill asked")
+    for name in names:
+        owner = cluster.nodes[owner_index(cluster, running.redis, name)]
+        await wait_until(lambda: shard_subscribers(owner, name) == 1, "subscribed again, once")  # noqa: B023
+    await running.broker.publish(names[0], b"weer")
+    await running.listener.wait_for(1)
+    assert running.listener.messages == [(names[0].encode(), b"weer")]
