@@ -42,9 +42,9 @@ lint: $(TEST_STAMP)
 test: $(TEST_STAMP) browser lint
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-# The suite (without the browser tests) against a three-node Redis Cluster instead of one Valkey.
-test-cluster: $(TEST_STAMP)
-	CHATSERVER_TEST_REDIS=cluster $(BIN)/python -m pytest -q --ignore=tests/e2e $(PYTEST_ARGS)
+# The whole suite against a three-node Redis Cluster instead of one Valkey.
+test-cluster: $(TEST_STAMP) browser
+	CHATSERVER_TEST_REDIS=cluster $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 unit: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q tests/unit
