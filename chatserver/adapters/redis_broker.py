@@ -45,7 +45,7 @@ TOPOLOGY_SETTLE_S = 0.2  # several links noticing one slot move read the topolog
 BrokerError = (RedisError, RedisClusterException, OSError, TimeoutError)
 
 MessageHandler = Callable[[bytes, bytes], None]
-ReconnectHandler = Callable[[], None]
+ReconnectHandler = Callable[[set[bytes]], None]  # the channels whose messages may have been lost
 
 
 class BrokerUnavailable(Exception):
@@ -66,9 +66,9 @@ class _Link:
         self.last_seen = 0.0
         self.reconnects = 0
         self.ever_connected = False
-        # Channels whose confirmation should end in a refill (after a reconnect or a move).
+        # After a reconnect or a move: the channels to refill, once every one in ``expect`` is confirmed.
         self.expect: set[bytes] = set()
-        self.resync_pending = False
+        self.refill: set[bytes] = set()
 
     async def send_subscribe(self, names: list[bytes]) -> None:
         conn = self.conn
@@ -84,6 +84,7 @@ class _Link:
         self.wanted.discard(name)
         self.active.discard(name)
         self.expect.discard(name)
+        self.refill.discard(name)
         conn = self.conn
         if conn is not None and self.connected.is_set():
             with contextlib.suppress(*BrokerError):
@@ -105,7 +106,7 @@ class _Link:
                     self.reconnects += 1
                     log.info("pub/sub %s reconnected; resubscribed %d channels", self.name, len(wanted))
                     self.expect = set(wanted)
-                    self.resync_pending = True
+                    self.refill |= self.expect
                     self._maybe_resync(on_reconnect)
                 self.ever_connected = True
                 backoff = RECONNECT_MIN_S
@@ -125,9 +126,9 @@ class _Link:
             backoff = min(backoff * 2, RECONNECT_MAX_S)
 
     def _maybe_resync(self, on_reconnect: ReconnectHandler) -> None:
-        if self.resync_pending and not self.expect:
-            self.resync_pending = False
-            on_reconnect()
+        if self.refill and not self.expect:
+            names, self.refill = self.refill, set()
+            on_reconnect(names)
 
     async def _read(self, conn: AbstractConnection, on_message: MessageHandler, on_reconnect: ReconnectHandler) -> None:
         watchdog = asyncio.create_task(self._watchdog(conn))
@@ -271,6 +272,7 @@ class RedisBroker:
         link.wanted.discard(name)
         link.active.discard(name)
         link.expect.discard(name)
+        link.refill.discard(name)
         if self._owner.get(name) is link:
             del self._owner[name]
             self._lost.add(name)
@@ -341,7 +343,7 @@ class RedisBroker:
             if old is not None or name in self._lost:  # it was live elsewhere: refill what the move cost
                 self._lost.discard(name)
                 link.expect.add(name)
-                link.resync_pending = True
+                link.refill.add(name)
             self._owner[name] = link
             await link.send_subscribe([name])
         primaries = {node.name for node in self.redis.get_primaries()}

@@ -252,10 +252,11 @@ class Hub:
         else:
             channel.send(text_frame(payload[1:]))
 
-    def on_reconnect(self) -> None:
-        """Pub/sub lost messages while it was down: refill every held channel from the store."""
-        for channel in list(self.channels.values()):
-            if channel.ready.done() and not channel.resyncing:
+    def on_reconnect(self, keys: set[bytes]) -> None:
+        """Pub/sub may have lost messages of these channels (a reconnect, a moved slot): refill them from the store."""
+        for key in keys:
+            channel = self.channels.get(key)
+            if channel is not None and channel.ready.done() and not channel.resyncing:
                 self._start_resync(channel)
 
     def _start_resync(self, channel: Channel) -> None:

@@ -26,13 +26,20 @@ WAIT_S = 10.0
 @dataclass
 class Listener:
     messages: list[tuple[bytes, bytes]] = field(default_factory=list)
-    refills: int = 0
+    refilled: list[set[bytes]] = field(default_factory=list)
+
+    @property
+    def refills(self) -> int:
+        return len(self.refilled)
+
+    def refilled_names(self) -> set[str]:
+        return {name.decode() for names in self.refilled for name in names}
 
     def on_message(self, channel: bytes, data: bytes) -> None:
         self.messages.append((channel, data))
 
-    def on_reconnect(self) -> None:
-        self.refills += 1
+    def on_reconnect(self, names: set[bytes]) -> None:
+        self.refilled.append(names)
 
     async def wait_for(self, count: int) -> None:
         async with asyncio.timeout(WAIT_S):
@@ -125,6 +132,7 @@ async def test_a_moved_slot_is_followed_and_the_gap_refilled(cluster: ValkeyClus
     new_owner = cluster.nodes[after]
     await wait_until(lambda: shard_subscribers(new_owner, name) == 1, "subscribed at the new owner")
     await wait_until(lambda: running.listener.refills >= 1, "refill asked")
+    assert running.listener.refilled_names() == {name}  # only the moved channel
     assert shard_subscribers(cluster.nodes[before], name) == 0
     assert name.encode() in running.broker.links()[f"127.0.0.1:{new_owner.port}"]
 
@@ -155,6 +163,7 @@ async def test_a_restarted_node_gets_its_channels_back_and_others_keep_flowing(
 
     await wait_until(lambda: all(shard_subscribers(cluster.nodes[down], n) == 1 for n in on_down), "resubscribed")
     await wait_until(lambda: running.listener.refills >= 1, "refill asked")
+    assert running.listener.refilled_names() == set(on_down)  # the other nodes' channels lost nothing
     await running.broker.publish(on_down[0], b"erna")
     await running.listener.wait_for(2)
     assert running.listener.messages == [(elsewhere[0].encode(), b"tijdens"), (on_down[0].encode(), b"erna")]
@@ -188,7 +197,7 @@ async def test_a_restarted_reader_subscribes_everything_again_and_asks_for_a_ref
     await asyncio.gather(*(running.broker.subscribe(n) for n in names))
     assert running.listener.refills == 0
     await running.restart()
-    await wait_until(lambda: running.listener.refills >= 1, "refill asked")
+    await wait_until(lambda: running.listener.refilled_names() == set(names), "refill of every channel asked")
     for name in names:
         owner = cluster.nodes[owner_index(cluster, running.redis, name)]
         await wait_until(lambda: shard_subscribers(owner, name) == 1, "subscribed again, once")  # noqa: B023

@@ -14,10 +14,10 @@ async def test_a_restarted_reader_subscribes_again_and_asks_for_a_refill(valkey:
     redis = open_redis(valkey.url)
     broker = RedisBroker(valkey.url, redis)
     got: list[tuple[bytes, bytes]] = []
-    refills: list[int] = []
+    refills: list[set[bytes]] = []
 
     def start() -> asyncio.Task[None]:
-        return asyncio.create_task(broker.run(lambda c, d: got.append((c, d)), lambda: refills.append(1)))
+        return asyncio.create_task(broker.run(lambda c, d: got.append((c, d)), refills.append))
 
     task = start()
     name = f"t{secrets.token_hex(3)}:live:room:psychosenet:welkom"
@@ -32,6 +32,7 @@ async def test_a_restarted_reader_subscribes_again_and_asks_for_a_refill(valkey:
                 await asyncio.sleep(0.02)
             while await redis.pubsub_numsub(name) != [(name.encode(), 1)]:
                 await asyncio.sleep(0.02)
+        assert refills == [{name.encode()}]
         await broker.publish(name, b"weer")
         async with asyncio.timeout(5):
             while not got:
