@@ -12,7 +12,8 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import unquote, urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PORT = 8000
@@ -86,6 +87,35 @@ def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> i
     return value
 
 
+CLUSTER_SCHEMES = ("redis+cluster", "rediss+cluster")
+
+
+class ClusterUrlError(ValueError):
+    """A ``redis+cluster://`` URL that names no usable node; ``str(err)`` says why."""
+
+
+def cluster_nodes(url: str) -> tuple[list[tuple[str, int]], dict[str, Any]]:
+    """The seed nodes and the connection options (TLS, user, password) of a cluster URL."""
+    parts = urlsplit(url)
+    if parts.scheme not in CLUSTER_SCHEMES:
+        raise ClusterUrlError("geen redis+cluster://-URL")
+    userinfo, _, hostlist = parts.netloc.rpartition("@")
+    nodes: list[tuple[str, int]] = []
+    for item in hostlist.split(","):
+        host, _, port = item.strip().rpartition(":")
+        if not host or not port.isdigit():
+            raise ClusterUrlError(f"clusternode {item.strip()!r} is geen host:poort")
+        nodes.append((host.strip("[]"), int(port)))
+    if parts.path not in ("", "/", "/0"):
+        raise ClusterUrlError("een Redis Cluster kent alleen database 0")
+    options: dict[str, Any] = {"ssl": parts.scheme == "rediss+cluster"}
+    if userinfo:
+        username, colon, password = userinfo.partition(":")
+        options["username"] = unquote(username) or None
+        options["password"] = unquote(password) if colon else None
+    return nodes, options
+
+
 def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | None:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
@@ -95,14 +125,11 @@ def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | N
         raise ConfigError(name, f"schema moet een van {', '.join(schemes)} zijn, niet {parts.scheme or '(leeg)'!r}")
     if parts.scheme != "unix" and not parts.netloc:
         raise ConfigError(name, "host ontbreekt in de URL")
-    if parts.scheme.endswith("+cluster"):
-        nodes = parts.netloc.rpartition("@")[2].split(",")
-        for node in nodes:
-            host, _, port = node.strip().rpartition(":")
-            if not host or not port.isdigit():
-                raise ConfigError(name, f"clusternode {node.strip()!r} is geen host:poort")
-        if parts.path not in ("", "/", "/0"):
-            raise ConfigError(name, "een Redis Cluster kent alleen database 0")
+    if parts.scheme in CLUSTER_SCHEMES:
+        try:
+            cluster_nodes(raw.strip())
+        except ClusterUrlError as err:
+            raise ConfigError(name, str(err)) from None
     return raw.strip()
 
 
@@ -152,7 +179,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     host = _host(env)
     port = _int(env, "CHATSERVER_PORT", DEFAULT_PORT, 0, 65535)
-    redis_url = _url(env, "CHATSERVER_REDIS_URL", ("redis", "rediss", "unix", "redis+cluster", "rediss+cluster"))
+    redis_url = _url(env, "CHATSERVER_REDIS_URL", ("redis", "rediss", "unix", *CLUSTER_SCHEMES))
     mongodb_url = _url(env, "CHATSERVER_MONGODB_URL", ("mongodb", "mongodb+srv"))
     data_dir = _dir(env, "CHATSERVER_DATA_DIR", PROJECT_ROOT / "var")
     flavours_dir = _dir(env, "CHATSERVER_FLAVOURS_DIR", PROJECT_ROOT / "flavours")

@@ -64,7 +64,6 @@ class _Link:
         self.conn: AbstractConnection | None = None
         self.connected = asyncio.Event()
         self.last_seen = 0.0
-        self.reconnects = 0
         self.ever_connected = False
         # After a reconnect or a move: the channels to refill, once every one in ``expect`` is confirmed.
         self.expect: set[bytes] = set()
@@ -80,11 +79,15 @@ class _Link:
         else:
             await conn.send_command(sub, *names)
 
-    async def drop(self, name: bytes) -> None:
+    def forget(self, name: bytes) -> None:
         self.wanted.discard(name)
         self.active.discard(name)
         self.expect.discard(name)
         self.refill.discard(name)
+
+    async def drop(self, name: bytes) -> None:
+        """Forget a channel and unsubscribe it."""
+        self.forget(name)
         conn = self.conn
         if conn is not None and self.connected.is_set():
             with contextlib.suppress(*BrokerError):
@@ -103,7 +106,6 @@ class _Link:
                 self.connected.set()
                 await self.send_subscribe(wanted)
                 if self.ever_connected:  # also when the broker's reader was restarted
-                    self.reconnects += 1
                     log.info("pub/sub %s reconnected; resubscribed %d channels", self.name, len(wanted))
                     self.expect = set(wanted)
                     self.refill |= self.expect
@@ -209,10 +211,6 @@ class RedisBroker:
             self._owner.update(dict.fromkeys(self._wanted, link))
         self.topology_reads = 0
 
-    @property
-    def reconnects(self) -> int:
-        return sum(link.reconnects for link in self._links.values())
-
     def links(self) -> dict[str, set[bytes]]:
         """Which link holds which channels (for tests and diagnostics)."""
         return {name: set(link.active) for name, link in self._links.items()}
@@ -269,10 +267,7 @@ class RedisBroker:
                 future.set_result(None)
 
     def orphaned(self, link: _Link, name: bytes) -> None:
-        link.wanted.discard(name)
-        link.active.discard(name)
-        link.expect.discard(name)
-        link.refill.discard(name)
+        link.forget(name)
         if self._owner.get(name) is link:
             del self._owner[name]
             self._lost.add(name)
@@ -361,7 +356,9 @@ class RedisBroker:
     def _link_of(self, node: ClusterNode) -> _Link:
         link = self._links.get(node.name)
         if link is None:
-            kwargs = {**node.connection_kwargs, "protocol": 2}
+            # RESP2 subscribed mode, read by the link alone: no retries, no health-check PINGs
+            # that would read a reply meant for the link (the link's watchdog pings instead).
+            kwargs = {**node.connection_kwargs, "protocol": 2, "health_check_interval": 0}
             kwargs.pop("retry", None)
             link = _Link(self, node.name, lambda: node.connection_class(**kwargs))
             self._links[node.name] = link

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import ClusterNode, ClusterPipeline, RedisCluster
@@ -21,10 +21,11 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisClusterException, RedisError
 
+from chatserver.config import CLUSTER_SCHEMES, cluster_nodes
+
 MAX_CONNECTIONS = 64
 POOL_WAIT_S = 5.0
 HEALTH_TIMEOUT_S = 1.5
-CLUSTER_SCHEMES = ("redis+cluster", "rediss+cluster")
 
 Redis = aioredis.Redis | RedisCluster
 """Every service takes this: one server or a cluster, the same commands."""
@@ -37,32 +38,6 @@ def is_cluster_url(url: str) -> bool:
 def publish_command(redis: Redis) -> str:
     """SPUBLISH on a cluster (the message goes to the channel's shard only), PUBLISH on one server."""
     return "SPUBLISH" if isinstance(redis, RedisCluster) else "PUBLISH"
-
-
-class ClusterUrlError(ValueError):
-    """A ``redis+cluster://`` URL that names no usable node."""
-
-
-def cluster_nodes(url: str) -> tuple[list[tuple[str, int]], dict[str, Any]]:
-    """The seed nodes and the connection options of a cluster URL."""
-    parts = urlsplit(url)
-    if parts.scheme not in CLUSTER_SCHEMES:
-        raise ClusterUrlError("not a redis+cluster:// URL")
-    userinfo, _, hostlist = parts.netloc.rpartition("@")
-    nodes: list[tuple[str, int]] = []
-    for item in hostlist.split(","):
-        host, _, port = item.strip().rpartition(":")
-        if not host or not port.isdigit():
-            raise ClusterUrlError(f"cluster node {item!r} is not host:port")
-        nodes.append((host.strip("[]"), int(port)))
-    options: dict[str, Any] = {"ssl": parts.scheme == "rediss+cluster"}
-    if userinfo:
-        username, colon, password = userinfo.partition(":")
-        options["username"] = unquote(username) or None
-        options["password"] = unquote(password) if colon else None
-    if parts.path not in ("", "/", "/0"):
-        raise ClusterUrlError("a cluster has database 0 only")
-    return nodes, options
 
 
 # Whether the running task already holds a slot of the gate: a pipeline that

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chatserver.adapters.redis_client import ClusterUrlError, cluster_nodes, is_cluster_url
-from chatserver.config import ConfigError, load_settings
+from chatserver.adapters.redis_client import is_cluster_url
+from chatserver.config import ClusterUrlError, ConfigError, cluster_nodes, load_settings
 
 
 def test_a_cluster_url_lists_its_seed_nodes_and_credentials() -> None:
