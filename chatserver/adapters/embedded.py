@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger("chatserver.embedded")
 
@@ -285,16 +286,20 @@ class SecantusServer(ChildServer):
 
 
 class ValkeyCluster:
-    """A Redis Cluster of ``size`` primaries on 127.0.0.1, the slots split evenly, no replicas.
+    """A Redis Cluster on 127.0.0.1: ``size`` primaries with the slots split evenly, ``replicas`` each.
 
     For tests and benchmarks of ``redis+cluster://``; production runs its own cluster.
-    Each node keeps its ports and its ``nodes.conf`` across :meth:`ValkeyServer.stop`
-    and ``start``, so a restarted node rejoins with the slots it had.
+    ``nodes[:size]`` start as primaries; ``nodes[size + p * replicas + r]`` replicates
+    primary ``p``. Each node keeps its ports and its ``nodes.conf`` across
+    :meth:`ValkeyServer.stop` and ``start``, so a restarted node rejoins as it was.
     """
 
-    def __init__(self, data_dir: Path, size: int = 3) -> None:
+    def __init__(self, data_dir: Path, size: int = 3, replicas: int = 0) -> None:
+        self.size = size
+        self.replicas = replicas
         self.nodes = [
-            ValkeyServer(data_dir / f"node{i}", port=free_port(), cluster_port=free_port()) for i in range(size)
+            ValkeyServer(data_dir / f"node{i}", port=free_port(), cluster_port=free_port())
+            for i in range(size * (1 + replicas))
         ]
         self.formed = False
 
@@ -307,7 +312,7 @@ class ValkeyCluster:
         return [node.url for node in self.nodes]
 
     def start(self) -> str:
-        """Start every node; the first time also join them and assign the slots.
+        """Start every node; the first time also join them, assign the slots and the replicas.
 
         Returns the cluster URL once every node reports ``ok``.
         """
@@ -320,14 +325,21 @@ class ValkeyCluster:
                 self.wait_ok()
                 return self.url
             clients = [redis.Redis(host="127.0.0.1", port=node.port, socket_timeout=5) for node in self.nodes]
-            first = clients[0]
-            for node in self.nodes[1:]:
-                first.cluster("MEET", "127.0.0.1", node.port, node.cluster_port)
-            share = CLUSTER_SLOTS // len(self.nodes)
-            for i, client in enumerate(clients):
-                low = i * share
-                high = CLUSTER_SLOTS - 1 if i == len(clients) - 1 else low + share - 1
-                client.cluster("ADDSLOTSRANGE", low, high)
+            try:
+                for node in self.nodes[1:]:
+                    clients[0].cluster("MEET", "127.0.0.1", node.port, node.cluster_port)
+                share = CLUSTER_SLOTS // self.size
+                for i in range(self.size):
+                    low = i * share
+                    high = CLUSTER_SLOTS - 1 if i == self.size - 1 else low + share - 1
+                    clients[i].cluster("ADDSLOTSRANGE", low, high)
+                for i in range(self.size, len(self.nodes)):
+                    primary = (i - self.size) // self.replicas
+                    primary_id = clients[primary].cluster("MYID")
+                    self._replicate(clients[i], primary_id.decode() if isinstance(primary_id, bytes) else primary_id)
+            finally:
+                for client in clients:
+                    client.close()
             self.wait_ok()
             self.formed = True
         except BaseException:
@@ -335,8 +347,23 @@ class ValkeyCluster:
             raise
         return self.url
 
+    @staticmethod
+    def _replicate(client: Any, primary_id: str) -> None:
+        """Make ``client``'s node a replica of ``primary_id`` once it has heard of that node."""
+        import redis
+
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            try:
+                client.cluster("REPLICATE", primary_id)
+                return
+            except redis.ResponseError:  # "Unknown node": the MEET has not reached it yet
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
     def wait_ok(self, timeout_s: float = START_TIMEOUT_S) -> None:
-        """Wait until every running node sees the whole cluster as ``ok``."""
+        """Wait until every running node sees the whole cluster as ``ok`` and every replica is in sync."""
         import redis
 
         deadline = time.monotonic() + timeout_s
@@ -347,8 +374,9 @@ class ValkeyCluster:
                     continue
                 with redis.Redis(host="127.0.0.1", port=node.port, socket_timeout=2, decode_responses=True) as client:
                     info = client.cluster("INFO")
+                    synced = client.info("replication").get("master_link_status", "up") == "up"
                 known = int(info.get("cluster_known_nodes", 0))
-                states.append(info.get("cluster_state") == "ok" and known == len(self.nodes))
+                states.append(info.get("cluster_state") == "ok" and known == len(self.nodes) and synced)
             if states and all(states):
                 return
             time.sleep(0.1)

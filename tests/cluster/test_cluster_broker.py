@@ -86,11 +86,14 @@ def owner_index(cluster: ValkeyCluster, redis: RedisCluster, channel: str) -> in
     return next(i for i, n in enumerate(cluster.nodes) if n.port == node.port)
 
 
-async def wait_until(check: object, what: str) -> None:
+async def wait_until(check: object, what: str, timeout_s: float = WAIT_S) -> None:
     assert callable(check)
-    async with asyncio.timeout(WAIT_S):
-        while not check():
-            await asyncio.sleep(0.02)
+    try:
+        async with asyncio.timeout(timeout_s):
+            while not check():
+                await asyncio.sleep(0.02)
+    except TimeoutError:
+        raise AssertionError(f"not within {timeout_s} s: {what}") from None
 
 
 async def test_each_channel_is_subscribed_once_at_the_primary_that_owns_it(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 from ..conftest import RunningServer
 
@@ -60,7 +60,9 @@ async def test_two_visitors_see_each_others_messages_within_a_second(browser: Br
     SHOTS.mkdir(parents=True, exist_ok=True)
     a = await open_room(browser, server)
     b = await open_room(browser, server)
-    await a.wait_for_function("document.querySelector('[data-presence]').textContent === '2'", timeout=WAIT_MS)
+    # A locator assertion, not wait_for_function: that one polls with eval(), which the page's CSP forbids
+    # (it failed whenever the count was not yet 2 at the first look).
+    await expect(a.locator("[data-presence]")).to_have_text("2", timeout=WAIT_MS)
     started = time.monotonic()
     await send(a, "Hoi, ik ben nieuw hier")
     await b.wait_for_selector("[data-log] .msg__body:has-text('Hoi, ik ben nieuw hier')", timeout=1000)

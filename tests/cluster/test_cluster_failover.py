@@ -1,0 +1,96 @@
+"""A fail-over on a cluster with replicas: the promoted replica takes over its primary's channels."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from redis.asyncio.cluster import RedisCluster
+
+from chatserver.adapters.embedded import ValkeyCluster, ValkeyServer
+from chatserver.adapters.redis_broker import RedisBroker
+from chatserver.adapters.redis_client import open_redis
+from tests.cluster.conftest import admin, shard_subscribers
+from tests.cluster.test_cluster_broker import Listener, Running, channels, wait_until
+
+
+@pytest.fixture(scope="module")
+def replicated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ValkeyCluster]:
+    own = ValkeyCluster(tmp_path_factory.mktemp("replicated"), size=3, replicas=1)
+    own.start()
+    yield own
+    own.stop()
+
+
+@pytest.fixture
+async def on_replicated(replicated: ValkeyCluster) -> AsyncIterator[Running]:
+    redis = open_redis(replicated.url)
+    assert isinstance(redis, RedisCluster)
+    broker = RedisBroker(replicated.url, redis)
+    listener = Listener()
+    task = asyncio.create_task(broker.run(listener.on_message, listener.on_reconnect))
+    running = Running(redis, broker, listener, task)
+    yield running
+    running.task.cancel()
+    await asyncio.gather(running.task, return_exceptions=True)
+    await broker.close()
+    await redis.aclose()
+
+
+def role(node: ValkeyServer) -> list[object]:
+    with admin(node) as client:
+        return list(client.execute_command("ROLE"))  # type: ignore[no-untyped-call]
+
+
+def node_at(cluster: ValkeyCluster, port: int) -> ValkeyServer:
+    return next(node for node in cluster.nodes if node.port == port)
+
+
+async def test_a_promoted_replica_takes_over_the_channels_of_its_primary(
+    replicated: ValkeyCluster, on_replicated: Running
+) -> None:
+    running = on_replicated
+    names = channels(30)
+    await asyncio.gather(*(running.broker.subscribe(n) for n in names))
+    owner_port = running.redis.nodes_manager.get_node_from_slot(running.redis.keyslot(names[0])).port
+    owner = node_at(replicated, owner_port)
+    on_owner = [n for n in names if running.redis.get_node_from_key(n).port == owner_port]
+    replica = next(n for n in replicated.nodes if role(n)[0] == "slave" and role(n)[2] == owner_port)
+
+    with admin(replica) as client:
+        client.cluster("FAILOVER")  # a coordinated fail-over, as an operator or a maintenance window does
+    await wait_until(lambda: role(replica)[0] == "master", "replica promoted")
+
+    await wait_until(lambda: all(shard_subscribers(replica, n) == 1 for n in on_owner), "followed to the new primary")
+    await wait_until(lambda: running.listener.refilled_names() == set(on_owner), "refill of exactly those channels")
+    assert role(owner)[0] == "slave"
+    await running.broker.publish(on_owner[0], b"na de fail-over")
+    await running.listener.wait_for(1)
+    assert running.listener.messages == [(on_owner[0].encode(), b"na de fail-over")]
+
+
+async def test_a_crashed_primary_is_replaced_by_its_replica_and_nothing_is_lost(
+    replicated: ValkeyCluster, on_replicated: Running
+) -> None:
+    running = on_replicated
+    names = channels(30)
+    await asyncio.gather(*(running.broker.subscribe(n) for n in names))
+    owner_port = running.redis.get_node_from_key(names[0]).port
+    owner = node_at(replicated, owner_port)
+    on_owner = [n for n in names if running.redis.get_node_from_key(n).port == owner_port]
+    replica = next(n for n in replicated.nodes if role(n)[0] == "slave" and role(n)[2] == owner_port)
+
+    owner.kill()  # no goodbye: the cluster promotes the replica after the node timeout
+    try:
+        await wait_until(lambda: role(replica)[0] == "master", "replica promoted", timeout_s=20)
+        await wait_until(
+            lambda: all(shard_subscribers(replica, n) == 1 for n in on_owner), "followed to the new primary"
+        )
+        await wait_until(lambda: running.listener.refilled_names() == set(on_owner), "refill of exactly those channels")
+        await running.broker.publish(on_owner[0], b"na de crash")
+        await running.listener.wait_for(1)
+        assert running.listener.messages == [(on_owner[0].encode(), b"na de crash")]
+    finally:
+        owner.start()  # it comes back as a replica of the promoted node
+        replicated.wait_ok()
