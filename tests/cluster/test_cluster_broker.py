@@ -8,92 +8,24 @@ subscribes again where the channel now lives and asks the hub for a refill.
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
 import pytest
 from redis.asyncio.cluster import RedisCluster
 
 from chatserver.adapters.embedded import ValkeyCluster
-from chatserver.adapters.redis_broker import RedisBroker
-from chatserver.adapters.redis_client import open_redis
-from tests.cluster.conftest import move_slot, shard_subscribers
-
-WAIT_S = 10.0
-
-
-@dataclass
-class Listener:
-    messages: list[tuple[bytes, bytes]] = field(default_factory=list)
-    refilled: list[set[bytes]] = field(default_factory=list)
-
-    @property
-    def refills(self) -> int:
-        return len(self.refilled)
-
-    def refilled_names(self) -> set[str]:
-        return {name.decode() for names in self.refilled for name in names}
-
-    def on_message(self, channel: bytes, data: bytes) -> None:
-        self.messages.append((channel, data))
-
-    def on_reconnect(self, names: set[bytes]) -> None:
-        self.refilled.append(names)
-
-    async def wait_for(self, count: int) -> None:
-        async with asyncio.timeout(WAIT_S):
-            while len(self.messages) < count:
-                await asyncio.sleep(0.01)
-
-
-@dataclass
-class Running:
-    redis: RedisCluster
-    broker: RedisBroker
-    listener: Listener
-    task: asyncio.Task[None]
-
-    async def restart(self) -> None:
-        """Stop the reader and start a new one on the same broker, as the supervisor does after a crash."""
-        self.task.cancel()
-        await asyncio.gather(self.task, return_exceptions=True)
-        self.task = asyncio.create_task(self.broker.run(self.listener.on_message, self.listener.on_reconnect))
+from tests.cluster.conftest import Running, broker_on, channels, move_slot, shard_subscribers, wait_until
 
 
 @pytest.fixture
 async def running(cluster: ValkeyCluster) -> AsyncIterator[Running]:
-    redis = open_redis(cluster.url)
-    assert isinstance(redis, RedisCluster)
-    broker = RedisBroker(cluster.url, redis)
-    listener = Listener()
-    task = asyncio.create_task(broker.run(listener.on_message, listener.on_reconnect))
-    running = Running(redis, broker, listener, task)
-    yield running
-    running.task.cancel()
-    await asyncio.gather(running.task, return_exceptions=True)
-    await broker.close()
-    await redis.aclose()
-
-
-def channels(n: int) -> list[str]:
-    tag = secrets.token_hex(3)
-    return [f"t{tag}:live:room:psychosenet:kamer-{i}" for i in range(n)]
+    async with broker_on(cluster) as running:
+        yield running
 
 
 def owner_index(cluster: ValkeyCluster, redis: RedisCluster, channel: str) -> int:
     node = redis.nodes_manager.get_node_from_slot(redis.keyslot(channel))
     return next(i for i, n in enumerate(cluster.nodes) if n.port == node.port)
-
-
-async def wait_until(check: object, what: str, timeout_s: float = WAIT_S) -> None:
-    assert callable(check)
-    try:
-        async with asyncio.timeout(timeout_s):
-            while not check():
-                await asyncio.sleep(0.02)
-    except TimeoutError:
-        raise AssertionError(f"not within {timeout_s} s: {what}") from None
 
 
 async def test_each_channel_is_subscribed_once_at_the_primary_that_owns_it(
@@ -118,8 +50,8 @@ async def test_each_channel_is_subscribed_once_at_the_primary_that_owns_it(
     assert got == want
 
     await running.broker.unsubscribe(names[1])
-    owner = cluster.nodes[owner_index(cluster, running.redis, names[1])]
-    await wait_until(lambda: shard_subscribers(owner, names[1]) == 0, "unsubscribed")
+    former = cluster.nodes[owner_index(cluster, running.redis, names[1])]
+    await wait_until(lambda: shard_subscribers(former, names[1]) == 0, "unsubscribed")
     assert running.listener.refills == 0
 
 

@@ -6,13 +6,9 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from redis.asyncio.cluster import RedisCluster
 
 from chatserver.adapters.embedded import ValkeyCluster, ValkeyServer
-from chatserver.adapters.redis_broker import RedisBroker
-from chatserver.adapters.redis_client import open_redis
-from tests.cluster.conftest import admin, shard_subscribers
-from tests.cluster.test_cluster_broker import Listener, Running, channels, wait_until
+from tests.cluster.conftest import Running, admin, broker_on, channels, shard_subscribers, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -25,17 +21,8 @@ def replicated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ValkeyClust
 
 @pytest.fixture
 async def on_replicated(replicated: ValkeyCluster) -> AsyncIterator[Running]:
-    redis = open_redis(replicated.url)
-    assert isinstance(redis, RedisCluster)
-    broker = RedisBroker(replicated.url, redis)
-    listener = Listener()
-    task = asyncio.create_task(broker.run(listener.on_message, listener.on_reconnect))
-    running = Running(redis, broker, listener, task)
-    yield running
-    running.task.cancel()
-    await asyncio.gather(running.task, return_exceptions=True)
-    await broker.close()
-    await redis.aclose()
+    async with broker_on(replicated) as running:
+        yield running
 
 
 def role(node: ValkeyServer) -> list[object]:
