@@ -34,16 +34,21 @@ def node_at(cluster: ValkeyCluster, port: int) -> ValkeyServer:
     return next(node for node in cluster.nodes if node.port == port)
 
 
+async def one_shard(cluster: ValkeyCluster, running: Running) -> tuple[ValkeyServer, ValkeyServer, list[str]]:
+    """Subscribe 30 channels; the primary of the first, its replica, and the channels on that shard."""
+    names = channels(30)
+    await asyncio.gather(*(running.broker.subscribe(n) for n in names))
+    owner_port = running.redis.get_node_from_key(names[0]).port
+    on_owner = [n for n in names if running.redis.get_node_from_key(n).port == owner_port]
+    replica = next(n for n in cluster.nodes if role(n)[0] == "slave" and role(n)[2] == owner_port)
+    return node_at(cluster, owner_port), replica, on_owner
+
+
 async def test_a_promoted_replica_takes_over_the_channels_of_its_primary(
     replicated: ValkeyCluster, on_replicated: Running
 ) -> None:
     running = on_replicated
-    names = channels(30)
-    await asyncio.gather(*(running.broker.subscribe(n) for n in names))
-    owner_port = running.redis.nodes_manager.get_node_from_slot(running.redis.keyslot(names[0])).port
-    owner = node_at(replicated, owner_port)
-    on_owner = [n for n in names if running.redis.get_node_from_key(n).port == owner_port]
-    replica = next(n for n in replicated.nodes if role(n)[0] == "slave" and role(n)[2] == owner_port)
+    owner, replica, on_owner = await one_shard(replicated, running)
 
     with admin(replica) as client:
         client.cluster("FAILOVER")  # a coordinated fail-over, as an operator or a maintenance window does
@@ -61,12 +66,7 @@ async def test_a_crashed_primary_is_replaced_by_its_replica_and_nothing_is_lost(
     replicated: ValkeyCluster, on_replicated: Running
 ) -> None:
     running = on_replicated
-    names = channels(30)
-    await asyncio.gather(*(running.broker.subscribe(n) for n in names))
-    owner_port = running.redis.get_node_from_key(names[0]).port
-    owner = node_at(replicated, owner_port)
-    on_owner = [n for n in names if running.redis.get_node_from_key(n).port == owner_port]
-    replica = next(n for n in replicated.nodes if role(n)[0] == "slave" and role(n)[2] == owner_port)
+    owner, replica, on_owner = await one_shard(replicated, running)
 
     owner.kill()  # no goodbye: the cluster promotes the replica after the node timeout
     try:
