@@ -10,7 +10,10 @@ from typing import Literal
 from moderation.text import fold_homoglyphs, join_spaced, normalize
 from moderation.tiers import Severity, max_severity, severity_rank
 
-CrisisCategory = Literal["plan", "intent", "ideation", "self_harm", "past", "other_person"]
+CrisisCategory = Literal["plan", "intent", "ideation", "self_harm", "past", "other_person", "model", "context"]
+
+# Bumped whenever the rules, the weights or the thresholds change; releases and confirmations are counted per version.
+DETECTOR_VERSION = "rules-1"
 
 # Long texts are examined in full, but one line of input is capped so a hostile paste stays fast.
 MAX_TEXT_CHARS = 20_000
@@ -28,6 +31,11 @@ class CrisisResult:
     flagged: bool
     severity: Severity | None = None
     category: CrisisCategory | None = None
+    # The model's probability that the text must be flagged (0.0 when no model ran).
+    score: float = 0.0
+    # Why, in plain words for staff: the rule that fired, or the strongest features of the model.
+    reasons: tuple[str, ...] = ()
+    version: str = DETECTOR_VERSION
 
     @property
     def needs_review(self) -> bool:
@@ -381,6 +389,11 @@ def detect(text: str) -> CrisisResult:
 def combine(*results: CrisisResult) -> CrisisResult:
     """The most serious of several results (e.g. a title and a body)."""
     return _worst(list(results))
+
+
+def detect_recent(texts: list[str]) -> CrisisResult:
+    """Judge an author's last few messages in one channel together (a goodbye spread over short lines)."""
+    return detect("\n".join(texts[-5:]))
 
 
 def worst_severity(results: list[CrisisResult]) -> Severity | None:
