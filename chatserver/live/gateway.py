@@ -266,7 +266,7 @@ class Connection(asyncio.Protocol):
             log.info("live frame refused: conn=%s problem=%s", self.id, exc.problem.value)
             if exc.problem is DecodeProblem.TOO_BIG:
                 self.close(CloseCode.MESSAGE_TOO_BIG)
-            elif exc.problem in (DecodeProblem.NOT_UTF8, DecodeProblem.MALFORMED):
+            elif exc.problem in (DecodeProblem.NOT_UTF8, DecodeProblem.MALFORMED, DecodeProblem.TOO_DEEP):
                 self.close(CloseCode.PROTOCOL_ERROR)
             else:
                 code = ErrorCode.UNKNOWN_TYPE if exc.problem is DecodeProblem.UNKNOWN_TYPE else ErrorCode.BAD_REQUEST

@@ -8,6 +8,7 @@ from chatserver.protocol.codec import (
     encode_frame,
     kind_event,
     message_event,
+    valid_request_id,
 )
 from chatserver.protocol.codes import (
     APPLICATION_RANGE,
@@ -104,4 +105,5 @@ __all__ = [
     "kind_event",
     "message_event",
     "should_reconnect",
+    "valid_request_id",
 ]

@@ -18,6 +18,8 @@ MAX_CHANNEL_CHARS = 200
 MAX_TOKEN_CHARS = 256
 MAX_REQUEST_ID = 2**53 - 1
 MAX_REPLAY_EVENTS = 1000
+# Arrays and objects nested deeper than this are refused before decoding (4102); real frames use 3.
+MAX_NESTING_DEPTH = 32
 
 RequestId = Annotated[int, msgspec.Meta(ge=0, le=MAX_REQUEST_ID)]
 ChannelName = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_CHANNEL_CHARS)]

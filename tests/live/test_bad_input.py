@@ -139,3 +139,24 @@ async def test_revoked_session_closes_open_socket(server) -> None:
         await c.expect(Welcome)
         await server.services.sessions.revoke_token(token)
         assert await c.closed_code() == CloseCode.SESSION_ENDED
+
+
+async def test_deeply_nested_json_closes_with_protocol_error(server) -> None:
+    frame = b'{"type":"ping","id":1,"x":' + b'{"a":' * 10_000 + b"1" + b"}" * 10_000 + b"}"
+    assert len(frame) <= 65_536
+    async with ws(server, await session_for(server, member())) as c:
+        await c.expect(Welcome)
+        await c.conn.send(frame, text=True)
+        assert await c.closed_code() == CloseCode.PROTOCOL_ERROR
+        assert c.conn.protocol.close_rcvd is not None and c.conn.protocol.close_rcvd.reason
+
+
+async def test_error_frames_echo_only_request_ids_the_protocol_allows(server) -> None:
+    async with ws(server, await session_for(server, member())) as c:
+        await c.expect(Welcome)
+        for rid in (2**53, 2**63, 2**64 + 1, -5):
+            await c.conn.send(f'{{"type":"teleport","id":{rid}}}')
+            error = await c.expect(Error)
+            assert error.code == ErrorCode.UNKNOWN_TYPE and error.id is None, rid
+        await c.conn.send(f'{{"type":"teleport","id":{2**53 - 1}}}')
+        assert (await c.expect(Error)).id == 2**53 - 1

@@ -26,6 +26,8 @@ from chatserver.protocol import (
     frame_type,
     should_reconnect,
 )
+from chatserver.protocol.codec import nesting_exceeds, valid_request_id
+from chatserver.protocol.frames import MAX_NESTING_DEPTH
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
 
@@ -130,3 +132,63 @@ def test_protocol_document_lists_every_frame_and_code() -> None:
     for code in (*CloseCode, *ErrorCode):
         assert table.get(int(code)) == code.name, code
     assert set(table) == {int(c) for c in (*CloseCode, *ErrorCode)}
+
+
+def _nested(depth: int, opener: bytes = b'{"a":', closer: bytes = b"}") -> bytes:
+    return b'{"type":"ping","id":1,"x":' + opener * depth + b"1" + closer * depth + b"}"
+
+
+def test_deep_nesting_is_refused_before_decoding() -> None:
+    frame = _nested(10_000)
+    assert len(frame) < MAX_FRAME_BYTES
+    assert problem(frame) is DecodeProblem.TOO_DEEP
+    assert problem(_nested(20_000, b"[", b"]")) is DecodeProblem.TOO_DEEP
+    assert problem(b'{"a":' * 10_000) is DecodeProblem.TOO_DEEP  # never closed: refused all the same
+    assert problem(b"[" * 60_000) is DecodeProblem.TOO_DEEP
+
+
+def test_nesting_up_to_the_limit_and_brackets_in_strings_are_fine() -> None:
+    assert nesting_exceeds(_nested(MAX_NESTING_DEPTH - 1)) is False
+    assert nesting_exceeds(_nested(MAX_NESTING_DEPTH)) is True  # the outer object makes it one deeper
+    decode_client_frame(_nested(MAX_NESTING_DEPTH - 1))
+    wide = b'{"type":"ping","id":1,"x":[' + b"[]," * 10_000 + b"[]]}"
+    decode_client_frame(wide)
+    text = "{[" * 1400 + '\\"' + "]}" * 400
+    raw = b'{"type":"publish","id":1,"channel":"room:a:b","client_msg_id":"a","body":{"text":"' + text.encode() + b'"}}'
+    assert isinstance(decode_client_frame(raw), Publish)
+
+
+def test_request_ids_outside_the_protocol_range_are_not_echoed() -> None:
+    for rid, expected in ((2**53 - 1, 2**53 - 1), (2**53, None), (2**63, None), (-1, None), (0, 0)):
+        with pytest.raises(FrameError) as info:
+            decode_client_frame(b'{"type":"teleport","id":%d}' % rid)
+        assert info.value.request_id == expected, rid
+    assert valid_request_id(True) is None and valid_request_id(1.0) is None and valid_request_id(7) == 7
+
+
+_hostile_parts = st.sampled_from(
+    [b"{", b"}", b"[", b"]", b'"', b"\\", b":", b",", b'"a":', b"1e999999", b"-0", b"99999999999999999999999",
+     b"\\ud800", b"\\u0000", b"\xff", b"\xed\xa0\x80", b"null", b"true", b'"type":"publish"', b'"id":', b" "]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(_hostile_parts, max_size=200),
+    st.integers(min_value=0, max_value=20_000),
+    st.sampled_from([(b"{", b"}"), (b"[", b"]"), (b'{"a":', b"}"), (b'{"a":[', b"]}")]),
+    st.booleans(),
+)
+def test_hostile_frames_never_raise_anything_but_frame_error(
+    parts: list[bytes], depth: int, brackets: tuple[bytes, bytes], closed: bool
+) -> None:
+    opener, closer = brackets
+    body = b"".join(parts)
+    raw = b'{"type":"ping","id":1,"x":' + opener * depth + body + (closer * depth if closed else b"") + b"}"
+    try:
+        frame = decode_client_frame(raw[: MAX_FRAME_BYTES + 16])
+    except FrameError as exc:
+        assert exc.problem in DecodeProblem
+        assert exc.request_id is None or 0 <= exc.request_id <= 2**53 - 1
+        return
+    assert frame_type(type(frame)) in {frame_type(cls) for cls in CLIENT_FRAME_TYPES}
