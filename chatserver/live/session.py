@@ -25,6 +25,7 @@ from chatserver.protocol import (
     Subscribe,
     Typing,
     Unsubscribe,
+    valid_request_id,
 )
 
 PUBLISH_PER_S = 50.0
@@ -33,6 +34,8 @@ TYPING_INTERVAL_S = 3.0
 MAX_SUBSCRIPTIONS = 100
 ERRORS_BEFORE_CLOSE = 50
 ERROR_WINDOW_S = 10.0
+# Refusals that never count towards RATE_LIMIT_ABUSE: they are caused by the server, not the client.
+NOT_ABUSE = frozenset({int(ErrorCode.UNAVAILABLE)})
 
 
 class State(Enum):
@@ -88,7 +91,11 @@ def error_frame(
     code: ErrorCode, request_id: int | None = None, channel: str | None = None, retry_after_ms: int | None = None
 ) -> Error:
     return Error(
-        code=int(code), reason=ERROR_REASONS[code], id=request_id, channel=channel, retry_after_ms=retry_after_ms
+        code=int(code),
+        reason=ERROR_REASONS[code],
+        id=valid_request_id(request_id),
+        channel=channel,
+        retry_after_ms=retry_after_ms,
     )
 
 
@@ -115,7 +122,13 @@ class Session:
         self.authenticating = False
 
     def error(self, frame: Error, now: float) -> Step:
-        """Answer with an error frame, closing when errors come too fast (abuse)."""
+        """Answer with an error frame, closing when errors come too fast (abuse).
+
+        ``UNAVAILABLE`` is the server's own trouble (Redis or the database away), not the client's:
+        a client that retries after ``retry_after_ms`` as documented must never be closed for it.
+        """
+        if frame.code in NOT_ABUSE:
+            return Step(reply=frame)
         self.errors = [t for t in self.errors if now - t < ERROR_WINDOW_S]
         self.errors.append(now)
         if len(self.errors) > ERRORS_BEFORE_CLOSE:

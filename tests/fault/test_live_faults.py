@@ -156,3 +156,64 @@ async def test_database_down_answers_error_within_3s_and_live_delivery_goes_on(s
         assert count == 1
         assert (await r.expect(Event, where=lambda e: e.offset == reply.offset)).data["text"] == "database weg"
     assert CloseCode.SERVICE_RESTART == 4000
+
+
+async def test_a_client_retrying_through_a_redis_outage_as_documented_is_never_closed(server, redis_engine) -> None:
+    """Twelve messages in flight, each retried after ``retry_after_ms`` with its own client_msg_id (issue 19)."""
+    from websockets.exceptions import ConnectionClosed
+
+    writer = member("volhouder")
+    in_flight = {i: f"outage-{i}" for i in range(1, 13)}
+    acked: dict[str, Ack] = {}
+    refusals = 0
+    retry_at: dict[int, float] = {}
+
+    async with ws(server, await session_for(server, writer)) as w:
+        await w.expect(Welcome)
+
+        async def send(rid: int) -> None:
+            body = {"text": f"bericht {rid}"}
+            await w.send(type="publish", id=rid, channel=ROOM, client_msg_id=in_flight[rid], body=body)
+
+        async def pump(until: float) -> None:
+            nonlocal refusals
+            while time.monotonic() < until and len(acked) < len(in_flight):
+                now = time.monotonic()
+                for rid, at in list(retry_at.items()):
+                    if at <= now:
+                        del retry_at[rid]
+                        await send(rid)
+                try:
+                    frame = await w.recv(timeout=0.1)
+                except TimeoutError:
+                    continue
+                if isinstance(frame, Error):
+                    assert frame.code == ErrorCode.UNAVAILABLE and frame.retry_after_ms, frame
+                    refusals += 1
+                    retry_at[frame.id] = time.monotonic() + frame.retry_after_ms / 1000
+                elif isinstance(frame, Ack):
+                    acked[frame.client_msg_id] = frame
+
+        try:
+            redis_engine.stop()
+            for rid in in_flight:
+                await send(rid)
+            outage_end = time.monotonic() + 12
+            while time.monotonic() < outage_end and refusals <= 80 and len(acked) < len(in_flight):
+                await pump(min(outage_end, time.monotonic() + 0.5))
+        except ConnectionClosed:
+            rcvd = w.conn.protocol.close_rcvd
+            pytest.fail(f"closed during the outage with {rcvd.code if rcvd else None} after {refusals} refusals")
+        finally:
+            await asyncio.to_thread(redis_engine.start)
+        assert refusals > 50  # more than the abuse limit, within about 10 s
+        try:
+            await pump(time.monotonic() + 20)
+        except ConnectionClosed:
+            rcvd = w.conn.protocol.close_rcvd
+            pytest.fail(f"closed after the outage with {rcvd.code if rcvd else None}")
+        assert set(acked) == set(in_flight.values())
+        assert w.conn.protocol.close_rcvd is None
+    events = server.services.db["events"]
+    for cmid in in_flight.values():
+        assert await events.count_documents({"channel": ROOM, "client_msg_id": cmid}) == 1

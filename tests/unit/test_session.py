@@ -41,3 +41,23 @@ def test_typing_is_throttled_per_channel() -> None:
     assert s.on_frame(Typing(channel="room:a:b"), 1.0).work is Work.TYPING
     assert s.on_frame(Typing(channel="room:a:b"), 2.0).work is None
     assert s.on_frame(Typing(channel="room:a:b"), 4.5).work is Work.TYPING
+
+
+def test_the_servers_own_outage_never_counts_as_abuse() -> None:
+    from chatserver.live.session import ERRORS_BEFORE_CLOSE, error_frame
+
+    s = Session("c", 0.0)
+    s.authenticated()
+    steps = [s.error(error_frame(ErrorCode.UNAVAILABLE, i, "room:a:b", 1000), i * 0.01) for i in range(500)]
+    assert all(step.close is None and isinstance(step.reply, Error) for step in steps)
+    # Refusals the client causes still do, with the outage's refusals in between.
+    closes = [s.error(error_frame(ErrorCode.BAD_REQUEST), 5.0).close for _ in range(ERRORS_BEFORE_CLOSE + 1)]
+    assert closes[-1] is CloseCode.RATE_LIMIT_ABUSE and closes.count(None) == ERRORS_BEFORE_CLOSE
+
+
+def test_error_frames_never_echo_an_id_outside_the_protocol_range() -> None:
+    from chatserver.live.session import error_frame
+
+    assert error_frame(ErrorCode.BAD_REQUEST, 2**53).id is None
+    assert error_frame(ErrorCode.BAD_REQUEST, -1).id is None
+    assert error_frame(ErrorCode.BAD_REQUEST, 2**53 - 1).id == 2**53 - 1
