@@ -1,19 +1,21 @@
-"""Crisis detection: Dutch and English expressions of suicidal intent and self-harm (pure, precompiled)."""
+"""Crisis rules: explicit Dutch and English expressions of suicidal intent, plans, means and self-harm (pure,
+precompiled). They catch what must never be missed and name it for staff; the trained model (moderation.model) covers
+the wording the rules do not know. moderation.crisis combines both."""
 
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass
 from typing import Literal
 
-from moderation.text import fold_homoglyphs, join_spaced, normalize
+from moderation.text import plain_sentences
 from moderation.tiers import Severity, max_severity, severity_rank
 
 CrisisCategory = Literal["plan", "intent", "ideation", "self_harm", "past", "other_person", "model", "context"]
 
 # Bumped whenever the rules, the weights or the thresholds change; releases and confirmations are counted per version.
-DETECTOR_VERSION = "rules-1"
+# The model's own version is added to it by moderation.crisis.
+RULES_VERSION = "rules-2"
 
 # Long texts are examined in full, but one line of input is capped so a hostile paste stays fast.
 MAX_TEXT_CHARS = 20_000
@@ -35,7 +37,7 @@ class CrisisResult:
     score: float = 0.0
     # Why, in plain words for staff: the rule that fired, or the strongest features of the model.
     reasons: tuple[str, ...] = ()
-    version: str = DETECTOR_VERSION
+    version: str = RULES_VERSION
 
     @property
     def needs_review(self) -> bool:
@@ -258,6 +260,17 @@ _PATTERNS: tuple[tuple[CrisisCategory, str], ...] = (
     ("self_harm", r"I ~~ (arm|armen|pols|polsen|benen|bovenbenen|dijen) ~ (opengekrast|opengesneden|kapot gekrast)"),
 )
 _COMPILED: tuple[tuple[CrisisCategory, re.Pattern[str]], ...] = tuple((cat, _compile(t)) for cat, t in _PATTERNS)
+# The patterns of one category in one alternation, most severe category first: a sentence that matches anything is
+# scanned at most once per category instead of once per pattern.
+_BY_CATEGORY: tuple[tuple[CrisisCategory, re.Pattern[str]], ...] = tuple(
+    (
+        category,
+        re.compile(
+            rf"(?<![a-z0-9])(?:{'|'.join(f'(?:{_source(t)})' for c, t in _PATTERNS if c == category)})(?![a-z0-9])"
+        ),
+    )
+    for category in ("plan", "intent", "ideation", "self_harm")
+)
 # All explicit patterns in one alternation between one pair of word boundaries: one scan tells whether any of
 # them occurs at all (most sentences match none), so the per-pattern loop runs only for the few that do. The
 # patterns have no capturing groups, so joining them changes no group numbers.
@@ -294,24 +307,11 @@ _SOON = _compile(r"SOON")
 # A negation before the speaker's own "ik"/"I" belongs to an earlier clause ("ik trek het niet meer, ik wil ...").
 _SUBJECT_FIRST = re.compile(r"(ik|k|ike|i|im|ive|id|ic) ")
 _NEGATION_WORD = re.compile(rf"(?<![a-z0-9]){_NEGATIONS}(?![a-z0-9])")
-_SENTENCES = re.compile(r"[.!?;\n]+")
-_NON_WORD = re.compile(r"[^a-z0-9]+")
-_APOSTROPHE = re.compile(r"'")
-_REPEATS = re.compile(r"([a-z])\1+")
 _GLUED = re.compile(r"(?<![a-z])(ik|k)(wil|ga|ben|heb|denk|zie|snij|kras)(?![a-z])")
 
 
 def _sentences(text: str) -> list[str]:
-    prepared = join_spaced(fold_homoglyphs(normalize(text[:MAX_TEXT_CHARS])))
-    prepared = _APOSTROPHE.sub("", prepared)
-    out: list[str] = []
-    for raw in _SENTENCES.split(prepared):
-        words = _NON_WORD.sub(" ", raw).strip()
-        if not words:
-            continue
-        words = _REPEATS.sub(r"\1", words)
-        out.append(_GLUED.sub(r"\1 \2", words))
-    return out
+    return [_GLUED.sub(r"\1 \2", sentence) for sentence in plain_sentences(text[:MAX_TEXT_CHARS])]
 
 
 def _negated_before(sentence: str, start: int) -> bool:
@@ -335,15 +335,13 @@ def _worst(results: list[CrisisResult]) -> CrisisResult:
 def _explicit(sentence: str) -> CrisisCategory | None:
     if _ANY_EXPLICIT.search(sentence) is None:
         return None
-    found: CrisisCategory | None = None
-    for category, pattern in _COMPILED:
-        for match in pattern.finditer(sentence):
-            if not _SUBJECT_FIRST.match(match.group(0)) and _negated_before(sentence, match.start()):
-                continue
-            if found is None or severity_rank(_SEVERITY_OF[category]) > severity_rank(_SEVERITY_OF[found]):
-                found = category
-            break
-    return found
+    for category, pattern in _BY_CATEGORY:
+        match = pattern.search(sentence)
+        while match is not None:
+            if _SUBJECT_FIRST.match(match.group(0)) or not _negated_before(sentence, match.start()):
+                return category
+            match = pattern.search(sentence, match.start() + 1)
+    return None
 
 
 def _is_past(sentence: str) -> bool:
@@ -381,19 +379,14 @@ def _is_self_harm_word(word: str) -> bool:
     return word.startswith(("zelfbeschadiging", "zelfverwonding", "automutilatie", "self"))
 
 
-def detect(text: str) -> CrisisResult:
-    """Judge one text; deterministic and free of I/O."""
+def judge_rules(text: str) -> CrisisResult:
+    """The rules' verdict on one text; deterministic and free of I/O."""
     return _worst([_judge(sentence) for sentence in _sentences(text)])
 
 
 def combine(*results: CrisisResult) -> CrisisResult:
     """The most serious of several results (e.g. a title and a body)."""
     return _worst(list(results))
-
-
-def detect_recent(texts: list[str]) -> CrisisResult:
-    """Judge an author's last few messages in one channel together (a goodbye spread over short lines)."""
-    return detect("\n".join(texts[-5:]))
 
 
 def worst_severity(results: list[CrisisResult]) -> Severity | None:
@@ -403,17 +396,3 @@ def worst_severity(results: list[CrisisResult]) -> Severity | None:
         if result.severity is not None:
             severity = result.severity if severity is None else max_severity(severity, result.severity)
     return severity
-
-
-def main() -> int:
-    """Contract: one text per line on stdin, ``1`` or ``0`` per line on stdout, flushed per line."""
-    stdin = sys.stdin.buffer
-    for raw in iter(stdin.readline, b""):
-        line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-        sys.stdout.write("1\n" if detect(line).flagged else "0\n")
-        sys.stdout.flush()
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

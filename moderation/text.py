@@ -78,7 +78,8 @@ _LEET: dict[str, str] = {
 }
 _HOMOGLYPH_TABLE = str.maketrans(_HOMOGLYPHS)
 _LEET_TABLE = str.maketrans(_LEET)
-_LEET_TOKEN = re.compile(r"[\w@$]+")
+# Only tokens that hold a digit or symbol used as a letter need the (slower) per-token check.
+_LEET_TOKEN = re.compile(r"[\w@$]*[013457@$][\w@$]*")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 _REPEATS_3 = re.compile(r"([^\W\d_])\1{2,}")
 _REPEATS_2 = re.compile(r"([^\W\d_])\1+")
@@ -144,8 +145,14 @@ def normalize(text: str) -> str:
     return previous
 
 
+# Characters fold_homoglyphs may change in an ASCII text: without any of them it has nothing to do.
+_ASCII_FOLDABLE = re.compile(r"[0-9@$`]")
+
+
 def fold_homoglyphs(text: str) -> str:
     """Map Cyrillic/Greek look-alikes to Latin, and digits/symbols used as letters inside words."""
+    if text.isascii() and _ASCII_FOLDABLE.search(text) is None:
+        return text
     text = text.translate(_HOMOGLYPH_TABLE)
 
     def leet(match: re.Match[str]) -> str:
@@ -167,6 +174,39 @@ def collapse_repeats(text: str, keep: int = 2) -> str:
 def join_spaced(text: str) -> str:
     """Join letters written one by one: "z e l f m o o r d" → "zelfmoord"."""
     return _SPACED.sub(lambda m: _SPACED_SEP.sub("", m.group(0)), text)
+
+
+@functools.lru_cache(maxsize=256)
+def fold(text: str) -> str:
+    """Normalised, look-alikes folded and spaced-out letters joined: the common start of the crisis rules and the
+    crisis model's features (cached, since both read the same message)."""
+    return join_spaced(fold_homoglyphs(normalize(text)))
+
+
+_SENTENCE_END = re.compile(r"[.!?;\n]+")
+_NOT_ASCII_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def plain_sentences_unsqueezed(text: str) -> tuple[str, ...]:
+    """As ``plain_sentences`` but with letter runs as written (to show staff the words as the author wrote them)."""
+    return _split_sentences(fold(text).replace("'", ""))
+
+
+def _split_sentences(text: str) -> tuple[str, ...]:
+    out: list[str] = []
+    for raw in _SENTENCE_END.split(text):
+        words = _NOT_ASCII_WORD.sub(" ", raw).strip()
+        if words:
+            out.append(words)
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=256)
+def plain_sentences(text: str) -> tuple[str, ...]:
+    """The sentences of a text as plain ASCII words: folded (above), apostrophes dropped, every letter run shortened
+    to one letter ("dooood" → "dod"), split at . ! ? ; and line ends, everything but a-z and 0-9 a space. Shared by
+    the crisis rules and the crisis model (cached: both read the same message)."""
+    return _split_sentences(collapse_repeats(fold(text).replace("'", ""), keep=1))
 
 
 def skeleton(text: str) -> str:

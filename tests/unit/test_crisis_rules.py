@@ -1,12 +1,20 @@
-"""Crisis detection: categories, hard negatives, measured floors and the stdin contract."""
-
-import subprocess
-import sys
+"""The crisis rules: categories, hard negatives, negation, the past and other people, and the prefilter."""
 
 import pytest
 
-from moderation.crisis import _ANY_EXPLICIT, _COMPILED, CrisisResult, _sentences, combine, detect, worst_severity
-from moderation.evaluate import HELD_OUT_SET, MAIN_SET, load, main, report, score
+from moderation.corpus import LEGACY_SETS, load
+from moderation.crisis_rules import (
+    _ANY_EXPLICIT,
+    _BY_CATEGORY,
+    _COMPILED,
+    CrisisResult,
+    _sentences,
+    combine,
+    judge_rules,
+    worst_severity,
+)
+
+detect = judge_rules
 
 
 @pytest.mark.parametrize(
@@ -90,83 +98,24 @@ def test_very_long_input_stays_fast_and_deterministic():
     assert detect(text) == detect(text)
 
 
-def test_main_set_meets_floors():
-    scores, _ = score(load(MAIN_SET))
-    assert scores.total >= 300
-    assert scores.recall >= 0.95
-    assert scores.precision >= 0.90
-
-
-def test_held_out_set_meets_lower_floors():
-    scores, _ = score(load(HELD_OUT_SET))
-    assert scores.total >= 60
-    assert scores.recall >= 0.75
-    assert scores.precision >= 0.90
-
-
-def test_labelled_set_is_balanced_and_varied():
-    sentences = load(MAIN_SET)
-    positives = sum(s.label for s in sentences)
-    assert 0.35 <= positives / len(sentences) <= 0.45
-    assert {s.lang for s in sentences} == {"nl", "en"}
-    assert {s.kind for s in sentences} == {"pos", "neg", "hard"}
-
-
-def test_load_rejects_malformed_lines(tmp_path):
-    bad = tmp_path / "bad.tsv"
-    bad.write_text("# comment\n\n2\tnl\tpos\ttekst\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"bad\.tsv:3"):
-        load(bad)
-
-
-def test_evaluate_script_prints_scores_and_errors(tmp_path, capsys):
-    data = tmp_path / "set.tsv"
-    data.write_text("1\tnl\tpos\tik wil dood\n0\tnl\tneg\thoi\n1\tnl\tpos\thallo daar\n0\tnl\thard\tik wil dood\n")
-    assert main([str(data), "--show-errors"]) == 0
-    out = capsys.readouterr().out
-    assert "precision 0.500  recall 0.500" in out
-    assert "missed [pos] hallo daar" in out
-    assert "false alarm [hard] ik wil dood" in out
-
-
-def test_report_handles_empty_scores():
-    scores, wrong = score([])
-    assert (scores.precision, scores.recall, scores.f1, wrong) == (1.0, 1.0, 1.0, [])
-    assert "0 sentences" in report("leeg", scores)
-
-
-def test_cli_contract_one_answer_per_line_with_invalid_utf8():
-    lines = b"ik wil dood\nik ga dood van het lachen\n\xff\xfe kill myself\n\nend it all"
-    done = subprocess.run(
-        [sys.executable, "-m", "moderation.crisis"], input=lines, capture_output=True, timeout=30, check=False
-    )
-    assert done.returncode == 0
-    assert done.stdout.decode().split("\n") == ["1", "0", "1", "0", "1", ""]
-
-
-def test_cli_answers_each_line_before_the_next_arrives():
-    proc = subprocess.Popen([sys.executable, "-m", "moderation.crisis"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    assert proc.stdin is not None and proc.stdout is not None
-    try:
-        proc.stdin.write(b"ik wil er niet meer zijn\n")
-        proc.stdin.flush()
-        assert proc.stdout.readline() == b"1\n"
-        proc.stdin.write(b"hoi\n")
-        proc.stdin.flush()
-        assert proc.stdout.readline() == b"0\n"
-    finally:
-        proc.stdin.close()
-        assert proc.wait(timeout=30) == 0
-        proc.stdout.close()
-
-
 def test_the_combined_prefilter_finds_a_sentence_exactly_when_one_pattern_does():
     # The prefilter may only skip sentences that no explicit pattern matches.
-    sentences = [s for path in (MAIN_SET, HELD_OUT_SET) for item in load(path) for s in _sentences(item.text)]
+    sentences = [s for path in LEGACY_SETS for item in load(path) for s in _sentences(item.text)]
     assert len(sentences) > 300
     matched = 0
     for sentence in sentences:
         anyone = any(pattern.search(sentence) for _, pattern in _COMPILED)
         assert (_ANY_EXPLICIT.search(sentence) is not None) == anyone, sentence
+        assert any(pattern.search(sentence) for _, pattern in _BY_CATEGORY) == anyone, sentence
         matched += anyone
     assert matched > 50  # both outcomes are exercised
+
+
+def test_the_legacy_set_still_meets_the_rules_floors():
+    # The rules were tuned on the first set (docs/decisions/0006); they must not lose what they knew.
+    examples = load(LEGACY_SETS[0])
+    flagged = [judge_rules(e.text).flagged for e in examples]
+    tp = sum(1 for e, f in zip(examples, flagged, strict=True) if e.label and f)
+    fp = sum(1 for e, f in zip(examples, flagged, strict=True) if not e.label and f)
+    assert tp / sum(e.label for e in examples) >= 0.95
+    assert tp / (tp + fp) >= 0.90

@@ -1,0 +1,78 @@
+"""Benchmark the crisis detector: ``python -m moderation.bench`` (a measurement, never a test assertion).
+
+Times ``detect`` on distinct messages of 280 characters made from the training corpus, beside the rules alone in the
+same run, and prints the median, p99 and maximum per message in microseconds and the ratio of the two.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import random
+import statistics
+import time
+from collections.abc import Callable, Sequence
+
+from moderation.corpus import training_examples
+from moderation.crisis import detect
+from moderation.crisis_rules import judge_rules
+
+MESSAGE_CHARS = 280
+
+
+def messages(count: int, seed: int, *, ordinary: bool = False) -> list[str]:
+    """Distinct messages of exactly MESSAGE_CHARS characters, texts of the corpus joined in random order: all texts
+    (crisis-dense, the worst case: most messages hit a rule) or only the must-not-flag ones (ordinary chat)."""
+    texts = [example.text for example in training_examples() if not (ordinary and example.label)]
+    rng = random.Random(seed)
+    out: list[str] = []
+    for index in range(count):
+        parts = [f"({index})"]
+        while sum(len(p) + 1 for p in parts) < MESSAGE_CHARS:
+            parts.append(rng.choice(texts))
+        out.append(" ".join(parts)[:MESSAGE_CHARS])
+    return out
+
+
+def timings_us(function: Callable[[str], object], texts: Sequence[str]) -> list[float]:
+    out: list[float] = []
+    clock = time.perf_counter_ns
+    for text in texts:
+        start = clock()
+        function(text)
+        out.append((clock() - start) / 1000)
+    return out
+
+
+def summary(values: Sequence[float]) -> str:
+    ordered = sorted(values)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return f"median {statistics.median(ordered):7.1f} us   p99 {p99:7.1f} us   max {ordered[-1]:8.1f} us"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m moderation.bench", description=__doc__)
+    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    print(f"{args.messages} distinct messages of {MESSAGE_CHARS} characters per row")
+    for ordinary in (True, False):
+        kind = "ordinary chat (must-not-flag texts)" if ordinary else "crisis-dense (all corpus texts)"
+        for text in messages(500, args.seed + 1, ordinary=ordinary):  # warm the per-word caches as a server has them
+            detect(text)
+        gc.collect()
+        gc.disable()
+        try:
+            rules = timings_us(judge_rules, messages(args.messages, args.seed, ordinary=ordinary))
+            full = timings_us(detect, messages(args.messages, args.seed + 2, ordinary=ordinary))
+        finally:
+            gc.enable()
+        print(kind)
+        print(f"  rules alone          {summary(rules)}")
+        print(f"  detect (all layers)  {summary(full)}")
+        print(f"  ratio of medians detect/rules: {statistics.median(full) / statistics.median(rules):.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,135 @@
+"""Crisis detection: one decision from the rules and the trained model — hold and alert, review, or nothing.
+
+Layers (docs/decisions/0006, 0014, 0015): the text is normalised (moderation.text); the rules
+(moderation.crisis_rules) catch explicit plans, means and intent and name them; the trained linear model
+(moderation.model, weights in moderation/data/crisis_model.json.gz) covers the wording the rules do not know. A message
+is held when a critical rule fires or the model's probability reaches the hold threshold; below that, a review band
+puts it before a peer expert without holding anything. Pure, deterministic, no I/O after the weights are loaded at
+import (a missing or damaged weights file stops the import: the server must not run without its detector).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from moderation.crisis_rules import (
+    NOT_FLAGGED,
+    RULES_VERSION,
+    CrisisCategory,
+    CrisisResult,
+    combine,
+    judge_rules,
+    worst_severity,
+)
+from moderation.decision import decide
+from moderation.features import prepare_sentences
+from moderation.model import CrisisModel, load
+from moderation.text import collapse_repeats, plain_sentences_unsqueezed
+
+__all__ = [
+    "DETECTOR_VERSION",
+    "NOT_FLAGGED",
+    "CrisisCategory",
+    "CrisisResult",
+    "combine",
+    "decide",
+    "detect",
+    "detect_recent",
+    "judge_rules",
+    "main",
+    "worst_severity",
+]
+
+MODEL: CrisisModel = load()
+# Releases and confirmations are counted per version: the rules' and the weights' together.
+DETECTOR_VERSION = f"{RULES_VERSION}+{MODEL.version}"
+# How many of an author's recent lines in one channel are judged together.
+RECENT_LINES = 5
+
+_RULE_REASON: dict[str, str] = {
+    "plan": "regel: een plan, middel of plaats genoemd",
+    "intent": "regel: voornemen om een eind aan het leven te maken",
+    "ideation": "regel: doodswens of suïcidale gedachten",
+    "self_harm": "regel: zelfbeschadiging",
+    "past": "regel: over het eigen verleden",
+    "other_person": "regel: over iemand anders",
+}
+
+
+def _as_written(text: str, prepared_words: list[str]) -> list[str]:
+    """The words as the author wrote them (lower case) for prepared words ("klar" → "klaar"), where one is found."""
+    written: dict[str, str] = {}
+    for sentence in plain_sentences_unsqueezed(text):
+        for word in sentence.split():
+            written.setdefault(collapse_repeats(word, keep=1), word)
+    return [written.get(word, word) for word in prepared_words]
+
+
+def _model_reasons(model: CrisisModel, text: str, prepared: tuple[str, ...], probability: float) -> tuple[str, ...]:
+    reasons = [f"model: {probability:.0%} (vasthouden vanaf {model.thresholds.hold:.0%})"]
+    strongest = [word for word, _ in model.strongest_words(prepared)]
+    if strongest:
+        reasons.append("sterkste woorden: " + ", ".join(f"'{word}'" for word in _as_written(text, strongest)))
+    return tuple(reasons)
+
+
+def _judge(text: str, prepared: tuple[str, ...], model: CrisisModel) -> CrisisResult:
+    rules = judge_rules(text)
+    probability = model.probability(prepared)
+    hold, review = decide(rules, probability, model.thresholds)
+    score = round(probability, 4)
+    if not (hold or review):
+        return CrisisResult(False, None, None, score, (), DETECTOR_VERSION)
+    reasons: list[str] = []
+    if rules.category is not None and rules.category in _RULE_REASON:
+        reasons.append(_RULE_REASON[rules.category])
+    if probability >= model.thresholds.review or not reasons:
+        reasons.extend(_model_reasons(model, text, prepared, probability))
+    if hold:
+        severity = rules.severity if rules.flagged and rules.severity is not None else "high"
+        category: CrisisCategory = rules.category if rules.flagged and rules.category is not None else "model"
+        return CrisisResult(True, severity, category, score, tuple(reasons), DETECTOR_VERSION)
+    category = rules.category if rules.category is not None else "model"
+    return CrisisResult(False, "medium", category, score, tuple(reasons), DETECTOR_VERSION)
+
+
+def detect(text: str) -> CrisisResult:
+    """Judge one text. ``reasons`` may quote words of the text: show them to staff, never write them to a log."""
+    return _judge(text, prepare_sentences(text), MODEL)
+
+
+def detect_recent(texts: Sequence[str]) -> CrisisResult:
+    """Judge an author's last few lines in one channel together (a goodbye or a plan spread over short lines).
+
+    Each line is also judged alone by ``detect``; this catches what only the lines together say."""
+    recent = [text for text in texts[-RECENT_LINES:] if text.strip()]
+    if not recent:
+        return CrisisResult(False, version=DETECTOR_VERSION)
+    joined = "\n".join(recent)
+    result = _judge(joined, prepare_sentences(joined), MODEL)
+    if result.flagged or result.needs_review:
+        category: CrisisCategory = "context" if result.category == "model" else result.category or "context"
+        return CrisisResult(
+            result.flagged,
+            result.severity,
+            category,
+            result.score,
+            ("samen met eerdere berichten", *result.reasons),
+            DETECTOR_VERSION,
+        )
+    return result
+
+
+def main() -> int:
+    """Contract: one text per line on stdin, ``1`` (hold and alert) or ``0`` per line on stdout, flushed per line."""
+    stdin = sys.stdin.buffer
+    for raw in iter(stdin.readline, b""):
+        line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+        sys.stdout.write("1\n" if detect(line).flagged else "0\n")
+        sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,151 @@
+"""The trained crisis model at run time: a linear model over hashed-free feature names, scored in pure Python.
+
+The weights file is written by ``python -m moderation.train``; loading it needs neither scikit-learn nor numpy.
+A text's score is ``sigmoid(bias + sum(weight[f] * count[f]) / sqrt(number of feature occurrences))``, exactly
+the scaling the training used. Per word, the sum of its character n-gram weights is cached, so a message costs
+one cache look-up per word plus one dictionary look-up per word pair.
+"""
+
+from __future__ import annotations
+
+import gzip
+import heapq
+import json
+import math
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from moderation.features import word_ngrams
+
+MODEL_PATH = Path(__file__).resolve().parent / "data" / "crisis_model.json.gz"
+FORMAT = 1
+_WORD_CACHE_SIZE = 50_000
+
+
+class ModelFileError(ValueError):
+    """The weights file is missing, damaged or of another format."""
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Hold at or above ``hold``; put before a peer expert at or above ``review``."""
+
+    hold: float
+    review: float
+
+
+class CrisisModel:
+    """A loaded linear model; thread-safe for reading, with a bounded per-word cache."""
+
+    __slots__ = ("_cache", "bias", "thresholds", "version", "weights")
+
+    def __init__(self, version: str, bias: float, weights: dict[str, float], thresholds: Thresholds) -> None:
+        if not 0.0 < thresholds.review <= thresholds.hold < 1.0:
+            raise ModelFileError("thresholds must satisfy 0 < review <= hold < 1")
+        self.version = version
+        self.bias = bias
+        self.weights = weights
+        self.thresholds = thresholds
+        self._cache: OrderedDict[str, tuple[float, int]] = OrderedDict()
+
+    def _word(self, word: str) -> tuple[float, int]:
+        cached = self._cache.get(word)
+        if cached is not None:
+            return cached
+        get = self.weights.get
+        grams = word_ngrams(word)
+        total = 0.0
+        for gram in grams:
+            total += get(gram, 0.0)
+        result = (total, len(grams))
+        if len(self._cache) >= _WORD_CACHE_SIZE:
+            self._cache.popitem(last=False)
+        self._cache[word] = result
+        return result
+
+    def _sentence(self, sentence: str) -> tuple[float, int]:
+        words = sentence.split()
+        total = 0.0
+        count = 0
+        for word in words:
+            part, n = self._word(word)
+            total += part
+            count += n
+        get = self.weights.get
+        for index in range(len(words) - 1):
+            total += get(f"b:{words[index]} {words[index + 1]}", 0.0)
+        return total, count + max(0, len(words) - 1)
+
+    def margin(self, sentences: Sequence[str]) -> float | None:
+        """The linear score before the sigmoid, the highest of the whole text and of every window of one or two
+        consecutive sentences (a crisis sentence in a long post is not diluted); None for a text without words."""
+        parts = [self._sentence(sentence) for sentence in sentences]
+        parts = [part for part in parts if part[1]]
+        if not parts:
+            return None
+        total = sum(part[0] for part in parts)
+        count = sum(part[1] for part in parts)
+        best = total / math.sqrt(count)
+        if len(parts) > 1:
+            for index, (part, n) in enumerate(parts):
+                best = max(best, part / math.sqrt(n))
+                if index + 1 < len(parts):
+                    following, m = parts[index + 1]
+                    best = max(best, (part + following) / math.sqrt(n + m))
+        return self.bias + best
+
+    def probability(self, sentences: Sequence[str]) -> float:
+        """The model's probability that prepared sentences must be flagged (0.0 for a text without words)."""
+        margin = self.margin(sentences)
+        if margin is None or margin < -35.0:
+            return 0.0
+        return 1.0 / (1.0 + math.exp(-margin))
+
+    def strongest_words(self, sentences: Sequence[str], limit: int = 3) -> list[tuple[str, float]]:
+        """The words that pushed the score up most, strongest first (for staff; never stored or logged)."""
+        contributions = {word: self._word(word)[0] for sentence in sentences for word in sentence.split()}
+        return heapq.nlargest(limit, ((w, c) for w, c in contributions.items() if c > 0), key=lambda item: item[1])
+
+
+def to_document(model: CrisisModel, meta: dict[str, Any]) -> dict[str, Any]:
+    """The JSON document of a model: sorted, rounded, so the same training gives the same bytes."""
+    return {
+        "format": FORMAT,
+        "version": model.version,
+        "bias": round(model.bias, 6),
+        "thresholds": {"hold": model.thresholds.hold, "review": model.thresholds.review},
+        "meta": meta,
+        "weights": {name: round(weight, 5) for name, weight in sorted(model.weights.items())},
+    }
+
+
+def write(model: CrisisModel, meta: dict[str, Any], path: Path = MODEL_PATH) -> None:
+    """Write the weights file deterministically (gzip without a timestamp)."""
+    raw = json.dumps(to_document(model, meta), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    path.write_bytes(gzip.compress(raw.encode("utf-8"), compresslevel=9, mtime=0))
+
+
+def load(path: Path = MODEL_PATH) -> CrisisModel:
+    """Read a weights file; raises ModelFileError with a reason when it cannot be used."""
+    try:
+        document = json.loads(gzip.decompress(path.read_bytes()).decode("utf-8"))
+    except (OSError, ValueError, EOFError) as exc:
+        raise ModelFileError(f"cannot read the crisis model {path.name}: {exc}") from exc
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ModelFileError(f"{path.name} is not a crisis model of format {FORMAT}")
+    try:
+        weights = {str(name): float(value) for name, value in document["weights"].items()}
+        thresholds = Thresholds(float(document["thresholds"]["hold"]), float(document["thresholds"]["review"]))
+        return CrisisModel(str(document["version"]), float(document["bias"]), weights, thresholds)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise ModelFileError(f"{path.name} lacks a field or has a wrong value: {exc}") from exc
+
+
+def read_meta(path: Path = MODEL_PATH) -> dict[str, Any]:
+    """The training metadata stored beside the weights (corpus size, cross-validation figures)."""
+    document = json.loads(gzip.decompress(path.read_bytes()).decode("utf-8"))
+    meta = document.get("meta", {})
+    return meta if isinstance(meta, dict) else {}
