@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 PSEUDONYM_MIN = 3
@@ -46,6 +47,41 @@ class PseudonymError(ValueError):
 
     def __str__(self) -> str:
         return self.reason
+
+
+def _schema_letter(ch: str) -> bool:
+    """A letter that a pseudonym in the API schema may hold: stable under NFKC, in the BMP, no Hangul jamo.
+
+    Jamo compose with their neighbours under NFKC (two become one syllable), which would change the length.
+    """
+    code = ord(ch)
+    if 0x1100 <= code <= 0x11FF or 0xA960 <= code <= 0xA97F or 0xD7B0 <= code <= 0xD7FF:
+        return False
+    return unicodedata.category(ch).startswith("L") and unicodedata.normalize("NFKC", ch) == ch
+
+
+def _char_class(test: Callable[[str], bool]) -> str:
+    """The characters of the BMP that pass ``test`` as a regular-expression class body (ECMA-262 and Python)."""
+    ranges: list[tuple[int, int]] = []
+    for code in range(0x10000):
+        if 0xD800 <= code <= 0xDFFF or not test(chr(code)):
+            continue
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1] = (ranges[-1][0], code)
+        else:
+            ranges.append((code, code))
+
+    def esc(code: int) -> str:
+        return chr(code) if chr(code).isascii() and chr(code).isalnum() else f"\\u{code:04x}"
+
+    return "".join(esc(a) if a == b else f"{esc(a)}-{esc(b)}" for a, b in ranges)
+
+
+_LETTERS = _char_class(_schema_letter)
+# The pseudonyms the API takes, stated as the pattern its schema publishes and its decoder applies.
+# Every name that matches passes normalise_pseudonym unchanged (a unit test holds the two together);
+# forms are more lenient (NFKC first, so "Ａｎｎａ" becomes "Anna").
+PSEUDONYM_PATTERN = f"^[{_LETTERS}0-9][{_LETTERS}0-9_-]{{{PSEUDONYM_MIN - 1},{PSEUDONYM_MAX - 1}}}$"
 
 
 def normalise_pseudonym(raw: object) -> str:
@@ -137,6 +173,22 @@ def password_problem(password: object, pseudonym: str = "") -> str | None:
     if pseudonym and pseudonym.casefold() in lowered:
         return "Je wachtwoord mag je schuilnaam niet bevatten."
     return None
+
+
+_SEP = "[ ().-]*"
+_DIGIT = f"(?:[0-9]{_SEP})"
+# The addresses and numbers the API takes (ASCII, the separators normalise_phone drops). Every match
+# passes normalise_email / normalise_phone; the forms stay lenient.
+EMAIL_PATTERN = (
+    r"^ *[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+ *$"
+)
+EMAIL_MAX = 254
+PHONE_PATTERN = (
+    f"^{_SEP}(?:\\+{_SEP}{_DIGIT}{{8,15}}|0{_SEP}0{_SEP}{_DIGIT}{{8,15}}|0{_SEP}[1-9]{_SEP}{_DIGIT}{{5,12}})$"
+)
+PHONE_MAX = 40
+CODE_PATTERN = f"^[0-9]{{{CODE_DIGITS}}}$"
 
 
 def normalise_email(raw: object) -> str | None:

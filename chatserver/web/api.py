@@ -8,11 +8,12 @@ problem details with a Dutch title and detail. The API authenticates with
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar, cast
 
 import msgspec
 from starlette.requests import Request
@@ -20,6 +21,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from chatserver.adapters.session_store import WS_TOKEN_TTL_S
+from chatserver.domain import accounts
 from chatserver.domain.accounts import skeleton
 from chatserver.domain.identity import Actor
 from chatserver.jobs.supervisor import Leader, periodic
@@ -49,9 +51,72 @@ class Problem(msgspec.Struct, omit_defaults=True):
     ban_id: str | None = None
 
 
-class Credentials(msgspec.Struct, forbid_unknown_fields=True):
-    pseudonym: str
-    password: str
+class Body(msgspec.Struct, forbid_unknown_fields=True):
+    """A request body: closed, decoded and validated by msgspec from the same declarations the schema shows.
+
+    ``one_of`` names fields of which exactly one must be present; the decoder refuses anything else and
+    the schema states it as ``oneOf``. Field descriptions double as the Dutch hint of a 422.
+    """
+
+    one_of: ClassVar[tuple[str, ...]] = ()
+
+    def __post_init__(self) -> None:
+        if self.one_of and sum(getattr(self, name) is not msgspec.UNSET for name in self.one_of) != 1:
+            raise ValueError(f"stuur precies één van: {', '.join(self.one_of)}")
+
+
+Pseudonym = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=accounts.PSEUDONYM_MIN,
+        max_length=accounts.PSEUDONYM_MAX,
+        pattern=accounts.PSEUDONYM_PATTERN,
+        description=f"Een schuilnaam is {accounts.PSEUDONYM_MIN} tot {accounts.PSEUDONYM_MAX} tekens: letters, "
+        "cijfers, _ en -, en begint met een letter of cijfer.",
+    ),
+]
+NewPassword = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=accounts.PASSWORD_MIN,
+        max_length=accounts.PASSWORD_MAX,
+        description=f"Een wachtwoord is {accounts.PASSWORD_MIN} tot {accounts.PASSWORD_MAX} tekens, niet een van "
+        "de veelgebruikte wachtwoorden, met minstens vier verschillende tekens en zonder je schuilnaam.",
+    ),
+]
+Email = Annotated[
+    str,
+    msgspec.Meta(max_length=accounts.EMAIL_MAX, pattern=accounts.EMAIL_PATTERN, description="Een e-mailadres."),
+]
+Phone = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=accounts.PHONE_MAX,
+        pattern=accounts.PHONE_PATTERN,
+        description="Een telefoonnummer: +31…, 0031… of 06…; spaties, punten, streepjes en haakjes mogen.",
+    ),
+]
+Code = Annotated[
+    str,
+    msgspec.Meta(pattern=accounts.CODE_PATTERN, description=f"De code van {accounts.CODE_DIGITS} cijfers."),
+]
+Token = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=64, description="De code zoals je die kreeg (verwijs- of herstelcode).")
+]
+AppealText = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=identity_service.MAX_APPEAL_CHARS,
+        pattern=r"\S",
+        description="Schrijf kort waarom je bezwaar maakt (niet leeg).",
+    ),
+]
+
+
+class Credentials(Body):
+    pseudonym: Pseudonym
+    password: NewPassword
 
 
 class LoginBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -60,18 +125,29 @@ class LoginBody(msgspec.Struct, forbid_unknown_fields=True):
     totp: str | None = None
 
 
-class ValidationBody(msgspec.Struct, forbid_unknown_fields=True):
-    email: str | None = None
-    phone: str | None = None
+class ValidationBody(Body):
+    one_of: ClassVar[tuple[str, ...]] = ("email", "phone")
+    email: Email | msgspec.UnsetType = msgspec.UNSET
+    phone: Phone | msgspec.UnsetType = msgspec.UNSET
+
+    def address(self) -> tuple[Literal["email", "phone"], str]:
+        if isinstance(self.email, str):
+            return "email", self.email
+        assert isinstance(self.phone, str)  # one_of holds exactly one
+        return "phone", self.phone
 
 
-class CodeBody(msgspec.Struct, forbid_unknown_fields=True):
-    code: str
+class CodeBody(Body):
+    code: Code
 
 
-class RecoveryConfirmBody(msgspec.Struct, forbid_unknown_fields=True):
-    code: str
-    password: str
+class ReferralCodeBody(Body):
+    code: Token
+
+
+class RecoveryConfirmBody(Body):
+    code: Token
+    password: NewPassword
 
 
 class BanBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -83,8 +159,8 @@ class BanBody(msgspec.Struct, forbid_unknown_fields=True):
     )
 
 
-class AppealBody(msgspec.Struct, forbid_unknown_fields=True):
-    text: str
+class AppealBody(Body):
+    text: AppealText
 
 
 class ReferralBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -211,12 +287,45 @@ async def read_body(request: Request, kind: type[T]) -> T:
         if size > MAX_BODY_BYTES:
             raise ApiProblem(413, "Het verzoek is te groot.", "too_large")
         chunks.append(chunk)
+    raw = b"".join(chunks)
     try:
-        return msgspec.json.decode(b"".join(chunks), type=kind)
+        try:
+            return msgspec.json.decode(raw, type=kind)
+        except msgspec.ValidationError as exc:
+            if "got `float`" not in str(exc):
+                raise
+            # JSON Schema counts 3.0 as an integer; msgspec does not. Convert whole numbers, then validate again.
+            return msgspec.convert(_whole_floats(msgspec.json.decode(raw)), type=kind)
     except msgspec.ValidationError as exc:
-        raise ApiProblem(422, f"Ongeldige invoer: {exc}", "invalid") from None
+        field = _FIELD_AT.search(str(exc))
+        name = field.group(1) if field else None
+        hint = _hints(cast(type, kind)).get(name or "")
+        detail = f"Ongeldige invoer: {hint}" if hint else f"Ongeldige invoer: {exc}"
+        raise ApiProblem(422, detail, "invalid", name) from None
     except msgspec.DecodeError:
         raise ApiProblem(400, "Dit is geen geldige JSON.", "bad_json") from None
+
+
+def _whole_floats(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_whole_floats(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _whole_floats(v) for k, v in value.items()}
+    return value
+
+
+_FIELD_AT = re.compile(r"at `\$\.(\w+)`")
+
+
+@functools.cache
+def _hints(kind: type) -> dict[str, str]:
+    """The Dutch hint per field: the ``description`` its schema carries."""
+    (schema,), components = msgspec.json.schema_components([kind])
+    name = str(schema.get("$ref", "")).rsplit("/", 1)[-1]
+    properties = components.get(name, {}).get("properties", {})
+    return {field: str(spec["description"]) for field, spec in properties.items() if "description" in spec}
 
 
 def _actor(request: Request) -> Actor:
@@ -293,10 +402,8 @@ def operations(services: Services, identity: IdentityService) -> list[Operation]
     async def request_validation(request: Request) -> Response:
         body = await read_body(request, ValidationBody)
         actor = _actor(request)
-        if (body.email is None) == (body.phone is None):
-            raise ApiProblem(422, "Stuur óf een e-mailadres óf een telefoonnummer.", "invalid")
-        method: Literal["email", "phone"] = "email" if body.email is not None else "phone"
-        await identity.request_validation(actor, method, body.email or body.phone or "", ip(request))
+        method, address = body.address()
+        await identity.request_validation(actor, method, address, ip(request))
         return json_response(AcceptedOut(status="code_sent", expires_in=CODE_TTL_S), 202)
 
     async def confirm_validation(request: Request) -> Response:
@@ -305,7 +412,7 @@ def operations(services: Services, identity: IdentityService) -> list[Operation]
         return json_response(ValidatedOut(validated=actor.validated))
 
     async def redeem_referral(request: Request) -> Response:
-        body = await read_body(request, CodeBody)
+        body = await read_body(request, ReferralCodeBody)
         actor = await identity.redeem_referral(_actor(request), body.code)
         return json_response(ValidatedOut(validated=actor.validated))
 
@@ -340,10 +447,8 @@ def operations(services: Services, identity: IdentityService) -> list[Operation]
 
     async def recovery(request: Request) -> Response:
         body = await read_body(request, ValidationBody)
-        if (body.email is None) == (body.phone is None):
-            raise ApiProblem(422, "Stuur óf een e-mailadres óf een telefoonnummer.", "invalid")
-        method: Literal["email", "phone"] = "email" if body.email is not None else "phone"
-        await identity.request_recovery(method, body.email or body.phone or "", ip(request))
+        method, address = body.address()
+        await identity.request_recovery(method, address, ip(request))
         return json_response(AcceptedOut(status="code_sent_if_known", expires_in=CODE_TTL_S), 202)
 
     async def recovery_confirm(request: Request) -> Response:
@@ -390,7 +495,7 @@ def operations(services: Services, identity: IdentityService) -> list[Operation]
                                    422: e422[1], 429: e429[1]}, auth=True),
         Operation("POST", "/api/v1/me/validation/confirm", confirm_validation, "Validatiecode bevestigen", CodeBody,
                   {200: ("Gevalideerd", ValidatedOut), 401: e401[1], 422: e422[1], 429: e429[1]}, auth=True),
-        Operation("POST", "/api/v1/me/referral", redeem_referral, "Verwijscode inwisselen", CodeBody,
+        Operation("POST", "/api/v1/me/referral", redeem_referral, "Verwijscode inwisselen", ReferralCodeBody,
                   {200: ("Gevalideerd", ValidatedOut), 401: e401[1], 422: e422[1], 429: e429[1]}, auth=True),
         Operation("GET", "/api/v1/me/export", export, "Download mijn gegevens", None,
                   {200: ("Alle gegevens", ExportOut), 401: e401[1]}, auth=True),
@@ -412,14 +517,34 @@ def operations(services: Services, identity: IdentityService) -> list[Operation]
     ]  # fmt: skip
 
 
+def responses_of(op: Operation) -> dict[int, tuple[str, type | None]]:
+    """Every status an operation can answer: its own outcomes plus those of the shared machinery.
+
+    ``read_body`` answers 400, 413, 415 and 422 for any body, ``_actor`` 401 without a session;
+    listing them here is what keeps the document and the behaviour together.
+    """
+    out = dict(op.responses)
+    if op.body is not None:
+        out.setdefault(400, ("Geen geldige JSON (bad_json)", Problem))
+        out.setdefault(413, ("Verzoek te groot (too_large)", Problem))
+        out.setdefault(415, ("Geen application/json (unsupported_media_type)", Problem))
+        out.setdefault(422, ("Ongeldige invoer (invalid)", Problem))
+    if op.auth:
+        out.setdefault(401, ("Niet ingelogd", Problem))
+    return out
+
+
 def openapi_document(ops: list[Operation]) -> dict[str, Any]:
     types: list[Any] = []
     for op in ops:
         if op.body is not None:
             types.append(op.body)
-        types.extend(t for _, t in op.responses.values() if t is not None)
+        types.extend(t for _, t in responses_of(op).values() if t is not None)
     schemas, components = msgspec.json.schema_components(types, ref_template="#/components/schemas/{name}")
     by_type = dict(zip(types, schemas, strict=True))
+    for kind in types:
+        if isinstance(kind, type) and issubclass(kind, Body) and kind.one_of:
+            components[kind.__name__]["oneOf"] = [{"required": [name]} for name in kind.one_of]
     paths: dict[str, dict[str, Any]] = {}
     for op in ops:
         entry: dict[str, Any] = {
@@ -438,7 +563,7 @@ def openapi_document(ops: list[Operation]) -> dict[str, Any]:
             ]  # fmt: skip
         if op.body is not None:
             entry["requestBody"] = {"required": True, "content": {"application/json": {"schema": by_type[op.body]}}}
-        for status, (description, kind) in sorted(op.responses.items()):
+        for status, (description, kind) in sorted(responses_of(op).items()):
             response: dict[str, Any] = {"description": description}
             if kind is not None:
                 media = PROBLEM if kind is Problem else "application/json"
@@ -519,18 +644,27 @@ def install(services: Services) -> Feature:
     return Feature(routes=routes, startup=[start], shutdown=[stop])
 
 
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
 def _method_route(path: str, handlers: dict[str, Handler]) -> Route:
-    """One route per path; a wrong method answers 405 as problem+json."""
+    """One route per path. OPTIONS answers 204 and a wrong method 405 as problem+json, both with an
+    ``Allow`` that lists exactly the methods the document holds for this path (and OPTIONS)."""
+    allow = ", ".join([*sorted(handlers), "OPTIONS"])
 
     async def endpoint(request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers={"Allow": allow, "Cache-Control": "no-store"})
         handler = handlers.get(request.method)
+        if handler is None and request.method == "HEAD":
+            handler = handlers.get("GET")
         if handler is None:
             response = problem(405, "Deze methode kan hier niet.", "method_not_allowed")
-            response.headers["Allow"] = ", ".join(sorted(handlers))
+            response.headers["Allow"] = allow
             return response
         return await handler(request)
 
-    return Route(path, endpoint, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    return Route(path, endpoint, methods=list(HTTP_METHODS))
 
 
 async def seed_demo_staff(services: Services) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from chatserver.domain import accounts as rules
 
@@ -79,3 +81,29 @@ def test_codes() -> None:
     assert not rules.valid_code("12345")
     assert not rules.valid_code("１２３４５６")
     assert not rules.valid_code({"$gt": ""})
+
+
+# The API publishes these patterns and its decoder applies them; whatever matches must pass the domain rules
+# unchanged, or a schema-valid request would be refused (the schema and the rules would have drifted apart).
+@settings(max_examples=100, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(st.from_regex(rules.PSEUDONYM_PATTERN, fullmatch=True))
+def test_every_pseudonym_the_schema_allows_passes_the_rules_unchanged(name: str) -> None:
+    assert rules.normalise_pseudonym(name) == name
+
+
+@settings(max_examples=100, derandomize=True)
+@given(st.from_regex(rules.EMAIL_PATTERN, fullmatch=True).filter(lambda s: len(s) <= rules.EMAIL_MAX))
+def test_every_email_the_schema_allows_is_an_address(address: str) -> None:
+    assert rules.normalise_email(address) is not None
+
+
+@settings(max_examples=100, derandomize=True)
+@given(st.from_regex(rules.PHONE_PATTERN, fullmatch=True))
+def test_every_phone_number_the_schema_allows_is_a_number(number: str) -> None:
+    assert rules.normalise_phone(number) is not None
+
+
+@settings(max_examples=100, derandomize=True)
+@given(st.from_regex(rules.CODE_PATTERN, fullmatch=True))
+def test_every_code_the_schema_allows_is_well_formed(code: str) -> None:
+    assert rules.valid_code(code)
