@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Literal
 
-from moderation.crisis import CrisisResult, detect
+from moderation.crisis import CrisisResult, detect, detect_recent
 from moderation.text import normalize, skeleton
 from moderation.tiers import Severity, Tier
 
@@ -40,6 +41,8 @@ REASON_CONTACT = (
 )
 REASON_LINKS = "Nieuwe accounts mogen nog niet zoveel links plaatsen. Een moderator bekijkt je bericht eerst."
 REASON_PREMODERATION = "Omdat je account nog nieuw is, bekijkt een moderator je bericht voordat het zichtbaar wordt."
+# Shown to staff when a message is flagged only together with the author's previous lines in the same channel.
+CONTEXT_REASON = "Samen met de vorige berichten van deze schrijver in hetzelfde kanaal"
 REASON_CRISIS = (
     "Je bericht is even tegengehouden zodat iemand van ons team met je mee kan kijken. Je staat er niet alleen voor."
 )
@@ -222,11 +225,31 @@ def has_body_numbers(text: str) -> bool:
     return _BODY_NUMBERS.search(normalize(text)) is not None
 
 
-def evaluate(text: str, settings: RuleSettings, context: RuleContext) -> Verdict:
-    """Judge one text under a flavour's rules; pure and deterministic."""
+def judge_crisis(text: str, recent: Sequence[str] = ()) -> CrisisResult:
+    """The crisis detector on one text and, when the author wrote before in the same channel, on their last few
+    lines together (a goodbye spread over short lines); the context result says so in its reasons."""
+    crisis = detect(text)
+    if crisis.flagged or not recent:
+        return crisis
+    together = detect_recent([*recent, text])
+    if not together.flagged:
+        return crisis
+    return replace(
+        together,
+        category="context",
+        severity=together.severity or "critical",
+        reasons=(CONTEXT_REASON, *together.reasons),
+    )
+
+
+def evaluate(text: str, settings: RuleSettings, context: RuleContext, recent: Sequence[str] = ()) -> Verdict:
+    """Judge one text under a flavour's rules; pure and deterministic.
+
+    ``recent`` are the author's previous lines in the same channel (oldest first), judged together with ``text``.
+    """
     compiled = compile_rules(settings)
     hits: list[RuleHit] = []
-    crisis = detect(text)
+    crisis = judge_crisis(text, recent)
     if crisis.flagged and crisis.severity is not None:
         detail = f"crisis: {crisis.category}"
         hits.append(RuleHit("crisis", crisis.severity, "professional", "hold", REASON_CRISIS, detail))

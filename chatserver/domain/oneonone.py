@@ -83,9 +83,19 @@ def can_take(staff_tier: Tier | None, needed: Tier) -> bool:
     return staff_tier is not None and staff_tier >= needed
 
 
-def pick_next(entries: Iterable[Waiting], staff_tier: Tier | None) -> Waiting | None:
-    """The request a staff member of ``staff_tier`` gets when accepting the next one."""
-    return next((w for w in queue_order(entries) if can_take(staff_tier, w.tier_needed)), None)
+def pick_next(entries: Iterable[Waiting], staff_tier: Tier | None, professional_free: bool = False) -> Waiting | None:
+    """The request a staff member of ``staff_tier`` gets when accepting the next one.
+
+    A request with a crisis signal is offered to a professional first: while one on shift has room
+    (``professional_free``), volunteers and peer experts get the next request without one.
+    """
+    for w in queue_order(entries):
+        if not can_take(staff_tier, w.tier_needed):
+            continue
+        if w.risk and professional_free and staff_tier != Tier.PROFESSIONAL:
+            continue
+        return w
+    return None
 
 
 def has_capacity(active: int, capacity: int) -> bool:

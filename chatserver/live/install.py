@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from chatserver.adapters.event_store import MongoEventStore
 from chatserver.adapters.positions import RedisPositions
+from chatserver.adapters.recent_lines import RedisRecentLines
 from chatserver.adapters.redis_batch import EXTRAS_KEY as BATCH_KEY
 from chatserver.adapters.redis_batch import AutoPipeline
 from chatserver.adapters.redis_broker import AccountRateLimiter, PresenceStore, RedisBroker
@@ -42,7 +43,7 @@ def install(services: Services) -> Feature:
     services.extras[CHAT_KEY] = chat
 
     async def start() -> None:
-        await batch.preload(*limiter.HOT_SCRIPTS, *positions.HOT_SCRIPTS)
+        await batch.preload(*limiter.HOT_SCRIPTS, *positions.HOT_SCRIPTS, *RedisRecentLines.HOT_SCRIPTS)
         hub = Hub(broker, chat, live_key, spawn=lambda coro: gateway.spawn(coro))
         hosts = tuple(host for flavour in services.catalog for host in flavour.hosts)
         gateway = Gateway(

@@ -14,10 +14,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from chatserver.adapters.event_store import DuplicateEvents, MongoEventStore, StoreError
 from chatserver.adapters.positions import RedisPositions
@@ -63,17 +63,33 @@ class Screening:
     ``hold``: the screener kept the message (e.g. as a moderation item) and it
     is not published now; ``refuse``: it is not stored at all and ``reason``
     tells the author why. ``notice`` is shown to the author either way.
+    ``after`` runs once an allowed message is stored, with its ack (a 1-on-1 line
+    flagged by the crisis detector is marked and alerted there); it must not raise.
     """
 
     action: Literal["allow", "hold", "refuse"] = "allow"
     reason: str | None = None
     notice: str | None = None
+    after: Callable[[Acked], Awaitable[None]] | None = None
 
 
 ALLOW = Screening()
 
-# (actor, channel reference, client message id, text) -> Screening; called in registration order.
-Screener = Callable[[Actor, ChannelRef, str, str], Awaitable[Screening]]
+
+class Screener(Protocol):
+    """(actor, channel reference, client message id, text) -> Screening; called in registration order.
+
+    ``recent`` are the author's previous lines in the same channel (oldest first) when a recall is set.
+    """
+
+    def __call__(
+        self, actor: Actor, ref: ChannelRef, client_msg_id: str, text: str, /, *, recent: Sequence[str] = ()
+    ) -> Awaitable[Screening]: ...
+
+
+# (actor, channel reference, text) -> the author's previous lines in that channel, recording this one. Runs beside
+# the gates and the rate limit, so its Redis question shares their round trip.
+Recall = Callable[[Actor, ChannelRef, str], Awaitable[tuple[str, ...]]]
 # (actor, channel reference) -> a refusal reason or None. Gates are quick lookups without side effects
 # (a mute); they run at the same time as the rate limit, so their Redis questions share its round trip.
 Gate = Callable[[Actor, ChannelRef], Awaitable[str | None]]
@@ -143,6 +159,7 @@ class ChatService:
         self.live_key = live_key
         self.screeners: list[Screener] = []
         self.gates: list[Gate] = []
+        self.recall: Recall | None = None
         self._queue: list[_Pending] = []
         self._wake = asyncio.Event()
         self.batches = 0
@@ -176,13 +193,17 @@ class ChatService:
         ref = parse_channel(channel)
         assert ref is not None  # check_channel parsed it
         refusals: list[str | None] = []
-        if screen and self.gates:
+        recent: tuple[str, ...] = ()
+        if screen and (self.gates or self.recall is not None):
             # Started together, so their Redis questions go out in one round trip (AutoPipeline).
             limit = asyncio.ensure_future(self.limiter.retry_after_ms(actor.account_id))
+            recall = asyncio.ensure_future(self.recall(actor, ref, cleaned)) if self.recall is not None else None
             try:
                 refusals = list(await asyncio.gather(*(gate(actor, ref) for gate in self.gates)))
             finally:
                 wait_ms = await limit  # never fails: the limiter fails open
+                if recall is not None:
+                    recent = await recall  # never fails: the recall fails open
         else:
             wait_ms = await self.limiter.retry_after_ms(actor.account_id)
         if wait_ms > 0:
@@ -191,15 +212,24 @@ class ChatService:
             if refusal is not None:
                 raise ChatError(ErrorCode.REFUSED, reason=refusal)
         notice: str | None = None
+        afters: list[Callable[[Acked], Awaitable[None]]] = []
         if screen and self.screeners:
             for screener in self.screeners:
-                verdict = await screener(actor, ref, client_msg_id, cleaned)
+                verdict = await screener(actor, ref, client_msg_id, cleaned, recent=recent)
                 if verdict.action == "refuse":
                     raise ChatError(ErrorCode.REFUSED, reason=verdict.reason)
                 if verdict.action == "hold":
                     return Acked(channel, 0, "", held=True, notice=verdict.notice or verdict.reason)
                 notice = notice or verdict.notice
+                if verdict.after is not None:
+                    afters.append(verdict.after)
         acked = await self._enqueue(actor, channel, client_msg_id, "message", {"text": cleaned})
+        for after in afters:
+            if not acked.duplicate:
+                try:
+                    await after(acked)
+                except Exception:  # stored and acknowledged: a failed follow-up must not fail the message
+                    log.exception("follow-up after a screened message failed")
         if notice is not None:
             return Acked(acked.channel, acked.offset, acked.epoch, acked.duplicate, notice=notice)
         return acked

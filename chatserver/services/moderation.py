@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from chatserver.adapters.moderation_store import MongoModerationStore, to_ms
+from chatserver.adapters.recent_lines import RedisRecentLines
 from chatserver.adapters.redis_batch import EXTRAS_KEY as BATCH_KEY
 from chatserver.adapters.redis_batch import AutoPipeline
 from chatserver.domain.channels import ChannelKind, ChannelRef, mod_channel, parse_channel, user_channel
@@ -30,7 +31,7 @@ from chatserver.services.chat import Screener, Screening
 from chatserver.services.identity import register_personal_collection
 from moderation import audit as audit_chain
 from moderation.audit import AuditEntry
-from moderation.crisis import detect
+from moderation.crisis import CrisisResult, detect
 from moderation.queue import (
     TARGET_AGE,
     Decision,
@@ -50,7 +51,7 @@ from moderation.queue import (
     unclaim,
     visible_queue,
 )
-from moderation.rules import PlaceKind, RuleContext, RuleSettings, Verdict, evaluate
+from moderation.rules import PlaceKind, RuleContext, RuleSettings, Verdict, evaluate, find_contact_details
 from moderation.tiers import TIERS, Severity, Tier, max_severity, max_tier, severity_rank, tier_rank
 
 if TYPE_CHECKING:
@@ -125,6 +126,13 @@ REPORTER_OUTCOMES: dict[str, str] = {
     "ban": "Bedankt voor je melding. De schrijver heeft geen toegang meer.",
 }
 _SCREENED_KINDS = (ChannelKind.ROOM, ChannelKind.CHAT, ChannelKind.SPREEKUUR)
+# Live channels where an author's last few lines are kept briefly and judged together (a goodbye over short lines).
+RECALLED_KINDS = (ChannelKind.ROOM, ChannelKind.CHAT)
+CRISIS_OUTCOMES = "crisis_outcomes"
+# Counted per detector version when staff decide a crisis item: a release is a false positive, the rest confirm it.
+OUTCOME_OF: dict[str, str] = {"release": "released", "approve": "confirmed", "reject": "confirmed",
+                              "redact": "confirmed", "hide": "confirmed", "warn": "confirmed", "mute": "confirmed",
+                              "ban": "confirmed"}  # fmt: skip
 MUTED_REASON = "Je kunt tijdelijk geen berichten plaatsen in deze community (tot {until} UTC)."
 PUBLIC_ITEM_KEYS = ("id", "flavour", "source", "tier", "severity", "state", "claimed_by")
 
@@ -165,6 +173,23 @@ class ModerationItemView:
     decision_reason: str = ""
     crisis: bool = False
     redacted_text: str = ""
+    # Why the detector flagged it (plain words for staff), its probability (None: no model score) and version.
+    crisis_reasons: tuple[str, ...] = ()
+    crisis_score: float | None = None
+    detector_version: str = ""
+    # Milliseconds from the message to the first claim, for the metrics (None until claimed).
+    time_to_claim_ms: int | None = None
+
+    @property
+    def score_percent(self) -> int | None:
+        return None if self.crisis_score is None else round(self.crisis_score * 100)
+
+    @property
+    def context_url(self) -> str:
+        """Where staff see the message in its context: the chat line itself, else the item page."""
+        if self.ref.kind == "chat_message" and self.ref.url:
+            return self.ref.url
+        return f"/backoffice/moderatie/{self.item.id}"
 
     @property
     def id(self) -> str:
@@ -254,11 +279,29 @@ def rule_settings(flavour: Flavour) -> RuleSettings:
     )
 
 
-def crisis_notice(flavour: Flavour | None) -> str:
-    """The supportive Dutch notice for a held crisis message, with the crisis lines (youth: De Kindertelefoon)."""
+def crisis_notice(flavour: Flavour | None, *, held: bool = True, staffed: bool = True) -> str:
+    """The supportive Dutch notice for a crisis message, with the crisis lines (youth: De Kindertelefoon).
+
+    ``held=False`` in a 1-on-1 chat (nothing is held there); ``staffed=False`` when no professional is on shift:
+    the author is then told plainly to call 113 or 112 now.
+    """
+    if not staffed:
+        first = (
+            "Er is nu geen professional van ons team in dienst. Wacht niet op ons: bel nu 113 (gratis: 0800-0113) "
+            "of chat via 113.nl. Is er direct gevaar? Bel 112."
+        )
+        lines = [first] if not held else ["Je bericht is even tegengehouden.", first]
+        lines.append("Je staat er niet alleen voor: een ervaringsdeskundige van ons team kijkt mee.")
+        if flavour is not None and flavour.youth:
+            lines.append("Ben je jonger dan 18? Bel of chat gratis met De Kindertelefoon: 0800-0432.")
+        return " ".join(lines)
     lines = [
-        "Je bericht is even tegengehouden zodat iemand van ons team met je mee kan kijken. "
-        "Je staat er niet alleen voor.",
+        (
+            "Je bericht is even tegengehouden zodat iemand van ons team met je mee kan kijken. "
+            if held
+            else "We lezen met je mee en een professional van ons team is gewaarschuwd. "
+        )
+        + "Je staat er niet alleen voor.",
         "Denk je aan zelfmoord? Praat erover met 113 Zelfmoordpreventie: bel 113 of gratis 0800-0113, "
         "of chat via 113.nl.",
         "Is er direct gevaar? Bel 112.",
@@ -275,6 +318,18 @@ def resources_of(flavour: Flavour | None) -> list[dict[str, str]]:
         {"name": r.name, "description": r.description, "phone": r.phone, "url": r.url, "chat_url": r.chat_url}
         for r in flavour.crisis_resources
     ]
+
+
+def explanation(crisis: CrisisResult | None) -> dict[str, Any]:
+    """What a moderation item keeps of the detector's verdict: reasons, score and version, never the text."""
+    if crisis is None or not (crisis.flagged or crisis.needs_review):
+        return {}
+    return {
+        "crisis_reasons": [str(reason)[:200] for reason in crisis.reasons[:8]],
+        "crisis_score": float(crisis.score) if crisis.score > 0 else None,
+        "crisis_category": crisis.category,
+        "detector_version": crisis.version,
+    }
 
 
 def mute_key(services: Services, flavour: str, account_id: str) -> str:
@@ -322,6 +377,7 @@ class ModerationService:
         self.handlers: dict[str, Handler] = {}
         self.report_resolvers: dict[str, ReportResolver] = {}
         self._account_age: dict[str, datetime] = {}
+        self.recent: RedisRecentLines | None = None  # built at first use: the live feature makes the pipeline
 
     # --- screening -------------------------------------------------------------------------------------------------
 
@@ -333,6 +389,7 @@ class ModerationService:
         text: str,
         *,
         account_age_days: float | Literal["unknown"] | None = "unknown",
+        recent: Sequence[str] = (),
     ) -> Verdict:
         """The flavour's rules plus the crisis detector; pure (no I/O).
 
@@ -351,11 +408,28 @@ class ModerationService:
             peer_to_peer=place in PEER_TO_PEER_PLACES and not actor.is_staff,
             staff_author=actor.is_staff,
         )
-        return evaluate(text, settings, context)
+        return evaluate(text, settings, context, recent)
 
-    async def check(self, actor: Actor, flavour: str, place: Place, text: str) -> Verdict:
+    async def check(self, actor: Actor, flavour: str, place: Place, text: str, recent: Sequence[str] = ()) -> Verdict:
         """:meth:`screen` with the account's real age looked up first (one read, cached)."""
-        return self.screen(actor, flavour, place, text, account_age_days=await self.account_age_days(actor))
+        age_days = await self.account_age_days(actor)
+        return self.screen(actor, flavour, place, text, account_age_days=age_days, recent=recent)
+
+    async def recall(self, actor: Actor, ref: ChannelRef, text: str) -> tuple[str, ...]:
+        """For ``chat.recall``: the author's previous lines in a room or 1-on-1 chat, recording this one.
+
+        Staff lines are not kept. A line with contact details is not kept either (it is refused anyway, and
+        Redis must never hold an e-mail address or phone number).
+        """
+        if ref.kind not in RECALLED_KINDS or actor.is_staff:
+            return ()
+        if self.recent is None:
+            batch: AutoPipeline | None = self.services.extras.get(BATCH_KEY)
+            if batch is None:
+                return ()
+            self.recent = RedisRecentLines(batch, self.services.settings.redis_key_prefix)
+        line = None if find_contact_details(text) else text
+        return await self.recent.push_and_read(ref.name, str(actor.account_id), line)
 
     def _cached_age(self, actor: Actor) -> float | None:
         if actor.is_guest:
@@ -401,7 +475,9 @@ class ModerationService:
         ``check_mute=False`` when :meth:`mute_gate` is registered as a gate for the same channels.
         """
 
-        async def screener(actor: Actor, ref: ChannelRef, client_msg_id: str, text: str) -> Screening:
+        async def screener(
+            actor: Actor, ref: ChannelRef, client_msg_id: str, text: str, /, *, recent: Sequence[str] = ()
+        ) -> Screening:
             if ref.kind not in _SCREENED_KINDS:
                 return Screening()
             if check_mute:
@@ -409,7 +485,7 @@ class ModerationService:
                 if refusal is not None:
                     return Screening("refuse", reason=refusal)
             place: Place = {ChannelKind.ROOM: "room", ChannelKind.CHAT: "chat_1on1"}.get(ref.kind, "room")  # type: ignore[assignment]
-            verdict = await self.check(actor, ref.flavour, place, text)
+            verdict = await self.check(actor, ref.flavour, place, text, recent)
             if verdict.action == "allow":
                 return Screening()
             if verdict.action == "block" and not verdict.crisis.flagged:
@@ -417,7 +493,7 @@ class ModerationService:
             kind = "chat_message" if ref.kind is ChannelKind.CHAT else "room_message"
             flavour = self.catalog.get(ref.flavour)
             url = f"/f/{ref.flavour}/chat/{ref.ident}/" if ref.kind is ChannelKind.ROOM else None
-            await self.submit(
+            item = await self.submit_item(
                 flavour=ref.flavour,
                 source="crisis" if verdict.crisis.flagged else "rule",
                 ref=ItemRef(kind=kind, id=f"{ref.name}#{client_msg_id}", channel=ref.name, url=url),
@@ -432,7 +508,7 @@ class ModerationService:
                 },
             )
             if verdict.crisis.flagged:
-                return Screening("hold", notice=crisis_notice(flavour))
+                return Screening("hold", notice=crisis_notice(flavour, staffed=not item.no_professional_on_shift))
             return Screening("hold", notice=verdict.reason)
 
         return screener
@@ -463,6 +539,33 @@ class ModerationService:
         held_payload: dict[str, Any] | None = None,
     ) -> str:
         """Create (or, for a repeated report, join) a moderation item, route it and tell the consoles."""
+        item = await self.submit_item(
+            flavour=flavour,
+            source=source,
+            ref=ref,
+            text=text,
+            author=author,
+            verdict=verdict,
+            reporter=reporter,
+            reason=reason,
+            held_payload=held_payload,
+        )
+        return item.id
+
+    async def submit_item(
+        self,
+        *,
+        flavour: str,
+        source: ItemSource,
+        ref: ItemRef,
+        text: str,
+        author: Actor | None,
+        verdict: Verdict | None = None,
+        reporter: Actor | None = None,
+        reason: str = "",
+        held_payload: dict[str, Any] | None = None,
+    ) -> ModerationItem:
+        """:meth:`submit`, answering the item itself (its routing says whether a professional is on shift)."""
         if self.catalog.get(flavour) is None:
             raise ModerationError(404, "Deze community bestaat niet.")
         subject_id = f"{ref.kind}:{ref.id}"
@@ -471,7 +574,7 @@ class ModerationService:
             existing = await self.store.open_item_for_subject(flavour, subject_id)
             if existing is not None:
                 await self.store.add_reporter(str(existing["_id"]), str(reporter.account_id), reason)
-                return str(existing["_id"])
+                return self._item(existing)
         if verdict is None and source in ("report", "spreekuur_question"):
             crisis = detect(text)
             if crisis.flagged:
@@ -519,6 +622,7 @@ class ModerationService:
             "details": list(details),
             "held_payload": held_payload,
             "crisis": crisis_flagged,
+            **explanation(verdict.crisis if verdict is not None else None),
             "reports": [{"reporter_id": str(reporter.account_id), "reason": reason}] if reporter else [],
             "reporter_ids": [str(reporter.account_id)] if reporter else [],
         }
@@ -530,7 +634,7 @@ class ModerationService:
             await self._alert_on_shift(view)
         else:
             await self._emit(flavour, "new", view)
-        return item.id
+        return item
 
     async def report(self, reporter: Actor, kind: str, object_id: str, channel: str | None, reason: str) -> str:
         """A visitor reports a message or post; the object is looked up, never taken from the reporter."""
@@ -638,14 +742,24 @@ class ModerationService:
     async def claim(self, actor: Actor, item_id: str) -> ModerationItemView:
         """Take an item (or renew one's own claim); an expired claim may be taken over."""
         staff, item, doc = await self._load(actor, item_id)
+        now = self.clock()
         try:
-            claimed = claim(item, staff, self.clock())
+            claimed = claim(item, staff, now)
         except QueueError as exc:
             raise ModerationError(409, str(exc)) from exc
-        if not await self.store.replace_item(item, claimed, {"claimed_name": actor.pseudonym}):
+        extra: dict[str, Any] = {"claimed_name": actor.pseudonym}
+        first = doc.get("time_to_claim_ms") is None
+        if first:
+            # The item is created when the message arrives: its age at the first claim is the time to claim.
+            extra["time_to_claim_ms"] = max(0, int((to_ms(now) - item.created_at).total_seconds() * 1000))
+            extra["first_claimed_at"] = to_ms(now)
+        if not await self.store.replace_item(item, claimed, extra):
             raise ModerationError(409, "Een collega was je net voor. Ververs de lijst.")
-        doc["claimed_name"] = actor.pseudonym
+        doc.update(extra)
         view = self._view(claimed, doc)
+        if first:
+            seconds = (view.time_to_claim_ms or 0) / 1000
+            await self._audit(actor, staff, "claim", f"opgepakt na {seconds:.1f} s", claimed)
         await self._emit(item.flavour, "claimed", view)
         return view
 
@@ -703,9 +817,37 @@ class ModerationService:
                 else (f"{audit_reason} (onbepaalde tijd)")
             )
         await self._audit(actor, staff, request.kind, audit_reason, decided)
+        outcome = OUTCOME_OF.get(request.kind)
+        if view.crisis and outcome is not None:
+            await self.count_outcome(view.detector_version or "onbekend", outcome)
         await self._effects(actor, view, decision, request)
         await self._emit(item.flavour, "escalated" if request.kind == "escalate" else "decided", view)
         return view
+
+    async def count_outcome(self, version: str, outcome: str) -> None:
+        """One more release (false positive) or confirmation for a detector version; counts only, no texts."""
+        try:
+            await self.services.db[CRISIS_OUTCOMES].update_one(
+                {"_id": f"{version}:{outcome}"},
+                {"$inc": {"count": 1}, "$set": {"version": version, "outcome": outcome}},
+                upsert=True,
+            )
+        except Exception as exc:  # the decision stands; a lost count is logged
+            log.warning("crisis outcome not counted (%s)", type(exc).__name__)
+
+    async def outcome_counts(self) -> dict[str, dict[str, int]]:
+        """Releases and confirmations per detector version: ``{version: {"released": n, "confirmed": m}}``."""
+        counts: dict[str, dict[str, int]] = {}
+        async for doc in self.services.db[CRISIS_OUTCOMES].find({}):
+            counts.setdefault(str(doc.get("version")), {})[str(doc.get("outcome"))] = int(doc.get("count", 0))
+        return counts
+
+    async def release(self, actor: Actor, item_id: str, reason: str = "") -> ModerationItemView:
+        """One click for a false positive: claim (when needed) and release, audited and counted."""
+        view = await self.get(actor, item_id)
+        if view.item.claimed_by != str(actor.account_id) or not is_claimed(view.item, self.clock()):
+            await self.claim(actor, item_id)
+        return await self.decide(actor, item_id, StaffDecision("release", reason=reason or "Vals alarm"))
 
     async def bulk(self, actor: Actor, item_ids: Sequence[str], kind: DecisionKind, reason: str = "") -> BulkResult:
         """Claim and decide several items at once (approve, hide or reject); each one is audited."""
@@ -805,6 +947,28 @@ class ModerationService:
             await asyncio.sleep(0.005)
         raise ModerationError(503, "Het auditlog is even niet bij te werken. Probeer het opnieuw.")
 
+    async def _audit_system(self, action: str, reason: str, item: ModerationItem, role: Tier) -> None:
+        """An entry by the server itself (an alert sent); ``role`` is the role it went to. Never raises."""
+        for _ in range(AUDIT_RETRIES):
+            try:
+                previous = await self.store.last_audit_entry()
+                entry = audit_chain.append(
+                    previous,
+                    actor_id="systeem",
+                    role=role,
+                    at=to_ms(self.clock()),
+                    action=action,
+                    reason=reason,
+                    item_id=item.id,
+                    flavour=item.flavour,
+                )
+                if await self.store.append_audit(entry):
+                    return
+            except Exception as exc:
+                log.warning("audit entry %s not written (%s)", action, type(exc).__name__)
+                return
+            await asyncio.sleep(0.005)
+
     async def audit_page(
         self, actor: Actor, flavour: str | None, before_seq: int | None, limit: int = 50
     ) -> list[AuditEntry]:
@@ -875,6 +1039,10 @@ class ModerationService:
             decision_reason=str(doc.get("decision_reason") or ""),
             crisis=bool(doc.get("crisis")),
             redacted_text=str(doc.get("redacted_text") or ""),
+            crisis_reasons=tuple(str(r) for r in doc.get("crisis_reasons") or ()),
+            crisis_score=float(doc["crisis_score"]) if isinstance(doc.get("crisis_score"), (int, float)) else None,
+            detector_version=str(doc.get("detector_version") or ""),
+            time_to_claim_ms=int(doc["time_to_claim_ms"]) if isinstance(doc.get("time_to_claim_ms"), int) else None,
         )
 
     def public_view(self, view: ModerationItemView) -> dict[str, Any]:
@@ -898,6 +1066,7 @@ class ModerationService:
             "target_s": int(TARGET_AGE[item.severity].total_seconds()),
             "crisis": view.crisis,
             "no_professional_on_shift": item.no_professional_on_shift,
+            "context_url": view.context_url,
         }
 
     async def _emit(self, flavour: str, event: str, view: ModerationItemView) -> None:
@@ -931,10 +1100,18 @@ class ModerationService:
             "flavour": view.flavour,
             "item_id": view.id,
             "url": f"/backoffice/moderatie/{view.id}",
+            "context_url": view.context_url,
+            "no_professional_on_shift": view.item.no_professional_on_shift,
         }
         for member in members:
             account = member.decode() if isinstance(member, bytes) else str(member)
             await self._chat().do_notify(user_channel(account), "notification", data)
+        who = (
+            "geen professional in dienst: naar ervaringsdeskundigen en beheerders"
+            if view.item.no_professional_on_shift
+            else "naar de professional in dienst"
+        )
+        await self._audit_system("alert", f"crisisalert {who} ({len(members)} in dienst)", view.item, tier)
 
 
 def is_item_overdue(view: ModerationItemView, now: datetime) -> bool:

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from chatserver.adapters.mongo_client import Document
 from chatserver.adapters.oneonone_repo import OneOnOneRepo
 from chatserver.domain import oneonone as rules
-from chatserver.domain.channels import ChannelFacts, ChannelRef, chat_channel, queue_channel, user_channel
+from chatserver.domain.channels import (
+    ChannelFacts,
+    ChannelKind,
+    ChannelRef,
+    chat_channel,
+    queue_channel,
+    user_channel,
+)
 from chatserver.domain.identity import Actor, Tier
 from chatserver.flavours import FlavourCatalog, is_open
+from chatserver.services.chat import ALLOW, Acked, Screening
 from chatserver.services.shifts import ShiftService
-from moderation.crisis import detect
+from moderation.rules import Verdict
 
 log = logging.getLogger("chatserver.oneonone")
 
@@ -52,12 +60,14 @@ class OneOnOneService:
         catalog: FlavourCatalog,
         chat: Callable[[], Any],
         clock: Callable[[], datetime],
+        moderation: Callable[[], Any] = lambda: None,
     ) -> None:
         self.repo = repo
         self.shifts = shifts
         self.catalog = catalog
         self.chat = chat
         self.clock = clock
+        self.moderation = moderation
 
     # live helpers -----------------------------------------------------------------------------
 
@@ -137,7 +147,9 @@ class OneOnOneService:
             raise _not_found()
         if rules.tier_of_role(actor.role) is None:
             raise _not_found()
-        if actor.account_id not in doc.get("staff_ids", []) and doc.get("status") != "waiting":
+        # A professional may look along in a chat with a crisis signal (a volunteer keeps it beside them).
+        looks_along = bool(doc.get("risk")) and rules.tier_of_role(actor.role) == Tier.PROFESSIONAL
+        if actor.account_id not in doc.get("staff_ids", []) and doc.get("status") != "waiting" and not looks_along:
             raise _not_found()
         return doc
 
@@ -174,7 +186,8 @@ class OneOnOneService:
         if not (await self.availability(flavour))["accepting"]:
             raise OneOnOneError(409, "De chat is nu gesloten. Kijk hieronder wanneer we weer open zijn.")
         topic = " ".join(topic.split())[:MAX_TOPIC_CHARS]
-        risk = risk or (bool(topic) and detect(topic).flagged)
+        verdict = self._crisis_verdict(actor, flavour, topic) if topic else None
+        risk = risk or (verdict is not None and verdict.crisis.flagged)
         now = self.clock()
         chat_id = secrets.token_urlsafe(12)
         doc: Document = {
@@ -202,7 +215,79 @@ class OneOnOneService:
             doc, "Je staat in de wachtrij. Je kunt alvast typen wat je kwijt wilt; wie je gesprek aanneemt, leest het."
         )
         await self._queue_event(flavour, "joined", chat_id)
+        if verdict is not None and verdict.crisis.flagged:
+            await self._alert_crisis(doc, actor, topic, verdict, None)
         return doc
+
+    # crisis signals ------------------------------------------------------------------------------------
+
+    def _crisis_verdict(self, actor: Actor, flavour: str, text: str, recent: Sequence[str] = ()) -> Verdict | None:
+        moderation = self.moderation()
+        if moderation is None:
+            return None
+        verdict: Verdict = moderation.screen(actor, flavour, "chat_1on1", text, recent=recent)
+        return verdict
+
+    async def crisis_screener(
+        self, actor: Actor, ref: ChannelRef, client_msg_id: str, text: str, /, *, recent: Sequence[str] = ()
+    ) -> Screening:
+        """For ``chat.screeners``: a visitor's 1-on-1 line (also while waiting) with a crisis signal is not held —
+        a staff member is there — but marked for them, the visitor gets the crisis lines at once and the
+        professional on shift is alerted (after the line is stored, so the alert can point at it)."""
+        if ref.kind is not ChannelKind.CHAT or actor.is_staff:
+            return ALLOW
+        verdict = self._crisis_verdict(actor, ref.flavour, text, recent)
+        if verdict is None or not verdict.crisis.flagged:
+            return ALLOW
+        from chatserver.services.moderation import crisis_notice, professional_on_shift
+
+        moderation = self.moderation()
+        staffed = await professional_on_shift(moderation.services, ref.flavour)
+
+        async def after(acked: Acked) -> None:
+            doc = await self.repo.chat(ref.ident)
+            if doc is not None:
+                await self._alert_crisis(doc, actor, text, verdict, acked.offset)
+
+        return Screening("allow", notice=crisis_notice(self.catalog.get(ref.flavour), held=False, staffed=staffed),
+                         after=after)  # fmt: skip
+
+    async def _alert_crisis(
+        self, doc: Document, author: Actor, text: str, verdict: Verdict, offset: int | None
+    ) -> None:
+        """Mark the line, put a waiting request first, alert the professional on shift (a moderation item)."""
+        from chatserver.services.moderation import ItemRef
+
+        chat_id = str(doc["_id"])
+        flavour = str(doc["flavour"])
+        channel = str(doc["channel"])
+        if not doc.get("risk"):
+            doc = await self.repo.set_fields(chat_id, {"risk": True}) or doc
+            if doc.get("status") == "waiting":
+                await self._queue_event(flavour, "risk", chat_id)
+        chat = self.chat()
+        if offset is not None and chat is not None:
+            await chat.store.update_event(channel, offset, {"data.crisis": True})
+            await chat.do_emit(channel, "chat", {"event": "crisis", "offset": offset})
+        anchor = f"#bericht-{offset}" if offset is not None else ""
+        moderation = self.moderation()
+        if moderation is not None:
+            await moderation.submit_item(
+                flavour=flavour,
+                source="crisis",
+                ref=ItemRef(
+                    kind="chat_message",
+                    id=f"{channel}#{offset if offset is not None else 'onderwerp'}",
+                    channel=channel,
+                    url=f"/backoffice/gesprekken/{chat_id}{anchor}",
+                ),
+                text=text,
+                author=author,
+                verdict=verdict,
+            )
+        where = "in de wachtrij" if doc.get("status") == "waiting" else "in een lopend gesprek"
+        await self.shifts.raise_alert(flavour, "crisis", f"Crisissignaal {where}: een professional is gewaarschuwd.",
+                                      chat_id)  # fmt: skip
 
     async def leave(self, actor: Actor, flavour: str, chat_id: str) -> Document:
         doc = await self.access_visitor(actor, flavour, chat_id)
@@ -303,7 +388,11 @@ class OneOnOneService:
         if chat_id is None:
             status = await self.shifts.status_of(actor.account_id)
             flavours = [f for f in (status["flavours"] if status else []) if actor.staff_in(f)]
-            entry = rules.pick_next([_waiting(d) for d in await self.repo.waiting(flavours)], tier)
+            waiting = await self.repo.waiting(flavours)
+            professional_free = tier != Tier.PROFESSIONAL and any(d.get("risk") for d in waiting)
+            if professional_free:
+                professional_free = await self._professional_free(flavours)
+            entry = rules.pick_next([_waiting(d) for d in waiting], tier, professional_free=professional_free)
             if entry is None:
                 raise OneOnOneError(409, "Er wacht niemand die jij kunt aannemen.")
             chat_id = entry.chat_id
@@ -363,6 +452,17 @@ class OneOnOneService:
             )
         await self._queue_event(str(updated["flavour"]), "accepted", chat_id)
         return updated
+
+    async def _professional_free(self, flavours: list[str]) -> bool:
+        """Whether a professional on shift in one of ``flavours`` can take another chat now."""
+        for flavour in flavours:
+            for status in await self.shifts.on_shift(flavour):
+                if rules.tier_of_role(str(status.get("role"))) != Tier.PROFESSIONAL:
+                    continue
+                active = await self.repo.count_active_of_staff(str(status["_id"]))
+                if rules.has_capacity(active, int(status["capacity"])):
+                    return True
+        return False
 
     async def add_note(self, actor: Actor, chat_id: str, text: str) -> Document:
         doc = await self.access_staff(actor, chat_id)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -270,7 +270,9 @@ class RoomService:
 
     # --- slow mode ----------------------------------------------------------------------
 
-    async def slow_mode_screener(self, actor: Actor, ref: ChannelRef, client_msg_id: str, text: str) -> Screening:
+    async def slow_mode_screener(
+        self, actor: Actor, ref: ChannelRef, client_msg_id: str, text: str, /, *, recent: Sequence[str] = ()
+    ) -> Screening:
         """One message per ``slow_mode_s`` per account per room (staff exempt); a retry of the same message passes."""
         if ref.kind is not ChannelKind.ROOM or actor.staff_in(ref.flavour):
             return ALLOW
@@ -300,7 +302,9 @@ class RoomService:
         moderation = self.moderation()
         return None if moderation is None else await moderation.mute_gate(actor, ref)
 
-    async def moderation_screener(self, actor: Actor, ref: ChannelRef, client_msg_id: str, text: str) -> Screening:
+    async def moderation_screener(
+        self, actor: Actor, ref: ChannelRef, client_msg_id: str, text: str, /, *, recent: Sequence[str] = ()
+    ) -> Screening:
         """The moderation service's chat screener for room channels, looked up at first use."""
         if ref.kind is not ChannelKind.ROOM:
             return ALLOW
@@ -311,7 +315,7 @@ class RoomService:
                 return ALLOW
             screener = moderation.chat_screener(check_mute=False)  # mute_gate runs as a gate
             self.extras["_rooms_moderation_screener"] = screener
-        result: Screening = await screener(actor, ref, client_msg_id, text)
+        result: Screening = await screener(actor, ref, client_msg_id, text, recent=recent)
         return result
 
     # --- history ------------------------------------------------------------------------

@@ -33,7 +33,8 @@
   }
 
   function crisisAlert(item) {
-    if (!alertBox) return;
+    // The backoffice layout's alert area (crisis-alerts.js) announces crisis items on every page, this one too.
+    if (!alertBox || document.getElementById("crisis-alerts")) return;
     alertBox.textContent = "";
     var p = document.createElement("p");
     var strong = document.createElement("strong");

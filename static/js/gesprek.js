@@ -77,6 +77,7 @@
   function messageItem(frame) {
     var li = document.createElement("li");
     li.className = "gesprek-msg";
+    li.id = "bericht-" + String(frame.offset);
     li.setAttribute("data-offset", String(frame.offset));
     if (frame.kind === "system") {
       li.className += " gesprek-msg--system";
@@ -133,6 +134,21 @@
             seen[String(frame.offset)] = true;
             log.appendChild(messageItem(frame));
             log.scrollTop = log.scrollHeight;
+          }
+        } else if (frame.kind === "chat" && frame.data && frame.data.event === "crisis") {
+          // A visitor's line with a crisis signal: marked for staff; the visitor sees the crisis lines at once.
+          if (root.getAttribute("data-role") === "staff") {
+            var line = log.querySelector('[data-offset="' + String(frame.data.offset) + '"]');
+            if (line && !line.classList.contains("gesprek-msg--crisis")) {
+              line.classList.add("gesprek-msg--crisis");
+              var flag = document.createElement("strong");
+              flag.className = "gesprek-msg__flag";
+              flag.textContent = "⚠ Crisissignaal: ";
+              line.insertBefore(flag, line.firstChild);
+            }
+          } else {
+            var box = document.getElementById("gesprek-crisis-now");
+            if (box) { box.hidden = false; }
           }
         } else if (frame.kind === "chat") {
           var ev = frame.data.event;

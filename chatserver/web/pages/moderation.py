@@ -53,6 +53,7 @@ NOTICES = {
     "besloten": "Je beslissing is uitgevoerd en vastgelegd in het auditlog.",
     "doorgezet": "Het item is doorgezet naar een hogere laag.",
     "bulk": "De geselecteerde items zijn afgehandeld.",
+    "vrijgegeven": "Vals alarm: het bericht is vrijgegeven en geteld voor deze detectorversie.",
 }
 DECISION_HELP: dict[str, str] = {
     "approve": "Goedkeuren (het bericht blijft of wordt geplaatst)",
@@ -282,8 +283,13 @@ def install(services: Services) -> Feature:
             action = data.get("action", "")
             try:
                 if action == "claim":
-                    await service.claim(actor, item_id)
+                    claimed = await service.claim(actor, item_id)
+                    if data.get("volgende") == "context":  # the alert's one click: claim, then the message in context
+                        return RedirectResponse(claimed.context_url, status_code=303)
                     return RedirectResponse(f"/backoffice/moderatie/{item_id}?melding=geclaimd", status_code=303)
+                if action == "release":
+                    await service.release(actor, item_id, data.get("reason", ""))
+                    return RedirectResponse("/backoffice/moderatie?melding=vrijgegeven", status_code=303)
                 if action == "unclaim":
                     await service.unclaim(actor, item_id)
                     return RedirectResponse("/backoffice/moderatie?melding=teruggezet", status_code=303)
@@ -426,8 +432,27 @@ def install(services: Services) -> Feature:
 
     leader = Leader(services.redis, services.key("leader", "moderation-retention"), ttl_s=PURGE_INTERVAL_S * 2)
 
+    def alert_area(request: Request) -> dict[str, Any]:
+        """The crisis alert area of every backoffice page: which mod:<flavour> channels feed it, and for whom."""
+        actor = actor_of(request)
+        staff = staff_of(actor) if actor is not None else None
+        if actor is None or staff is None or not request.url.path.startswith("/backoffice"):
+            return {}
+        return {
+            "crisis_alerts": {
+                "channels": " ".join(f"mod:{f.slug}" for f in scoped_flavours(actor)),
+                "tier_rank": TIERS.index(staff.tier) + 1,
+            }
+        }
+
+    services.context_hooks.append(alert_area)
+
     async def start() -> None:
         services.supervisor.spawn("moderation-retention", periodic(PURGE_INTERVAL_S, purge, leader))
+        chat: ChatService | None = services.extras.get("chat")
+        if chat is not None:
+            # An author's last few lines, judged together with the new one; shares the rate limit's round trip.
+            chat.recall = service.recall
 
     async def erase(account_id: str) -> None:
         await service.store.erase_author(account_id)

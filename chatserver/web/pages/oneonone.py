@@ -51,7 +51,9 @@ def install(services: Services) -> Feature:
         return services.extras.get("chat")
 
     shifts = ShiftService(repo, services.redis, services.key, services.catalog, chat, _now)
-    oneonone = OneOnOneService(repo, shifts, services.catalog, chat, _now)
+    oneonone = OneOnOneService(
+        repo, shifts, services.catalog, chat, _now, moderation=lambda: services.extras.get("moderation")
+    )
     shifts.handover = oneonone.handover
     services.extras["shifts"] = shifts
     services.extras["oneonone"] = oneonone
@@ -409,6 +411,9 @@ def install(services: Services) -> Feature:
         await oneonone.purge()
 
     async def start() -> None:
+        live = chat()
+        if live is not None:
+            live.screeners.append(oneonone.crisis_screener)
         services.supervisor.spawn_once("oneonone-rederive", oneonone.rederive())
         services.supervisor.spawn(
             "oneonone-tick",

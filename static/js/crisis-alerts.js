@@ -1,0 +1,182 @@
+/* Crisis alerts on every backoffice page: follows mod:<flavour> of the staff member's flavours (the same channel
+   and "moderation" event the moderation console uses) and shows each crisis item in an assertive live region with a
+   one-click claim (claim, then straight to the message in its context) and a link to the message. A short tone and a
+   flashing title draw attention; staff can switch both off (remembered in localStorage). No dependencies. */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("crisis-alerts");
+  if (!root || !window.WebSocket) return;
+  var list = document.getElementById("crisis-alerts-list");
+  var tools = root.querySelector("[data-crisis-tools]");
+  var toggle = root.querySelector("[data-crisis-signal]");
+  var channels = (root.getAttribute("data-channels") || "").split(" ").filter(Boolean);
+  var myRank = parseInt(root.getAttribute("data-tier-rank") || "0", 10);
+  var csrf = root.getAttribute("data-csrf") || "";
+  var STORE_KEY = "gem-crisis-signal";
+  var originalTitle = document.title;
+  var flashTimer = null;
+  var positions = {};
+  var socket = null;
+  var nextId = 1;
+  var backoff = 500;
+
+  function signalOn() {
+    try { return window.localStorage.getItem(STORE_KEY) !== "uit"; } catch (e) { return true; }
+  }
+
+  function showToggle() {
+    if (!toggle) return;
+    var on = signalOn();
+    toggle.setAttribute("aria-pressed", on ? "true" : "false");
+    toggle.textContent = on ? "Geluid en knipperende titel: aan" : "Geluid en knipperende titel: uit";
+  }
+
+  if (tools) tools.hidden = false;
+  showToggle();
+  if (toggle) {
+    toggle.addEventListener("click", function () {
+      try { window.localStorage.setItem(STORE_KEY, signalOn() ? "uit" : "aan"); } catch (e) { /* private mode */ }
+      showToggle();
+      if (!signalOn()) stopFlash();
+    });
+  }
+
+  function beep() {
+    var Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return;
+    try {
+      var ctx = new Ctx();
+      var osc = ctx.createOscillator();
+      var gain = ctx.createGain();
+      osc.frequency.value = 880;
+      gain.gain.value = 0.15;
+      osc.connect(gain);
+      gain.connect(ctx.destination);
+      osc.start();
+      osc.stop(ctx.currentTime + 0.4);
+      osc.onended = function () { ctx.close(); };
+    } catch (e) { /* no audio before a user gesture: the title still flashes */ }
+  }
+
+  function stopFlash() {
+    if (flashTimer) { window.clearInterval(flashTimer); flashTimer = null; }
+    document.title = originalTitle;
+  }
+
+  function flash() {
+    if (flashTimer) return;
+    var on = false;
+    flashTimer = window.setInterval(function () {
+      on = !on;
+      document.title = on ? "⚠ CRISISMELDING" : originalTitle;
+    }, 1000);
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden && list && !list.querySelector("[data-open]")) stopFlash();
+  });
+
+  function alertFor(item) {
+    var box = document.createElement("div");
+    box.className = "crisis-alert";
+    box.id = "crisis-alert-" + item.id;
+    box.setAttribute("data-open", "1");
+    var p = document.createElement("p");
+    var strong = document.createElement("strong");
+    strong.textContent = "Crisismelding: iemand is mogelijk in gevaar (" + item.flavour + "). ";
+    p.appendChild(strong);
+    if (item.no_professional_on_shift) {
+      var none = document.createElement("span");
+      none.textContent = "Er is geen professional in dienst: deze melding gaat naar ervaringsdeskundigen en beheerders. ";
+      p.appendChild(none);
+    }
+    box.appendChild(p);
+    var form = document.createElement("form");
+    form.method = "post";
+    form.action = "/backoffice/moderatie/" + encodeURIComponent(item.id);
+    form.className = "crisis-alert__actions";
+    [["csrf_token", csrf], ["action", "claim"], ["volgende", "context"]].forEach(function (pair) {
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = pair[0];
+      input.value = pair[1];
+      form.appendChild(input);
+    });
+    var button = document.createElement("button");
+    button.type = "submit";
+    button.className = "button";
+    button.textContent = "Oppakken";
+    form.appendChild(button);
+    form.appendChild(document.createTextNode(" "));
+    var link = document.createElement("a");
+    link.href = item.context_url || ("/backoffice/moderatie/" + encodeURIComponent(item.id));
+    link.textContent = "Bekijk het bericht in zijn context";
+    form.appendChild(link);
+    box.appendChild(form);
+    var state = document.createElement("p");
+    state.className = "crisis-alert__state small";
+    box.appendChild(state);
+    return box;
+  }
+
+  function onModeration(data) {
+    var item = data && data.item;
+    if (!item || !item.id || !list) return;
+    var existing = document.getElementById("crisis-alert-" + item.id);
+    if (data.event === "crisis") {
+      if (existing || !item.crisis || (myRank && item.tier_rank > myRank)) return;
+      list.insertBefore(alertFor(item), list.firstChild);
+      root.classList.add("crisis-alerts--active");
+      if (signalOn()) { beep(); flash(); }
+      return;
+    }
+    if (!existing) return;
+    var state = existing.querySelector(".crisis-alert__state");
+    if (data.event === "decided" || item.state === "decided") {
+      existing.parentNode.removeChild(existing);
+      if (!list.querySelector("[data-open]")) { root.classList.remove("crisis-alerts--active"); stopFlash(); }
+    } else if (item.claimed_by) {
+      existing.removeAttribute("data-open");
+      if (state) state.textContent = "Opgepakt door " + (item.claimed_name || "een collega") + ".";
+      if (!list.querySelector("[data-open]")) stopFlash();
+    }
+  }
+
+  function send(frame) {
+    if (socket && socket.readyState === 1) socket.send(JSON.stringify(frame));
+  }
+
+  function connect() {
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + window.location.host + "/ws");
+    socket.onmessage = function (message) {
+      var frame;
+      try { frame = JSON.parse(message.data); } catch (e) { return; }
+      if (frame.type === "welcome") {
+        backoff = 500;
+        channels.forEach(function (channel) {
+          var sub = { type: "subscribe", id: nextId++, channel: channel };
+          if (positions[channel]) sub.since = positions[channel];
+          send(sub);
+        });
+      } else if (frame.type === "subscribed") {
+        if (frame.position) positions[frame.channel] = frame.position;
+        root.setAttribute("data-live", "1");
+      } else if (frame.type === "event") {
+        if (typeof frame.offset === "number") positions[frame.channel] = { offset: frame.offset, epoch: frame.epoch };
+        if (frame.kind === "moderation") onModeration(frame.data);
+      } else if (frame.type === "ping") {
+        send({ type: "pong", id: frame.id });
+      }
+    };
+    socket.onclose = function () {
+      root.removeAttribute("data-live");
+      var wait = backoff + Math.floor(Math.random() * backoff);
+      backoff = Math.min(backoff * 2, 15000);
+      window.setTimeout(connect, wait);
+    };
+  }
+
+  if (channels.length) connect();
+})();
