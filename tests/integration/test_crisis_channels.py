@@ -13,6 +13,7 @@ import moderation.rules as rules_module
 from chatserver.adapters.recent_lines import _SHA as RECENT_SHA
 from chatserver.adapters.recent_lines import KEEP_LINES
 from chatserver.adapters.redis_batch import EXTRAS_KEY as BATCH_KEY
+from chatserver.services.chat import ChatError
 from chatserver.services.moderation import ItemRef, StaffDecision
 from moderation.crisis import CrisisResult
 from moderation.rules import Verdict
@@ -138,7 +139,7 @@ async def test_the_context_shares_the_round_trip_of_the_rate_limit(
 async def test_contact_details_are_never_kept_in_the_context(server: RunningServer) -> None:
     author = member()
     await chat_of(server).do_publish(author, ROOM, secrets.token_hex(6), "hoi")
-    with pytest.raises(Exception):  # refused: contact details
+    with pytest.raises(ChatError):  # refused: contact details
         await chat_of(server).do_publish(author, ROOM, secrets.token_hex(6), "mail me op iemand@example.org")
     key = service_of(server).recent.key(ROOM, author.account_id)  # type: ignore[union-attr]
     kept = [line.decode() for line in await server.services.redis.lrange(key, 0, -1)]
