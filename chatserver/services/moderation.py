@@ -187,7 +187,7 @@ class ModerationItemView:
     @property
     def context_url(self) -> str:
         """Where staff see the message in its context: the chat line itself, else the item page."""
-        if self.ref.kind == "chat_message" and self.ref.url:
+        if self.ref.kind in ("chat_message", "vraagbaak_question") and self.ref.url:
             return self.ref.url
         return f"/backoffice/moderatie/{self.item.id}"
 

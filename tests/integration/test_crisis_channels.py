@@ -295,3 +295,59 @@ async def test_alert_area_is_on_every_backoffice_page(server: RunningServer) -> 
             assert 'aria-live="assertive"' in page.text and "crisis-alerts.js" in page.text
     async with await client_for(server, member()) as visitor_client:
         assert 'id="crisis-alerts"' not in (await visitor_client.get(f"/f/{FLAVOUR}/")).text
+
+
+# --- forum replies, spreekuur questions and VraagBaak questions -------------------------------------------------------
+
+
+async def test_forum_reply_is_held_with_the_notice_and_alerts(server: RunningServer) -> None:
+    from .content_helpers import login_as, new_client
+    from .forum_helpers import reply, start_thread
+
+    await put_on_shift(server, staff("professional", FLAVOUR))
+    async with await new_client(server) as client:
+        await login_as(server, client, member("Schrijver"))
+        started, thread_id = await start_thread(client, "Een zware week", "Het gaat niet zo goed met me deze week.")
+        assert started.status_code == 303 and thread_id
+        response = await reply(client, thread_id, CRISIS)
+        assert response.status_code == 303 and "melding=crisis" in response.headers["location"]
+        page = (await client.get(response.headers["location"], follow_redirects=True)).text
+        for line in ("113", "0800-0113", "112"):
+            assert line in page
+    post = await server.services.db["forum_posts"].find_one({"thread_id": thread_id, "body": CRISIS})
+    assert post is not None and post["status"] == "held"
+    item = await crisis_item(server)
+    assert item["tier"] == "professional"
+    assert "alert" in await audit_actions(server, str(item["_id"]))
+
+
+async def test_spreekuur_question_is_held_with_the_notice_and_alerts(server: RunningServer) -> None:
+    from .content_helpers import login_as, new_client
+    from .spreekuur_helpers import ask_over_http, host_account, scheduled
+
+    await put_on_shift(server, staff("professional", FLAVOUR))
+    doc = await scheduled(server, await host_account(server))
+    async with await new_client(server) as client:
+        await login_as(server, client, member())
+        sent = await ask_over_http(client, FLAVOUR, doc["_id"], CRISIS)
+        assert sent.status_code == 303
+        page = (await client.get(sent.headers["location"])).text
+        assert "0800-0113" in page and "112" in page
+    item = await crisis_item(server)
+    assert item["tier"] == "professional"
+    assert "alert" in await audit_actions(server, str(item["_id"]))
+
+
+async def test_urgent_vraagbaak_question_alerts_the_professional_of_its_community(server: RunningServer) -> None:
+    from .content_helpers import new_client, post_form
+
+    await put_on_shift(server, staff("professional", FLAVOUR))
+    async with await new_client(server) as client:
+        form = f"/f/{FLAVOUR}/vraagbaak/"
+        response = await post_form(client, form, form, {"text": CRISIS + ", wat moet ik doen"})
+        assert response.status_code == 303
+        page = (await client.get(response.headers["location"])).text
+        assert "Je hoeft niet te wachten op ons antwoord" in page and 'href="tel:113"' in page
+    item = await crisis_item(server)
+    assert item["ref"]["kind"] == "vraagbaak_question" and item["ref"]["url"].startswith("/backoffice/vraagbaak/")
+    assert CRISIS not in item["text"]  # the question stays on the VraagBaak desk

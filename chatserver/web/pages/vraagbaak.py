@@ -46,6 +46,30 @@ ACTION_NOTICES = {"claim": "geclaimd", "release": "vrijgegeven", "answer": "bean
                   "close": "gesloten"}  # fmt: skip
 
 
+async def alert_professional(services: Services, doc: dict[str, Any]) -> None:
+    """An urgent question for a community: a crisis moderation item alerts its professional on shift (the text stays
+    on the VraagBaak desk; the item points there)."""
+    from chatserver.services.moderation import ItemRef, ModerationService
+    from moderation.crisis import detect
+    from moderation.rules import Verdict
+
+    moderation: ModerationService | None = services.extras.get("moderation")
+    if moderation is None:
+        return
+    crisis = detect(str(doc.get("text", "")))
+    if not crisis.flagged:
+        return
+    question_id = str(doc["_id"])
+    await moderation.submit_item(
+        flavour=str(doc["flavour"]),
+        source="crisis",
+        ref=ItemRef(kind="vraagbaak_question", id=question_id, url=f"/backoffice/vraagbaak/{question_id}"),
+        text="Urgente VraagBaak-vraag: lees hem op de VraagBaak-desk.",
+        author=None,
+        verdict=Verdict(action="hold", crisis=crisis),
+    )
+
+
 def vraagbaak_of(services: Services) -> VraagbaakService:
     existing = services.extras.get("vraagbaak")
     if existing is not None:
@@ -105,6 +129,8 @@ def install(services: Services) -> Feature:
             if exc.retry_after:
                 response.headers["Retry-After"] = str(exc.retry_after)
             return response
+        if _doc.get("urgent") and _doc.get("flavour"):
+            await alert_professional(services, _doc)
         return redirect(f"/vraagbaak/v/{token}?nieuw=1")
 
     async def ask_redirect(request: Request) -> Response:
