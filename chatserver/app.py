@@ -22,8 +22,11 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from chatserver.adapters.mongo_client import (
+    RETRY_AFTER_S,
     Database,
+    DatabaseError,
     MongoClient,
+    deadline,
     ensure_indexes,
     mongo_health,
     open_mongo,
@@ -150,7 +153,8 @@ def create_app(settings: Settings | None = None, *, freeze_after_startup: bool =
 
         while True:
             try:
-                await ensure_indexes(services.db)
+                with deadline(INDEX_START_TIMEOUT_S):
+                    await ensure_indexes(services.db)
                 return
             except Exception as exc:  # the database may come up after us
                 log.warning("creating indexes failed (%s); retrying", type(exc).__name__)
@@ -163,7 +167,8 @@ def create_app(settings: Settings | None = None, *, freeze_after_startup: bool =
         # worst. A database that is down at start-up gets them in the background.
         try:
             async with asyncio.timeout(INDEX_START_TIMEOUT_S):
-                await ensure_indexes(services.db)
+                with deadline(INDEX_START_TIMEOUT_S):
+                    await ensure_indexes(services.db)
         except Exception as exc:
             log.warning("creating indexes at start-up failed (%s); retrying in the background", type(exc).__name__)
             services.supervisor.spawn_once("indexes", create_indexes_until_done())
@@ -193,7 +198,7 @@ def create_app(settings: Settings | None = None, *, freeze_after_startup: bool =
             Middleware(FlavourMiddleware, catalog=catalog),
             Middleware(SessionMiddleware, services=services),
         ],
-        exception_handlers={404: _not_found, 500: _server_error},
+        exception_handlers={404: _not_found, 500: _server_error, DatabaseError: _database_unavailable},
         lifespan=lifespan,
     )
     app.state.services = services
@@ -205,6 +210,29 @@ async def _not_found(request: Request, exc: Exception) -> Response:
     from chatserver.web.pages.site import error_page
 
     return error_page(services, request, 404)
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    """A database that is down or hangs past its bound: 503 with Retry-After and one log line, no traceback."""
+    services: Services = request.app.state.services
+    log.warning("database unavailable for %s %s: %s", request.method, _route_of(request), type(exc).__name__)
+    headers = {"Retry-After": str(RETRY_AFTER_S), "Cache-Control": "no-store"}
+    if request.url.path.startswith("/api/"):
+        from chatserver.web.api import problem
+
+        response = problem(503, "De database is even niet bereikbaar. Probeer het zo opnieuw.", "unavailable")
+    else:
+        from chatserver.web.pages.site import error_page
+
+        response = error_page(services, request, 503)
+    response.headers.update(headers)
+    return response
+
+
+def _route_of(request: Request) -> str:
+    """The route's path template (no ids or names from the URL in the log)."""
+    route = request.scope.get("route")
+    return str(getattr(route, "path", "")) or "?"
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:

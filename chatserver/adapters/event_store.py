@@ -12,7 +12,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import BulkWriteError, PyMongoError
 
-from chatserver.adapters.mongo_client import Database, Document, register_indexes
+from chatserver.adapters.mongo_client import GROUP_COMMIT_TIMEOUT_S, Database, Document, deadline, register_indexes
 
 EVENTS = "events"
 
@@ -63,7 +63,10 @@ class MongoEventStore:
     async def insert_batch(self, docs: list[Document]) -> None:
         """Insert every document in one ``insert_many``; raises DuplicateEvents naming the collisions."""
         try:
-            await self.events.insert_many(docs, ordered=False)
+            # A group commit has its own bound (the committer's, 2.5 s): a large batch on a slow engine may
+            # take longer than one request's database call, and the commit waits for no one else.
+            with deadline(GROUP_COMMIT_TIMEOUT_S):
+                await self.events.insert_many(docs, ordered=False)
         except BulkWriteError as exc:
             errors: list[dict[str, Any]] = exc.details.get("writeErrors", [])
             if errors and all(e.get("code") == 11000 for e in errors):

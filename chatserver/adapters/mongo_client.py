@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextlib import AbstractContextManager
 from typing import Any
 
+import pymongo
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
@@ -13,6 +15,19 @@ from pymongo.errors import PyMongoError
 log = logging.getLogger("chatserver.mongo")
 
 HEALTH_TIMEOUT_S = 2.0
+# Every operation of the client is bounded (client-side operation timeout, CSOT): server selection, the
+# socket wait and retries together. A request path (a page, an API call, a publish before its commit)
+# answers within REQUEST_TIMEOUT_S even when the database hangs. Work outside a request (start-up index
+# creation, background jobs, the CLI) runs inside ``deadline(...)`` with a longer bound of its own.
+REQUEST_TIMEOUT_S = 2.0
+SERVER_SELECTION_TIMEOUT_MS = 2000
+CONNECT_TIMEOUT_MS = 2000
+JOB_TIMEOUT_S = 60.0
+GROUP_COMMIT_TIMEOUT_S = 2.5
+RETRY_AFTER_S = 5
+
+# What a database that is down, unreachable or too slow raises (for handlers outside the adapters).
+DatabaseError = PyMongoError
 
 Document = dict[str, Any]
 MongoClient = AsyncMongoClient[Document]
@@ -30,13 +45,18 @@ def register_indexes(collection: str, *indexes: IndexModel) -> None:
 def open_mongo(url: str) -> MongoClient:
     return AsyncMongoClient(
         url,
-        serverSelectionTimeoutMS=3000,
-        connectTimeoutMS=2000,
-        socketTimeoutMS=10000,
+        timeoutMS=int(REQUEST_TIMEOUT_S * 1000),
+        serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS,
+        connectTimeoutMS=CONNECT_TIMEOUT_MS,
         retryWrites=True,
         tz_aware=True,
         appname="gem-chatserver",
     )
+
+
+def deadline(seconds: float) -> AbstractContextManager[None]:
+    """A bound for the database calls inside the block, in place of REQUEST_TIMEOUT_S (nested: the tighter wins)."""
+    return pymongo.timeout(seconds)
 
 
 async def ensure_indexes(db: Database) -> None:

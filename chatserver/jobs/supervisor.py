@@ -15,7 +15,9 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
+from chatserver.adapters.mongo_client import JOB_TIMEOUT_S, DatabaseError, deadline
 from chatserver.adapters.redis_client import Redis
+from chatserver.protocol import ErrorCode
 
 log = logging.getLogger("chatserver.jobs")
 
@@ -55,8 +57,11 @@ class Supervisor:
                     backoff = 0.5
                 except asyncio.CancelledError:
                     raise
-                except Exception:
-                    log.exception("job %s crashed; restarting in %.1f s", name, backoff)
+                except Exception as exc:
+                    if _is_outage(exc):  # Redis or the database away: one line, the job retries by itself
+                        log.warning("job %s: %s; restarting in %.1f s", name, type(exc).__name__, backoff)
+                    else:
+                        log.exception("job %s crashed; restarting in %.1f s", name, backoff)
                     if not restart:
                         return
                 await asyncio.sleep(backoff)
@@ -103,13 +108,21 @@ class Leader:
         return False
 
 
+def _is_outage(exc: BaseException) -> bool:
+    """An engine that is down or too slow, as the drivers or the services (4205, retryable) report it."""
+    if isinstance(exc, DatabaseError | RedisError | TimeoutError | ConnectionError):
+        return True
+    return getattr(exc, "code", None) == ErrorCode.UNAVAILABLE
+
+
 def periodic(interval_s: float, work: Callable[[], Awaitable[None]], leader: Leader | None = None) -> JobFactory:
     """A job that calls ``work`` every ``interval_s`` seconds (only while leader, if given)."""
 
     async def loop() -> None:
         while True:
             if leader is None or await leader.acquire():
-                await work()
+                with deadline(JOB_TIMEOUT_S):  # a purge or roll-up may take longer than a request's call
+                    await work()
             await asyncio.sleep(interval_s)
 
     return loop

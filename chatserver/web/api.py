@@ -520,8 +520,9 @@ def operations(services: Services, identity: IdentityService) -> list[Operation]
 def responses_of(op: Operation) -> dict[int, tuple[str, type | None]]:
     """Every status an operation can answer: its own outcomes plus those of the shared machinery.
 
-    ``read_body`` answers 400, 413, 415 and 422 for any body, ``_actor`` 401 without a session;
-    listing them here is what keeps the document and the behaviour together.
+    ``read_body`` answers 400, 413, 415 and 422 for any body, ``_actor`` 401 without a session, the
+    app's database handler 503 when the database is away or too slow; listing them here is what keeps
+    the document and the behaviour together.
     """
     out = dict(op.responses)
     if op.body is not None:
@@ -531,6 +532,7 @@ def responses_of(op: Operation) -> dict[int, tuple[str, type | None]]:
         out.setdefault(422, ("Ongeldige invoer (invalid)", Problem))
     if op.auth:
         out.setdefault(401, ("Niet ingelogd", Problem))
+    out.setdefault(503, ("Database even niet bereikbaar (Retry-After)", Problem))
     return out
 
 

@@ -114,8 +114,8 @@ def install(services: Services) -> Feature:
         if featured_of is not None:
             try:  # the home page must render while the database is down
                 featured = await featured_of(services, flavour)
-            except Exception:
-                log.warning("featured items unavailable", exc_info=True)
+            except Exception as exc:  # one line, no traceback: an outage is not a bug
+                log.warning("featured items unavailable (%s)", type(exc).__name__)
         return templates.response(request, "pages/flavour/home.html", {"chat_state": state, "featured": featured})
 
     async def flavour_redirect(request: Request) -> Response:
