@@ -36,7 +36,7 @@ from chatserver.adapters.session_store import RedisSessionStore
 from chatserver.config import Settings, load_settings
 from chatserver.flavours import Flavour, FlavourCatalog, load_catalog
 from chatserver.jobs.supervisor import Supervisor
-from chatserver.web.middleware import FlavourMiddleware, SecurityHeadersMiddleware
+from chatserver.web.middleware import FlavourBanMiddleware, FlavourMiddleware, SecurityHeadersMiddleware
 from chatserver.web.session import SessionMiddleware
 from chatserver.web.templating import ContextHook, Templates
 
@@ -197,6 +197,7 @@ def create_app(settings: Settings | None = None, *, freeze_after_startup: bool =
             Middleware(SecurityHeadersMiddleware),
             Middleware(FlavourMiddleware, catalog=catalog),
             Middleware(SessionMiddleware, services=services),
+            Middleware(FlavourBanMiddleware, services=services),
         ],
         exception_handlers={404: _not_found, 500: _server_error, DatabaseError: _database_unavailable},
         lifespan=lifespan,

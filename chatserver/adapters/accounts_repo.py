@@ -26,7 +26,11 @@ register_indexes(
     IndexModel([("validation.hash", ASCENDING)], unique=True, sparse=True, name="validation_hash_unique"),
     IndexModel([("kind", ASCENDING), ("created_at", ASCENDING)], name="kind_created"),
 )
-register_indexes(BANS, IndexModel([("subject", ASCENDING)], name="ban_subject"))
+register_indexes(
+    BANS,
+    IndexModel([("subject", ASCENDING)], name="ban_subject"),
+    IndexModel([("group", ASCENDING)], name="ban_group"),
+)
 register_indexes(REFERRALS, IndexModel([("expires_at", ASCENDING)], name="referral_expiry"))
 
 # Fields that never leave the server: not in exports, not in logs, not on pages.
@@ -122,20 +126,29 @@ class AccountsRepo:
         await self.bans.insert_one(ban)
 
     async def active_bans(self, subjects: list[str], now: datetime) -> list[Document]:
+        """Platform-wide bans in force on any of ``subjects`` (not pending, not lifted, not flavour-scoped)."""
         clean = [str(s) for s in subjects if s]
         if not clean:
             return []
-        cursor = self.bans.find({"subject": {"$in": clean}, "lifted": {"$ne": True}})
-        return [b async for b in cursor if b.get("until") is None or b["until"] > now]
+        cursor = self.bans.find({"subject": {"$in": clean}, "lifted": {"$ne": True}, "pending": {"$ne": True}})
+        return [b async for b in cursor if b.get("flavours") is None and (b.get("until") is None or b["until"] > now)]
+
+    async def activate_ban_group(self, group: str, confirmed_by: str, now: datetime) -> list[str]:
+        """A pending ban (every subject of it) takes effect; returns the ban ids."""
+        await self.bans.update_many(
+            {"group": str(group), "pending": True},
+            {"$set": {"pending": False, "confirmed_by": str(confirmed_by), "confirmed_at": now}},
+        )
+        return [str(b["_id"]) async for b in self.bans.find({"group": str(group)}, {"_id": 1})]
+
+    async def lift_ban_group(self, group: str) -> None:
+        await self.bans.update_many({"$or": [{"group": str(group)}, {"_id": str(group)}]}, {"$set": {"lifted": True}})
 
     async def get_ban(self, ban_id: str) -> Document | None:
         return await self.bans.find_one({"_id": str(ban_id)})
 
     async def set_appeal(self, ban_id: str, text: str, now: datetime) -> None:
         await self.bans.update_one({"_id": str(ban_id)}, {"$set": {"appeal": text, "appeal_at": now}})
-
-    async def lift_ban(self, ban_id: str) -> None:
-        await self.bans.update_one({"_id": str(ban_id)}, {"$set": {"lifted": True}})
 
     async def bans_with_appeal(self, limit: int = 100) -> list[Document]:
         cursor = self.bans.find({"appeal": {"$type": "string"}, "lifted": {"$ne": True}}).limit(limit)

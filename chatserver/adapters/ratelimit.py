@@ -12,13 +12,18 @@ import hashlib
 import hmac
 import math
 from dataclasses import dataclass
+from datetime import datetime
 
 from chatserver.adapters.redis_client import Redis
 
-# KEYS[1] = limit key; ARGV = emission interval ms, burst, cost, commit (1/0).
+# KEYS[1] = limit key; ARGV = emission interval ms, burst, cost, commit (1/0), and the time in ms
+# (0: the server's clock; a caller with an injected clock passes its own).
 _GCRA = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(ARGV[5])
+if now == 0 then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 local interval = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
@@ -66,16 +71,20 @@ class RateLimiter:
         """A keyed hash of an IP address; the address itself is never stored."""
         return "ip." + hmac.new(self._ip_key, ip.encode(), hashlib.sha256).hexdigest()[:32]
 
-    async def hit(self, limit: Limit, subject: str, cost: int = 1, commit: bool = True) -> Decision:
+    async def hit(
+        self, limit: Limit, subject: str, cost: int = 1, commit: bool = True, now: datetime | None = None
+    ) -> Decision:
+        """Charge ``cost``; ``now`` (an injected clock's time) replaces the Redis server's clock."""
         key = f"{self.prefix}rl:{limit.name}:{subject}"
+        now_ms = int(now.timestamp() * 1000) if now is not None else 0
         allowed, wait_ms = await self._script(
-            keys=[key], args=[limit.interval_ms, limit.burst, max(cost, 1), 1 if commit else 0]
+            keys=[key], args=[limit.interval_ms, limit.burst, max(cost, 1), 1 if commit else 0, now_ms]
         )
         return Decision(bool(allowed), 0 if allowed else max(1, math.ceil(int(wait_ms) / 1000)))
 
-    async def peek(self, limit: Limit, subject: str) -> Decision:
+    async def peek(self, limit: Limit, subject: str, now: datetime | None = None) -> Decision:
         """Would one more be allowed? Charges nothing (for failure-only limits)."""
-        return await self.hit(limit, subject, cost=1, commit=False)
+        return await self.hit(limit, subject, cost=1, commit=False, now=now)
 
     async def reset(self, limit: Limit, subject: str) -> None:
         await self.redis.delete(f"{self.prefix}rl:{limit.name}:{subject}")

@@ -482,6 +482,22 @@ class ForumService:
                 except Exception as exc:
                     log.warning("notification event failed (%s)", type(exc).__name__)
 
+    async def notify_account(self, account_id: str, text: str, url: str) -> None:
+        """A notification that is not about a thread (e.g. "someone is trying to log in as you") in the same
+        list, counter and live event as follow notifications."""
+        doc = {"_id": new_id(), "account_id": str(account_id), "flavour": "", "text": text, "url": url,
+               "created_at": self.clock(), "read": False}  # fmt: skip
+        await self.repo.insert_notifications([doc])
+        key = self._unread_key(str(account_id))
+        if await self.services.redis.exists(key):
+            await self.services.redis.incr(key)
+        chat = self.chat
+        if chat is not None:
+            try:
+                await chat.do_emit(user_channel(str(account_id)), "notification", {"text": text, "url": url})
+            except Exception as exc:
+                log.warning("notification event failed (%s)", type(exc).__name__)
+
     # moderation decisions ----------------------------------------------------------------------------------
 
     async def on_decision(self, view: Any, decision: Any) -> None:

@@ -14,7 +14,7 @@ import hmac
 import logging
 import secrets
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -24,6 +24,7 @@ import pyotp
 
 from chatserver.adapters.accounts_repo import SECRET_FIELDS, AccountsRepo, PseudonymTaken, ValidationHashTaken
 from chatserver.adapters.mail import Mailer
+from chatserver.adapters.moderation_store import MongoModerationStore, to_ms
 from chatserver.adapters.mongo_client import Database, Document
 from chatserver.adapters.passwords import PasswordHashing
 from chatserver.adapters.ratelimit import Limit, RateLimiter
@@ -31,7 +32,9 @@ from chatserver.adapters.redis_client import Redis
 from chatserver.adapters.session_store import RedisSessionStore
 from chatserver.config import Settings
 from chatserver.domain import accounts as rules
+from chatserver.domain import sanctions
 from chatserver.domain.identity import STAFF_ROLES, AccountId, Actor, StaffRole
+from moderation import audit as audit_chain
 
 log = logging.getLogger("chatserver.identity")
 
@@ -49,12 +52,26 @@ MAX_APPEAL_CHARS = 2000
 MAX_REASON_CHARS = 500
 PURGE_INTERVAL_S = 15 * 60
 PURGE_BATCH = 200
+AUDIT_RETRIES = 20
+ATTACK_NOTICE_TTL_S = 6 * 3600
+ATTACK_NOTICE = (
+    "Iemand probeert vaak met een verkeerd wachtwoord op je account in te loggen. Jij kunt gewoon inloggen. "
+    "Kies een sterk wachtwoord dat je nergens anders gebruikt; je kunt ook overal uitloggen."
+)
+# One answer for every failed log-in, staff included: it does not say whether the password was right.
+BAD_CREDENTIALS = (
+    "Deze gegevens kloppen niet. Controleer je schuilnaam en wachtwoord; medewerkers vullen ook de code uit "
+    "hun authenticator-app in."
+)
 
 LIMITS: dict[str, Limit] = {
     "guest_ip": Limit("guest_ip", burst=200, rate=200, period_s=60),
     "register_ip": Limit("register_ip", burst=20, rate=20, period_s=3600),
     "login_fail_ip": Limit("login_fail_ip", burst=20, rate=20, period_s=600),
-    "login_fail_account": Limit("login_fail_account", burst=5, rate=1, period_s=60),
+    # Log-in failures (see IdentityService.login): per address hash, per (pseudonym, address hash) pair, and
+    # a slower per-pseudonym count that only marks an account as under attack.
+    "login_fail_pair": Limit("login_fail_pair", burst=5, rate=1, period_s=60),
+    "login_fail_account": Limit("login_fail_account", burst=20, rate=1, period_s=300),
     "code_account": Limit("code_account", burst=3, rate=3, period_s=900),
     "code_ip": Limit("code_ip", burst=10, rate=10, period_s=3600),
     "confirm_account": Limit("confirm_account", burst=10, rate=10, period_s=3600),
@@ -143,6 +160,14 @@ class Session:
     token: str
 
 
+@dataclass(frozen=True)
+class BanOutcome:
+    ids: list[str]
+    state: Literal["active", "pending"]
+    until: datetime | None
+    group: str
+
+
 @dataclass
 class StaffCreated:
     account_id: str
@@ -175,6 +200,11 @@ class IdentityService:
         self.clock: Clock = clock or (lambda: datetime.now(UTC))
         self.prefix = settings.redis_key_prefix
         self.erasure_hooks: list[Callable[[str], Awaitable[None]]] = []
+        # (account id, Dutch text, url) -> None: how the owner hears of an attack on their account. The forum's
+        # notifications (the bell on every page) register here at start-up; without one, only the log knows.
+        self.account_notifiers: list[Callable[[str, str, str], Awaitable[None]]] = []
+        self.audit_store = MongoModerationStore(db)
+        self.known_flavours: frozenset[str] | None = None
 
     # keyed hashes -----------------------------------------------------------
 
@@ -239,15 +269,16 @@ class IdentityService:
             await self._limit("post_ip", ip_subject)
 
     # bans -----------------------------------------------------------------------
+    # Who may ban whom, where and for how long is decided by chatserver.domain.sanctions; this section
+    # stores and enforces it. A ban with ``flavours`` shuts its subject out of those flavours only (a
+    # Redis marker per flavour and account, read by :meth:`flavour_ban`); a platform-wide ban (admins)
+    # also blocks log-in, new guests and validation, and ends the sessions. A permanent ban is stored
+    # ``pending`` until a second admin confirms it (:meth:`confirm_ban`).
 
-    async def _check_bans(self, subjects: list[str]) -> None:
-        bans = await self.repo.active_bans(subjects, self.clock())
-        if not bans:
-            return
-        ban = bans[0]
+    def _ban_refusal(self, ban: Document) -> IdentityError:
         until = ban.get("until")
         when = "permanent" if until is None else f"tot {until.astimezone(UTC):%d-%m-%Y %H:%M} UTC"
-        raise IdentityError(
+        return IdentityError(
             "banned",
             403,
             f"Je hebt hier geen toegang ({when}). Reden: {ban.get('reason', '')}. "
@@ -255,28 +286,94 @@ class IdentityService:
             extra={"ban_id": str(ban["_id"]), "until": until.isoformat() if until else None},
         )
 
+    async def _check_bans(self, subjects: list[str]) -> None:
+        """Platform-wide bans only: flavour-scoped ones are enforced per flavour (:meth:`flavour_ban`)."""
+        bans = await self.repo.active_bans(subjects, self.clock())
+        if bans:
+            raise self._ban_refusal(bans[0])
+
     async def check_device(self, device_token: str) -> None:
         if device_token:
             await self._check_bans([self.device_hash(device_token)])
+
+    def _flavour_ban_key(self, flavour: str, account_id: str) -> str:
+        return self._key("fban", flavour, account_id)
+
+    async def flavour_ban(self, account_id: str, flavour: str) -> str | None:
+        """The Dutch refusal when the account is banned from this flavour, else None (one Redis question)."""
+        ttl_ms = int(await self.redis.pttl(self._flavour_ban_key(flavour, str(account_id))))
+        if ttl_ms == -2:
+            return None
+        if ttl_ms == -1:
+            return "Je hebt in deze community geen toegang meer. Ben je het er niet mee eens? Stuur een bezwaar."
+        until = self.clock() + timedelta(milliseconds=ttl_ms)
+        return (
+            f"Je hebt in deze community tijdelijk geen toegang (tot {until.astimezone(UTC):%d-%m-%Y %H:%M} UTC). "
+            "Ben je het er niet mee eens? Stuur een bezwaar."
+        )
+
+    async def _target(self, account_id: str) -> tuple[Document, sanctions.Target]:
+        doc = await self.repo.get(str(account_id))
+        if doc is None or doc.get("kind") == "deleted":
+            raise IdentityError("not_found", 404, "Dit account bestaat niet.")
+        return doc, sanctions.Target(str(doc["_id"]), str(doc.get("kind", "guest")), doc.get("role"))
+
+    def authorise_sanction(self, actor: Actor, target: sanctions.Target, sanction: sanctions.Sanction) -> None:
+        """Raise the 422 or 403 for a sanction this actor may not impose on this target."""
+        problem = sanctions.invalid(sanction)
+        if problem is not None:
+            raise IdentityError("invalid", 422, problem)
+        reason = sanctions.refusal(actor, target, sanction)
+        if reason is not None:
+            raise IdentityError("forbidden", 403, reason)
+
+    def require_sanctioner(self, actor: Actor, action: Literal["ban", "referral"] = "ban") -> None:
+        """403 before anything else for a caller who may not take this staff action at all."""
+        if action == "referral" and (not actor.is_staff or not actor.verified):
+            raise IdentityError("forbidden", 403, "Alleen geverifieerde medewerkers geven verwijscodes uit.")
+        if action == "ban" and sanctions.limit_of(actor, "ban") is None:
+            raise IdentityError("forbidden", 403, "Jouw rol kan niemand dempen of weren.")
+
+    async def sanction_target(self, account_id: str) -> sanctions.Target:
+        """The stored kind and role of an account, for :func:`sanctions.refusal` (mutes in the moderation service)."""
+        return (await self._target(account_id))[1]
 
     async def ban(
         self,
         moderator: Actor,
         account_id: str,
         reason: str,
-        days: int | None,
+        *,
+        duration: timedelta | None,
+        flavours: Collection[str] | None,
+        permanent: bool = False,
         scopes: tuple[str, ...] = ("account", "validation", "device"),
-    ) -> list[str]:
-        """Ban an account (and its validation hash and devices); ends its sessions. Returns ban ids."""
-        if not moderator.is_staff or not moderator.verified:
-            raise IdentityError("forbidden", 403, "Alleen geverifieerde medewerkers kunnen iemand weren.")
-        doc = await self.repo.get(str(account_id))
-        if doc is None or doc.get("kind") == "deleted":
-            raise IdentityError("not_found", 404, "Dit account bestaat niet.")
-        if doc.get("kind") == "staff" and not moderator.is_admin:
-            raise IdentityError("forbidden", 403, "Alleen een beheerder kan een medewerker weren.")
+    ) -> BanOutcome:
+        """Ban an account within the moderator's authority (see :mod:`chatserver.domain.sanctions`).
+
+        ``duration=None`` needs ``permanent=True`` (an admin; the ban then waits for a second admin).
+        ``flavours=None`` is platform-wide (admins): log-in, its validation hash and devices are refused and its
+        sessions end. Returns the ban ids, ``"active"`` or ``"pending"``, and the end.
+        """
+        self.require_sanctioner(moderator)
+        doc, target = await self._target(account_id)
+        scope = frozenset(str(f) for f in flavours) if flavours is not None else None
+        # Who, whom and where first (403), so a refused request learns nothing from the duration checks.
+        who = sanctions.refusal(moderator, target, sanctions.Sanction("ban", sanctions.MIN_SANCTION, scope))
+        if who is not None:
+            raise IdentityError("forbidden", 403, who)
+        if duration is None and not permanent:
+            raise IdentityError("invalid", 422, "Kies hoe lang de maatregel duurt (uren of dagen).")
+        if duration is not None and permanent:
+            raise IdentityError("invalid", 422, "Kies een duur of 'voorgoed', niet allebei.")
+        sanction = sanctions.Sanction("ban", duration, scope)
+        self.authorise_sanction(moderator, target, sanction)
+        if scope is not None and self.known_flavours is not None and not scope <= self.known_flavours:
+            raise IdentityError("invalid", 422, "Onbekende community.", extra={"field": "flavours"})
         now = self.clock()
-        until = now + timedelta(days=days) if days else None
+        until = now + duration if duration is not None else None
+        pending = duration is None
+        group = uuid.uuid4().hex
         subjects: list[tuple[str, str]] = []
         if "account" in scopes:
             subjects.append(("account", str(doc["_id"])))
@@ -285,25 +382,68 @@ class IdentityService:
             subjects.append(("validation", validation_hash))
         if "device" in scopes:
             subjects.extend(("device", h) for h in doc.get("device_hashes") or ())
+        if not subjects:
+            raise IdentityError("invalid", 422, "Kies waarop de maatregel geldt (account, adres of apparaat).")
         ids = []
         for kind, subject in subjects:
             ban_id = uuid.uuid4().hex
             await self.repo.add_ban(
                 {
                     "_id": ban_id,
+                    "group": group,
                     "kind": kind,
                     "subject": subject,
+                    "account_id": str(doc["_id"]),
+                    "flavours": sorted(scope) if scope is not None else None,
                     "until": until,
                     "reason": str(reason)[:MAX_REASON_CHARS],
                     "by": moderator.account_id,
                     "created_at": now,
                     "lifted": False,
+                    "pending": pending,
                 }
             )
             ids.append(ban_id)
-        await self.sessions.revoke_all(str(doc["_id"]))
-        log.info("account banned by %s (%d subjects)", moderator.account_id, len(ids))
-        return ids
+        where = ",".join(sorted(scope)) if scope is not None else ""
+        length = "voorgoed (wacht op tweede beheerder)" if pending else sanctions.describe(duration or timedelta())
+        await self._audit(moderator, "ban_requested" if pending else "ban", f"{reason} ({length})", group, where)
+        if not pending:
+            await self._enforce(str(doc["_id"]), scope, until, now)
+        log.info("ban %s by %s (%d subjects)", "requested" if pending else "imposed", moderator.account_id, len(ids))
+        return BanOutcome(ids=ids, state="pending" if pending else "active", until=until, group=group)
+
+    async def _enforce(
+        self, account_id: str, scope: frozenset[str] | None, until: datetime | None, now: datetime
+    ) -> None:
+        if scope is None:
+            await self.sessions.revoke_all(account_id)
+            return
+        for flavour in scope:
+            key = self._flavour_ban_key(flavour, account_id)
+            if until is None:
+                await self.redis.set(key, b"1")
+            else:
+                await self.redis.set(key, b"1", px=max(1, int((until - now).total_seconds() * 1000)))
+
+    async def confirm_ban(self, admin: Actor, ban_id: str) -> BanOutcome:
+        """A second admin confirms a pending permanent ban; only then does it take effect."""
+        if not admin.is_admin or not admin.verified:
+            raise IdentityError("forbidden", 403, "Alleen een tweede beheerder kan een blijvende maatregel bevestigen.")
+        ban = await self.repo.get_ban(str(ban_id))
+        if ban is None or not ban.get("pending") or ban.get("lifted"):
+            raise IdentityError("not_found", 404, "Er wacht geen maatregel met dit nummer op bevestiging.")
+        if str(ban.get("by")) == admin.account_id:
+            raise IdentityError(
+                "forbidden", 403, "Een blijvende maatregel bevestigt een andere beheerder dan wie hem aanvroeg."
+            )
+        group = str(ban.get("group") or ban["_id"])
+        ids = await self.repo.activate_ban_group(group, admin.account_id, self.clock())
+        flavours = ban.get("flavours")
+        scope = frozenset(flavours) if flavours is not None else None
+        await self._audit(admin, "ban_confirmed", str(ban.get("reason", "")), group, ",".join(sorted(scope or ())))
+        await self._enforce(str(ban.get("account_id") or ban["subject"]), scope, None, self.clock())
+        log.info("permanent ban confirmed by %s", admin.account_id)
+        return BanOutcome(ids=ids, state="active", until=None, group=group)
 
     async def appeal(self, ban_id: str, text: str) -> None:
         text = str(text).strip()
@@ -315,9 +455,39 @@ class IdentityService:
         await self.repo.set_appeal(str(ban_id), text[:MAX_APPEAL_CHARS], self.clock())
 
     async def lift_ban(self, moderator: Actor, ban_id: str) -> None:
-        if not moderator.is_staff or not moderator.verified:
-            raise IdentityError("forbidden", 403, "Alleen geverifieerde medewerkers kunnen een maatregel opheffen.")
-        await self.repo.lift_ban(str(ban_id))
+        """Lift a ban: whoever could have imposed it (same flavours, rank above the target) may lift it."""
+        ban = await self.repo.get_ban(str(ban_id))
+        if ban is None:
+            raise IdentityError("not_found", 404, "Deze maatregel bestaat niet.")
+        _, target = await self._target(str(ban.get("account_id") or ban.get("subject")))
+        flavours = ban.get("flavours")
+        scope = frozenset(flavours) if flavours is not None else None
+        reason = sanctions.refusal(moderator, target, sanctions.Sanction("ban", sanctions.MIN_SANCTION, scope))
+        if reason is not None:
+            raise IdentityError("forbidden", 403, reason)
+        group = str(ban.get("group") or ban["_id"])
+        await self.repo.lift_ban_group(group)
+        for flavour in scope or ():
+            await self.redis.delete(self._flavour_ban_key(flavour, target.account_id))
+        await self._audit(moderator, "ban_lifted", "", group, ",".join(sorted(scope or ())))
+
+    async def _audit(self, actor: Actor, action: str, reason: str, subject: str, flavour: str) -> None:
+        """One entry in the moderation audit chain (the same hash chain the queue's decisions use)."""
+        role: Any = actor.role or "admin"
+        for _ in range(AUDIT_RETRIES):
+            entry = audit_chain.append(
+                await self.audit_store.last_audit_entry(),
+                actor_id=str(actor.account_id),
+                role=role,
+                at=to_ms(self.clock()),
+                action=action,
+                reason=str(reason)[:MAX_REASON_CHARS],
+                item_id=f"ban:{subject}",
+                flavour=flavour,
+            )
+            if await self.audit_store.append_audit(entry):
+                return
+        raise IdentityError("busy", 503, "Het auditlog is even niet bij te werken. Probeer het opnieuw.")
 
     # guests and members ---------------------------------------------------------------
 
@@ -431,62 +601,82 @@ class IdentityService:
         totp_code: str | None = None,
         previous_token: str | None = None,
     ) -> Session:
-        ip_limit, account_limit = LIMITS["login_fail_ip"], LIMITS["login_fail_account"]
-        decision = await self.limiter.peek(ip_limit, ip_subject)
+        """Log in; staff give password and TOTP together and hear nothing until both are checked.
+
+        Lock-out follows the OWASP authentication guidance: failures count per (pseudonym, address hash) pair,
+        which is what refuses before the password is checked, so an attacker elsewhere cannot lock the owner
+        out. A slower per-pseudonym count marks an account as under attack (each further failure then spends a
+        pair's whole burst, and the owner gets one notice); a right password (and TOTP) always passes it.
+        """
+        now = self.clock()
+        ip_limit, pair_limit = LIMITS["login_fail_ip"], LIMITS["login_fail_pair"]
+        decision = await self.limiter.peek(ip_limit, ip_subject, now=now)
         if not decision.allowed:
             raise _rate_error(decision.retry_after_s)
         try:
             key = rules.skeleton(rules.normalise_pseudonym(pseudonym))
         except rules.PseudonymError:
             key = ""
-        if key:
-            decision = await self.limiter.peek(account_limit, key)
-            if not decision.allowed:
-                raise _rate_error(decision.retry_after_s)
+        pair = self.keyed_hash("login-pair", f"{key}\x00{ip_subject}")[:32]
+        decision = await self.limiter.peek(pair_limit, pair, now=now)
+        if not decision.allowed:
+            raise _rate_error(decision.retry_after_s)
         doc = await self.repo.by_pseudonym_key(key) if key else None
         stored = doc.get("password_hash") if doc and doc.get("kind") in ("member", "staff") else None
         ok = await self.passwords.verify(stored, str(password)[: rules.PASSWORD_MAX])
+        if ok and doc is not None and doc.get("kind") == "staff":
+            ok = await self._totp_ok(doc, totp_code)
         if not ok or doc is None:
-            await self.limiter.hit(ip_limit, ip_subject)
-            if key:
-                await self.limiter.hit(account_limit, key)
-            raise IdentityError("bad_credentials", 401, "Deze schuilnaam en dit wachtwoord horen niet bij elkaar.")
+            await self._login_failed(key, pair, ip_subject, doc, now)
+            raise IdentityError("bad_credentials", 401, BAD_CREDENTIALS)
         account_id = str(doc["_id"])
         subjects = [account_id, (doc.get("validation") or {}).get("hash") or ""]
         if device_token:
             subjects.append(self.device_hash(device_token))
         await self._check_bans(subjects)
-        if doc.get("kind") == "staff":
-            await self._check_totp(doc, totp_code, ip_subject, key)
         if stored is not None and self.passwords.needs_rehash(stored):
             await self.repo.update(account_id, {"password_hash": await self.passwords.hash(password)})
             log.info("password hash upgraded to the current parameters")
-        await self.limiter.reset(account_limit, key)
+        await self.limiter.reset(pair_limit, pair)
         if device_token:
             await self.repo.add_device(account_id, self.device_hash(device_token))
-        await self.repo.touch(account_id, self.clock())
+        await self.repo.touch(account_id, now)
         return await self._start_session(doc, previous_token)
 
-    async def _check_totp(self, doc: Document, code: str | None, ip_subject: str, key: str) -> None:
-        if not code:
-            raise IdentityError(
-                "totp_required", 401, "Medewerkers loggen in met wachtwoord én de code uit hun authenticator-app."
-            )
+    async def _login_failed(self, key: str, pair: str, ip_subject: str, doc: Document | None, now: datetime) -> None:
+        """Count a failed log-in; the first failure past the per-pseudonym backoff tells the owner."""
+        await self.limiter.hit(LIMITS["login_fail_ip"], ip_subject, now=now)
+        if not key:
+            return
+        pair_limit, account_limit = LIMITS["login_fail_pair"], LIMITS["login_fail_account"]
+        under_attack = not (await self.limiter.hit(account_limit, key, now=now)).allowed
+        # Under attack every address gets one try per pair window; the owner's own address is unaffected.
+        await self.limiter.hit(pair_limit, pair, cost=pair_limit.burst if under_attack else 1, now=now)
+        if under_attack and doc is not None and doc.get("kind") in ("member", "staff"):
+            await self._tell_owner_of_attack(str(doc["_id"]))
+
+    async def _tell_owner_of_attack(self, account_id: str) -> None:
+        first = await self.redis.set(self._key("attacknotice", account_id), b"1", nx=True, ex=ATTACK_NOTICE_TTL_S)
+        if not first:
+            return
+        log.warning("many failed log-ins on one account; owner notified")
+        for notify in self.account_notifiers:
+            try:
+                await notify(account_id, ATTACK_NOTICE, "/account")
+            except Exception as exc:  # the log-in answer must not depend on the notice
+                log.warning("attack notice not delivered (%s)", type(exc).__name__)
+
+    async def _totp_ok(self, doc: Document, code: str | None) -> bool:
+        """A valid, unused code for this staff account (a code works once: a replay within its window fails)."""
         nonce = doc.get("totp_nonce")
+        clean = str(code or "").strip().replace(" ", "")
+        if not nonce or not rules.valid_code(clean):
+            return False
         totp = pyotp.TOTP(self._totp_secret(str(doc["_id"]), str(nonce)))
-        code = str(code).strip().replace(" ", "")
-        now = self.clock()
-        valid = bool(nonce) and rules.valid_code(code) and bool(totp.verify(code, for_time=now, valid_window=1))
-        if valid:
-            # A code works once: replaying an observed code within its window fails.
-            used = await self.redis.set(
-                self._key("totpused", str(doc["_id"]), code), b"1", nx=True, ex=TOTP_REPLAY_TTL_S
-            )
-            valid = bool(used)
-        if not valid:
-            await self.limiter.hit(LIMITS["login_fail_ip"], ip_subject)
-            await self.limiter.hit(LIMITS["login_fail_account"], key)
-            raise IdentityError("totp_invalid", 401, "Deze code uit je authenticator-app klopt niet.")
+        if not totp.verify(clean, for_time=self.clock(), valid_window=1):
+            return False
+        used = await self.redis.set(self._key("totpused", str(doc["_id"]), clean), b"1", nx=True, ex=TOTP_REPLAY_TTL_S)
+        return bool(used)
 
     async def logout(self, actor: Actor) -> None:
         if actor.session_id:

@@ -27,6 +27,7 @@ from chatserver.adapters.redis_batch import EXTRAS_KEY as BATCH_KEY
 from chatserver.adapters.redis_batch import AutoPipeline
 from chatserver.domain.channels import ChannelKind, ChannelRef, mod_channel, parse_channel, user_channel
 from chatserver.domain.identity import AccountId, Actor
+from chatserver.domain.sanctions import Sanction
 from chatserver.services.chat import Screener, Screening
 from chatserver.services.identity import register_personal_collection
 from moderation import audit as audit_chain
@@ -789,8 +790,10 @@ class ModerationService:
             raise ModerationError(422, "Geef de aangepaste tekst op.")
         if request.kind in ("mute", "ban", "warn") and not doc.get("author_id"):
             raise ModerationError(422, "Bij dit item hoort geen schrijver.")
-        if request.kind == "ban" and request.ban_days is not None and not 1 <= request.ban_days <= 3650:
-            raise ModerationError(422, "Kies een duur tussen 1 en 3650 dagen, of laat het leeg voor altijd.")
+        if request.kind == "ban" and (request.ban_days is None or not 1 <= request.ban_days <= 3650):
+            raise ModerationError(422, "Kies een duur tussen 1 en 3650 dagen; voorgoed weren gaat via twee beheerders.")
+        if request.kind in ("mute", "ban"):
+            await self._authorise_sanction(actor, item.flavour, str(doc["author_id"]), request)
         now = self.clock()
         try:
             decided = decide(item, staff, decision, now)
@@ -849,6 +852,22 @@ class ModerationService:
             await self.claim(actor, item_id)
         return await self.decide(actor, item_id, StaffDecision("release", reason=reason or "Vals alarm"))
 
+    async def _authorise_sanction(self, actor: Actor, flavour: str, author_id: str, request: StaffDecision) -> None:
+        """The same who-whom-where-how-long table as bans through the API (chatserver.domain.sanctions)."""
+        from chatserver.services.identity import IdentityError
+        from chatserver.web.session import identity_of
+
+        if request.kind == "mute":
+            sanction = Sanction("mute", timedelta(minutes=request.mute_minutes or 0), frozenset({flavour}))
+        else:
+            sanction = Sanction("ban", timedelta(days=request.ban_days or 0), frozenset({flavour}))
+        identity = identity_of(self.services)
+        try:
+            identity.authorise_sanction(actor, await identity.sanction_target(author_id), sanction)
+        except IdentityError as exc:
+            if exc.status != 404:  # an erased author: the decision still hides the message
+                raise ModerationError(exc.status, exc.detail) from None
+
     async def bulk(self, actor: Actor, item_ids: Sequence[str], kind: DecisionKind, reason: str = "") -> BulkResult:
         """Claim and decide several items at once (approve, hide or reject); each one is audited."""
         if kind not in BULK_KINDS:
@@ -886,10 +905,12 @@ class ModerationService:
         is_report = view.item.source == "report"
         if author_id and (kind not in ("approve", "release") or not is_report):
             await self._notify_author(view, decision)
-        if kind == "ban" and author_id:
+        if kind == "ban" and author_id and request.ban_days is not None:
             from chatserver.web.session import identity_of
 
-            await identity_of(self.services).ban(actor, author_id, decision.reason, request.ban_days)
+            await identity_of(self.services).ban(
+                actor, author_id, decision.reason, duration=timedelta(days=request.ban_days), flavours=[view.flavour]
+            )
         if is_report:
             await self._notify_reporters(view, kind)
 

@@ -13,6 +13,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar, cast
 
 import msgspec
@@ -151,9 +152,17 @@ class RecoveryConfirmBody(Body):
 
 
 class BanBody(msgspec.Struct, forbid_unknown_fields=True):
+    """A ban: ``hours`` or ``days`` (one of them), or ``permanent`` (admins; waits for a second admin).
+
+    ``flavours`` limits it to those communities (required unless an admin bans platform-wide).
+    """
+
     account_id: str
     reason: str
-    days: int | None = None
+    hours: Annotated[int, msgspec.Meta(ge=1, le=24 * 3650)] | None = None
+    days: Annotated[int, msgspec.Meta(ge=1, le=3650)] | None = None
+    permanent: bool = False
+    flavours: list[str] | None = None
     scopes: list[Literal["account", "validation", "device"]] = msgspec.field(
         default_factory=lambda: ["account", "validation", "device"]
     )
@@ -231,6 +240,8 @@ class FlavourOut(msgspec.Struct):
 
 class BansOut(msgspec.Struct):
     ids: list[str]
+    state: Literal["active", "pending"] = "active"
+    until: str | None = None
 
 
 class ReferralOut(msgspec.Struct):
@@ -457,9 +468,23 @@ def operations(services: Services, identity: IdentityService) -> list[Operation]
         return json_response(_session_out(session))
 
     async def ban(request: Request) -> Response:
+        actor = _actor(request)  # who asks before what they sent: a refused caller learns nothing of the body
+        identity.require_sanctioner(actor)
         body = await read_body(request, BanBody)
-        ids = await identity.ban(_actor(request), body.account_id, body.reason, body.days, tuple(body.scopes))
-        return json_response(BansOut(ids=ids), 201)
+        if body.hours is not None and body.days is not None:
+            raise ApiProblem(422, "Geef de duur in uren óf in dagen.", "invalid", "days")
+        span = timedelta(hours=body.hours) if body.hours else (timedelta(days=body.days) if body.days else None)
+        outcome = await identity.ban(
+            actor, body.account_id, body.reason, duration=span, flavours=body.flavours,
+            permanent=body.permanent, scopes=tuple(body.scopes),
+        )  # fmt: skip
+        until = outcome.until.isoformat() if outcome.until else None
+        out = BansOut(ids=outcome.ids, state=outcome.state, until=until)
+        return json_response(out, 202 if outcome.state == "pending" else 201)
+
+    async def confirm_ban(request: Request) -> Response:
+        outcome = await identity.confirm_ban(_actor(request), request.path_params["ban_id"])
+        return json_response(BansOut(ids=outcome.ids, state=outcome.state))
 
     async def appeal(request: Request) -> Response:
         body = await read_body(request, AppealBody)
@@ -467,8 +492,10 @@ def operations(services: Services, identity: IdentityService) -> list[Operation]
         return json_response(AcceptedOut(status="appeal_received", expires_in=0), 202)
 
     async def referral(request: Request) -> Response:
+        actor = _actor(request)
+        identity.require_sanctioner(actor, "referral")
         body = await read_body(request, ReferralBody)
-        code = await identity.create_referral(_actor(request), body.flavour)
+        code = await identity.create_referral(actor, body.flavour)
         return json_response(ReferralOut(code=code, expires_in_days=identity_service.REFERRAL_DAYS), 201)
 
     e401 = (401, ("Niet ingelogd", Problem))
@@ -507,8 +534,14 @@ def operations(services: Services, identity: IdentityService) -> list[Operation]
                   {202: ("Verstuurd als het adres bekend is", AcceptedOut), 422: e422[1], 429: e429[1]}),
         Operation("POST", "/api/v1/recovery/confirm", recovery_confirm, "Herstelcode en nieuw wachtwoord",
                   RecoveryConfirmBody, {200: ("Ingelogd", SessionOut), 401: e401[1], 422: e422[1], 429: e429[1]}),
-        Operation("POST", "/api/v1/bans", ban, "Iemand weren (medewerkers)", BanBody,
-                  {201: ("Maatregel vastgelegd", BansOut), 401: e401[1], 403: ("Geen toegang", Problem),
+        Operation("POST", "/api/v1/bans", ban,
+                  "Iemand weren (medewerkers, binnen hun rol, communities en maximale duur)", BanBody,
+                  {201: ("Maatregel vastgelegd", BansOut), 202: ("Wacht op een tweede beheerder", BansOut),
+                   401: e401[1], 403: ("Geen toegang", Problem), 404: ("Niet gevonden", Problem),
+                   422: e422[1]}, auth=True),
+        Operation("POST", "/api/v1/bans/{ban_id}/confirm", confirm_ban,
+                  "Blijvende maatregel bevestigen (een tweede beheerder)", None,
+                  {200: ("Maatregel van kracht", BansOut), 401: e401[1], 403: ("Geen toegang", Problem),
                    404: ("Niet gevonden", Problem)}, auth=True),
         Operation("POST", "/api/v1/bans/{ban_id}/appeal", appeal, "Bezwaar tegen een maatregel", AppealBody,
                   {202: ("Bezwaar ontvangen", AcceptedOut), 404: ("Niet gevonden", Problem), 422: e422[1]}),

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import logging
 import secrets
+from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chatserver.flavours import FlavourCatalog
 from chatserver.i18n import pick_language
+
+if TYPE_CHECKING:
+    from chatserver.app import Services
 
 log = logging.getLogger("chatserver.http")
 
@@ -103,3 +107,34 @@ class SecurityHeadersMiddleware:
         route = scope.get("route")
         template = getattr(route, "path", None) or "(geen route)"
         log.debug("%s %s %s", scope["method"], template, status)
+
+
+class FlavourBanMiddleware:
+    """Shuts a visitor out of the flavours they are banned from (a flavour-scoped ban), with the Dutch reason.
+
+    Runs after the session middleware (it needs ``scope["actor"]``); staff are never shut out this way. The live
+    path has the same check as a chat gate (``IdentityService.flavour_ban``), registered by the account pages.
+    """
+
+    def __init__(self, app: ASGIApp, services: Services) -> None:
+        self.app = app
+        self.services = services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        flavour = scope.get("flavour")
+        actor = scope.get("actor")
+        if scope["type"] != "http" or flavour is None or actor is None or actor.is_staff:
+            await self.app(scope, receive, send)
+            return
+        from chatserver.web.session import identity_of
+
+        refusal = await identity_of(self.services).flavour_ban(str(actor.account_id), flavour.slug)
+        if refusal is None:
+            await self.app(scope, receive, send)
+            return
+        from starlette.requests import Request
+
+        from chatserver.web.pages.site import error_page
+
+        response = error_page(self.services, Request(scope, receive), 403, refusal)
+        await response(scope, receive, send)

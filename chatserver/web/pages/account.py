@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from chatserver.domain.channels import ChannelRef
 from chatserver.domain.identity import ROLE_LABELS, STAFF_ROLES, Actor
 from chatserver.services.identity import IdentityError, IdentityService, Session
 from chatserver.web.feature import Feature
@@ -78,8 +79,16 @@ def _errors(exc: IdentityError, default_field: str) -> dict[str, str]:
 
 def install(services: Services) -> Feature:
     identity: IdentityService = identity_of(services)
+    identity.known_flavours = frozenset(f.slug for f in services.catalog)
     templates = services.templates
     secure = services.settings.secure_cookies
+
+    async def flavour_ban_gate(actor: Actor, ref: ChannelRef) -> str | None:
+        """A chat gate: a flavour-scoped ban refuses publishing in that flavour (staff are never banned so)."""
+        return None if actor.is_staff else await identity.flavour_ban(str(actor.account_id), ref.flavour)
+
+    async def start() -> None:
+        services.extras["chat"].gates.append(flavour_ban_gate)
 
     def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
         notice = NOTICES.get(request.query_params.get("melding", ""))
@@ -455,5 +464,6 @@ def install(services: Services) -> Feature:
             Route("/backoffice/staff/{account_id}", backoffice_staff_verify, methods=["POST"]),
             Route("/backoffice/verwijzingen", backoffice_referrals, methods=["GET", "POST"]),
             Route("/backoffice/outbox", backoffice_outbox, methods=["GET"]),
-        ]
+        ],
+        startup=[start],
     )

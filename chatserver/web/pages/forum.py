@@ -23,6 +23,7 @@ from chatserver.web.feature import Feature
 from chatserver.web.pages.account import form_data
 from chatserver.web.pages.content import format_date
 from chatserver.web.pages.site import error_page, flavour_of
+from chatserver.web.session import identity_of
 from chatserver.web.templating import page_defaults
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ def _page_number(request: Request) -> int:
 
 def install(services: Services) -> Feature:
     forum = forum_of(services)
+    identity_of(services).account_notifiers.append(forum.notify_account)
     templates = services.templates
     templates.env.filters.setdefault("nl_date", format_date)
 

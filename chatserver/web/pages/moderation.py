@@ -501,7 +501,7 @@ def _decision_from(data: dict[str, str]) -> StaffDecision:
     if kind == "mute" and not mute_raw.isdigit():
         raise ModerationError(422, "Geef aan hoeveel minuten het dempen duurt.")
     if ban_raw and not ban_raw.isdigit():
-        raise ModerationError(422, "Geef het aantal dagen als getal, of laat het leeg voor altijd.")
+        raise ModerationError(422, "Geef het aantal dagen als getal.")
     decided: DecisionKind = kind  # type: ignore[assignment]
     return StaffDecision(
         kind=decided,
