@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -179,14 +179,27 @@ class ShiftService:
     # roster ------------------------------------------------------------------------------------------
 
     async def add_block(
-        self, admin: Actor, flavour: str, account_id: str, pseudonym: str, role: str, day: date, start: str, end: str
+        self,
+        admin: Actor,
+        flavour: str,
+        account_id: str,
+        pseudonym: str,
+        role: str,
+        day: date,
+        start: str,
+        end: str,
+        member_flavours: Collection[str] = (),
     ) -> Document:
+        """A roster block; ``role`` and ``member_flavours`` are the staff member's stored role and flavours."""
         if not admin.is_admin:
             raise ShiftError(404, "Niet gevonden.")
         if self.catalog.get(flavour) is None:
             raise ShiftError(422, "Onbekende community.")
         if rules.tier_of_role(role) is None:
             raise ShiftError(422, "Deze medewerker draait geen chatdiensten.")
+        if role != "admin" and flavour not in member_flavours:
+            # On shift in a community they cannot serve, they would take chats they may not open.
+            raise ShiftError(422, "Deze medewerker hoort niet bij deze community.")
         if not (rules.valid_hhmm(start) and rules.valid_hhmm(end)) or start == end:
             raise ShiftError(422, "Vul een begin- en eindtijd in als UU:MM (verschillend).")
         start_at, end_at = rules.block_interval(day, start, end)

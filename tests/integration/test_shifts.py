@@ -6,9 +6,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 
 from chatserver.adapters.oneonone_repo import OneOnOneRepo
 from chatserver.flavours import TIMEZONE
+from chatserver.services.shifts import ShiftError
 
 from .test_oneonone_support import FLAVOUR, login, post_form, staff, system_lines, visitor
 
@@ -55,7 +57,7 @@ async def test_roster_switches_status_at_block_start_and_end(server: Any) -> Non
     peer = staff("peer_expert")
     day = date(2030, 1, 4)
     block = await shifts(server).add_block(
-        admin, FLAVOUR, peer.account_id, peer.pseudonym, "peer_expert", day, "23:00", "03:00"
+        admin, FLAVOUR, peer.account_id, peer.pseudonym, "peer_expert", day, "23:00", "03:00", [FLAVOUR]
     )
     start = datetime(2030, 1, 4, 23, 0, tzinfo=TIMEZONE)
     assert block["end_at"] == start + timedelta(hours=4)
@@ -68,6 +70,17 @@ async def test_roster_switches_status_at_block_start_and_end(server: Any) -> Non
     assert await shifts(server).roster_tick(start + timedelta(hours=4)) == 1
     assert not await shifts(server).is_on_shift(peer.account_id, FLAVOUR)
     assert await shifts(server).staff_count(FLAVOUR) == 0
+
+
+async def test_nobody_is_rostered_into_a_community_they_do_not_serve(server: Any) -> None:
+    admin = staff("admin", ())
+    peer = staff("peer_expert")
+    other = next(f.slug for f in server.services.catalog if f.slug != FLAVOUR)
+    with pytest.raises(ShiftError) as refused:
+        await shifts(server).add_block(
+            admin, other, peer.account_id, peer.pseudonym, "peer_expert", date(2030, 1, 4), "09:00", "12:00", [FLAVOUR]
+        )
+    assert refused.value.status == 422 and "hoort niet bij" in refused.value.detail
 
 
 async def test_coverage_alert_when_no_professional_in_the_next_two_hours(server: Any) -> None:
@@ -86,7 +99,7 @@ async def test_roster_covered_tier_raises_no_alert(server: Any) -> None:
     pro = staff("professional")
     now = datetime(2030, 1, 4, 19, 0, tzinfo=TIMEZONE)
     await shifts(server).add_block(
-        admin, FLAVOUR, pro.account_id, pro.pseudonym, "professional", now.date(), "18:00", "23:00"
+        admin, FLAVOUR, pro.account_id, pro.pseudonym, "professional", now.date(), "18:00", "23:00", [FLAVOUR]
     )
     await shifts(server).coverage_alerts(now)
     assert await _alerts_about(server, now) == []

@@ -368,6 +368,7 @@ def install(services: Services) -> Feature:
                         day,
                         data.get("start", ""),
                         data.get("end", ""),
+                        member_flavours=list(member.get("flavours") or ()),
                     )
                     return redirect(f"/backoffice/rooster?smaak={quote(flavour_slug)}")
                 except ShiftError as exc:
