@@ -50,6 +50,8 @@ class Settings:
     log_level: str = "INFO"
     redis_key_prefix: str = ""
     guest_retention_days: int = 2
+    # An erased account's pseudonym (as a keyed hash of its look-alike key) stays taken this long.
+    pseudonym_reserve_days: int = 90
     secure_cookies: bool = False
     presence_expiry_s: int = PRESENCE_EXPIRY_S
 
@@ -212,6 +214,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_level=level,
         redis_key_prefix=env.get("CHATSERVER_REDIS_PREFIX", ""),
         guest_retention_days=_int(env, "CHATSERVER_GUEST_RETENTION_DAYS", 2, 1, 365),
+        pseudonym_reserve_days=_int(env, "CHATSERVER_PSEUDONYM_RESERVE_DAYS", 90, 0, 3650),
         secure_cookies=any(o.startswith("https://") for o in origins),
         presence_expiry_s=_int(env, "CHATSERVER_PRESENCE_EXPIRY_S", PRESENCE_EXPIRY_S, 3, 600),
     )

@@ -16,6 +16,7 @@ register_indexes(
     IndexModel([("token_hash", ASCENDING)], unique=True, name="vraagbaak_token_unique"),
     IndexModel([("status", ASCENDING), ("urgent", DESCENDING), ("asked_at", ASCENDING)], name="vraagbaak_queue"),
     IndexModel([("expires_at", ASCENDING)], name="vraagbaak_expiry"),
+    IndexModel([("author_id", ASCENDING)], name="vraagbaak_author"),
 )
 
 

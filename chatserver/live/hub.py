@@ -30,6 +30,11 @@ HOLE_WAIT_S = 3.0
 HOLE_POLL_S = 0.05
 # Events per channel kept in memory for replays (see Channel.recent).
 RECENT_EVENTS = 256
+# An event that changes an earlier one (a removal, an edit, an erasure): the framed originals in memory are no
+# longer what a replay may serve. Encoded events carry ``"kind":"…"`` exactly so (msgspec, no spaces); a text
+# that contains these bytes is escaped (``\"kind\"``), so only a real kind matches. A false match (a feature's
+# nested ``kind``) costs one replay from the store, never a wrong frame.
+RETRACTING_KINDS = (b'"kind":"delete"', b'"kind":"edit"')
 
 Write = Callable[[bytes], None]
 Spawn = Callable[[Coroutine[Any, Any, None]], None]
@@ -108,8 +113,10 @@ class Channel:
         self.recent.clear()
 
     def deliver(self, offset: int, frame: bytes) -> None:
-        if offset != self.last + 1:
-            self.recent.clear()  # a skipped offset: memory is no longer the whole story
+        if offset != self.last + 1 or _retracts(frame):
+            # A skipped offset: memory is no longer the whole story. A delete or edit: memory holds the
+            # old text, and the store (which has the tombstone) must answer replays from here on.
+            self.recent.clear()
         self.last = offset
         self.recent.append((offset, frame))
         self.send(frame)
@@ -127,6 +134,10 @@ class Channel:
 
     def members(self) -> int:
         return len(self.writers) + len(self.pending) + len(self.lagging)
+
+
+def _retracts(frame: bytes) -> bool:
+    return RETRACTING_KINDS[0] in frame or RETRACTING_KINDS[1] in frame
 
 
 class Hub:

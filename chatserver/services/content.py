@@ -22,7 +22,6 @@ from typing import Any, Literal
 from chatserver.adapters.content_repo import ContentRepo, SlugTaken
 from chatserver.adapters.mongo_client import Database, Document
 from chatserver.domain.identity import Actor
-from chatserver.services.identity import register_personal_collection
 from chatserver.services.refusal import Refused
 from moderation.crisis import detect
 
@@ -64,9 +63,6 @@ MAX_SLUG_CHARS = 80
 PAGE_SIZE = 10
 STAFF_LIST_LIMIT = 200
 MAX_FEATURED = 12
-
-register_personal_collection("content_items", "author_id", display_field="author_pseudonym")
-register_personal_collection("content_revisions", "author_id", display_field="author_pseudonym")
 
 
 class ContentError(Refused):

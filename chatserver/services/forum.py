@@ -25,7 +25,7 @@ from chatserver.adapters.mongo_client import Document
 from chatserver.domain.channels import thread_channel, user_channel
 from chatserver.domain.identity import AccountId, Actor
 from chatserver.flavours import Flavour
-from chatserver.services.identity import IdentityError, register_personal_collection
+from chatserver.services.identity import IdentityError
 from chatserver.services.refusal import Refused
 
 if TYPE_CHECKING:
@@ -47,12 +47,6 @@ MAX_SEARCH_TERMS = 400
 NOTIFICATION_LIMIT = 100
 UNREAD_TTL_S = 7 * 24 * 3600
 SEARCH_RESULTS = 20
-
-register_personal_collection("forum_threads", "author_id", display_field="author_pseudonym")
-register_personal_collection("forum_posts", "author_id", display_field="author_pseudonym")
-register_personal_collection("forum_revisions", "author_id", display_field="author_pseudonym")
-register_personal_collection("forum_follows", "account_id")
-register_personal_collection("notifications", "account_id")
 
 _STOPWORD_TEXT = (
     "de het een en van in op te dat die is ik je jij we wij ze zij hij er met voor aan om maar ook als dan "

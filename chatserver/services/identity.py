@@ -34,6 +34,7 @@ from chatserver.config import Settings
 from chatserver.domain import accounts as rules
 from chatserver.domain import sanctions
 from chatserver.domain.identity import STAFF_ROLES, AccountId, Actor, StaffRole
+from chatserver.services.privacy import ErasureResult, PersonalDataService
 from moderation import audit as audit_chain
 
 log = logging.getLogger("chatserver.identity")
@@ -81,35 +82,7 @@ LIMITS: dict[str, Limit] = {
     "publish_account": Limit("publish_account", burst=5, rate=20, period_s=3600),
 }
 
-# Collections that carry an account id, for "download my data" and erasure.
-# Features register theirs at import time, next to their repository.
-
-
-@dataclass(frozen=True, slots=True)
-class PersonalCollection:
-    name: str
-    field: str
-    display_field: str | None = None
-    erasable: bool = True
-
-
-PERSONAL_COLLECTIONS: dict[str, PersonalCollection] = {}
-
-
-def register_personal_collection(
-    name: str, field: str, display_field: str | None = None, erasable: bool = True
-) -> None:
-    """Declare that documents of ``name`` belong to the account in ``field``.
-
-    Export includes them; erasure removes them or, when the member keeps their
-    posts, sets ``field`` to ``"deleted"`` and ``display_field`` to "verwijderd
-    account". ``erasable=False`` keeps them as they are (bans must stick).
-    """
-    PERSONAL_COLLECTIONS[f"{name}:{field}"] = PersonalCollection(name, field, display_field, erasable)
-
-
-register_personal_collection("bans", "subject", erasable=False)
-register_personal_collection("referral_codes", "used_by", erasable=False)
+# What export and erasure cover is one explicit list: chatserver.services.privacy.PLACES.
 
 
 class IdentityError(Exception):
@@ -188,6 +161,7 @@ class IdentityService:
         limiter: RateLimiter,
         passwords: PasswordHashing,
         clock: Clock | None = None,
+        personal_data: PersonalDataService | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -199,7 +173,7 @@ class IdentityService:
         self.repo = AccountsRepo(db)
         self.clock: Clock = clock or (lambda: datetime.now(UTC))
         self.prefix = settings.redis_key_prefix
-        self.erasure_hooks: list[Callable[[str], Awaitable[None]]] = []
+        self.personal_data = personal_data or PersonalDataService(db, self.clock)
         # (account id, Dutch text, url) -> None: how the owner hears of an attack on their account. The forum's
         # notifications (the bell on every page) register here at start-up; without one, only the log knows.
         self.account_notifiers: list[Callable[[str, str, str], Awaitable[None]]] = []
@@ -530,7 +504,7 @@ class IdentityService:
                 "Deze schuilnaam is voorbehouden. Kies een andere.",
                 extra={"field": "pseudonym"},
             )
-        if await self.repo.key_taken(key):
+        if await self.repo.key_taken(key) or await self.pseudonym_reserved(key):
             raise IdentityError(
                 "pseudonym_taken",
                 409,
@@ -542,7 +516,8 @@ class IdentityService:
     async def free_suggestions(self, name: str) -> list[str]:
         out: list[str] = []
         for candidate in rules.suggestions(name, 6):
-            if not await self.repo.key_taken(rules.skeleton(candidate)):
+            key = rules.skeleton(candidate)
+            if not await self.repo.key_taken(key) and not await self.pseudonym_reserved(key):
                 out.append(candidate)
             if len(out) == 3:
                 break
@@ -1003,53 +978,57 @@ class IdentityService:
     # privacy ---------------------------------------------------------------------------------
 
     async def export_my_data(self, actor: Actor) -> dict[str, Any]:
-        """Everything stored about the account, as JSON-ready data (secrets left out)."""
+        """Everything stored about the account, as JSON-ready data (secrets left out); the places are
+        :data:`chatserver.services.privacy.PLACES`, the same list erasure walks."""
         doc = await self.account(actor)
         account = {k: _jsonable(v) for k, v in doc.items() if k not in SECRET_FIELDS}
         validation = doc.get("validation")
         if isinstance(validation, dict):
             account["validation"] = {"method": validation.get("method"), "at": _iso(validation.get("at"))}
         account["devices"] = len(doc.get("device_hashes") or ())
-        collections: dict[str, list[Any]] = {}
-        for entry in PERSONAL_COLLECTIONS.values():
-            cursor = self.db[entry.name].find({entry.field: actor.account_id}).limit(10_000)
-            docs = [_jsonable(d) async for d in cursor]
-            if docs:
-                collections.setdefault(entry.name, []).extend(docs)
         return {
             "exported_at": _iso(self.clock()),
             "account": account,
-            "collections": collections,
+            "collections": await self.personal_data.export(str(doc["_id"])),
             "note": "Je e-mailadres, telefoonnummer en IP-adres bewaren we niet; daarom staan ze hier ook niet.",
         }
 
-    async def erase_account(self, actor: Actor, keep_posts: bool) -> None:
-        """Personal data removed now; posts removed or kept under "verwijderd account"; a tombstone stays."""
-        doc = await self.account(actor)
-        await self._erase(str(doc["_id"]), keep_posts)
-        log.info("account erased (posts %s)", "kept anonymously" if keep_posts else "removed")
+    async def erase_account(self, actor: Actor, keep_posts: bool) -> ErasureResult:
+        """Personal data removed now; posts removed or kept under "verwijderd account"; a tombstone stays.
 
-    async def _erase(self, account_id: str, keep_posts: bool) -> None:
+        1-on-1 transcripts under a safeguarding hold are kept (``result.held_chats``, and in each chat's audit).
+        """
+        doc = await self.account(actor)
+        result = await self._erase(doc, keep_posts)
+        log.info(
+            "account erased (posts %s; %d live events; %d transcripts kept under a safeguarding hold)",
+            "kept anonymously" if keep_posts else "removed", result.live_events, len(result.held_chats),
+        )  # fmt: skip
+        return result
+
+    def pseudonym_reservation(self, key: str) -> str:
+        """The keyed hash under which an erased pseudonym's look-alike key is reserved (never the name itself)."""
+        return self.keyed_hash("erased-pseudonym", key)
+
+    async def pseudonym_reserved(self, key: str) -> bool:
+        return await self.personal_data.is_reserved(self.pseudonym_reservation(key), self.clock())
+
+    async def _erase(self, doc: Document, keep_posts: bool) -> ErasureResult:
+        account_id = str(doc["_id"])
         await self.sessions.revoke_all(account_id)
-        for entry in PERSONAL_COLLECTIONS.values():
-            if not entry.erasable:
-                continue
-            coll = self.db[entry.name]
-            if keep_posts:
-                changes: dict[str, Any] = {entry.field: "deleted"}
-                if entry.display_field:
-                    changes[entry.display_field] = rules.DELETED_PSEUDONYM
-                await coll.update_many({entry.field: account_id}, {"$set": changes})
-            else:
-                await coll.delete_many({entry.field: account_id})
-        for hook in self.erasure_hooks:
-            await hook(account_id)
+        pseudonym = str(doc.get("pseudonym", ""))
+        result = await self.personal_data.erase(account_id, pseudonym, keep_posts)
         await self.redis.delete(self._key("vcode", account_id))
         for name in ("code_account", "confirm_account", "post_account", "publish_account"):
             await self.limiter.reset(LIMITS[name], account_id)
+        days = self.settings.pseudonym_reserve_days
+        if pseudonym and doc.get("kind") in ("member", "staff") and days > 0:
+            until = self.clock() + timedelta(days=days)
+            await self.personal_data.reserve(self.pseudonym_reservation(rules.skeleton(pseudonym)), until)
         await self.repo.replace_with_tombstone(
             account_id, {"_id": account_id, "kind": "deleted", "deleted_at": self.clock()}
         )
+        return result
 
     async def purge_once(self) -> int:
         """Retention: guests older than the configured days, expired referral codes."""
@@ -1057,9 +1036,10 @@ class IdentityService:
         cutoff = now - timedelta(days=self.settings.guest_retention_days)
         ids = await self.repo.guests_created_before(cutoff, PURGE_BATCH)
         for account_id in ids:
-            await self._erase(account_id, keep_posts=True)
+            await self._erase(await self.repo.get(account_id) or {"_id": account_id, "kind": "guest"}, keep_posts=True)
             await self.repo.delete(account_id)
         expired = await self.repo.purge_expired_referrals(now)
+        expired += await self.personal_data.purge_reservations(now)
         if ids or expired:
             log.info("retention purge: %d guests, %d referral codes", len(ids), expired)
         return len(ids) + expired

@@ -29,7 +29,6 @@ from chatserver.domain.channels import ChannelKind, ChannelRef, mod_channel, par
 from chatserver.domain.identity import AccountId, Actor
 from chatserver.domain.sanctions import Sanction
 from chatserver.services.chat import Screener, Screening
-from chatserver.services.identity import register_personal_collection
 from moderation import audit as audit_chain
 from moderation.audit import AuditEntry
 from moderation.crisis import CrisisResult, detect
@@ -229,9 +228,6 @@ class StaffDecision:
 class BulkResult:
     done: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
-
-
-register_personal_collection("moderation_items", "author_id")
 
 
 def actor_snapshot(actor: Actor) -> dict[str, Any]:

@@ -37,7 +37,6 @@ from chatserver.adapters.spreekuur_seats import SeatsUnavailable, SpreekuurSeats
 from chatserver.domain.channels import ChannelFacts, mod_channel, spreekuur_channel, user_channel
 from chatserver.domain.identity import ROLE_LABELS, Actor
 from chatserver.flavours import TIMEZONE, WEEKDAYS, Flavour, FlavourCatalog
-from chatserver.services.identity import register_personal_collection
 from chatserver.services.refusal import Refused
 from moderation.rules import RuleContext, RuleSettings, evaluate
 
@@ -67,8 +66,6 @@ SERIES_WEEKS = 4
 CALENDAR_LIMIT = 50
 ANNOUNCE_LOOKBACK = timedelta(hours=12)
 SEAT_RETENTION = timedelta(minutes=10)  # seats expire this long after the planned end (clock skew margin)
-
-register_personal_collection("spreekuur_questions", "author_id", display_field="author_pseudonym")
 
 
 class SpreekuurError(Refused):

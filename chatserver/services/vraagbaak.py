@@ -97,8 +97,14 @@ class VraagbaakService:
 
     # visitors --------------------------------------------------------------------------
 
-    async def ask(self, text: str, flavour: str | None, ip_subject: str) -> tuple[str, Document]:
-        """Store a question; returns the private token (shown once, never stored) and the document."""
+    async def ask(
+        self, text: str, flavour: str | None, ip_subject: str, author: Actor | None = None
+    ) -> tuple[str, Document]:
+        """Store a question; returns the private token (shown once, never stored) and the document.
+
+        A question asked while logged in keeps the account id (never shown to staff), so that the
+        account's export and erasure find it.
+        """
         body = clean_text(text, MAX_QUESTION_CHARS + 1)
         if len(body) < MIN_QUESTION_CHARS:
             raise VraagbaakError("text", 422, f"Schrijf je vraag in minstens {MIN_QUESTION_CHARS} tekens.", "text")
@@ -137,6 +143,8 @@ class VraagbaakService:
             "done_at": None,
             "expires_at": now + timedelta(days=UNHANDLED_RETENTION_DAYS),
         }
+        if author is not None:
+            doc["author_id"] = str(author.account_id)
         await self.repo.insert(doc)
         log.info("vraagbaak question asked (urgent=%s)", crisis.flagged)
         return token, doc

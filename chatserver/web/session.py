@@ -46,6 +46,7 @@ def identity_of(services: Services) -> IdentityService:
     from chatserver.adapters.passwords import PasswordHashing
     from chatserver.adapters.ratelimit import RateLimiter
     from chatserver.services.identity import IdentityService
+    from chatserver.services.privacy import PersonalDataService
 
     settings = services.settings
     identity = IdentityService(
@@ -56,6 +57,13 @@ def identity_of(services: Services) -> IdentityService:
         mailer=Mailer(settings.smtp_url, settings.mail_from, settings.data_dir / "outbox"),
         limiter=RateLimiter(services.redis, settings.redis_key_prefix, settings.secret_key),
         passwords=PasswordHashing(),
+        # Erasure tells open pages what it removed; the chat service is built by the live feature.
+        personal_data=PersonalDataService(
+            services.db,
+            chat=lambda: services.extras.get("chat"),
+            redis=services.redis,
+            redis_prefix=settings.redis_key_prefix,
+        ),
     )
     services.extras["identity"] = identity
     return identity

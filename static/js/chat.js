@@ -535,11 +535,14 @@
         var timeEl = target.querySelector("time");
         var badge = target.querySelector(".badge");
         old.ts = timeEl ? Date.parse(timeEl.getAttribute("datetime")) : Date.now();
+        var body = target.querySelector(".msg__body");
+        // An edit with "sender" renames the author (an erased account kept its posts: "verwijderd account").
+        var renamed = typeof d.sender === "string";
         old.data = {
-          sender: author ? author.textContent : "",
-          role: badge ? badge.textContent : null,
-          text: frame.kind === "edit" ? String(d.text || "") : "",
-          edited: frame.kind === "edit",
+          sender: renamed ? d.sender : (author ? author.textContent : ""),
+          role: renamed ? null : (badge ? badge.textContent : null),
+          text: frame.kind === "edit" ? String(typeof d.text === "string" ? d.text : (body ? body.textContent : "")) : "",
+          edited: frame.kind === "edit" && !renamed,
           deleted: frame.kind === "delete"
         };
         target.parentNode.replaceChild(buildMessage(old), target);

@@ -221,8 +221,9 @@ async def test_export_and_erase(client: httpx.AsyncClient, server: RunningServer
     assert (await client.get("/api/v1/me", headers=headers)).status_code == 401
     doc = await server.services.db["accounts"].find_one({"_id": account["id"]})
     assert doc is not None and set(doc) == {"_id", "kind", "deleted_at"}
+    # The erased pseudonym stays reserved (CHATSERVER_PSEUDONYM_RESERVE_DAYS), so nobody appears as its author.
     again = await client.post("/api/v1/accounts", json={"pseudonym": account["pseudonym"], "password": PASSWORD})
-    assert again.status_code == 201
+    assert again.status_code == 409
     assert isinstance(settings.data_dir, Path)
 
 

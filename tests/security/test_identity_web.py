@@ -265,23 +265,17 @@ async def test_erasure_leaves_only_a_tombstone(client: httpx.AsyncClient, server
         "/api/v1/me/validation/confirm", json={"code": outbox_code(server.services.settings)},
         headers=auth(member["token"]),
     )  # fmt: skip
-    # A feature collection that carries the account id is found through the registry.
-    from chatserver.services.identity import PERSONAL_COLLECTIONS, register_personal_collection
-
-    register_personal_collection("test_posts", "author_id", "author_name")
-    try:
-        await db["test_posts"].insert_many(
-            [{"author_id": member["id"], "author_name": member["pseudonym"], "body": f"bericht {i}"} for i in range(3)]
-        )
-        export = await client.get("/api/v1/me/export", headers=auth(member["token"]))
-        assert len(export.json()["collections"]["test_posts"]) == 3
-        actor = await server.services.sessions.get(member["token"])
-        assert isinstance(actor, Actor)
-        await svc.erase_account(actor, keep_posts=True)
-        posts = [p async for p in db["test_posts"].find({})]
-        assert all(p["author_id"] == "deleted" and p["author_name"] == "verwijderd account" for p in posts)
-    finally:
-        PERSONAL_COLLECTIONS.pop("test_posts:author_id", None)
+    # A collection on the erasure list (chatserver.services.privacy.PLACES) is exported and pseudonymised.
+    await db["forum_posts"].insert_many(
+        [{"author_id": member["id"], "author_pseudonym": member["pseudonym"], "body": f"bericht {i}"} for i in range(3)]
+    )
+    export = await client.get("/api/v1/me/export", headers=auth(member["token"]))
+    assert len(export.json()["collections"]["forum_posts"]) == 3
+    actor = await server.services.sessions.get(member["token"])
+    assert isinstance(actor, Actor)
+    await svc.erase_account(actor, keep_posts=True)
+    posts = [p async for p in db["forum_posts"].find({})]
+    assert all(p["author_id"] == "deleted" and p["author_pseudonym"] == "verwijderd account" for p in posts)
     dump = []
     for name in await db.list_collection_names():
         dump.extend([str(d) async for d in db[name].find({})])

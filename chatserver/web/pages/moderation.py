@@ -454,10 +454,6 @@ def install(services: Services) -> Feature:
             # An author's last few lines, judged together with the new one; shares the rate limit's round trip.
             chat.recall = service.recall
 
-    async def erase(account_id: str) -> None:
-        await service.store.erase_author(account_id)
-
-    identity_of(services).erasure_hooks.append(erase)
     services.extras.setdefault("backoffice_links", []).append(
         ("Moderatie", "/backoffice/moderatie", lambda actor: actor is not None and staff_of(actor) is not None)
     )

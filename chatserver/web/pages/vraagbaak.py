@@ -121,7 +121,9 @@ def install(services: Services) -> Feature:
         chosen = flavour.slug if flavour else data.get("flavour", "")
         values = {"text": data.get("text", ""), "flavour": chosen}
         try:
-            token, _doc = await desk.ask(values["text"], chosen or None, str(request.scope.get("ip_subject", "")))
+            token, _doc = await desk.ask(
+                values["text"], chosen or None, str(request.scope.get("ip_subject", "")), request.scope.get("actor")
+            )
         except VraagbaakError as exc:
             response = page(request, "pages/vraagbaak/ask.html",
                             {"values": values, "errors": {exc.field or "text": exc.detail},

@@ -1,0 +1,60 @@
+"""Erasure on live channels: open pages get a delete (or rename) event, and replays never serve the old text."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from chatserver.protocol import Event, Subscribed, Welcome
+from tests.live.conftest import member, session_for, ws
+
+ROOM = "room:psychosenet:naasten"
+
+
+async def _account(server: Any) -> tuple[Any, str]:
+    """A stored member account (erasure needs the document) and its session token."""
+    identity = server.services.extras["identity"]
+    session = await identity.register_member(f"Weg{secrets.token_hex(3)}", "lange-wandeling-42", "ip")
+    return session.actor, session.token
+
+
+async def _erase_while_listening(server: Any, keep: bool) -> tuple[Any, Event, list[Any]]:
+    author, token = await _account(server)
+    marker = f"geheim-{secrets.token_hex(3)}"
+    reader = member("lezer")
+    async with ws(server, await session_for(server, reader)) as r, ws(server, token) as w:
+        await r.expect(Welcome)
+        await w.expect(Welcome)
+        await r.subscribe(ROOM)
+        ack = await w.publish(ROOM, f"Mijn bericht {marker}")
+        seen = await r.expect(Event, where=lambda e: e.offset == ack.offset)
+        assert marker in seen.data["text"]
+        await server.services.extras["identity"].erase_account(author, keep_posts=keep)
+        change = await r.expect(Event, where=lambda e: e.kind in ("delete", "edit"))
+        # A page that reconnects from just before the message, while the channel is open here (memory replay).
+        async with ws(server, await session_for(server, member())) as again:
+            await again.expect(Welcome)
+            sub = await again.subscribe(ROOM, since={"offset": ack.offset - 1, "epoch": seen.epoch})
+            assert isinstance(sub, Subscribed)
+            replayed = [await again.expect(Event) for _ in range(sub.replay)]
+    return author, change, [marker, ack.offset, replayed]
+
+
+async def test_removed_message_is_deleted_live_and_never_replayed(server: Any) -> None:
+    author, change, (marker, offset, replayed) = await _erase_while_listening(server, keep=False)
+    assert change.kind == "delete" and change.data == {"offset": offset}
+    assert replayed, "the replay was empty"
+    message = next(e for e in replayed if e.offset == offset)
+    assert message.data["deleted"] is True and message.data["text"] == ""
+    for event in replayed:
+        text = repr(event.data)
+        assert marker not in text and author.pseudonym not in text
+
+
+async def test_kept_message_is_renamed_live_and_replayed_under_deleted_account(server: Any) -> None:
+    author, change, (marker, offset, replayed) = await _erase_while_listening(server, keep=True)
+    assert change.kind == "edit"
+    assert change.data["offset"] == offset and change.data["sender"] == "verwijderd account"
+    message = next(e for e in replayed if e.offset == offset)
+    assert message.data["sender"] == "verwijderd account" and marker in message.data["text"]
+    assert all(author.pseudonym not in repr(event.data) for event in replayed)
