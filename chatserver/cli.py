@@ -30,6 +30,19 @@ def _settings_or_exit() -> Settings:
     return settings
 
 
+def config_warnings(settings: Settings) -> list[str]:
+    """What is allowed but unwise in this configuration (Dutch, one line each)."""
+    out = []
+    if settings.secret_key_generated:
+        out.append("CHATSERVER_SECRET_KEY is niet gezet; een lokaal gegenereerde sleutel wordt gebruikt")
+    if settings.smtp_url is None and settings.public_origins:
+        out.append(
+            "CHATSERVER_SMTP_URL is niet gezet terwijl CHATSERVER_PUBLIC_ORIGINS een publiek adres noemt: "
+            "codemails met e-mailadressen komen in de outbox op schijf (alleen voor ontwikkeling). Stel SMTP in."
+        )
+    return out
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
     settings = _settings_or_exit()
     catalog = load_catalog(settings.flavours_dir)
@@ -38,8 +51,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     print(f"  redis: {'ingebouwd (child process)' if settings.embedded_redis else 'extern'}")
     print(f"  mongodb: {'ingebouwd (child process)' if settings.embedded_mongodb else 'extern'}")
     print(f"  data: {settings.data_dir}")
-    if settings.secret_key_generated:
-        print("  let op: CHATSERVER_SECRET_KEY is niet gezet; een lokaal gegenereerde sleutel wordt gebruikt")
+    for warning in config_warnings(settings):
+        print(f"  let op: {warning}")
     return 0
 
 

@@ -45,16 +45,21 @@ def identity_of(services: Services) -> IdentityService:
     from chatserver.adapters.mail import Mailer
     from chatserver.adapters.passwords import PasswordHashing
     from chatserver.adapters.ratelimit import RateLimiter
-    from chatserver.services.identity import IdentityService
+    from chatserver.services.identity import CODE_TTL_S, RECOVERY_TTL_S, IdentityService
     from chatserver.services.privacy import PersonalDataService
 
     settings = services.settings
+    # An outbox file lives as long as the code it carries; what an earlier run left behind goes now.
+    mailer = Mailer(
+        settings.smtp_url, settings.mail_from, settings.data_dir / "outbox", ttl_s=max(CODE_TTL_S, RECOVERY_TTL_S)
+    )
+    mailer.sweep()
     identity = IdentityService(
         settings=settings,
         db=services.db,
         redis=services.redis,
         sessions=services.sessions,
-        mailer=Mailer(settings.smtp_url, settings.mail_from, settings.data_dir / "outbox"),
+        mailer=mailer,
         limiter=RateLimiter(services.redis, settings.redis_key_prefix, settings.secret_key),
         passwords=PasswordHashing(),
         # Erasure tells open pages what it removed; the chat service is built by the live feature.
