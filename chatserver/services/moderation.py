@@ -28,6 +28,7 @@ from chatserver.adapters.redis_batch import AutoPipeline
 from chatserver.domain.channels import ChannelKind, ChannelRef, mod_channel, parse_channel, user_channel
 from chatserver.domain.identity import AccountId, Actor
 from chatserver.domain.sanctions import Sanction
+from chatserver.domain.sanctions import Target as SanctionTarget
 from chatserver.services.chat import Screener, Screening
 from moderation import audit as audit_chain
 from moderation.audit import AuditEntry
@@ -859,10 +860,13 @@ class ModerationService:
             sanction = Sanction("ban", timedelta(days=request.ban_days or 0), frozenset({flavour}))
         identity = identity_of(self.services)
         try:
-            identity.authorise_sanction(actor, await identity.sanction_target(author_id), sanction)
+            target = await identity.sanction_target(author_id)
+        except IdentityError:  # an erased author: judged as a guest, so the role's limits still hold
+            target = SanctionTarget(author_id, "guest")
+        try:
+            identity.authorise_sanction(actor, target, sanction)
         except IdentityError as exc:
-            if exc.status != 404:  # an erased author: the decision still hides the message
-                raise ModerationError(exc.status, exc.detail) from None
+            raise ModerationError(exc.status, exc.detail) from None
 
     async def bulk(self, actor: Actor, item_ids: Sequence[str], kind: DecisionKind, reason: str = "") -> BulkResult:
         """Claim and decide several items at once (approve, hide or reject); each one is audited."""
