@@ -33,6 +33,7 @@ from chatserver.adapters.mongo_client import (
 )
 from chatserver.adapters.redis_client import Redis, open_redis, redis_health
 from chatserver.adapters.session_store import RedisSessionStore
+from chatserver.clock import Clock, system_clock
 from chatserver.config import Settings, load_settings
 from chatserver.flavours import Flavour, FlavourCatalog, load_catalog
 from chatserver.jobs.supervisor import Supervisor
@@ -61,6 +62,7 @@ class Services:
     db: Database
     supervisor: Supervisor
     sessions: RedisSessionStore
+    clock: Clock = system_clock  # "now" for opening hours, rosters, retention and schedules
     section_providers: list[SectionProvider] = field(default_factory=list)
     context_hooks: list[ContextHook] = field(default_factory=list)
     lifespan_state: dict[str, Any] = field(default_factory=dict)
@@ -117,7 +119,9 @@ def _feature_modules() -> list[Any]:
     ]
 
 
-def create_app(settings: Settings | None = None, *, freeze_after_startup: bool = False) -> Starlette:
+def create_app(
+    settings: Settings | None = None, *, freeze_after_startup: bool = False, clock: Clock | None = None
+) -> Starlette:
     settings = settings or load_settings()
     if settings.redis_url is None or settings.mongodb_url is None:
         raise RuntimeError("create_app needs CHATSERVER_REDIS_URL and CHATSERVER_MONGODB_URL (serve sets them)")
@@ -134,6 +138,7 @@ def create_app(settings: Settings | None = None, *, freeze_after_startup: bool =
         db=mongo[settings.mongodb_database],
         supervisor=Supervisor(),
         sessions=RedisSessionStore(redis, settings.redis_key_prefix),
+        clock=clock or system_clock,
     )
 
     routes: list[BaseRoute] = [

@@ -15,6 +15,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -27,9 +28,45 @@ from starlette.applications import Starlette
 from chatserver.adapters.embedded import SecantusServer, ValkeyCluster, ValkeyServer, free_port
 from chatserver.app import create_app
 from chatserver.config import Settings, load_settings
+from chatserver.flavours import TIMEZONE
 from chatserver.live.frontdoor import FrontDoor
 
 SERVER_START_TIMEOUT_S = 30.0
+
+
+class TestClock:
+    """The server's clock in a test: starts at a chosen moment and runs at real speed; tests may move it."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._offset = (start - datetime.now(UTC)) if start is not None else timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+    def move_to(self, moment: datetime) -> None:
+        self._offset = moment - datetime.now(UTC)
+
+    def advance(self, delta: timedelta) -> None:
+        self._offset += delta
+
+
+# Moments at which the time-sensitive tests (opening hours, rosters, retention, schedules) must pass,
+# local time in Europe/Amsterdam. PsychoseNet opens on weekdays at 10:00, 14:00 and 19:00, on Friday
+# and Saturday nights until 03:00; its roster alerts look a few hours ahead.
+MOMENTS = {
+    "night": datetime(2030, 1, 8, 3, 30, tzinfo=TIMEZONE),  # Tuesday, closed
+    "weekend": datetime(2030, 1, 12, 15, 0, tzinfo=TIMEZONE),  # Saturday afternoon, closed
+    "monday-0820": datetime(2030, 1, 7, 8, 20, tzinfo=TIMEZONE),  # the moment of issue 18's failure
+    "opening-edge": datetime(2030, 1, 7, 9, 59, 58, tzinfo=TIMEZONE),  # Monday, opens during the test
+    "open": datetime(2030, 1, 9, 11, 0, tzinfo=TIMEZONE),  # Wednesday, open
+}
+
+
+@pytest.fixture
+def clock(request: pytest.FixtureRequest) -> TestClock:
+    """The injected clock; ``@pytest.mark.parametrize("clock", MOMENTS, indirect=True)`` sets the moment."""
+    name = getattr(request, "param", None)
+    return TestClock(MOMENTS[name] if name is not None else None)
 
 
 @pytest.fixture(scope="session")
@@ -136,7 +173,7 @@ class RunningServer:
 
 
 @contextlib.asynccontextmanager
-async def run_server(settings: Settings) -> AsyncIterator[RunningServer]:
+async def run_server(settings: Settings, clock: TestClock | None = None) -> AsyncIterator[RunningServer]:
     """The real server (front door, uvicorn, Starlette) on a random port in this loop.
 
     The port is chosen before start-up so that the server's own Origin
@@ -144,7 +181,7 @@ async def run_server(settings: Settings) -> AsyncIterator[RunningServer]:
     """
     if settings.port == 0:
         settings = replace(settings, port=free_port())
-    app = create_app(settings)
+    app = create_app(settings, clock=clock)
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
@@ -181,8 +218,8 @@ async def run_server(settings: Settings) -> AsyncIterator[RunningServer]:
 
 
 @pytest.fixture
-async def server(settings: Settings) -> AsyncIterator[RunningServer]:
-    async with run_server(settings) as running:
+async def server(settings: Settings, clock: TestClock) -> AsyncIterator[RunningServer]:
+    async with run_server(settings, clock) as running:
         yield running
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
 from typing import Any
 
 import pymongo
@@ -54,9 +55,18 @@ def open_mongo(url: str) -> MongoClient:
     )
 
 
-def deadline(seconds: float) -> AbstractContextManager[None]:
+@contextlib.contextmanager
+def deadline(seconds: float) -> Iterator[None]:
     """A bound for the database calls inside the block, in place of REQUEST_TIMEOUT_S (nested: the tighter wins)."""
-    return pymongo.timeout(seconds)
+    bound = pymongo.timeout(seconds)
+    bound.__enter__()
+    try:
+        yield
+    finally:
+        # A task destroyed while pending closes its coroutine outside its own context, where the driver's
+        # context-variable tokens cannot be reset; that context is gone anyway, so there is nothing to restore.
+        with contextlib.suppress(ValueError):
+            bound.__exit__(None, None, None)
 
 
 async def ensure_indexes(db: Database) -> None:

@@ -39,7 +39,9 @@ def install(services: Services) -> Feature:
     batch: AutoPipeline = services.extras.setdefault(BATCH_KEY, AutoPipeline(services.redis))
     limiter = AccountRateLimiter(services.redis, prefix, ACCOUNT_PUBLISH_PER_S, ACCOUNT_PUBLISH_BURST, batch)
     positions = RedisPositions(services.redis, services.db, batch, prefix)
-    chat = ChatService(MongoEventStore(services.db), positions, broker, limiter, services.catalog, resolvers, live_key)
+    chat = ChatService(
+        MongoEventStore(services.db), positions, broker, limiter, services.catalog, resolvers, live_key, services.clock
+    )
     services.extras[CHAT_KEY] = chat
 
     async def start() -> None:

@@ -16,12 +16,13 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from chatserver.adapters.event_store import DuplicateEvents, MongoEventStore, StoreError
 from chatserver.adapters.positions import RedisPositions
 from chatserver.adapters.redis_broker import AccountRateLimiter, BrokerError, RedisBroker
+from chatserver.clock import Clock, system_clock
 from chatserver.domain.channels import ChannelRef, ChannelResolvers, check_channel, parse_channel
 from chatserver.domain.identity import Actor
 from chatserver.flavours import FlavourCatalog
@@ -149,7 +150,9 @@ class ChatService:
         catalog: FlavourCatalog,
         resolvers: ChannelResolvers,
         live_key: Callable[[str], str],
+        clock: Clock = system_clock,
     ) -> None:
+        self.clock = clock  # event timestamps: 1-on-1 reply time-outs compare them with the roster's clock
         self.store = store
         self.positions = positions
         self.broker = broker
@@ -283,7 +286,7 @@ class ChatService:
         by_channel: dict[str, list[_Pending]] = {}
         for p in batch:
             by_channel.setdefault(p.channel, []).append(p)
-        now = datetime.now(UTC)
+        now = self.clock()
         ordered = [p for items in by_channel.values() for p in items]
         try:
             async with asyncio.timeout(COMMIT_TIMEOUT_S):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import httpx
@@ -11,8 +11,12 @@ import pytest
 from chatserver.adapters.oneonone_repo import OneOnOneRepo
 from chatserver.flavours import TIMEZONE
 from chatserver.services.shifts import ShiftError
+from tests.conftest import MOMENTS
 
 from .test_oneonone_support import FLAVOUR, login, post_form, staff, system_lines, visitor
+
+# The roster and coverage alerts read the injected clock: every test runs at each moment.
+pytestmark = pytest.mark.parametrize("clock", list(MOMENTS), indirect=True)
 
 
 def shifts(server: Any) -> Any:
@@ -55,11 +59,13 @@ async def test_sign_off_offers_open_chats_to_the_next_shift_with_the_note(server
 async def test_roster_switches_status_at_block_start_and_end(server: Any) -> None:
     admin = staff("admin", ())
     peer = staff("peer_expert")
-    day = date(2030, 1, 4)
+    # Tomorrow night by the injected clock: the roster job, running at "now" beside the test, must not
+    # reach the block's start or end before the test's own ticks do.
+    day = server.services.clock().astimezone(TIMEZONE).date() + timedelta(days=1)
     block = await shifts(server).add_block(
         admin, FLAVOUR, peer.account_id, peer.pseudonym, "peer_expert", day, "23:00", "03:00", [FLAVOUR]
     )
-    start = datetime(2030, 1, 4, 23, 0, tzinfo=TIMEZONE)
+    start = datetime.combine(day, time(23, 0), tzinfo=TIMEZONE)
     assert block["end_at"] == start + timedelta(hours=4)
     assert await shifts(server).roster_tick(start - timedelta(seconds=1)) == 0
     assert not await shifts(server).is_on_shift(peer.account_id, FLAVOUR)
@@ -129,7 +135,7 @@ async def test_shift_page_and_roster_page_over_http(server: Any, client: httpx.A
              "pseudonym": vol.pseudonym, "pseudonym_key": vol.pseudonym.lower()}
         )  # fmt: skip
         page = f"/backoffice/rooster?smaak={FLAVOUR}"
-        today = datetime.now(TIMEZONE).date().isoformat()
+        today = server.services.clock().astimezone(TIMEZONE).date().isoformat()
         answer = await post_form(admin_client, page, "/backoffice/rooster",
                                  {"flavour": FLAVOUR, "account_id": vol.account_id, "day": today,
                                   "start": "22:00", "end": "02:00"})  # fmt: skip

@@ -65,7 +65,7 @@ def content_of(services: Services) -> ContentService:
     if existing is not None:
         found: ContentService = existing
         return found
-    service = ContentService(services.db, {f.slug: f.name for f in services.catalog})
+    service = ContentService(services.db, {f.slug: f.name for f in services.catalog}, clock=services.clock)
     services.extras["content"] = service
     return service
 

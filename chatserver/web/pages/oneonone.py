@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -36,10 +36,6 @@ PURGE_INTERVAL_S = 3600.0
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _is_chat_staff(actor: Actor | None) -> bool:
     return actor is not None and actor.is_staff and rules.tier_of_role(actor.role) is not None
 
@@ -50,9 +46,9 @@ def install(services: Services) -> Feature:
     def chat() -> Any:
         return services.extras.get("chat")
 
-    shifts = ShiftService(repo, services.redis, services.key, services.catalog, chat, _now)
+    shifts = ShiftService(repo, services.redis, services.key, services.catalog, chat, services.clock)
     oneonone = OneOnOneService(
-        repo, shifts, services.catalog, chat, _now, moderation=lambda: services.extras.get("moderation")
+        repo, shifts, services.catalog, chat, services.clock, moderation=lambda: services.extras.get("moderation")
     )
     shifts.handover = oneonone.handover
     services.extras["shifts"] = shifts
@@ -376,7 +372,7 @@ def install(services: Services) -> Feature:
         flavour = services.catalog.get(flavour_slug)
         if flavour is None:
             return not_found(request)
-        today = _now().astimezone(TIMEZONE).date()
+        today = services.clock().astimezone(TIMEZONE).date()
         start = datetime.combine(today, datetime.min.time(), tzinfo=TIMEZONE)
         blocks = await shifts.blocks(flavour.slug, start, start + timedelta(days=8))
         context = {
@@ -487,7 +483,7 @@ async def seed_demo_roster(services: Services, shifts: ShiftService) -> None:
     """A roster for every flavour for the coming week from the staff accounts that serve it; idempotent."""
     staff = await identity_of(services).repo.staff()
     chat_staff = [d for d in staff if rules.tier_of_role(str(d.get("role"))) is not None]
-    today = _now().astimezone(TIMEZONE).date()
+    today = services.clock().astimezone(TIMEZONE).date()
     start = datetime.combine(today, datetime.min.time(), tzinfo=TIMEZONE)
     for flavour in services.catalog:
         if await shifts.repo.count_blocks(flavour.slug, start, start + timedelta(days=7)):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from starlette.exceptions import HTTPException
@@ -108,7 +108,7 @@ def install(services: Services) -> Feature:
 
     async def flavour_home(request: Request) -> Response:
         flavour = flavour_of(request)
-        state = chat_state(flavour, datetime.now(UTC))
+        state = chat_state(flavour, services.clock())
         featured: list[Any] = []
         featured_of = services.extras.get("home_featured")
         if featured_of is not None:

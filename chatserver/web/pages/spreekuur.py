@@ -67,7 +67,7 @@ def spreekuur_of(services: Services) -> SpreekuurService:
         found: SpreekuurService = existing
         return found
     seats = SpreekuurSeats(services.redis, services.key("spreekuur", "seats", ""))
-    service = SpreekuurService(services.db, services.catalog, services.extras, seats=seats)
+    service = SpreekuurService(services.db, services.catalog, services.extras, seats=seats, clock=services.clock)
     services.extras["spreekuur"] = service
     return service
 
