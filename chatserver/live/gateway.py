@@ -66,7 +66,7 @@ from chatserver.protocol import (
     decode_client_frame,
     encode_frame,
 )
-from chatserver.services.chat import ChatError, ChatService
+from chatserver.services.chat import ChatError, ChatService, Turn
 
 log = logging.getLogger("chatserver.live")
 
@@ -138,6 +138,8 @@ class Connection(asyncio.Protocol):
         self.lost = False
         self.allow_cookie = False
         self.present: set[str] = set()  # channels where this connection holds a presence entry
+        # The latest publish per channel: the next one is stored after it (per-connection, per-channel FIFO).
+        self.turns: dict[str, Turn] = {}
         self._abort_timer: asyncio.TimerHandle | None = None
 
     # --- handshake ---------------------------------------------------------------
@@ -244,9 +246,25 @@ class Connection(asyncio.Protocol):
     def _flush(self) -> None:
         for chunk in self.ws.data_to_send():
             if chunk:
-                self.transport.write(chunk)
+                self.send_bytes(chunk)
             else:
                 self.transport.close()
+
+    def send_bytes(self, data: bytes) -> None:
+        """This connection's own writes (answers, replays, pings): a failed one closes this connection only."""
+        try:
+            self.transport.write(data)
+        except Exception:  # uvloop raises once the transport is closed, before connection_lost arrives
+            self.write_failed()
+
+    def write_failed(self) -> None:
+        """A write raised: the transport is gone. Leave every channel now; connection_lost follows."""
+        if self.lost:
+            return
+        self.closing = True
+        self.session.closed()
+        self._cleanup()
+        self.transport.abort()
 
     def _on_frame(self, frame: Frame) -> None:
         self.session.last_seen = time.monotonic()
@@ -291,7 +309,8 @@ class Connection(asyncio.Protocol):
             self._leave(frame.channel)
             self.send(Unsubscribed(id=frame.id, channel=frame.channel))
         elif step.work is Work.PUBLISH and isinstance(frame, Publish):
-            self.gateway.spawn(self._publish(frame))
+            turn = self.turns[frame.channel] = Turn(self.turns.get(frame.channel))
+            self.gateway.spawn(self._publish(frame, turn))
         elif step.work is Work.TYPING and isinstance(frame, Typing):
             self.gateway.spawn(self._typing(frame))
         elif step.work is Work.AUTHENTICATE and isinstance(frame, Hello):
@@ -302,7 +321,7 @@ class Connection(asyncio.Protocol):
 
     def send(self, frame: ServerFrame) -> None:
         if not self._gone():
-            self.transport.write(outbox.text_frame(encode_frame(frame)))
+            self.send_bytes(outbox.text_frame(encode_frame(frame)))
 
     def _error(self, code: ErrorCode, request_id: int | None, channel: str | None, retry_ms: int | None = None) -> None:
         self._step(self.session.error(error_frame(code, request_id, channel, retry_ms), time.monotonic()))
@@ -403,7 +422,7 @@ class Connection(asyncio.Protocol):
             Subscribed(id=frame.id, channel=frame.channel, position=position, presence=presence, replay=len(frames))
         )
         for data in frames:
-            self.write(data)
+            self.send_bytes(data)
         gateway.hub.activate(channel, self, last)
 
     def _leave(self, name: str) -> None:
@@ -413,11 +432,12 @@ class Connection(asyncio.Protocol):
             self.gateway.hub.leave(name, self)
             self.gateway.spawn(self.gateway.presence_leave(name, self))
 
-    async def _publish(self, frame: Publish) -> None:
+    async def _publish(self, frame: Publish, turn: Turn) -> None:
         actor = self.actor
         assert actor is not None
+        chat = self.gateway.chat
         try:
-            acked = await self.gateway.chat.do_publish(actor, frame.channel, frame.client_msg_id, frame.body.text)
+            acked = await chat.do_publish(actor, frame.channel, frame.client_msg_id, frame.body.text, turn=turn)
         except ChatError as exc:
             if not self._gone():
                 if exc.reason:
@@ -426,6 +446,9 @@ class Connection(asyncio.Protocol):
                 else:
                     self._error(exc.code, frame.id, frame.channel, exc.retry_after_ms)
             return
+        finally:
+            if self.turns.get(frame.channel) is turn and turn.released:
+                del self.turns[frame.channel]  # nothing in flight on this channel any more
         self.send(
             Ack(
                 id=frame.id,
@@ -655,6 +678,8 @@ class Gateway:
             self._refreshing = False
 
     def _sweep(self) -> None:
+        # Re-armed first: nothing one connection does can stop heartbeats and timeouts for the others.
+        self._sweeper = asyncio.get_running_loop().call_later(SWEEP_S, self._sweep)
         now = time.monotonic()
         for connection in list(self.connections):
             idle = now - connection.session.last_seen
@@ -663,8 +688,7 @@ class Gateway:
             elif idle > IDLE_TIMEOUT_S:
                 connection.close(CloseCode.IDLE_TIMEOUT)
             elif idle > HEARTBEAT_S and not connection.closing:
-                connection.write(outbox.PING_FRAME)
-        self._sweeper = asyncio.get_running_loop().call_later(SWEEP_S, self._sweep)
+                connection.send_bytes(outbox.PING_FRAME)
 
     async def stop(self) -> None:
         self.accepting = False

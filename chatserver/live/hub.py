@@ -47,6 +47,9 @@ class HubUnavailable(Exception):
 class Member(Protocol):
     def write(self, data: bytes) -> None: ...
 
+    def write_failed(self) -> None:
+        """A write raised (its transport is already closed): close this member; called soon, not inside a write."""
+
 
 class Channel:
     __slots__ = (
@@ -99,8 +102,25 @@ class Channel:
             return
         data = out[0] if len(out) == 1 else b"".join(out)
         out.clear()
-        for write in self.writers.values():
-            write(data)
+        broken: list[Member] | None = None
+        for member, write in self.writers.items():
+            try:
+                write(data)
+            except Exception:  # one socket's failure must not cost the others this frame (or the channel)
+                if broken is None:
+                    broken = []
+                broken.append(member)
+        if broken is not None:
+            for member in broken:
+                self.drop_broken(member)
+
+    def drop_broken(self, member: Member) -> None:
+        """``member``'s transport refused a write: it gets nothing more here and is told to close."""
+        self.writers.pop(member, None)
+        self.lagging.pop(member, None)
+        self.pending.pop(member, None)
+        log.info("a write to a closed socket failed; that connection is closed")
+        asyncio.get_running_loop().call_soon(member.write_failed)
 
     def recent_after(self, offset: int) -> list[bytes] | None:
         """The frames after ``offset`` if memory holds every one of them, else None (read the store)."""
@@ -126,7 +146,11 @@ class Channel:
         if self.lagging:
             for member, after in list(self.lagging.items()):
                 if offset > after:
-                    member.write(frame)
+                    try:
+                        member.write(frame)
+                    except Exception:
+                        self.drop_broken(member)
+                        continue
                 if offset >= after:
                     self.flush()  # what is queued is at or below its replay: not for this member
                     del self.lagging[member]
@@ -198,9 +222,13 @@ class Hub:
         if queued is None:
             return
         channel.flush()  # queued frames are in ``queued`` already
-        for offset, frame in queued:
-            if offset > after_offset:
-                member.write(frame)
+        try:
+            for offset, frame in queued:
+                if offset > after_offset:
+                    member.write(frame)
+        except Exception:
+            channel.drop_broken(member)
+            return
         if channel.last >= after_offset:
             channel.writers[member] = member.write
         else:
@@ -229,7 +257,11 @@ class Hub:
         dirty, self._dirty = self._dirty, []
         self.flushes += 1
         for channel in dirty:
-            channel.flush()
+            try:
+                channel.flush()
+            except Exception:  # never leave the other channels unflushed (and marked dirty for good)
+                channel.dirty = False
+                log.exception("flushing channel %s failed", channel.name)
 
     def _unsubscribe_later(self, key: bytes) -> None:
         async def unsubscribe() -> None:

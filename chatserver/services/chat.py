@@ -39,6 +39,37 @@ _BIDI_OVERRIDES = {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "
 _FORBIDDEN_CHARS = {chr(c) for c in range(32) if chr(c) not in "\n\t"} | {"\x7f"} | _BIDI_OVERRIDES
 
 
+class Turn:
+    """One sender's place in its queue on one channel: per-connection, per-channel FIFO.
+
+    A connection gives each publish on a channel a turn after the previous one's. Checks, rate
+    limits and screening of several publishes still run at once; a message joins the group commit
+    only after the one sent before it joined (or was refused, held or failed), so offsets follow
+    the order in which the connection sent them. Only the previous turn's future is kept: a chain
+    of turns holds no memory beyond the publishes in flight.
+    """
+
+    __slots__ = ("_before", "_done")
+
+    def __init__(self, before: Turn | None = None) -> None:
+        self._before = before._done if before is not None and not before._done.done() else None
+        self._done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def wait(self) -> None:
+        """Until the publish before this one has joined the commit queue or given up."""
+        if self._before is not None and not self._before.done():
+            await asyncio.shield(self._before)
+
+    def release(self) -> None:
+        """This publish joined the commit queue or gave up: the next one may go."""
+        if not self._done.done():
+            self._done.set_result(None)
+
+    @property
+    def released(self) -> bool:
+        return self._done.done()
+
+
 class ChatError(Exception):
     def __init__(self, code: ErrorCode, retry_after_ms: int | None = None, reason: str | None = None) -> None:
         super().__init__(code.name)
@@ -171,22 +202,35 @@ class ChatService:
     # --- entry points ------------------------------------------------------------
 
     async def do_publish(
-        self, actor: Actor, channel: str, client_msg_id: str, text: str, *, screen: bool = True
+        self,
+        actor: Actor,
+        channel: str,
+        client_msg_id: str,
+        text: str,
+        *,
+        screen: bool = True,
+        turn: Turn | None = None,
     ) -> Acked:
         """Store and fan out one chat message; raises ChatError with the code for the error frame.
 
         ``screen=False`` is for a message a moderator released: it was screened when it was sent.
         Redis or the database away answers ``UNAVAILABLE`` (retryable with the same client message id).
+        With ``turn`` the message is stored after the sender's earlier publishes on this channel (``Turn``).
         """
         try:
-            return await self._publish(actor, channel, client_msg_id, text, screen)
+            return await self._publish(actor, channel, client_msg_id, text, screen, turn)
         except ChatError:
             raise
         except (StoreError, *BrokerError, TimeoutError) as exc:
             log.warning("publishing failed before storing (%s)", type(exc).__name__)
             raise ChatError(ErrorCode.UNAVAILABLE, 1000) from None
+        finally:
+            if turn is not None:
+                turn.release()  # refused, held or failed: the next one need not wait
 
-    async def _publish(self, actor: Actor, channel: str, client_msg_id: str, text: str, screen: bool) -> Acked:
+    async def _publish(
+        self, actor: Actor, channel: str, client_msg_id: str, text: str, screen: bool, turn: Turn | None = None
+    ) -> Acked:
         decision = await check_channel(actor, channel, "publish", self.catalog, self.resolvers)
         if not decision:
             raise ChatError(ErrorCode.FORBIDDEN)
@@ -226,7 +270,7 @@ class ChatService:
                 notice = notice or verdict.notice
                 if verdict.after is not None:
                     afters.append(verdict.after)
-        acked = await self._enqueue(actor, channel, client_msg_id, "message", {"text": cleaned})
+        acked = await self._enqueue(actor, channel, client_msg_id, "message", {"text": cleaned}, turn)
         for after in afters:
             if not acked.duplicate:
                 try:
@@ -258,11 +302,21 @@ class ChatService:
             log.warning("notice fan-out failed (%s)", type(exc).__name__)
 
     async def _enqueue(
-        self, actor: Actor | None, channel: str, client_msg_id: str | None, kind: str, data: dict[str, Any]
+        self,
+        actor: Actor | None,
+        channel: str,
+        client_msg_id: str | None,
+        kind: str,
+        data: dict[str, Any],
+        turn: Turn | None = None,
     ) -> Acked:
+        if turn is not None:
+            await turn.wait()
         future: asyncio.Future[Acked] = asyncio.get_running_loop().create_future()
         self._queue.append(_Pending(actor, channel, client_msg_id, kind, data, future))
         self._wake.set()
+        if turn is not None:
+            turn.release()  # queued: the committer keeps queue order within a channel
         return await future
 
     # --- group commit --------------------------------------------------------------

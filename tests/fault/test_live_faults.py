@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import random
 import socket
 import time
 
@@ -217,3 +219,112 @@ async def test_a_client_retrying_through_a_redis_outage_as_documented_is_never_c
     events = server.services.db["events"]
     for cmid in in_flight.values():
         assert await events.count_documents({"channel": ROOM, "client_msg_id": cmid}) == 1
+
+
+def _masked_text(payload: bytes) -> bytes:
+    import os
+
+    mask = os.urandom(4)
+    return bytes((0x81, 0x80 | len(payload))) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+async def _raw_subscriber(server, token: str, channels: tuple[str, ...]) -> socket.socket:  # type: ignore[no-untyped-def]
+    """A raw WebSocket client subscribed to ``channels`` that reads nothing after the handshake."""
+    import base64
+    import os
+
+    sock = socket.create_connection(("127.0.0.1", server.port))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        (
+            f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nOrigin: {ORIGIN}\r\n"
+            f"Cookie: gem_session={token}\r\n\r\n"
+        ).encode()
+    )
+    await asyncio.sleep(0.2)
+    for i, channel in enumerate(channels):
+        sock.sendall(_masked_text(b'{"type":"subscribe","id":%d,"channel":"%s"}' % (i + 1, channel.encode())))
+    return sock
+
+
+async def test_many_normal_listeners_beside_slow_and_reset_ones_receive_everything(server) -> None:
+    """Slow readers are closed 4001 and reset sockets vanish; nobody else misses a frame or a close (issue 19)."""
+    import struct
+
+    from websockets.exceptions import ConnectionClosed
+
+    rooms = (ROOM, "room:psychosenet:naasten")
+    normal_count, slow_count, reset_count, messages = 30, 4, 6, 200
+    async with contextlib.AsyncExitStack() as stack:
+        listeners = []
+        for _ in range(normal_count):
+            client = await stack.enter_async_context(ws(server, await session_for(server, member())))
+            await client.expect(Welcome)
+            for room in rooms:
+                await client.subscribe(room)
+            listeners.append(client)
+        raw: list[socket.socket] = []
+        for _ in range(slow_count + reset_count):
+            raw.append(await _raw_subscriber(server, await session_for(server, member()), rooms))
+        stack.callback(lambda: [s.close() for s in raw])
+        gateway = server.services.lifespan_state["live_gateway"]
+        writer = await stack.enter_async_context(ws(server, await session_for(server, member("schrijver"))))
+        await writer.expect(Welcome)
+        await asyncio.sleep(0.5)
+
+        received: list[dict[str, list[int]]] = [{room: [] for room in rooms} for _ in listeners]
+        closed: list[int | None] = []
+
+        async def read(i: int, client) -> None:  # type: ignore[no-untyped-def]
+            try:
+                while True:
+                    frame = await client.recv(60)
+                    if isinstance(frame, Event):
+                        received[i][frame.channel].append(frame.offset)
+            except ConnectionClosed:
+                rcvd = client.conn.protocol.close_rcvd
+                closed.append(rcvd.code if rcvd else None)
+
+        readers = [asyncio.create_task(read(i, c)) for i, c in enumerate(listeners)]
+        acked: dict[str, list[int]] = {room: [] for room in rooms}
+        vocab = ("vandaag", "morgen", "wandelen", "koffie", "boek", "fiets", "regen", "zon", "tuin", "muziek", "trein")
+        rng = random.Random(19)
+        sent = 0
+        while sent < messages:  # windows of 20 publishes in flight, alternating rooms
+            if sent >= messages // 3 and raw[slow_count:]:  # the reset ones vanish abruptly (RST) mid-stream
+                for sock in raw[slow_count:]:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    sock.close()
+                del raw[slow_count:]
+            window = range(sent, min(sent + 20, messages))
+            for n in window:
+                await writer.send(
+                    type="publish",
+                    id=n + 1,
+                    channel=rooms[n % 2],
+                    client_msg_id=f"m-{n}",
+                    body={"text": " ".join(rng.choices(vocab, k=480)) + f" {n}"},
+                )
+            acks: dict[int, Ack] = {}
+            async with asyncio.timeout(30):
+                while len(acks) < len(window):
+                    reply = await writer.expect((Ack, Error))  # type: ignore[arg-type]
+                    assert isinstance(reply, Ack), reply
+                    acks[reply.id] = reply
+            for n in window:
+                acked[rooms[n % 2]].append(acks[n + 1].offset)
+            sent += len(window)
+        async with asyncio.timeout(20):
+            while any(received[i][room][-1:] != acked[room][-1:] for i in range(normal_count) for room in rooms):
+                if closed:
+                    break
+                await asyncio.sleep(0.05)
+        for task in readers:
+            task.cancel()
+        assert closed == [], f"normal listeners were closed: {closed}"
+        assert len(gateway.connections) == normal_count + 1  # the slow ones were closed, the reset ones are gone
+        for i in range(normal_count):
+            for room in rooms:
+                assert received[i][room] == acked[room], (i, room)

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
-from chatserver.live.hub import Channel
+import asyncio
+
+from chatserver.live.hub import Channel, Hub
 
 
 class Sock:
     def __init__(self) -> None:
         self.writes: list[bytes] = []
+        self.failed = 0
 
     def write(self, data: bytes) -> None:
         self.writes.append(data)
+
+    def write_failed(self) -> None:
+        self.failed += 1
+
+
+class ClosedSock(Sock):
+    """What uvloop does between a reset and connection_lost: every write raises."""
+
+    def write(self, data: bytes) -> None:
+        raise RuntimeError("unable to perform operation on <TCPTransport closed=True>; the handler is closed")
 
 
 def _channel() -> tuple[Channel, list[Channel]]:
@@ -89,3 +102,47 @@ async def test_memory_answers_a_replay_only_when_it_holds_every_missed_event() -
     assert channel.recent_after(14) == [b"<15>"]
     channel.forget_recent()
     assert channel.recent_after(14) is None
+
+
+async def test_a_socket_whose_write_raises_costs_the_others_nothing() -> None:
+    channel, _ = _channel()
+    before, dead, after = Sock(), ClosedSock(), Sock()
+    channel.writers = {before: before.write, dead: dead.write, after: after.write}
+    channel.deliver(1, b"<1>")
+    channel.flush()
+    assert before.writes == after.writes == [b"<1>"]
+    assert dead not in channel.writers
+    await asyncio.sleep(0)
+    assert dead.failed == 1  # told to close itself, outside the write loop
+    channel.deliver(2, b"<2>")
+    channel.flush()
+    assert before.writes == after.writes == [b"<1>", b"<2>"]
+
+
+async def test_a_lagging_socket_whose_write_raises_is_dropped() -> None:
+    channel, _ = _channel()
+    live, dead = Sock(), ClosedSock()
+    channel.writers = {live: live.write}
+    channel.lagging[dead] = 0
+    channel.deliver(1, b"<1>")
+    channel.flush()
+    assert live.writes == [b"<1>"] and dead not in channel.lagging and dead not in channel.writers
+    await asyncio.sleep(0)
+    assert dead.failed == 1
+
+
+async def test_one_broken_socket_in_two_channels_does_not_stop_the_end_of_turn_flush() -> None:
+    hub = Hub.__new__(Hub)  # only the end-of-turn flush is exercised: no broker, no store
+    hub._dirty = []
+    hub.flushes = 0
+    dead = ClosedSock()
+    rooms = [Channel(f"room:f:{i}", b"k%d" % i, hub._schedule) for i in range(3)]
+    listeners = [Sock() for _ in rooms]
+    for room, listener in zip(rooms, listeners, strict=True):
+        room.resyncing = False
+        room.writers = {dead: dead.write, listener: listener.write}
+        room.deliver(1, b"<%s>" % room.name.encode())
+    await asyncio.sleep(0)  # the hub's flush at the end of the turn
+    for room, listener in zip(rooms, listeners, strict=True):
+        assert listener.writes == [b"<%s>" % room.name.encode()]
+        assert not room.dirty
