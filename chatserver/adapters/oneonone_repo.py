@@ -106,7 +106,7 @@ class OneOnOneRepo:
                 "purged": {"$ne": True},
                 "hold": None,
             },
-            {"_id": 1, "channel": 1},
+            {"_id": 1, "channel": 1, "erased_visitor": 1},
         )
         return [d async for d in cursor]
 

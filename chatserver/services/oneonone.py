@@ -11,6 +11,7 @@ from typing import Any
 from chatserver.adapters.mongo_client import Document
 from chatserver.adapters.oneonone_repo import OneOnOneRepo
 from chatserver.domain import oneonone as rules
+from chatserver.domain.accounts import DELETED_PSEUDONYM
 from chatserver.domain.channels import (
     ChannelFacts,
     ChannelKind,
@@ -719,9 +720,11 @@ class OneOnOneService:
             cutoff = now - timedelta(days=f.chat.transcript_retention_days)
             for doc in await self.repo.purgeable(f.slug, cutoff):
                 await self.repo.delete_events(str(doc["channel"]))
-                await self.repo.set_fields(
-                    str(doc["_id"]), {"purged": True, "topic": "", "notes": [], "feedback.comment": ""}
-                )
+                changes: Document = {"purged": True, "topic": "", "notes": [], "feedback.comment": ""}
+                if doc.get("erased_visitor"):
+                    # The visitor erased their account while a safeguarding hold kept this transcript.
+                    changes |= {"visitor_id": "deleted", "visitor_pseudonym": DELETED_PSEUDONYM}
+                await self.repo.set_fields(str(doc["_id"]), changes)
                 purged += 1
         if purged:
             log.info("purged %d 1-on-1 transcripts", purged)

@@ -214,7 +214,7 @@ class PersonalDataService:
         live += await self._erase_quotes(pseudonym, quoted, keep_posts, result)
         await self._forget_user_channel(account_id, result)
         await self._erase_redis(account_id, result)
-        await self._record_held(held, result)
+        await self._record_held(account_id, held)
         result.live_events = await self._emit(live)
         return result
 
@@ -397,9 +397,13 @@ class PersonalDataService:
                 elif kind == b"hash":
                     await self.redis.hdel(key, account_id)
 
-    async def _record_held(self, held: dict[str, str], result: ErasureResult) -> None:
+    async def _record_held(self, account_id: str, held: dict[str, str]) -> None:
         now = self.clock()
         for chat_id in held.values():
+            # The retention purge, once the hold is lifted, then drops the visitor's id and name as well.
+            await self.db[CHATS].update_one(
+                {"_id": chat_id, "visitor_id": account_id}, {"$set": {"erased_visitor": True}}
+            )
             await self.db[CHAT_AUDIT].insert_one(
                 {
                     "_id": f"erasure-{chat_id}-{int(now.timestamp())}",

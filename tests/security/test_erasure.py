@@ -101,6 +101,7 @@ async def scripted_session(server: RunningServer, client: httpx.AsyncClient) -> 
     # two 1-on-1 chats: one ends, one is put on a safeguarding hold
     pro = staff("professional")
     await extras["shifts"].sign_on(pro, [FLAVOUR], 3)
+    s.notes["professional"] = pro
     oneonone = extras["oneonone"]
     first = await oneonone.request(actor, FLAVOUR, f"slapen {marker}")
     await oneonone.accept(pro, first["_id"])
@@ -262,3 +263,21 @@ async def test_erasure_leaves_no_account_id_in_redis(client: httpx.AsyncClient, 
             values = [k + b"=" + v for k, v in (await redis.hgetall(key)).items()]
         for value in values:
             assert account_id.encode() not in value and s.actor.pseudonym.encode() not in value, (key, value)
+
+
+async def test_a_held_transcript_loses_the_erased_account_when_the_purge_comes(
+    client: httpx.AsyncClient, server: RunningServer
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    s = await scripted_session(server, client)
+    assert (await client.delete("/api/v1/me?posts=remove", headers=auth(s.token))).status_code == 204
+    oneonone = server.services.extras["oneonone"]
+    pro = s.notes["professional"]
+    # The hold is lifted and the chat ends; once the retention has passed, the purge drops the transcript.
+    await oneonone.set_hold(pro, s.held_chat, False, "")
+    await oneonone.end(pro, s.held_chat, ["gehoord"])
+    days = server.services.catalog.get(FLAVOUR).chat.transcript_retention_days
+    assert await oneonone.purge(datetime.now(UTC) + timedelta(days=days + 1)) >= 1
+    after = await scan(server, s.needles)
+    assert set(after) <= {"accounts"}, after.get("oneonone_chats")
