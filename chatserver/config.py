@@ -21,6 +21,17 @@ MIN_SECRET_BYTES = 32
 # How long a vanished connection (its process killed) may still count as online;
 # every process refreshes its own presence entries three times within it.
 PRESENCE_EXPIRY_S = 45
+# Slow clients (docs/operations.md, "Timeouts and connection caps"): a request head must be complete within
+# HEADER_TIMEOUT_S, its body within BODY_TIMEOUT_S after the head, a WebSocket upgrade must be open within
+# HANDSHAKE_TIMEOUT_S. Live connections are capped per account and per client address (a keyed hash).
+HEADER_TIMEOUT_S = 10
+BODY_TIMEOUT_S = 30
+HANDSHAKE_TIMEOUT_S = 10
+MAX_CONNECTIONS_PER_ACCOUNT = 128
+MAX_CONNECTIONS_PER_ADDRESS = 256
+# Loopback peers are one address for everything behind a reverse proxy on the same machine (and for the
+# load generator): capping them would cap the whole site. The proxy must cap per client address there.
+CONNECTION_CAP_EXEMPT = ("127.0.0.0/8", "::1/128")
 
 
 class ConfigError(ValueError):
@@ -54,6 +65,12 @@ class Settings:
     pseudonym_reserve_days: int = 90
     secure_cookies: bool = False
     presence_expiry_s: int = PRESENCE_EXPIRY_S
+    header_timeout_s: int = HEADER_TIMEOUT_S
+    body_timeout_s: int = BODY_TIMEOUT_S
+    handshake_timeout_s: int = HANDSHAKE_TIMEOUT_S
+    max_connections_per_account: int = MAX_CONNECTIONS_PER_ACCOUNT  # 0: no cap
+    max_connections_per_address: int = MAX_CONNECTIONS_PER_ADDRESS  # 0: no cap
+    connection_cap_exempt: tuple[str, ...] = CONNECTION_CAP_EXEMPT
 
     @property
     def embedded_redis(self) -> bool:
@@ -147,6 +164,21 @@ def _host(env: Mapping[str, str]) -> str:
     return raw
 
 
+def _networks(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    networks: list[str] = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ConfigError(name, f"geen IP-adres of netwerk (CIDR): {item!r}") from None
+    return tuple(networks)
+
+
 def _secret(env: Mapping[str, str], data_dir: Path) -> tuple[bytes, bool]:
     raw = env.get("CHATSERVER_SECRET_KEY")
     if raw:
@@ -217,4 +249,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         pseudonym_reserve_days=_int(env, "CHATSERVER_PSEUDONYM_RESERVE_DAYS", 90, 0, 3650),
         secure_cookies=any(o.startswith("https://") for o in origins),
         presence_expiry_s=_int(env, "CHATSERVER_PRESENCE_EXPIRY_S", PRESENCE_EXPIRY_S, 3, 600),
+        header_timeout_s=_int(env, "CHATSERVER_HEADER_TIMEOUT_S", HEADER_TIMEOUT_S, 1, 300),
+        body_timeout_s=_int(env, "CHATSERVER_BODY_TIMEOUT_S", BODY_TIMEOUT_S, 1, 3600),
+        handshake_timeout_s=_int(env, "CHATSERVER_HANDSHAKE_TIMEOUT_S", HANDSHAKE_TIMEOUT_S, 1, 300),
+        max_connections_per_account=_int(
+            env, "CHATSERVER_MAX_CONNECTIONS_PER_ACCOUNT", MAX_CONNECTIONS_PER_ACCOUNT, 0, 1_000_000
+        ),
+        max_connections_per_address=_int(
+            env, "CHATSERVER_MAX_CONNECTIONS_PER_ADDRESS", MAX_CONNECTIONS_PER_ADDRESS, 0, 1_000_000
+        ),
+        connection_cap_exempt=_networks(env, "CHATSERVER_CONNECTION_CAP_EXEMPT", CONNECTION_CAP_EXEMPT),
     )

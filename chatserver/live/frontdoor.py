@@ -5,22 +5,51 @@ request head; a WebSocket upgrade to ``/ws`` goes to the live gateway (a
 ``websockets`` sans-I/O connection that writes pre-encoded frames straight to
 the transport), everything else to uvicorn's own HTTP protocol, which serves the
 Starlette app. See docs/decisions/0002-live-gateway.md for the measurements.
+
+Slow clients: the first request head must be complete within the header
+timeout of the connection opening (a deadline, not reset by each byte), and
+:class:`TimedHttpProtocol` holds every later head and every body to the same
+kind of deadline (docs/operations.md, "Timeouts and connection caps").
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 from uvicorn.config import Config
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 from uvicorn.server import ServerState
+
+from chatserver.config import BODY_TIMEOUT_S, HEADER_TIMEOUT_S
 
 log = logging.getLogger("chatserver.frontdoor")
 
 MAX_HEAD_BYTES = 16 * 1024
 LIVE_PATH = b"/ws"
 GATEWAY_STATE_KEY = "live_gateway"
+TIMEOUTS_STATE_KEY = "request_timeouts"
+_TIMEOUT_BODY = b"De aanvraag kwam te traag binnen."
+REQUEST_TIMEOUT_RESPONSE = (
+    b"HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\n"
+    b"Connection: close\r\n\r\n%s" % (len(_TIMEOUT_BODY), _TIMEOUT_BODY)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestTimeouts:
+    """Deadlines for slow clients, in seconds: a whole request head, a whole body after its head."""
+
+    header_s: float = HEADER_TIMEOUT_S
+    body_s: float = BODY_TIMEOUT_S
+
+
+def request_timeouts(app_state: dict[str, Any]) -> RequestTimeouts:
+    """The timeouts the app put in the lifespan state (from the settings), else the defaults."""
+    timeouts = app_state.get(TIMEOUTS_STATE_KEY)
+    return timeouts if isinstance(timeouts, RequestTimeouts) else RequestTimeouts()
 
 
 class LiveGateway(Protocol):
@@ -31,18 +60,67 @@ class LiveGateway(Protocol):
     ) -> asyncio.Protocol | None: ...
 
 
-def _http_protocol_class() -> type[asyncio.Protocol]:
-    try:
-        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+class TimedHttpProtocol(HttpToolsProtocol):
+    """uvicorn's HTTP protocol with a deadline for each request head and each request body.
 
-        return HttpToolsProtocol
-    except ImportError:  # pragma: no cover - httptools comes with uvicorn[standard]
-        from uvicorn.protocols.http.h11_impl import H11Protocol
+    uvicorn itself only times out idle keep-alive connections: a client that sends one header
+    line every few seconds, or a body byte by byte, would hold the connection (and a handler
+    awaiting the body) forever. Each head must be complete within ``header_s`` of its first byte,
+    each body within ``body_s`` of its head; otherwise 408 (when no response has started) and close.
+    """
 
-        return H11Protocol
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.timeouts = request_timeouts(self.app_state)
+        self._deadline: asyncio.TimerHandle | None = None
+        self._waiting_for_body = False
+
+    def _arm(self, seconds: float, body: bool) -> None:
+        self._disarm()
+        self._waiting_for_body = body
+        self._deadline = self.loop.call_later(seconds, self._expired)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _expired(self) -> None:
+        self._deadline = None
+        if self.transport.is_closing():
+            return
+        log.info("http request too slow; connection closed")
+        cycle: RequestResponseCycle | None = self.cycle  # None before the first request (typed otherwise)
+        # A late head follows a finished response (or none); a late body belongs to a request whose
+        # response may have started or even ended (a handler that does not read the body): then just close.
+        answered = cycle is not None and (
+            cycle.response_started if self._waiting_for_body else not cycle.response_complete
+        )
+        if not answered:
+            self.transport.write(REQUEST_TIMEOUT_RESPONSE)
+        if cycle is not None and not cycle.response_complete:
+            cycle.disconnected = True  # the handler awaiting the body sees a disconnect
+            cycle.message_event.set()
+        self.transport.close()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._arm(self.timeouts.header_s, body=False)
+
+    def on_headers_complete(self) -> None:
+        self._arm(self.timeouts.body_s, body=True)
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._disarm()
+        super().on_message_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
 
 
-HTTP_PROTOCOL = _http_protocol_class()
+HTTP_PROTOCOL: type[asyncio.Protocol] = TimedHttpProtocol
 
 
 def is_live_upgrade(head: bytes) -> bool:
@@ -78,10 +156,26 @@ class FrontDoor(asyncio.Protocol):
         self.loop = _loop
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
+        self._deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses; both have the same API.
         self.transport = cast(asyncio.Transport, transport)
+        loop = self.loop or asyncio.get_running_loop()
+        self._deadline = loop.call_later(request_timeouts(self.app_state).header_s, self._too_slow)
+
+    def _too_slow(self) -> None:
+        """The first request head did not arrive in time (one header line every few seconds)."""
+        self._deadline = None
+        if self.transport is not None and not self.transport.is_closing():
+            log.info("request head too slow; connection closed")
+            self.transport.write(REQUEST_TIMEOUT_RESPONSE)
+            self.transport.close()
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
 
     def data_received(self, data: bytes) -> None:
         assert self.transport is not None
@@ -89,9 +183,11 @@ class FrontDoor(asyncio.Protocol):
         end = self.buffer.find(b"\r\n\r\n")
         if end < 0:
             if len(self.buffer) > MAX_HEAD_BYTES:
+                self._disarm()
                 self.transport.write(b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n")
                 self.transport.close()
             return
+        self._disarm()
         head = bytes(self.buffer[: end + 4])
         if is_live_upgrade(head):
             gateway: LiveGateway | None = self.app_state.get(GATEWAY_STATE_KEY)
@@ -123,6 +219,7 @@ class FrontDoor(asyncio.Protocol):
             protocol.data_received(pending)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
         self.transport = None
         self.buffer = bytearray()
 

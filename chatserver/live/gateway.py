@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
+import ipaddress
 import logging
 import secrets
 import socket
 import time
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -30,6 +34,12 @@ from websockets.server import ServerProtocol
 
 from chatserver.adapters.redis_broker import PresenceStore
 from chatserver.adapters.session_store import RedisSessionStore
+from chatserver.config import (
+    CONNECTION_CAP_EXEMPT,
+    HANDSHAKE_TIMEOUT_S,
+    MAX_CONNECTIONS_PER_ACCOUNT,
+    MAX_CONNECTIONS_PER_ADDRESS,
+)
 from chatserver.domain.channels import ChannelResolvers, check_channel
 from chatserver.domain.identity import Actor
 from chatserver.flavours import FlavourCatalog
@@ -95,6 +105,34 @@ LIMITS = Limits(
 )
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionCaps:
+    """Slow and greedy clients: the upgrade's deadline and the live connections one account or address may hold.
+
+    Addresses are counted by a keyed hash (a key of this process, never stored): the count lives in
+    memory while the connections do, and no address is kept in clear. 0 means no cap.
+    """
+
+    handshake_timeout_s: float = HANDSHAKE_TIMEOUT_S
+    per_account: int = MAX_CONNECTIONS_PER_ACCOUNT
+    per_address: int = MAX_CONNECTIONS_PER_ADDRESS
+    exempt: tuple[Network, ...] = tuple(ipaddress.ip_network(n) for n in CONNECTION_CAP_EXEMPT)
+    key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+
+    def address_key(self, peer: str) -> bytes | None:
+        """The keyed hash to count ``peer`` under, or None when it is not capped (exempt, not an IP)."""
+        try:
+            address = ipaddress.ip_address(peer)
+        except ValueError:
+            return None
+        if any(address in network for network in self.exempt):
+            return None
+        return hmac.new(self.key, address.packed, hashlib.sha256).digest()[:16]
+
+
 class LiveServerProtocol(ServerProtocol):
     """``websockets``' server protocol with our close codes for oversized and malformed frames."""
 
@@ -138,6 +176,9 @@ class Connection(asyncio.Protocol):
         self.lost = False
         self.allow_cookie = False
         self.present: set[str] = set()  # channels where this connection holds a presence entry
+        self.address: bytes | None = None  # the keyed hash it is counted under, while it counts
+        self.over_cap = False
+        self._handshake_timer: asyncio.TimerHandle | None = None
         # The latest publish per channel: the next one is stored after it (per-connection, per-channel FIFO).
         self.turns: dict[str, Turn] = {}
         self._abort_timer: asyncio.TimerHandle | None = None
@@ -171,9 +212,33 @@ class Connection(asyncio.Protocol):
             self._flush()
             self.transport.close()
             return False
+        if self.over_cap:  # opened only to say why, with a close code a browser can read
+            self.ws.send_response(response)
+            self._flush()
+            self._opened()
+            log.info("live connection closed: conn=%s code=%d (address cap)", self.id, CloseCode.TOO_MANY_CONNECTIONS)
+            self.close(CloseCode.TOO_MANY_CONNECTIONS)
+            return True
         self.transport.pause_reading()
+        loop = asyncio.get_running_loop()
+        self._handshake_timer = loop.call_later(self.gateway.caps.handshake_timeout_s, self._handshake_expired)
         self.gateway.spawn(self._authenticate_upgrade(response, token))
         return True
+
+    def _opened(self) -> None:
+        self.open = True
+        self.server_state.connections.add(self)  # type: ignore[arg-type]
+        self.gateway.connections.add(self)
+
+    def _handshake_expired(self) -> None:
+        """The upgrade was not answered in time (the session store hangs): give up on it."""
+        self._handshake_timer = None
+        if self.open or self._gone():
+            return
+        log.warning("live upgrade not answered within %.0f s; refused", self.gateway.caps.handshake_timeout_s)
+        self.closing = True
+        self.transport.write(_http_response(HTTPStatus.SERVICE_UNAVAILABLE, "Tijdelijk niet beschikbaar."))
+        self.transport.close()
 
     def _refuse(self, status: HTTPStatus, text: str, why: str) -> None:
         log.info("live upgrade refused: %s", why)
@@ -188,18 +253,20 @@ class Connection(asyncio.Protocol):
                 actor = await self.gateway.sessions.get(token)
             except Exception as exc:
                 log.warning("session lookup at upgrade failed (%s)", type(exc).__name__)
-                if not self.lost:
+                if not self._gone():
+                    self.closing = True
                     self.transport.write(_http_response(HTTPStatus.SERVICE_UNAVAILABLE, "Tijdelijk niet beschikbaar."))
                     self.transport.close()
                 return
             failed = actor is None
-        if self.lost:
+        if self._gone():
             return
+        if self._handshake_timer is not None:
+            self._handshake_timer.cancel()
+            self._handshake_timer = None
         self.ws.send_response(response)
         self._flush()
-        self.open = True
-        self.server_state.connections.add(self)  # type: ignore[arg-type]
-        self.gateway.connections.add(self)
+        self._opened()
         self.transport.resume_reading()
         if failed:
             log.info("live session refused: unknown or ended session")
@@ -208,6 +275,10 @@ class Connection(asyncio.Protocol):
             self._authenticated(actor)
 
     def _authenticated(self, actor: Actor) -> None:
+        if not self.gateway.admits(actor):
+            log.info("live connection closed: conn=%s code=%d (account cap)", self.id, CloseCode.TOO_MANY_CONNECTIONS)
+            self.close(CloseCode.TOO_MANY_CONNECTIONS)
+            return
         self.actor = actor
         self.session.authenticated()
         self.gateway.index(self, actor)
@@ -499,6 +570,8 @@ class Connection(asyncio.Protocol):
     def _cleanup(self) -> None:
         if self._abort_timer is not None and self.lost:
             self._abort_timer.cancel()
+        if self._handshake_timer is not None and self.lost:
+            self._handshake_timer.cancel()
         self.server_state.connections.discard(self)
         self.gateway.forget(self)
         for name in list(self.session.channels):
@@ -519,6 +592,7 @@ class Gateway:
         presence: PresenceStore,
         allowed_origins: frozenset[str],
         revoked_channel: str,
+        caps: ConnectionCaps | None = None,
     ) -> None:
         self.catalog = catalog
         self.sessions = sessions
@@ -532,6 +606,8 @@ class Gateway:
         self.connections: set[Connection] = set()
         self.by_session: dict[str, set[Connection]] = {}
         self.by_account: dict[str, set[Connection]] = {}
+        self.caps = caps if caps is not None else ConnectionCaps()
+        self.by_address: dict[bytes, int] = {}  # keyed hash of a peer address -> its live connections
         self.pending: set[Connection] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._sweeper: asyncio.TimerHandle | None = None
@@ -545,6 +621,7 @@ class Gateway:
         if not self.accepting:
             return None
         connection = Connection(self, transport, server_state)
+        self._count_address(connection, transport)
         outbox.bound(transport)
         sock = transport.get_extra_info("socket")
         if sock is not None:  # kernel memory per socket is bounded too
@@ -554,6 +631,27 @@ class Gateway:
             return connection
         self.pending.add(connection)
         return connection
+
+    def _count_address(self, connection: Connection, transport: asyncio.Transport) -> None:
+        """Count the connection under its address's keyed hash; past the cap it is opened only to be closed."""
+        cap = self.caps.per_address
+        if cap <= 0:
+            return
+        peer = transport.get_extra_info("peername")
+        key = self.caps.address_key(str(peer[0])) if isinstance(peer, tuple) and peer else None
+        if key is None:
+            return
+        held = self.by_address.get(key, 0)
+        if held >= cap:
+            connection.over_cap = True
+            return
+        self.by_address[key] = held + 1
+        connection.address = key
+
+    def admits(self, actor: Actor) -> bool:
+        """Whether one more live connection of this account is allowed here."""
+        cap = self.caps.per_account
+        return cap <= 0 or len(self.by_account.get(actor.account_id, ())) < cap
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -576,6 +674,13 @@ class Gateway:
     def forget(self, connection: Connection) -> None:
         self.connections.discard(connection)
         self.pending.discard(connection)
+        address, connection.address = connection.address, None
+        if address is not None:
+            held = self.by_address.get(address, 0) - 1
+            if held > 0:
+                self.by_address[address] = held
+            else:
+                self.by_address.pop(address, None)
         actor = connection.actor
         if actor is None:
             return

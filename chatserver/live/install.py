@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import TYPE_CHECKING
 
 from chatserver.adapters.event_store import MongoEventStore
@@ -11,8 +12,8 @@ from chatserver.adapters.redis_batch import EXTRAS_KEY as BATCH_KEY
 from chatserver.adapters.redis_batch import AutoPipeline
 from chatserver.adapters.redis_broker import AccountRateLimiter, PresenceStore, RedisBroker
 from chatserver.domain.channels import ChannelResolvers
-from chatserver.live.frontdoor import GATEWAY_STATE_KEY
-from chatserver.live.gateway import Gateway
+from chatserver.live.frontdoor import GATEWAY_STATE_KEY, TIMEOUTS_STATE_KEY, RequestTimeouts
+from chatserver.live.gateway import ConnectionCaps, Gateway
 from chatserver.live.hub import Hub
 from chatserver.services.chat import ACCOUNT_PUBLISH_BURST, ACCOUNT_PUBLISH_PER_S, ChatService
 from chatserver.web.feature import Feature
@@ -57,6 +58,12 @@ def install(services: Services) -> Feature:
             presence=PresenceStore(services.redis, prefix, settings.presence_expiry_s),
             allowed_origins=settings.allowed_origins(hosts),
             revoked_channel=revoked,
+            caps=ConnectionCaps(
+                handshake_timeout_s=settings.handshake_timeout_s,
+                per_account=settings.max_connections_per_account,
+                per_address=settings.max_connections_per_address,
+                exempt=tuple(ipaddress.ip_network(n) for n in settings.connection_cap_exempt),
+            ),
         )
         hub.on_system = gateway.on_system
         services.supervisor.spawn("live-pubsub", lambda: broker.run(hub.on_message, hub.on_reconnect))
@@ -64,6 +71,8 @@ def install(services: Services) -> Feature:
         gateway.start()
         state["gateway"] = gateway
         services.lifespan_state[GATEWAY_STATE_KEY] = gateway
+        timeouts = RequestTimeouts(settings.header_timeout_s, settings.body_timeout_s)
+        services.lifespan_state[TIMEOUTS_STATE_KEY] = timeouts
 
     async def stop() -> None:
         gateway = state.pop("gateway", None)

@@ -31,6 +31,7 @@ class CloseCode(IntEnum):
     RATE_LIMIT_ABUSE = 4104
     BANNED = 4105
     UNSUPPORTED_VERSION = 4106
+    TOO_MANY_CONNECTIONS = 4107
 
 
 class ErrorCode(IntEnum):
@@ -61,6 +62,7 @@ CLOSE_REASONS: dict[CloseCode, str] = {
     CloseCode.RATE_LIMIT_ABUSE: "Te veel berichten in korte tijd; de verbinding is gesloten.",
     CloseCode.BANNED: "Je hebt geen toegang meer tot de chat.",
     CloseCode.UNSUPPORTED_VERSION: "Deze protocolversie wordt niet ondersteund; ververs de pagina.",
+    CloseCode.TOO_MANY_CONNECTIONS: "Te veel chatverbindingen tegelijk; sluit andere vensters.",
 }
 
 ERROR_REASONS: dict[ErrorCode, str] = {

@@ -44,7 +44,8 @@
     4103: "Je bericht was te groot. Laad de pagina opnieuw.",
     4104: "Er werden te veel verzoeken geweigerd. Laad de pagina over een minuut opnieuw.",
     4105: "Je hebt geen toegang meer tot de chat.",
-    4106: "Deze versie van de chat wordt niet meer ondersteund. Laad de pagina opnieuw."
+    4106: "Deze versie van de chat wordt niet meer ondersteund. Laad de pagina opnieuw.",
+    4107: "Je hebt te veel chatvensters tegelijk open. Sluit er een paar en laad de pagina opnieuw."
   };
   var STATUS_TEXT = {
     connecting: "Verbinden…",
