@@ -85,3 +85,37 @@ def test_exact_origins_for_the_default_address(tmp_path: Path) -> None:
     assert "http://psychosenet.localhost:8000" in origins
     assert "http://127.0.0.1:8000.evil.example" not in origins
     assert "null" not in origins
+
+
+def test_slow_client_timeouts_and_connection_caps(tmp_path: Path) -> None:
+    s = load_settings(env(tmp_path))
+    assert (s.header_timeout_s, s.body_timeout_s, s.handshake_timeout_s) == (10, 30, 10)
+    assert (s.max_connections_per_account, s.max_connections_per_address) == (128, 256)
+    assert s.connection_cap_exempt == ("127.0.0.0/8", "::1/128")
+    s = load_settings(
+        env(
+            tmp_path,
+            CHATSERVER_HEADER_TIMEOUT_S="5",
+            CHATSERVER_MAX_CONNECTIONS_PER_ADDRESS="0",
+            CHATSERVER_CONNECTION_CAP_EXEMPT=" 10.0.0.7 , 192.168.1.0/24 ",
+        )
+    )
+    assert s.header_timeout_s == 5 and s.max_connections_per_address == 0
+    assert s.connection_cap_exempt == ("10.0.0.7/32", "192.168.1.0/24")
+    assert load_settings(env(tmp_path, CHATSERVER_CONNECTION_CAP_EXEMPT="")).connection_cap_exempt == ()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("CHATSERVER_HEADER_TIMEOUT_S", "0"),
+        ("CHATSERVER_BODY_TIMEOUT_S", "lang"),
+        ("CHATSERVER_HANDSHAKE_TIMEOUT_S", "9999"),
+        ("CHATSERVER_MAX_CONNECTIONS_PER_ACCOUNT", "-1"),
+        ("CHATSERVER_CONNECTION_CAP_EXEMPT", "127.0.0.1,proxy.local"),
+    ],
+)
+def test_bad_slow_client_settings_name_the_variable(tmp_path: Path, variable: str, value: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(env(tmp_path, **{variable: value}))
+    assert info.value.variable == variable
