@@ -344,6 +344,7 @@ class PersonalDataService:
 
             queries.append(({"kind": "notification", "data.text": {"$regex": re.escape(pseudonym)}}, notification))
             await self._rename_in_notifications(pseudonym, name, result)
+            await self._rename_in_quotes(pseudonym, keep, result)
         for query, change in queries:
             ops: list[tuple[Document, Document]] = []
             async for doc in coll.find(query, {"channel": 1, "offset": 1, "data": 1}):
@@ -370,6 +371,31 @@ class PersonalDataService:
         if ops:
             await update_each(coll, ops)
             result.count(result.pseudonymised, NOTIFICATIONS, len(ops))
+
+    async def _rename_in_quotes(self, pseudonym: str, keep: bool, result: ErasureResult) -> None:
+        """Others' forum posts that quote the account ("> **Naam** schreef:" and the quoted lines, also in their
+        revisions and moderation copies) show "verwijderd account"; with the posts removed, the quoted words go too."""
+        from chatserver.services.forum import search_terms  # forum imports identity, which imports this module
+
+        header = f"> **{pseudonym}** schreef:"
+        block = re.compile(rf"^{re.escape(header)}\n(?:>.*(?:\n|$))*", re.MULTILINE)
+        renamed = f"> **{DELETED_PSEUDONYM}** schreef:"
+        removed = f"{renamed}\n>\n> (verwijderd)\n"
+        name_terms = set(search_terms(pseudonym))
+        for collection, text_field in ((POSTS, "body"), (FORUM_REVISIONS, "body"), (MODERATION_ITEMS, "text")):
+            coll = self.db[collection]
+            ops: list[tuple[Document, Document]] = []
+            query = {text_field: {"$regex": re.escape(header)}}
+            async for doc in coll.find(query, {text_field: 1, "search_terms": 1}):
+                text = str(doc.get(text_field, ""))
+                new_text = text.replace(header, renamed) if keep else block.sub(removed, text)
+                changes: Document = {text_field: new_text}
+                if "search_terms" in doc:  # the name and the removed words leave the search index too
+                    gone = name_terms | (set(search_terms(text)) - set(search_terms(new_text)))
+                    changes["search_terms"] = [t for t in doc.get("search_terms") or () if t not in gone]
+                ops.append(({"_id": doc["_id"]}, {"$set": changes}))
+            await update_each(coll, ops)
+            result.count(result.pseudonymised, collection, len(ops))
 
     async def _forget_user_channel(self, account_id: str, result: ErasureResult) -> None:
         """The account's own notification channel: nobody can subscribe to it any more."""

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from chatserver.domain.identity import Actor
+from chatserver.services.forum import quote_of
 from chatserver.services.privacy import NOT_PERSONAL, PLACES, RETAINED
 
 from ..conftest import RunningServer
@@ -127,7 +128,8 @@ async def scripted_session(server: RunningServer, client: httpx.AsyncClient) -> 
     await forum.reply(actor, flavour, thread, f"Ik herken het {marker}", "")
     await forum.reply(other, flavour, thread, "Dank je wel voor je reactie", "")
     mine = await services.db["forum_threads"].find_one({"_id": ours.thread_id})
-    await forum.reply(other, flavour, mine, "Sterk verhaal", "")
+    first = await services.db["forum_posts"].find_one({"thread_id": ours.thread_id})
+    await forum.reply(other, flavour, mine, quote_of(first) + "Sterk verhaal", "")
 
     # a spreekuur question (with the name shown), answered live
     host = await host_account(server)
@@ -197,6 +199,9 @@ async def test_erasure_with_posts_removed_leaves_nothing_behind(
                 assert set(doc) == {"_id", "kind", "deleted_at"}
     page = await history(server, s)
     assert s.marker not in page and s.actor.pseudonym not in page
+    # a quote of the removed post in someone else's reply keeps neither the name nor the words, nor their search terms
+    async for post in server.services.db["forum_posts"].find({"author_id": str(s.other.account_id) if s.other else ""}):
+        assert s.marker not in post["body"] and "spoor" not in (post.get("search_terms") or ())
     # the held transcript is said to be kept, in the chat's audit
     audit = await server.services.db["oneonone_audit"].find_one({"chat_id": s.held_chat, "action": "erasure_held"})
     assert audit is not None
