@@ -18,6 +18,7 @@ from moderation.crisis_rules import (
     RULES_VERSION,
     CrisisCategory,
     CrisisResult,
+    analyse,
     combine,
     judge_rules,
     worst_severity,
@@ -26,6 +27,7 @@ from moderation.decision import decide
 from moderation.features import prepare_sentences
 from moderation.model import CrisisModel, load
 from moderation.text import collapse_repeats, plain_sentences_unsqueezed
+from moderation.tiers import Severity
 
 __all__ = [
     "DETECTOR_VERSION",
@@ -75,19 +77,21 @@ def _model_reasons(model: CrisisModel, text: str, prepared: tuple[str, ...], pro
 
 
 def _judge(text: str, prepared: tuple[str, ...], model: CrisisModel) -> CrisisResult:
-    rules = judge_rules(text)
-    probability = model.probability(prepared)
-    hold, review = decide(rules, probability, model.thresholds)
-    score = round(probability, 4)
+    rules, signals = analyse(text)
+    combined = model.combiner.probability(model.probability(prepared), signals)
+    hold, review = decide(signals, combined, model.thresholds, needs_review=rules.needs_review)
+    score = round(combined, 4)
     if not (hold or review):
         return CrisisResult(False, None, None, score, (), DETECTOR_VERSION)
     reasons: list[str] = []
     if rules.category is not None and rules.category in _RULE_REASON:
         reasons.append(_RULE_REASON[rules.category])
-    if probability >= model.thresholds.review or not reasons:
-        reasons.extend(_model_reasons(model, text, prepared, probability))
+    if combined >= model.thresholds.review or not reasons:
+        reasons.extend(_model_reasons(model, text, prepared, combined))
     if hold:
-        severity = rules.severity if rules.flagged and rules.severity is not None else "high"
+        severity: Severity = rules.severity if rules.flagged and rules.severity is not None else "high"
+        if signals.soon:
+            severity = "critical"
         category: CrisisCategory = rules.category if rules.flagged and rules.category is not None else "model"
         return CrisisResult(True, severity, category, score, tuple(reasons), DETECTOR_VERSION)
     category = rules.category if rules.category is not None else "model"

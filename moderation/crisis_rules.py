@@ -4,6 +4,7 @@ the wording the rules do not know. moderation.crisis combines both."""
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -307,11 +308,10 @@ _SOON = _compile(r"SOON")
 # A negation before the speaker's own "ik"/"I" belongs to an earlier clause ("ik trek het niet meer, ik wil ...").
 _SUBJECT_FIRST = re.compile(r"(ik|k|ike|i|im|ive|id|ic) ")
 _NEGATION_WORD = re.compile(rf"(?<![a-z0-9]){_NEGATIONS}(?![a-z0-9])")
-_GLUED = re.compile(r"(?<![a-z])(ik|k)(wil|ga|ben|heb|denk|zie|snij|kras)(?![a-z])")
 
 
 def _sentences(text: str) -> list[str]:
-    return [_GLUED.sub(r"\1 \2", sentence) for sentence in plain_sentences(text[:MAX_TEXT_CHARS])]
+    return list(plain_sentences(text[:MAX_TEXT_CHARS]))
 
 
 def _negated_before(sentence: str, start: int) -> bool:
@@ -377,6 +377,80 @@ def _judge(sentence: str) -> CrisisResult:
 
 def _is_self_harm_word(word: str) -> bool:
     return word.startswith(("zelfbeschadiging", "zelfverwonding", "automutilatie", "self"))
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """What the rules saw in a text, beyond their verdict: the inputs of the combining step (moderation.decision)."""
+
+    critical: bool  # an explicit plan, means or stated intent
+    high: bool  # an explicit death wish or self-harm, or a keyword in the first person
+    past: bool  # the rules judged it the writer's past
+    other: bool  # the rules judged it about someone else
+    past_marker: bool  # a word of the past anywhere ("vroeger", "years ago")
+    other_marker: bool  # someone else named anywhere ("mijn zus", "a friend")
+    information: bool  # news, a book, prevention, 113, "how can I help"
+    soon: bool  # a time word ("vanavond", "tonight")
+    keyword: bool  # a word that names suicide or self-harm
+    first_person: bool
+    sentences: int
+    words: int
+
+    def vector(self) -> list[float]:
+        """The signals as numbers, in the order of SIGNAL_NAMES."""
+        return [
+            float(self.critical),
+            float(self.high),
+            float(self.past),
+            float(self.other),
+            float(self.past_marker),
+            float(self.other_marker),
+            float(self.information),
+            float(self.soon),
+            float(self.keyword),
+            float(self.first_person),
+            math.log1p(self.sentences),
+            math.log1p(self.words),
+        ]
+
+
+SIGNAL_NAMES = (
+    "critical",
+    "high",
+    "past",
+    "other",
+    "past_marker",
+    "other_marker",
+    "information",
+    "soon",
+    "keyword",
+    "first_person",
+    "log_sentences",
+    "log_words",
+)
+
+
+def analyse(text: str) -> tuple[CrisisResult, Signals]:
+    """The rules' verdict on one text and the signals behind it; deterministic and free of I/O."""
+    sentences = _sentences(text)
+    result = _worst([_judge(sentence) for sentence in sentences])
+    # No marker pattern can span a line end, so one scan of the joined sentences answers "in any sentence?".
+    joined = "\n".join(sentences)
+    signals = Signals(
+        critical=result.flagged and result.severity == "critical",
+        high=result.flagged and result.severity == "high",
+        past=result.category == "past",
+        other=result.category == "other_person",
+        past_marker=_PAST.search(joined) is not None,
+        other_marker=_OTHER_PERSON.search(joined) is not None,
+        information=_INFORMATION.search(joined) is not None,
+        soon=_SOON.search(joined) is not None,
+        keyword=_KEYWORD.search(joined) is not None,
+        first_person=_FIRST_PERSON.search(joined) is not None,
+        sentences=len(sentences),
+        words=joined.count(" ") + len(sentences),
+    )
+    return result, signals
 
 
 def judge_rules(text: str) -> CrisisResult:

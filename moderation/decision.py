@@ -1,30 +1,65 @@
-"""The crisis decision: hold, review or nothing, from the rules' verdict and the model's probability (pure)."""
+"""The crisis decision: hold, review or nothing, from the rules and the model's probability (pure).
+
+The combining step is a second, small logistic regression (trained by ``python -m moderation.train`` on
+out-of-fold model scores, so it learns how far to trust the model) over the model's log-odds and the rules' signals
+(moderation.crisis_rules.Signals): an explicit plan, a death wish, a story of the past, someone else, news or
+prevention, a time word. A critical rule (plan, means, stated intent) always holds, whatever the numbers say.
+"""
 
 from __future__ import annotations
 
-from moderation.crisis_rules import CrisisResult
-from moderation.model import Thresholds
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from moderation.crisis_rules import SIGNAL_NAMES, Signals
+
+COMBINER_INPUTS = ("model_logit", *SIGNAL_NAMES)
+_LOGIT_BOUND = 12.0
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Hold at or above ``hold``; put before a peer expert at or above ``review``."""
+
+    hold: float
+    review: float
+
+
+@dataclass(frozen=True, slots=True)
+class Combiner:
+    """Weights over COMBINER_INPUTS and a bias; ``weights`` has one entry per input."""
+
+    weights: tuple[float, ...]
+    bias: float
+
+    def __post_init__(self) -> None:
+        if len(self.weights) != len(COMBINER_INPUTS):
+            raise ValueError(f"a combiner needs {len(COMBINER_INPUTS)} weights, got {len(self.weights)}")
+
+    def probability(self, model_probability: float, signals: Signals) -> float:
+        margin = self.bias + sum(w * x for w, x in zip(self.weights, inputs(model_probability, signals), strict=True))
+        return 1.0 / (1.0 + math.exp(-max(-35.0, min(35.0, margin))))
+
+
+def logit(probability: float) -> float:
+    """Log-odds, bounded so a probability of 0 or 1 stays a finite input."""
+    p = min(max(probability, 1e-6), 1 - 1e-6)
+    return max(-_LOGIT_BOUND, min(_LOGIT_BOUND, math.log(p / (1 - p))))
+
+
+def inputs(model_probability: float, signals: Signals) -> Sequence[float]:
+    return [logit(model_probability), *signals.vector()]
 
 
 def decide(
-    rules: CrisisResult,
-    probability: float,
-    thresholds: Thresholds,
-    *,
-    rule_high_holds: bool = True,
+    signals: Signals, combined: float, thresholds: Thresholds, *, needs_review: bool = False
 ) -> tuple[bool, bool]:
-    """(hold, review) from the rules' verdict and the model's probability.
+    """(hold, review) from the rules' signals and the combined probability.
 
-    A critical rule (plan, means, stated intent) always holds. The model holds at or above the hold threshold. A
-    rule of high severity (a death wish, self-harm) holds on its own when ``rule_high_holds``; otherwise it needs the
-    model to reach the review threshold. Everything else that the rules mark for care (the writer's past, someone
-    else) or that reaches the review threshold goes to a peer expert without a hold.
+    A critical rule always holds. At or above the hold threshold the message is held. Below it, the review band,
+    and whatever the rules mark for care (the writer's past, someone else), go before a peer expert without a hold.
     """
-    if rules.flagged and rules.severity == "critical":
+    if signals.critical or combined >= thresholds.hold:
         return True, False
-    if probability >= thresholds.hold:
-        return True, False
-    if rules.flagged and (rule_high_holds or probability >= thresholds.review):
-        return True, False
-    review = probability >= thresholds.review or rules.needs_review or rules.flagged
-    return False, review
+    return False, combined >= thresholds.review or needs_review

@@ -13,7 +13,7 @@ from moderation.text import collapse_repeats, plain_sentences
 
 # As the rules: a hostile paste stays bounded.
 MAX_FEATURE_CHARS = 20_000
-CHAR_NGRAMS = (2, 3, 4, 5)
+CHAR_NGRAMS = (3, 4, 5)
 
 
 # Spellings that hide a word behind slang or an abbreviation, mapped to the plain word(s) the rest of the corpus uses.

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import gzip
 import heapq
+import itertools
 import json
 import math
-from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from moderation.decision import COMBINER_INPUTS, Combiner, Thresholds
 from moderation.features import word_ngrams
 
 MODEL_PATH = Path(__file__).resolve().parent / "data" / "crisis_model.json.gz"
@@ -29,32 +29,29 @@ class ModelFileError(ValueError):
     """The weights file is missing, damaged or of another format."""
 
 
-@dataclass(frozen=True, slots=True)
-class Thresholds:
-    """Hold at or above ``hold``; put before a peer expert at or above ``review``."""
-
-    hold: float
-    review: float
-
-
 class CrisisModel:
     """A loaded linear model; thread-safe for reading, with a bounded per-word cache."""
 
-    __slots__ = ("_cache", "bias", "thresholds", "version", "weights")
+    __slots__ = ("_cache", "bias", "combiner", "thresholds", "version", "weights")
 
-    def __init__(self, version: str, bias: float, weights: dict[str, float], thresholds: Thresholds) -> None:
+    def __init__(
+        self,
+        version: str,
+        bias: float,
+        weights: dict[str, float],
+        thresholds: Thresholds,
+        combiner: Combiner,
+    ) -> None:
         if not 0.0 < thresholds.review <= thresholds.hold < 1.0:
             raise ModelFileError("thresholds must satisfy 0 < review <= hold < 1")
         self.version = version
         self.bias = bias
         self.weights = weights
         self.thresholds = thresholds
-        self._cache: OrderedDict[str, tuple[float, int]] = OrderedDict()
+        self.combiner = combiner
+        self._cache: dict[str, tuple[float, int]] = {}
 
     def _word(self, word: str) -> tuple[float, int]:
-        cached = self._cache.get(word)
-        if cached is not None:
-            return cached
         get = self.weights.get
         grams = word_ngrams(word)
         total = 0.0
@@ -62,22 +59,26 @@ class CrisisModel:
             total += get(gram, 0.0)
         result = (total, len(grams))
         if len(self._cache) >= _WORD_CACHE_SIZE:
-            self._cache.popitem(last=False)
+            self._cache.clear()  # crude, but a full cache means an unusual flood of new words; it refills at once
         self._cache[word] = result
         return result
 
     def _sentence(self, sentence: str) -> tuple[float, int]:
         words = sentence.split()
+        cache = self._cache
         total = 0.0
         count = 0
         for word in words:
-            part, n = self._word(word)
-            total += part
-            count += n
-        get = self.weights.get
-        for index in range(len(words) - 1):
-            total += get(f"b:{words[index]} {words[index + 1]}", 0.0)
-        return total, count + max(0, len(words) - 1)
+            hit = cache.get(word)
+            if hit is None:
+                hit = self._word(word)
+            total += hit[0]
+            count += hit[1]
+        if len(words) > 1:
+            get = self.weights.get
+            total += sum([get(f"b:{a} {b}", 0.0) for a, b in itertools.pairwise(words)])
+            count += len(words) - 1
+        return total, count
 
     def margin(self, sentences: Sequence[str]) -> float | None:
         """The linear score before the sigmoid, the highest of the whole text and of every window of one or two
@@ -117,6 +118,11 @@ def to_document(model: CrisisModel, meta: dict[str, Any]) -> dict[str, Any]:
         "version": model.version,
         "bias": round(model.bias, 6),
         "thresholds": {"hold": model.thresholds.hold, "review": model.thresholds.review},
+        "combiner": {
+            "inputs": list(COMBINER_INPUTS),
+            "weights": [round(w, 6) for w in model.combiner.weights],
+            "bias": round(model.combiner.bias, 6),
+        },
         "meta": meta,
         "weights": {name: round(weight, 5) for name, weight in sorted(model.weights.items())},
     }
@@ -139,8 +145,14 @@ def load(path: Path = MODEL_PATH) -> CrisisModel:
     try:
         weights = {str(name): float(value) for name, value in document["weights"].items()}
         thresholds = Thresholds(float(document["thresholds"]["hold"]), float(document["thresholds"]["review"]))
-        return CrisisModel(str(document["version"]), float(document["bias"]), weights, thresholds)
+        combiner_document = document["combiner"]
+        if tuple(combiner_document["inputs"]) != COMBINER_INPUTS:
+            raise ModelFileError(f"{path.name} combines other inputs than this code computes: retrain")
+        combiner = Combiner(tuple(float(w) for w in combiner_document["weights"]), float(combiner_document["bias"]))
+        return CrisisModel(str(document["version"]), float(document["bias"]), weights, thresholds, combiner)
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        if isinstance(exc, ModelFileError):
+            raise
         raise ModelFileError(f"{path.name} lacks a field or has a wrong value: {exc}") from exc
 
 

@@ -89,23 +89,23 @@ _SPACED_SEP = re.compile(r"[ .\-_*]")
 
 
 def _drop_invisible(text: str) -> str:
-    # Cf covers zero-width spaces/joiners, soft hyphens and bidi controls; other controls become spaces.
-    out: list[str] = []
-    for ch in text:
+    # Cf covers zero-width spaces/joiners, soft hyphens and bidi controls; other controls become spaces. Only the
+    # distinct characters of the text are looked up, and one translate pass (in C) applies the result.
+    table: dict[int, str | None] = {}
+    for ch in set(text):
         cat = unicodedata.category(ch)
         if cat == "Cf":
-            continue
-        if cat == "Cc" and not ch.isspace():
-            out.append(" ")
-            continue
-        out.append(ch)
-    return "".join(out)
+            table[ord(ch)] = None
+        elif cat == "Cc" and not ch.isspace():
+            table[ord(ch)] = " "
+    return text.translate(table) if table else text
 
 
 def strip_diacritics(text: str) -> str:
     """Remove combining marks: "suïcide" → "suicide", "één" → "een"."""
     decomposed = unicodedata.normalize("NFD", text)
-    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn"))
+    marks = {ord(ch): None for ch in set(decomposed) if unicodedata.category(ch) == "Mn"}
+    return unicodedata.normalize("NFC", decomposed.translate(marks) if marks else decomposed)
 
 
 # ASCII control characters other than whitespace become spaces, as _drop_invisible does.
@@ -164,9 +164,19 @@ def fold_homoglyphs(text: str) -> str:
     return _LEET_TOKEN.sub(leet, text)
 
 
+_ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
 def collapse_repeats(text: str, keep: int = 2) -> str:
     """Shorten runs of one letter to at most ``keep`` (2 keeps Dutch double letters: "dooooood" → "dood")."""
     if keep <= 1:
+        if text.isascii():
+            # str.replace runs in C; a regex with a back-reference expands a template per match.
+            for letter in _ASCII_LETTERS.intersection(text):
+                double = letter + letter
+                while double in text:
+                    text = text.replace(double, letter)
+            return text
         return _REPEATS_2.sub(r"\1", text)
     return _REPEATS_3.sub(lambda m: m.group(1) * keep, text)
 
@@ -184,7 +194,9 @@ def fold(text: str) -> str:
 
 
 _SENTENCE_END = re.compile(r"[.!?;\n]+")
-_NOT_ASCII_WORD = re.compile(r"[^a-z0-9]+")
+_NOT_ASCII_WORD_OR_END = re.compile(r"[^a-z0-9\n]+")
+# "kwil", "kga": the Dutch "ik" glued to its verb in quick typing.
+_GLUED = re.compile(r"(?<![a-z])(ik|k)(wil|ga|ben|heb|denk|zie|snij|kras)(?![a-z])")
 
 
 def plain_sentences_unsqueezed(text: str) -> tuple[str, ...]:
@@ -193,20 +205,17 @@ def plain_sentences_unsqueezed(text: str) -> tuple[str, ...]:
 
 
 def _split_sentences(text: str) -> tuple[str, ...]:
-    out: list[str] = []
-    for raw in _SENTENCE_END.split(text):
-        words = _NOT_ASCII_WORD.sub(" ", raw).strip()
-        if words:
-            out.append(words)
-    return tuple(out)
+    lines = _NOT_ASCII_WORD_OR_END.sub(" ", _SENTENCE_END.sub("\n", text)).split("\n")
+    return tuple(stripped for line in lines if (stripped := line.strip()))
 
 
 @functools.lru_cache(maxsize=256)
 def plain_sentences(text: str) -> tuple[str, ...]:
     """The sentences of a text as plain ASCII words: folded (above), apostrophes dropped, every letter run shortened
-    to one letter ("dooood" → "dod"), split at . ! ? ; and line ends, everything but a-z and 0-9 a space. Shared by
-    the crisis rules and the crisis model (cached: both read the same message)."""
-    return _split_sentences(collapse_repeats(fold(text).replace("'", ""), keep=1))
+    to one letter ("dooood" → "dod"), "kwil" read as "k wil", split at . ! ? ; and line ends, everything but a-z and
+    0-9 a space. Shared by the crisis rules and the crisis model (cached: both read the same message)."""
+    squeezed = collapse_repeats(fold(text).replace("'", ""), keep=1)
+    return _split_sentences(_GLUED.sub(r"\1 \2", squeezed))
 
 
 def skeleton(text: str) -> str:

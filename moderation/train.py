@@ -23,21 +23,25 @@ from pathlib import Path
 from typing import Any
 
 from moderation.augment import variants
-from moderation.corpus import Example, scores_by, training_examples
-from moderation.crisis_rules import CrisisResult, judge_rules
-from moderation.decision import decide
+from moderation.corpus import Example, held_out_examples, scores_by, training_examples
+from moderation.crisis_rules import Signals, analyse
+from moderation.decision import COMBINER_INPUTS, Combiner, Thresholds, decide, inputs
 from moderation.features import features, prepare, prepare_sentences
-from moderation.model import MODEL_PATH, CrisisModel, Thresholds, write
+from moderation.model import MODEL_PATH, CrisisModel, write
 
 SEED = 20261207
 FOLDS = 5
 # Inverse regularisation strength; chosen by the grouped cross-validation below (--search).
-C = 8.0
+C = 16.0
 MIN_DOCUMENT_FREQUENCY = 2
 VARIANTS_PER_TEXT = 2
+# Inverse regularisation strength of the combining step (a dozen inputs, thousands of texts: mild).
+COMBINER_C = 1.0
 # Thresholds are chosen so the out-of-fold recall reaches these, with a margin above the targets of the label policy.
-HOLD_RECALL = 0.965
-REVIEW_RECALL = 0.99
+HOLD_RECALL = 0.96
+# The review band is a peer expert's workload: it may take in at most this share of everyday chat (category
+# "general"), out of fold. The lowest review threshold within that bound is taken.
+REVIEW_MAX_EVERYDAY = 0.05
 _GRID = [round(0.02 * i, 2) for i in range(1, 50)]
 
 
@@ -92,7 +96,8 @@ def fit(rows: Sequence[Row], c: float, seed: int, version: str = "training") -> 
     classifier.fit(matrix, labels)
     coefficients = classifier.coef_[0]
     weights = {name: float(coefficients[i]) for i, name in enumerate(vocabulary) if abs(coefficients[i]) >= 1e-4}
-    return CrisisModel(version, float(classifier.intercept_[0]), weights, Thresholds(0.5, 0.5))
+    neutral = Combiner((1.0,) + (0.0,) * (len(COMBINER_INPUTS) - 1), 0.0)
+    return CrisisModel(version, float(classifier.intercept_[0]), weights, Thresholds(0.5, 0.5), neutral)
 
 
 def _group_folds(examples: Sequence[Example], folds: int, seed: int) -> list[int]:
@@ -112,27 +117,37 @@ def _group_folds(examples: Sequence[Example], folds: int, seed: int) -> list[int
 @dataclass(frozen=True, slots=True)
 class OutOfFold:
     probability: list[float]
-    hidden_probability: list[list[float]]  # per example: its hidden spellings, scored by a model that never saw it
+    # per example: its hidden spellings (text, probability), scored by a model that never saw the example
+    hidden: list[list[tuple[str, float]]]
 
 
 def cross_validate(examples: Sequence[Example], rows: Sequence[Row], c: float, seed: int) -> OutOfFold:
+    """Out-of-fold model probabilities of every example and of its hidden spellings."""
     fold_of = _group_folds(examples, FOLDS, seed)
     probability = [0.0] * len(examples)
-    hidden: list[list[float]] = [[] for _ in examples]
+    hidden: list[list[tuple[str, float]]] = [[] for _ in examples]
     for fold in range(FOLDS):
         model = fit([row for row in rows if fold_of[row.original] != fold], c, seed)
         for index, example in enumerate(examples):
             if fold_of[index] == fold:
                 probability[index] = model.probability(prepare_sentences(example.text))
         for row in rows:
-            if fold_of[row.original] == fold:
-                hidden[row.original].append(model.probability(prepare_sentences(row.text)))
+            if fold_of[row.original] == fold and row.text != examples[row.original].text:
+                hidden[row.original].append((row.text, model.probability(prepare_sentences(row.text))))
         print(f"  fold {fold + 1}/{FOLDS} done", file=sys.stderr, flush=True)
     return OutOfFold(probability, hidden)
 
 
-def _flags(rules: Sequence[CrisisResult], probability: Sequence[float], thresholds: Thresholds) -> list[bool]:
-    return [decide(r, p, thresholds)[0] for r, p in zip(rules, probability, strict=True)]
+def fit_combiner(inputs: Sequence[Sequence[float]], labels: Sequence[bool], seed: int) -> Combiner:
+    """The second-level logistic regression over the model's log-odds and the rules' signals."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    classifier = LogisticRegression(
+        C=COMBINER_C, solver="liblinear", class_weight="balanced", max_iter=2000, random_state=seed
+    )
+    classifier.fit(np.array(inputs, dtype=float), np.array([1 if label else 0 for label in labels]))
+    return Combiner(tuple(float(w) for w in classifier.coef_[0]), float(classifier.intercept_[0]))
 
 
 def _recall(labels: Sequence[bool], flags: Sequence[bool]) -> float:
@@ -142,25 +157,58 @@ def _recall(labels: Sequence[bool], flags: Sequence[bool]) -> float:
 
 
 def choose_thresholds(
-    labels: Sequence[bool], rules: Sequence[CrisisResult], probability: Sequence[float]
+    labels: Sequence[bool],
+    signals: Sequence[Signals],
+    combined: Sequence[float],
+    needs_review: Sequence[bool],
+    everyday: Sequence[bool],
 ) -> Thresholds:
-    """The highest hold threshold whose out-of-fold recall reaches HOLD_RECALL; the review threshold likewise for
-    REVIEW_RECALL of hold-or-review (never above the hold threshold)."""
+    """The highest hold threshold whose out-of-fold recall reaches HOLD_RECALL; the lowest review threshold (not
+    above the hold threshold) that puts at most REVIEW_MAX_EVERYDAY of the everyday texts before a peer expert."""
     hold = _GRID[0]
     for t in _GRID:
-        if _recall(labels, _flags(rules, probability, Thresholds(t, t))) >= HOLD_RECALL:
+        flags = [decide(s, p, Thresholds(t, t))[0] for s, p in zip(signals, combined, strict=True)]
+        if _recall(labels, flags) >= HOLD_RECALL:
             hold = t
-    review = _GRID[0]
-    for t in _GRID:
-        if t > hold:
+    everyday_count = max(1, sum(everyday))
+    review = hold
+    for t in reversed([t for t in _GRID if t <= hold]):
+        reviewed = sum(
+            1
+            for s, p, r, e in zip(signals, combined, needs_review, everyday, strict=True)
+            if e and decide(s, p, Thresholds(hold, t), needs_review=r)[1]
+        )
+        if reviewed / everyday_count > REVIEW_MAX_EVERYDAY:
             break
-        seen = [
-            f or p >= t or r.flagged
-            for f, p, r in zip(_flags(rules, probability, Thresholds(hold, t)), probability, rules, strict=True)
-        ]
-        if _recall(labels, seen) >= REVIEW_RECALL:
-            review = t
+        review = t
     return Thresholds(hold, review)
+
+
+@dataclass(frozen=True, slots=True)
+class Stacked:
+    combined: list[float]  # out-of-fold combined probability per example
+    hidden: list[list[float]]  # the same for each example's hidden spellings
+    inputs: list[list[float]]
+
+
+def stack(examples: Sequence[Example], oof: OutOfFold, seed: int) -> Stacked:
+    """Out-of-fold combined probabilities: the combiner is itself cross-validated (grouped, other folds)."""
+    analysed = [analyse(example.text) for example in examples]
+    rows = [list(inputs(p, signals)) for p, (_, signals) in zip(oof.probability, analysed, strict=True)]
+    labels = [example.label for example in examples]
+    fold_of = _group_folds(examples, FOLDS, seed + 1)
+    combined = [0.0] * len(examples)
+    hidden: list[list[float]] = [[] for _ in examples]
+    for fold in range(FOLDS):
+        train_rows = [(r, label) for r, label, f in zip(rows, labels, fold_of, strict=True) if f != fold]
+        combiner = fit_combiner([r for r, _ in train_rows], [label for _, label in train_rows], seed)
+        for index, (_, signals) in enumerate(analysed):
+            if fold_of[index] != fold:
+                continue
+            combined[index] = combiner.probability(oof.probability[index], signals)
+            for text, p in oof.hidden[index]:
+                hidden[index].append(combiner.probability(p, analyse(text)[1]))
+    return Stacked(combined, hidden, rows)
 
 
 def train(out: Path, c: float, seed: int) -> dict[str, Any]:
@@ -168,37 +216,52 @@ def train(out: Path, c: float, seed: int) -> dict[str, Any]:
     labels = [example.label for example in examples]
     print(f"{len(examples)} texts, {sum(labels)} must-flag; adding hidden spellings", file=sys.stderr, flush=True)
     rows = _rows(examples, seed)
-    rules = [judge_rules(example.text) for example in examples]
     oof = cross_validate(examples, rows, c, seed)
-    thresholds = choose_thresholds(labels, rules, oof.probability)
-    flags = _flags(rules, oof.probability, thresholds)
-    hidden_positive = [
-        p for example, ps in zip(examples, oof.hidden_probability, strict=True) if example.label for p in ps[1:]
+    stacked = stack(examples, oof, seed)
+    analysed = [analyse(example.text) for example in examples]
+    signals = [s for _, s in analysed]
+    needs_review = [r.needs_review for r, _ in analysed]
+    everyday = [not example.label and example.category == "general" for example in examples]
+    thresholds = choose_thresholds(labels, signals, stacked.combined, needs_review, everyday)
+    flags = [decide(s, p, thresholds)[0] for s, p in zip(signals, stacked.combined, strict=True)]
+    hidden_positive = [p for example, ps in zip(examples, stacked.hidden, strict=True) if example.label for p in ps]
+    hidden_signals = [
+        analyse(text)[1].critical
+        for example, hs in zip(examples, oof.hidden, strict=True)
+        if example.label
+        for text, _ in hs
     ]
+    hidden_held = sum(
+        1 for p, critical in zip(hidden_positive, hidden_signals, strict=True) if critical or p >= thresholds.hold
+    )
     meta: dict[str, Any] = {
         "texts": len(examples),
         "must_flag": sum(labels),
         "rows_with_hidden_spellings": len(rows),
+        "everyday_in_review_band_max": REVIEW_MAX_EVERYDAY,
         "c": c,
         "seed": seed,
         "folds": FOLDS,
         "cross_validation": {
             "by_category": scores_by(examples, flags, "category"),
             "by_lang": scores_by(examples, flags, "lang"),
-            "hidden_spelling_recall": round(
-                sum(1 for p in hidden_positive if p >= thresholds.hold) / max(1, len(hidden_positive)), 4
-            ),
+            "hidden_spelling_recall": round(hidden_held / max(1, len(hidden_positive)), 4),
         },
     }
     model = fit(rows, c, seed)
-    digest = hashlib.sha256(json.dumps(sorted(model.weights.items())).encode("utf-8")).hexdigest()[:8]
-    final = CrisisModel(f"lr-{digest}", model.bias, model.weights, thresholds)
+    combiner = fit_combiner(stacked.inputs, labels, seed)
+    digest = hashlib.sha256(
+        json.dumps([sorted(model.weights.items()), combiner.weights, thresholds.hold]).encode("utf-8")
+    ).hexdigest()[:8]
+    final = CrisisModel(f"lr-{digest}", model.bias, model.weights, thresholds, combiner)
     write(final, meta, out)
     return meta
 
 
 def _unique(examples: Sequence[Example]) -> list[Example]:
-    seen: set[str] = set()
+    """One example per prepared text; none whose prepared text is also in the held-out set (a common short phrase
+    written independently in both must not let the held-out measurement see a training text)."""
+    seen: set[str] = {prepare(example.text) for example in held_out_examples()}
     out: list[Example] = []
     for example in examples:
         key = prepare(example.text)
