@@ -61,7 +61,18 @@ class Turn:
             await asyncio.shield(self._before)
 
     def release(self) -> None:
-        """This publish joined the commit queue or gave up: the next one may go."""
+        """This publish joined the commit queue or gave up: the next one may go once the one before did.
+
+        A publish that gives up (refused, held, failed) never waited for its turn; letting the next one
+        go at once would let it overtake the publishes still ahead. So the release waits for them.
+        """
+        before = self._before
+        if before is not None and not before.done():
+            before.add_done_callback(self._release_now)
+        elif not self._done.done():
+            self._done.set_result(None)
+
+    def _release_now(self, _: asyncio.Future[None]) -> None:
         if not self._done.done():
             self._done.set_result(None)
 

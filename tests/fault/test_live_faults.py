@@ -218,7 +218,8 @@ async def test_a_client_retrying_through_a_redis_outage_as_documented_is_never_c
         assert w.conn.protocol.close_rcvd is None
     events = server.services.db["events"]
     for cmid in in_flight.values():
-        assert await events.count_documents({"channel": ROOM, "client_msg_id": cmid}) == 1
+        stored = 0 if acked[cmid].held else 1  # a line held for a moderator is not an event (yet)
+        assert await events.count_documents({"channel": ROOM, "client_msg_id": cmid}) == stored
 
 
 def _masked_text(payload: bytes) -> bytes:
@@ -256,7 +257,7 @@ async def test_many_normal_listeners_beside_slow_and_reset_ones_receive_everythi
     from websockets.exceptions import ConnectionClosed
 
     rooms = (ROOM, "room:psychosenet:naasten")
-    normal_count, slow_count, reset_count, messages = 30, 4, 6, 200
+    normal_count, slow_count, reset_count, messages = 30, 4, 6, 240
     async with contextlib.AsyncExitStack() as stack:
         listeners = []
         for _ in range(normal_count):
@@ -281,7 +282,7 @@ async def test_many_normal_listeners_beside_slow_and_reset_ones_receive_everythi
             try:
                 while True:
                     frame = await client.recv(60)
-                    if isinstance(frame, Event):
+                    if isinstance(frame, Event) and frame.kind == "message" and frame.data["sender"] == "schrijver":
                         received[i][frame.channel].append(frame.offset)
             except ConnectionClosed:
                 rcvd = client.conn.protocol.close_rcvd
@@ -305,16 +306,17 @@ async def test_many_normal_listeners_beside_slow_and_reset_ones_receive_everythi
                     id=n + 1,
                     channel=rooms[n % 2],
                     client_msg_id=f"m-{n}",
-                    body={"text": " ".join(rng.choices(vocab, k=480)) + f" {n}"},
+                    body={"text": " ".join(rng.choices(vocab, k=640))[:3990] + f" {n}"},  # near the 4,000 cap
                 )
             acks: dict[int, Ack] = {}
-            async with asyncio.timeout(30):
+            async with asyncio.timeout(60):
                 while len(acks) < len(window):
                     reply = await writer.expect((Ack, Error))  # type: ignore[arg-type]
                     assert isinstance(reply, Ack), reply
                     acks[reply.id] = reply
             for n in window:
-                acked[rooms[n % 2]].append(acks[n + 1].offset)
+                if not acks[n + 1].held:  # a screener may hold a line for a moderator: it is not delivered
+                    acked[rooms[n % 2]].append(acks[n + 1].offset)
             sent += len(window)
         async with asyncio.timeout(20):
             while any(received[i][room][-1:] != acked[room][-1:] for i in range(normal_count) for room in rooms):
@@ -324,6 +326,7 @@ async def test_many_normal_listeners_beside_slow_and_reset_ones_receive_everythi
         for task in readers:
             task.cancel()
         assert closed == [], f"normal listeners were closed: {closed}"
+        assert sum(map(len, acked.values())) > messages // 2
         assert len(gateway.connections) == normal_count + 1  # the slow ones were closed, the reset ones are gone
         for i in range(normal_count):
             for room in rooms:
