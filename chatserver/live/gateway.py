@@ -515,7 +515,8 @@ class Connection(asyncio.Protocol):
                     error = Error(code=int(exc.code), reason=exc.reason, id=frame.id, channel=frame.channel)
                     self._step(self.session.error(error, time.monotonic()))
                 else:
-                    self._error(exc.code, frame.id, frame.channel, exc.retry_after_ms)
+                    refusal = error_frame(exc.code, frame.id, frame.channel, exc.retry_after_ms)
+                    self._step(self.session.error(refusal, time.monotonic(), frame.client_msg_id))
             return
         finally:
             if self.turns.get(frame.channel) is turn and turn.released:

@@ -36,6 +36,11 @@ ERRORS_BEFORE_CLOSE = 50
 ERROR_WINDOW_S = 10.0
 # Refusals that never count towards RATE_LIMIT_ABUSE: they are caused by the server, not the client.
 NOT_ABUSE = frozenset({int(ErrorCode.UNAVAILABLE)})
+# Publishes already on their way when a 4204 went out cannot have heeded it: within this time after the
+# first 4204 following a quiet spell, refusals of new messages do not count towards RATE_LIMIT_ABUSE (a
+# pipelined burst). Advice kept per message for at most this many messages in flight.
+IN_FLIGHT_GRACE_S = 0.5
+MAX_ADVISED = 1000
 
 
 class State(Enum):
@@ -112,6 +117,12 @@ class Session:
     typing_sent: dict[str, float] = field(default_factory=dict)
     errors: list[float] = field(default_factory=list)
     authenticating: bool = False
+    # 4204 advice: per client message id when to retry it, for the connection when to publish again
+    # (``retry_at``), when the current run of refusals began (``told_at``) and the last refusal.
+    advised: dict[str, float] = field(default_factory=dict)
+    retry_at: float = 0.0
+    told_at: float = 0.0
+    refused_at: float = -1.0
 
     def __post_init__(self) -> None:
         self.last_seen = self.opened_at
@@ -121,19 +132,47 @@ class Session:
         self.state = State.OPEN
         self.authenticating = False
 
-    def error(self, frame: Error, now: float) -> Step:
+    def error(self, frame: Error, now: float, client_msg_id: str | None = None) -> Step:
         """Answer with an error frame, closing when errors come too fast (abuse).
 
         ``UNAVAILABLE`` is the server's own trouble (Redis or the database away), not the client's:
-        a client that retries after ``retry_after_ms`` as documented must never be closed for it.
+        a client that retries after ``retry_after_ms`` as documented must never be closed for it,
+        nor for ``RATE_LIMITED`` when it waited as told (see ``_heeded``).
         """
         if frame.code in NOT_ABUSE:
+            return Step(reply=frame)
+        if frame.code == ErrorCode.RATE_LIMITED and self._heeded(now, frame.retry_after_ms or 0, client_msg_id):
             return Step(reply=frame)
         self.errors = [t for t in self.errors if now - t < ERROR_WINDOW_S]
         self.errors.append(now)
         if len(self.errors) > ERRORS_BEFORE_CLOSE:
             return Step(close=CloseCode.RATE_LIMIT_ABUSE)
         return Step(reply=frame)
+
+    def _heeded(self, now: float, retry_after_ms: int, client_msg_id: str | None) -> bool:
+        """Whether a 4204 at ``now`` refuses a client that waited as told (only a client that does not is abusive).
+
+        A client that publishes as fast as it may, or flushes many messages at once, is refused now and
+        then and retries each message after its ``retry_after_ms``: that is the documented behaviour,
+        never a reason to close. What counts: a message retried before its advice, and new messages
+        that keep coming while the connection was told to wait (beyond those already on their way).
+        """
+        if now - self.refused_at >= IN_FLIGHT_GRACE_S and now >= self.retry_at:
+            self.told_at = now  # a new run of refusals after a quiet spell
+        self.refused_at = now
+        advised = self.advised.get(client_msg_id) if client_msg_id is not None else None
+        if advised is not None:
+            heeded = now >= advised
+        else:
+            heeded = now >= self.retry_at or now - self.told_at < IN_FLIGHT_GRACE_S
+        retry_at = now + retry_after_ms / 1000
+        self.retry_at = max(self.retry_at, retry_at)
+        if client_msg_id is not None:
+            self.advised.pop(client_msg_id, None)
+            if len(self.advised) >= MAX_ADVISED:
+                del self.advised[next(iter(self.advised))]
+            self.advised[client_msg_id] = retry_at
+        return heeded
 
     def on_frame(self, frame: ClientFrame, now: float) -> Step:
         self.last_seen = now
@@ -155,7 +194,10 @@ class Session:
             assert self.bucket is not None
             if not self.bucket.take(now):
                 retry = self.bucket.retry_after_ms()
-                return self.error(error_frame(ErrorCode.RATE_LIMITED, frame.id, frame.channel, retry), now)
+                refusal = error_frame(ErrorCode.RATE_LIMITED, frame.id, frame.channel, retry)
+                return self.error(refusal, now, frame.client_msg_id)
+            if self.advised:
+                self.advised.pop(frame.client_msg_id, None)
             return Step(work=Work.PUBLISH, frame=frame)
         return self._typing(frame, now)
 

@@ -61,3 +61,63 @@ def test_error_frames_never_echo_an_id_outside_the_protocol_range() -> None:
     assert error_frame(ErrorCode.BAD_REQUEST, 2**53).id is None
     assert error_frame(ErrorCode.BAD_REQUEST, -1).id is None
     assert error_frame(ErrorCode.BAD_REQUEST, 2**53 - 1).id == 2**53 - 1
+
+
+def test_a_client_that_waits_as_told_after_4204_is_never_closed() -> None:
+    s = Session("c", 0.0)
+    s.authenticated()
+    now, refusals, n = 0.0, 0, 0
+    while now < 30.0:  # publishing as fast as it may for 30 s: refused again and again, never closed
+        step = s.on_frame(pub(n), now)
+        n += 1
+        assert step.close is None
+        if isinstance(step.reply, Error):
+            assert step.reply.code == ErrorCode.RATE_LIMITED and step.reply.retry_after_ms
+            refusals += 1
+            now += step.reply.retry_after_ms / 1000
+        else:
+            now += 0.001
+    assert refusals > 100
+
+
+def test_a_pipelined_burst_past_the_bucket_is_refused_but_not_closed() -> None:
+    s = Session("c", 0.0)
+    s.authenticated()
+    steps = [s.on_frame(pub(i), 0.001 * i / 10) for i in range(PUBLISH_BURST + 80)]
+    assert all(step.close is None for step in steps)
+    assert sum(isinstance(step.reply, Error) for step in steps) == 80
+
+
+def test_a_client_that_ignores_retry_after_is_closed_for_abuse() -> None:
+    s = Session("c", 0.0)
+    s.authenticated()
+    closes = [s.on_frame(pub(i), 0.001 * i).close for i in range(PUBLISH_BURST + 1000)]  # 1,000 a second
+    assert CloseCode.RATE_LIMIT_ABUSE in closes
+
+
+def test_a_flushed_outbox_retried_message_by_message_as_told_is_never_closed() -> None:
+    import heapq
+
+    s = Session("c", 0.0)
+    s.authenticated()
+    queue = [(0.0, i) for i in range(PUBLISH_BURST + 200)]  # all sent at once (a reconnect flushing its outbox)
+    heapq.heapify(queue)
+    accepted = 0
+    while queue:
+        now, i = heapq.heappop(queue)
+        step = s.on_frame(pub(i), now)
+        assert step.close is None, (now, i)
+        if isinstance(step.reply, Error):
+            heapq.heappush(queue, (now + (step.reply.retry_after_ms or 1) / 1000, i))
+        else:
+            accepted += 1
+    assert accepted == PUBLISH_BURST + 200
+
+
+def test_retrying_one_message_before_its_retry_after_is_abuse() -> None:
+    s = Session("c", 0.0)
+    s.authenticated()
+    for i in range(PUBLISH_BURST):
+        s.on_frame(pub(i), 0.0)
+    closes = [s.on_frame(pub(999), 0.0001 * k).close for k in range(60)]  # the same message, again and again
+    assert CloseCode.RATE_LIMIT_ABUSE in closes
