@@ -17,6 +17,8 @@ CORPUS_DIR = DATA_DIR / "corpus"
 LEGACY_SETS = (DATA_DIR / "crisis_sentences.tsv", DATA_DIR / "crisis_heldout.tsv")
 # Written from the label policy alone before any tuning; never used to choose features or thresholds.
 HELD_OUT_SET = DATA_DIR / "heldout" / "crisis_heldout.tsv"
+# Corpus files of everyday chat (all must-not-flag) start with this.
+EVERYDAY_PREFIX = "everyday"
 
 MUST_FLAG = ("intent", "plan", "passive", "hopeless", "goodbye", "self_harm", "self_harm_urge", "hidden")
 MUST_NOT_FLAG = ("idiom", "game", "cooking", "news", "illness", "past", "other", "support", "prevention", "general")
@@ -65,11 +67,26 @@ def load(path: Path) -> list[Example]:
     return examples
 
 
-def training_examples() -> list[Example]:
-    """Every text the model may learn from: the corpus files (sorted by name) and the older sets."""
+def corpus_examples() -> list[Example]:
+    """The labelled crisis corpus: must-flag texts and the must-not-flag texts that resemble them."""
     examples: list[Example] = []
     for path in sorted(CORPUS_DIR.glob("*.tsv")):
+        if not path.name.startswith(EVERYDAY_PREFIX):
+            examples.extend(load(path))
+    return examples
+
+
+def everyday_examples() -> list[Example]:
+    """Everyday community chat, all must-not-flag: the background the model must learn to leave alone."""
+    examples: list[Example] = []
+    for path in sorted(CORPUS_DIR.glob(f"{EVERYDAY_PREFIX}*.tsv")):
         examples.extend(load(path))
+    return examples
+
+
+def training_examples() -> list[Example]:
+    """Every text the model may learn from: the corpus, everyday chat and the older sets."""
+    examples = corpus_examples() + everyday_examples()
     for path in LEGACY_SETS:
         if path.exists():
             examples.extend(load(path))

@@ -18,9 +18,11 @@ from moderation.crisis_rules import (
     RULES_VERSION,
     CrisisCategory,
     CrisisResult,
-    analyse,
+    Signals,
     combine,
     judge_rules,
+    shape,
+    signals_of,
     worst_severity,
 )
 from moderation.decision import decide
@@ -61,11 +63,15 @@ _RULE_REASON: dict[str, str] = {
 
 def _as_written(text: str, prepared_words: list[str]) -> list[str]:
     """The words as the author wrote them (lower case) for prepared words ("klar" → "klaar"), where one is found."""
-    written: dict[str, str] = {}
-    for sentence in plain_sentences_unsqueezed(text):
-        for word in sentence.split():
-            written.setdefault(collapse_repeats(word, keep=1), word)
-    return [written.get(word, word) for word in prepared_words]
+    tokens = [word for sentence in plain_sentences_unsqueezed(text) for word in sentence.split()]
+    out: list[str] = []
+    for wanted in prepared_words:
+        found = next(
+            (t for t in tokens if t[:1] == wanted[:1] and len(t) >= len(wanted) and collapse_repeats(t, 1) == wanted),
+            wanted,
+        )
+        out.append(found)
+    return out
 
 
 def _model_reasons(model: CrisisModel, text: str, prepared: tuple[str, ...], probability: float) -> tuple[str, ...]:
@@ -77,8 +83,16 @@ def _model_reasons(model: CrisisModel, text: str, prepared: tuple[str, ...], pro
 
 
 def _judge(text: str, prepared: tuple[str, ...], model: CrisisModel) -> CrisisResult:
-    rules, signals = analyse(text)
-    combined = model.combiner.probability(model.probability(prepared), signals)
+    rules = judge_rules(text)
+    probability = model.probability(prepared)
+    if rules.severity is None:
+        # Most messages: nothing the rules saw, and even the most alarming markers could not lift the combined
+        # probability into the review band; skip looking for them (the answer is the same).
+        bare = Signals(False, False, False, False, True, True, True, True, True, True, *shape(text))
+        if model.combiner.upper_bound(probability, bare, bare.sentences, bare.words) < model.thresholds.review:
+            return CrisisResult(False, None, None, 0.0, (), DETECTOR_VERSION)
+    signals = signals_of(text, rules)
+    combined = model.combiner.probability(probability, signals)
     hold, review = decide(signals, combined, model.thresholds, needs_review=rules.needs_review)
     score = round(combined, 4)
     if not (hold or review):

@@ -37,6 +37,24 @@ class Combiner:
         if len(self.weights) != len(COMBINER_INPUTS):
             raise ValueError(f"a combiner needs {len(COMBINER_INPUTS)} weights, got {len(self.weights)}")
 
+    def upper_bound(self, model_probability: float, rules: Signals, sentences: int, words: int) -> float:
+        """The highest combined probability the markers could still give, knowing the model, the rules' verdict
+        (``critical``, ``high``, ``past``, ``other`` of ``rules``) and the text's size: when it is below the review
+        threshold, the markers need not be looked for."""
+        known = {
+            "model_logit": logit(model_probability),
+            "critical": float(rules.critical),
+            "high": float(rules.high),
+            "past": float(rules.past),
+            "other": float(rules.other),
+            "log_sentences": math.log1p(sentences),
+            "log_words": math.log1p(words),
+        }
+        margin = self.bias
+        for name, weight in zip(COMBINER_INPUTS, self.weights, strict=True):
+            margin += weight * known[name] if name in known else max(0.0, weight)
+        return 1.0 / (1.0 + math.exp(-max(-35.0, min(35.0, margin))))
+
     def probability(self, model_probability: float, signals: Signals) -> float:
         margin = self.bias + sum(w * x for w, x in zip(self.weights, inputs(model_probability, signals), strict=True))
         return 1.0 / (1.0 + math.exp(-max(-35.0, min(35.0, margin))))

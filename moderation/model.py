@@ -81,33 +81,30 @@ class CrisisModel:
         return total, count
 
     def margin(self, sentences: Sequence[str]) -> float | None:
-        """The linear score before the sigmoid, the highest of the whole text and of every window of one or two
-        consecutive sentences (a crisis sentence in a long post is not diluted); None for a text without words."""
-        parts = [self._sentence(sentence) for sentence in sentences]
-        parts = [part for part in parts if part[1]]
-        if not parts:
+        """The linear score before the sigmoid; None for a text without words."""
+        total = 0.0
+        count = 0
+        for sentence in sentences:
+            part, n = self._sentence(sentence)
+            total += part
+            count += n
+        if not count:
             return None
-        total = sum(part[0] for part in parts)
-        count = sum(part[1] for part in parts)
-        best = total / math.sqrt(count)
-        if len(parts) > 1:
-            for index, (part, n) in enumerate(parts):
-                best = max(best, part / math.sqrt(n))
-                if index + 1 < len(parts):
-                    following, m = parts[index + 1]
-                    best = max(best, (part + following) / math.sqrt(n + m))
-        return self.bias + best
+        return self.bias + total / math.sqrt(count)
 
     def probability(self, sentences: Sequence[str]) -> float:
         """The model's probability that prepared sentences must be flagged (0.0 for a text without words)."""
         margin = self.margin(sentences)
-        if margin is None or margin < -35.0:
-            return 0.0
+        if margin is None or margin < -35.0 or not any(len(w) > 1 for s in sentences for w in s.split()):
+            return 0.0  # no words, or only single characters ("xxxx", "? ? ?"): nothing the model can read
         return 1.0 / (1.0 + math.exp(-margin))
 
     def strongest_words(self, sentences: Sequence[str], limit: int = 3) -> list[tuple[str, float]]:
         """The words that pushed the score up most, strongest first (for staff; never stored or logged)."""
-        contributions = {word: self._word(word)[0] for sentence in sentences for word in sentence.split()}
+        cache = self._cache
+        contributions = {
+            word: (cache.get(word) or self._word(word))[0] for sentence in sentences for word in sentence.split()
+        }
         return heapq.nlargest(limit, ((w, c) for w, c in contributions.items() if c > 0), key=lambda item: item[1])
 
 

@@ -9,22 +9,31 @@ import sys
 import pytest
 
 from moderation import augment, train
-from moderation.corpus import HELD_OUT_SET, MUST_FLAG, CorpusError, held_out_examples, load, training_examples
+from moderation.corpus import (
+    HELD_OUT_SET,
+    MUST_FLAG,
+    CorpusError,
+    corpus_examples,
+    everyday_examples,
+    held_out_examples,
+    load,
+    training_examples,
+)
 from moderation.crisis import DETECTOR_VERSION, MODEL, detect, detect_recent
 from moderation.crisis_rules import Signals, judge_rules
 from moderation.decision import COMBINER_INPUTS, Combiner, Thresholds, decide, logit
 from moderation.evaluate import main as evaluate_main
 from moderation.evaluate import measure
 from moderation.features import features, prepare, prepare_sentences
-from moderation.model import CrisisModel, ModelFileError, read_meta, write
+from moderation.model import MODEL_PATH, CrisisModel, ModelFileError, read_meta, write
 from moderation.model import load as load_model
 
 # Measured on the held-out set with the shipped weights (`python -m moderation.evaluate`, docs/decisions/0015);
 # the floors sit just under what was measured, so a worse model or a damaged weights file fails here.
-# Measured once, after the design was fixed on cross-validation: recall 0.993, precision 0.838, every must-flag
-# category 0.981 or more.
+# Measured for the shipped weights (docs/decisions/0015): recall 0.991, precision 0.869, every must-flag category
+# 0.962 or more. The floors sit just below, so a worse model or a damaged weights file fails here.
 HELD_OUT_RECALL_FLOOR = 0.98
-HELD_OUT_PRECISION_FLOOR = 0.82
+HELD_OUT_PRECISION_FLOOR = 0.85
 HELD_OUT_CATEGORY_RECALL_FLOOR = 0.95
 
 
@@ -206,19 +215,21 @@ def test_a_damaged_or_foreign_model_file_is_refused_with_a_reason(tmp_path):
 def test_the_shipped_model_is_small_and_its_thresholds_leave_a_review_band():
     assert MODEL.thresholds.review < MODEL.thresholds.hold
     assert 1_000 < len(MODEL.weights) < 400_000
+    assert MODEL_PATH.stat().st_size < 3_000_000
     meta = read_meta()
     assert meta["texts"] >= 4_000
-    assert meta["must_flag"] / meta["texts"] >= 0.40
 
 
 def test_the_corpus_follows_the_label_policy_and_never_holds_a_held_out_text():
-    corpus = training_examples()
+    corpus = corpus_examples()
     assert len(corpus) >= 4_000
+    assert sum(e.label for e in corpus) / len(corpus) >= 0.40
+    assert all(not e.label for e in everyday_examples())
     assert {e.lang for e in corpus} >= {"nl", "en", "mix"}
     for category in MUST_FLAG:
         assert sum(1 for e in corpus if e.category == category) >= 100, category
     held_out = {prepare(e.text) for e in held_out_examples()}
-    assert not held_out & {prepare(e.text) for e in train._unique(corpus)}
+    assert not held_out & {prepare(e.text) for e in train._unique(training_examples())}
 
 
 def test_load_rejects_malformed_lines(tmp_path):

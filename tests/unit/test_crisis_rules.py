@@ -119,3 +119,24 @@ def test_the_legacy_set_still_meets_the_rules_floors():
     fp = sum(1 for e, f in zip(examples, flagged, strict=True) if not e.label and f)
     assert tp / sum(e.label for e in examples) >= 0.95
     assert tp / (tp + fp) >= 0.90
+
+
+def test_the_anchor_prefilter_never_skips_a_sentence_a_pattern_matches():
+    # Every corpus text and two hidden spellings of each: wherever the explicit patterns match, an anchor word is there.
+    import random
+
+    from moderation import augment
+    from moderation.corpus import training_examples
+    from moderation.crisis_rules import _ANCHORS
+
+    assert _ANCHORS is not None and len(_ANCHORS) > 50
+    rng = random.Random(5)
+    texts = [e.text for e in training_examples()]
+    texts += [v for text in texts[:4000] for v in augment.variants(text, rng, 2)]
+    matched = 0
+    for text in texts:
+        for sentence in _sentences(text):
+            if _ANY_EXPLICIT.search(sentence):
+                matched += 1
+                assert not _ANCHORS.isdisjoint(sentence.split()), sentence
+    assert matched > 1_000
