@@ -123,6 +123,7 @@ class Session:
     retry_at: float = 0.0
     told_at: float = 0.0
     refused_at: float = -1.0
+    grace_used: int = 0
 
     def __post_init__(self) -> None:
         self.last_seen = self.opened_at
@@ -159,12 +160,16 @@ class Session:
         """
         if now - self.refused_at >= IN_FLIGHT_GRACE_S and now >= self.retry_at:
             self.told_at = now  # a new run of refusals after a quiet spell
+            self.grace_used = 0
         self.refused_at = now
         advised = self.advised.get(client_msg_id) if client_msg_id is not None else None
         if advised is not None:
             heeded = now >= advised
-        else:
-            heeded = now >= self.retry_at or now - self.told_at < IN_FLIGHT_GRACE_S
+        elif now >= self.retry_at:
+            heeded = True
+        else:  # already told to wait: only a burst that was on its way, of at most one bucket, is excused
+            heeded = now - self.told_at < IN_FLIGHT_GRACE_S and self.grace_used < self.publish_burst
+            self.grace_used += heeded
         retry_at = now + retry_after_ms / 1000
         self.retry_at = max(self.retry_at, retry_at)
         if client_msg_id is not None:

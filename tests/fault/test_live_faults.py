@@ -323,6 +323,8 @@ async def test_many_normal_listeners_beside_slow_and_reset_ones_receive_everythi
                 if not acks[n + 1].held:  # a screener may hold a line for a moderator: it is not delivered
                     acked[rooms[n % 2]].append(acks[n + 1].offset)
             sent += len(window)
+        for room in rooms:  # a message refused with 4204 and sent again is stored after the ones sent meanwhile
+            acked[room].sort()
         async with asyncio.timeout(20):
             while any(received[i][room][-1:] != acked[room][-1:] for i in range(normal_count) for room in rooms):
                 if closed:
