@@ -10,6 +10,7 @@ import (a missing or damaged weights file stops the import: the server must not 
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Sequence
 
@@ -18,7 +19,6 @@ from moderation.crisis_rules import (
     RULES_VERSION,
     CrisisCategory,
     CrisisResult,
-    Signals,
     combine,
     judge_rules,
     shape,
@@ -26,9 +26,9 @@ from moderation.crisis_rules import (
     worst_severity,
 )
 from moderation.decision import decide
-from moderation.features import prepare_sentences
+from moderation.features import SLANG_SOURCES, prepare_sentences
 from moderation.model import CrisisModel, load
-from moderation.text import collapse_repeats, plain_sentences_unsqueezed
+from moderation.text import fold
 from moderation.tiers import Severity
 
 __all__ = [
@@ -63,14 +63,17 @@ _RULE_REASON: dict[str, str] = {
 
 def _as_written(text: str, prepared_words: list[str]) -> list[str]:
     """The words as the author wrote them (lower case) for prepared words ("klar" → "klaar"), where one is found."""
-    tokens = [word for sentence in plain_sentences_unsqueezed(text) for word in sentence.split()]
+    folded = fold(text)
     out: list[str] = []
     for wanted in prepared_words:
-        found = next(
-            (t for t in tokens if t[:1] == wanted[:1] and len(t) >= len(wanted) and collapse_repeats(t, 1) == wanted),
-            wanted,
-        )
-        out.append(found)
+        found = None
+        # A prepared word is the written one with every letter run shortened, or slang spelled out.
+        for source in (wanted, *SLANG_SOURCES.get(wanted, ())):
+            letters = "".join(f"{re.escape(ch)}+" for ch in source)
+            found = re.search(rf"(?<![a-z0-9]){letters}(?![a-z0-9])", folded)
+            if found:
+                break
+        out.append(found.group(0) if found else wanted)
     return out
 
 
@@ -85,12 +88,10 @@ def _model_reasons(model: CrisisModel, text: str, prepared: tuple[str, ...], pro
 def _judge(text: str, prepared: tuple[str, ...], model: CrisisModel) -> CrisisResult:
     rules = judge_rules(text)
     probability = model.probability(prepared)
-    if rules.severity is None:
-        # Most messages: nothing the rules saw, and even the most alarming markers could not lift the combined
-        # probability into the review band; skip looking for them (the answer is the same).
-        bare = Signals(False, False, False, False, True, True, True, True, True, True, *shape(text))
-        if model.combiner.upper_bound(probability, bare, bare.sentences, bare.words) < model.thresholds.review:
-            return CrisisResult(False, None, None, 0.0, (), DETECTOR_VERSION)
+    # Most messages: nothing the rules saw, and even the most alarming markers could not lift the combined
+    # probability into the review band; skip looking for them (the answer is the same).
+    if rules.severity is None and model.combiner.upper_bound(probability, *shape(text)) < model.thresholds.review:
+        return CrisisResult(False, None, None, 0.0, (), DETECTOR_VERSION)
     signals = signals_of(text, rules)
     combined = model.combiner.probability(probability, signals)
     hold, review = decide(signals, combined, model.thresholds, needs_review=rules.needs_review)

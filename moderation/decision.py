@@ -15,6 +15,14 @@ from dataclasses import dataclass
 from moderation.crisis_rules import SIGNAL_NAMES, Signals
 
 COMBINER_INPUTS = ("model_logit", *SIGNAL_NAMES)
+_MODEL = COMBINER_INPUTS.index("model_logit")
+_LOG_SENTENCES = COMBINER_INPUTS.index("log_sentences")
+_LOG_WORDS = COMBINER_INPUTS.index("log_words")
+# The signals that only the marker scans find (the rules' verdict itself is known before them).
+_MARKERS = tuple(
+    COMBINER_INPUTS.index(name)
+    for name in ("past_marker", "other_marker", "information", "soon", "keyword", "first_person")
+)
 _LOGIT_BOUND = 12.0
 
 
@@ -37,22 +45,15 @@ class Combiner:
         if len(self.weights) != len(COMBINER_INPUTS):
             raise ValueError(f"a combiner needs {len(COMBINER_INPUTS)} weights, got {len(self.weights)}")
 
-    def upper_bound(self, model_probability: float, rules: Signals, sentences: int, words: int) -> float:
-        """The highest combined probability the markers could still give, knowing the model, the rules' verdict
-        (``critical``, ``high``, ``past``, ``other`` of ``rules``) and the text's size: when it is below the review
-        threshold, the markers need not be looked for."""
-        known = {
-            "model_logit": logit(model_probability),
-            "critical": float(rules.critical),
-            "high": float(rules.high),
-            "past": float(rules.past),
-            "other": float(rules.other),
-            "log_sentences": math.log1p(sentences),
-            "log_words": math.log1p(words),
-        }
-        margin = self.bias
-        for name, weight in zip(COMBINER_INPUTS, self.weights, strict=True):
-            margin += weight * known[name] if name in known else max(0.0, weight)
+    def upper_bound(self, model_probability: float, sentences: int, words: int) -> float:
+        """For a text on which the rules found nothing: the highest combined probability its markers could still give,
+        knowing the model and the text's size. Below the review threshold the markers need not be looked for."""
+        w = self.weights
+        margin = self.bias + w[_MODEL] * logit(model_probability)
+        margin += w[_LOG_SENTENCES] * math.log1p(sentences) + w[_LOG_WORDS] * math.log1p(words)
+        for index in _MARKERS:
+            if w[index] > 0.0:
+                margin += w[index]
         return 1.0 / (1.0 + math.exp(-max(-35.0, min(35.0, margin))))
 
     def probability(self, model_probability: float, signals: Signals) -> float:

@@ -71,6 +71,11 @@ SLANG: dict[str, str] = {
 }
 # After collapsing letter runs the slang keys must be in collapsed form too.
 _SLANG = {collapse_repeats(key, keep=1): collapse_repeats(value, keep=1) for key, value in SLANG.items()}
+# A word of a spelled-out form → the short forms it came from ("zelfmord" → "zm", "zmd"), to show what was written.
+SLANG_SOURCES: dict[str, tuple[str, ...]] = {}
+for _short, _plain in sorted(_SLANG.items()):
+    for _word_of_plain in _plain.split():
+        SLANG_SOURCES[_word_of_plain] = (*SLANG_SOURCES.get(_word_of_plain, ()), _short)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -78,16 +83,22 @@ def prepare_sentences(text: str) -> tuple[str, ...]:
     """The form the model reads, per sentence: normalised, look-alikes folded, spaced letters joined, letter runs
     shortened to one, punctuation gone, numbers reduced to their size, slang spelled out."""
     out: list[str] = []
+    forms = _FORMS
     for sentence in plain_sentences(text[:MAX_FEATURE_CHARS]):
-        words = [_word(word) for word in sentence.split()]
-        out.append(" ".join(words))
+        out.append(" ".join([forms.get(word) or _word(word) for word in sentence.split()]))
     return tuple(out)
 
 
+# Plain word → the word the model reads (slang spelled out, numbers by size); bounded, cleared when full.
+_FORMS: dict[str, str] = {}
+
+
 def _word(word: str) -> str:
-    if word.isdigit():
-        return "0" if len(word) <= 2 else "00"
-    return _SLANG.get(word, word)
+    form = ("0" if len(word) <= 2 else "00") if word.isdigit() else _SLANG.get(word, word)
+    if len(_FORMS) >= 100_000:
+        _FORMS.clear()
+    _FORMS[word] = form
+    return form
 
 
 def prepare(text: str) -> str:

@@ -32,7 +32,7 @@ class ModelFileError(ValueError):
 class CrisisModel:
     """A loaded linear model; thread-safe for reading, with a bounded per-word cache."""
 
-    __slots__ = ("_cache", "bias", "combiner", "thresholds", "version", "weights")
+    __slots__ = ("_bigram_firsts", "_cache", "bias", "combiner", "thresholds", "version", "weights")
 
     def __init__(
         self,
@@ -49,6 +49,8 @@ class CrisisModel:
         self.weights = weights
         self.thresholds = thresholds
         self.combiner = combiner
+        # The first words of the word pairs that carry a weight: other pairs need no look-up.
+        self._bigram_firsts = frozenset(name[2:].split(" ", 1)[0] for name in weights if name.startswith("b:"))
         self._cache: dict[str, tuple[float, int]] = {}
 
     def _word(self, word: str) -> tuple[float, int]:
@@ -76,7 +78,8 @@ class CrisisModel:
             count += hit[1]
         if len(words) > 1:
             get = self.weights.get
-            total += sum([get(f"b:{a} {b}", 0.0) for a, b in itertools.pairwise(words)])
+            firsts = self._bigram_firsts
+            total += sum([get(f"b:{a} {b}", 0.0) for a, b in itertools.pairwise(words) if a in firsts])
             count += len(words) - 1
         return total, count
 

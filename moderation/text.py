@@ -127,6 +127,16 @@ def _normalize_once(text: str) -> str:
     return _WHITESPACE.sub(" ", text).strip()
 
 
+def _stable(text: str) -> bool:
+    """True when a further pass of _normalize_once cannot change the text: already NFKC and NFD (so nothing
+    decomposes into a mark or composes anew), casefold-stable, and without a combining mark or invisible character."""
+    if not (unicodedata.is_normalized("NFKC", text) and unicodedata.is_normalized("NFD", text)):
+        return False
+    if text.casefold() != text:
+        return False
+    return all(unicodedata.category(ch) not in ("Mn", "Cf", "Cc") for ch in set(text) if not ch.isascii())
+
+
 @functools.lru_cache(maxsize=256)
 def normalize(text: str) -> str:
     """NFKC, casefold, no diacritics, no zero-width/bidi controls, single spaces; idempotent, never raises.
@@ -137,6 +147,8 @@ def normalize(text: str) -> str:
         return _normalize_ascii(text)
     # A few compatibility characters need a second pass before they are stable (casefold after NFKC).
     previous = _normalize_once(text)
+    if previous.isascii() or _stable(previous):
+        return previous  # another pass would change nothing
     for _ in range(3):
         current = _normalize_once(previous)
         if current == previous:
@@ -145,6 +157,7 @@ def normalize(text: str) -> str:
     return previous
 
 
+_LEET_CHARS = re.compile(r"[013457@$]")
 # Characters fold_homoglyphs may change in an ASCII text: without any of them it has nothing to do.
 _ASCII_FOLDABLE = re.compile(r"[0-9@$`]")
 
@@ -154,6 +167,8 @@ def fold_homoglyphs(text: str) -> str:
     if text.isascii() and _ASCII_FOLDABLE.search(text) is None:
         return text
     text = text.translate(_HOMOGLYPH_TABLE)
+    if _LEET_CHARS.search(text) is None:
+        return text
 
     def leet(match: re.Match[str]) -> str:
         token = match.group(0)
@@ -199,11 +214,6 @@ _NOT_ASCII_WORD_OR_END = re.compile(r"[^a-z0-9\n]+")
 _GLUED = re.compile(r"(?<![a-z])(ik|k)(wil|ga|ben|heb|denk|zie|snij|kras)(?![a-z])")
 
 
-def plain_sentences_unsqueezed(text: str) -> tuple[str, ...]:
-    """As ``plain_sentences`` but with letter runs as written (to show staff the words as the author wrote them)."""
-    return _split_sentences(fold(text).replace("'", ""))
-
-
 def _split_sentences(text: str) -> tuple[str, ...]:
     lines = _NOT_ASCII_WORD_OR_END.sub(" ", _SENTENCE_END.sub("\n", text)).split("\n")
     return tuple(stripped for line in lines if (stripped := line.strip()))
@@ -214,8 +224,31 @@ def plain_sentences(text: str) -> tuple[str, ...]:
     """The sentences of a text as plain ASCII words: folded (above), apostrophes dropped, every letter run shortened
     to one letter ("dooood" → "dod"), "kwil" read as "k wil", split at . ! ? ; and line ends, everything but a-z and
     0-9 a space. Shared by the crisis rules and the crisis model (cached: both read the same message)."""
-    squeezed = collapse_repeats(fold(text).replace("'", ""), keep=1)
-    return _split_sentences(_GLUED.sub(r"\1 \2", squeezed))
+    words = _WORD_FORMS
+    out: list[str] = []
+    for sentence in _split_sentences(fold(text).replace("'", "")):
+        # Per word, through a cache: chat repeats its words, and a dictionary look-up is cheaper than a regex pass.
+        forms = []
+        for word in sentence.split():
+            form = words.get(word)
+            if form is None:
+                form = _word_form(word)
+            forms.append(form)
+        out.append(" ".join(forms))
+    return tuple(out)
+
+
+# Word as written (ASCII, lower case) → its plain form; bounded, cleared when full (it refills with the common words).
+_WORD_FORMS: dict[str, str] = {}
+_WORD_FORMS_MAX = 100_000
+
+
+def _word_form(word: str) -> str:
+    form = _GLUED.sub(r"\1 \2", collapse_repeats(word, keep=1))
+    if len(_WORD_FORMS) >= _WORD_FORMS_MAX:
+        _WORD_FORMS.clear()
+    _WORD_FORMS[word] = form
+    return form
 
 
 def skeleton(text: str) -> str:

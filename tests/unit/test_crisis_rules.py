@@ -127,7 +127,7 @@ def test_the_anchor_prefilter_never_skips_a_sentence_a_pattern_matches():
 
     from moderation import augment
     from moderation.corpus import training_examples
-    from moderation.crisis_rules import _ANCHORS
+    from moderation.crisis_rules import _ANCHORS, _explicit, _explicit_by_scan
 
     assert _ANCHORS is not None and len(_ANCHORS) > 50
     rng = random.Random(5)
@@ -139,4 +139,45 @@ def test_the_anchor_prefilter_never_skips_a_sentence_a_pattern_matches():
             if _ANY_EXPLICIT.search(sentence):
                 matched += 1
                 assert not _ANCHORS.isdisjoint(sentence.split()), sentence
+            assert _explicit(sentence) == _explicit_by_scan(sentence), sentence
     assert matched > 1_000
+
+
+def test_marker_prefilters_answer_as_the_full_scans_do():
+    import random
+
+    from moderation import augment
+    from moderation.corpus import training_examples
+    from moderation.crisis_rules import (
+        _FIRST_PERSON,
+        _FIRST_PERSON_MARKER,
+        _INFORMATION,
+        _INFORMATION_MARKER,
+        _KEYWORD,
+        _KEYWORD_MARKER,
+        _PAST,
+        _PAST_MARKER,
+        _SOON,
+        _SOON_MARKER,
+    )
+
+    pairs = [
+        (_PAST, _PAST_MARKER),
+        (_INFORMATION, _INFORMATION_MARKER),
+        (_SOON, _SOON_MARKER),
+        (_KEYWORD, _KEYWORD_MARKER),
+        (_FIRST_PERSON, _FIRST_PERSON_MARKER),
+    ]
+    assert all(marker.anchors for _, marker in pairs)
+    rng = random.Random(9)
+    texts = [e.text for e in training_examples()]
+    texts += [v for text in texts[:3000] for v in augment.variants(text, rng, 2)]
+    seen = 0
+    for text in texts:
+        joined = "\n".join(_sentences(text))
+        words = set(joined.split())
+        for pattern, marker in pairs:
+            found = pattern.search(joined) is not None
+            assert marker.found_in(joined, words) == found, (pattern.pattern[:40], text)
+            seen += found
+    assert seen > 5_000
