@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import json
 import os
 import secrets
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from chatserver.adapters.embedded import SecantusServer, ValkeyCluster, ValkeyServer, free_port
+from loadtest.plot import NO_PLOT_NOTE, plot_available
 from loadtest.scenarios import RunOptions, run
 from loadtest.sessions import FLAVOURS_DIR, SetupError
 
@@ -40,6 +42,9 @@ PEER_MODULES = {
     "starlette": "loadtest.peers.starlette_server",
     "bare": "loadtest.peers.bare_server",
 }
+# What a peer needs beyond the install `make run` makes; python-socketio and aiohttp come with the dev extra.
+PEER_REQUIRES = {"socketio": ("socketio", "aiohttp")}
+DEV_EXTRA_HINT = "installeer de dev-extra met `pip install -e '.[dev]'` (of `make install-test`)"
 
 
 def _wait_http(url: str, proc: subprocess.Popen[bytes], path: str) -> None:
@@ -95,13 +100,40 @@ def _ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 2) if a is not None and b else None
 
 
-def compare(args: argparse.Namespace) -> int:
-    out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    peers = [p.strip() for p in args.peers.split(",") if p.strip()]
+def missing_modules(peer: str) -> list[str]:
+    """The Python modules a peer needs that this install lacks (checked before anything starts)."""
+    return [name for name in PEER_REQUIRES.get(peer, ()) if not _importable(name)]
+
+
+def _importable(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # ValueError: a sys.modules entry without a spec (or None)
+        return False
+
+
+def check_peers(raw: str) -> list[str]:
+    """The peers named in ``--peers``; a SetupError names an unknown one or one whose modules are missing."""
+    peers = [p.strip() for p in raw.split(",") if p.strip()]
     for peer in peers:
         if peer not in PEER_MODULES:
             raise SetupError(f"onbekende referentie {peer!r}; kies uit {', '.join(PEER_MODULES)}")
+        if missing := missing_modules(peer):
+            others = ",".join(p for p in PEER_MODULES if p not in PEER_REQUIRES) or "bare"
+            raise SetupError(
+                f"referentie {peer!r} heeft {', '.join(missing)} nodig: {DEV_EXTRA_HINT}, "
+                f"of kies --peers {others} / peer {peer!r} needs the dev extra"
+            )
+    return peers
+
+
+def compare(args: argparse.Namespace) -> int:
+    peers = check_peers(args.peers)
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    plot = plot_available()
+    if not plot:
+        print(NO_PLOT_NOTE, file=sys.stderr, flush=True)
     with tempfile.TemporaryDirectory(prefix="loadtest-") as tmp, contextlib.ExitStack() as stack:
         work = Path(tmp)
         valkey = ValkeyServer(work / "valkey", port=free_port())
@@ -161,7 +193,7 @@ def compare(args: argparse.Namespace) -> int:
                         processes=args.processes, target=_dialect_of(name), flavour=args.flavour,
                         sessions=args.sessions,
                         server_pids=server_pids, redis_pids=redis_pids, db_pids=db_pids, json_path=path,
-                        quiet=True, flavours_dir=BENCH_FLAVOURS if not args.url else FLAVOURS_DIR,
+                        quiet=True, flavours_dir=BENCH_FLAVOURS if not args.url else FLAVOURS_DIR, plot=plot,
                     )
                 )  # fmt: skip
                 reports[name].append(report)

@@ -1,11 +1,30 @@
-"""The latency-over-time plot written beside each JSON report (matplotlib, Agg backend)."""
+"""The latency-over-time plot written beside each JSON report (matplotlib, Agg backend, optional).
+
+matplotlib comes with the ``dev`` extra only; the install ``make run`` makes
+(``[embedded]``) lacks it, so a run without it writes the JSON report and
+says once, in one line, how to get the plot.
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from pathlib import Path
 
 MAX_POINTS = 50_000
+NO_PLOT_NOTE = (
+    "loadtest: geen grafiek (PNG): matplotlib ontbreekt; installeer de dev-extra met "
+    "`pip install -e '.[dev]'` (of `make install-test`) / no plot: matplotlib is missing, install the dev extra"
+)
+
+
+def plot_available() -> bool:
+    """Whether matplotlib imports (also false for a broken install or a ``sys.modules`` entry of None)."""
+    try:
+        importlib.import_module("matplotlib")
+    except ImportError:
+        return False
+    return True
 
 
 def plot_latency(recv_ms: Sequence[int], latencies_us: Sequence[int], path: Path, title: str) -> None:

@@ -12,6 +12,7 @@ import contextlib
 import json
 import multiprocessing
 import secrets
+import sys
 import time
 from array import array
 from dataclasses import asdict, dataclass, field
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from loadtest import procstats
+from loadtest.plot import NO_PLOT_NOTE, plot_available
 from loadtest.report import Report, latency_summary_ms, pct, per_second, us_per
 from loadtest.sessions import (
     FLAVOURS_DIR,
@@ -376,12 +378,25 @@ def _report(opts: RunOptions, target: Target, found: procstats.Found, results: l
         notes=[*notes, "2 CPU-kernen gedeeld door server, Redis, database en loadgenerator"],
     )
     if opts.json_path is not None:
-        opts.json_path.parent.mkdir(parents=True, exist_ok=True)
-        if opts.plot and len(latencies):
+        write_report(report, opts.json_path, recv_ms, latencies, plot=opts.plot)
+    return asdict(report)
+
+
+def write_report(report: Report, path: Path, recv_ms: array[int], latencies: array[int], *, plot: bool) -> None:
+    """Write the JSON report, and the PNG beside it when asked for and matplotlib is there.
+
+    Without matplotlib (the ``make run`` install) the JSON is still written and
+    one line on standard error says how to get the plot.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if plot and len(latencies):
+        if plot_available():
             from loadtest.plot import plot_latency
 
-            png = opts.json_path.with_suffix(".png")
-            plot_latency(recv_ms, latencies, png, f"{opts.target} {opts.scenario}")
+            png = path.with_suffix(".png")
+            plot_latency(recv_ms, latencies, png, f"{report.target} {report.scenario}")
             report.plot = png.name
-        opts.json_path.write_text(json.dumps(asdict(report), indent=2) + "\n", encoding="utf-8")
-    return asdict(report)
+        else:
+            report.notes.append("geen PNG: matplotlib ontbreekt (dev-extra)")
+            print(NO_PLOT_NOTE, file=sys.stderr, flush=True)
+    path.write_text(json.dumps(asdict(report), indent=2) + "\n", encoding="utf-8")

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from dataclasses import replace
+from pathlib import Path
+
+import pytest
 
 from chatserver.adapters.embedded import free_port
 from chatserver.config import PROJECT_ROOT, Settings
@@ -22,8 +26,23 @@ async def test_tiny_fanout_delivers_every_acknowledged_message_exactly_once(sett
         await _tiny_fanout(server.url)
 
 
-async def _tiny_fanout(url: str) -> None:
+async def test_a_run_without_matplotlib_writes_the_json_report_and_no_png(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The install `make run` makes has no matplotlib (dev extra): the run must still finish with its report.
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    path = tmp_path / "fanout.json"
+    async with run_server(replace(settings, flavours_dir=BENCHMARK_FLAVOURS)) as server:
+        await _tiny_fanout(server.url, json_path=path)
+    report = json.loads(path.read_text(encoding="utf-8"))
+    assert report["plot"] is None
+    assert report["delivered"] == report["expected_deliveries"] > 0
+    assert not path.with_suffix(".png").exists()
+
+
+async def _tiny_fanout(url: str, json_path: Path | None = None) -> None:
     opts = RunOptions(
+        json_path=json_path,
         url=url,
         scenario="fanout",
         rooms=2,
