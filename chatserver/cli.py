@@ -18,6 +18,7 @@ from chatserver.logs import configure_logging
 log = logging.getLogger("chatserver.cli")
 
 EXIT_CONFIG = 2
+EXIT_ENGINES = 1  # an engine did not start, or a running server holds the data directory
 
 
 def _settings_or_exit() -> Settings:
@@ -72,12 +73,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         os.environ["CHATSERVER_PORT"] = str(args.port)
     settings = _settings_or_exit()
     configure_logging(settings.log_level)
-    embedded = EmbeddedServers(settings.data_dir, redis=settings.embedded_redis, mongodb=settings.embedded_mongodb)
     try:
+        embedded = EmbeddedServers(settings.data_dir, redis=settings.embedded_redis, mongodb=settings.embedded_mongodb)
         os.environ.update(embedded.start())
     except EmbeddedError as exc:
         print(f"chatserver: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_ENGINES
     # uvicorn handles SIGTERM gracefully and then raises it again once it is
     # done; this handler turns that into a normal exit so the engines stop too.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
@@ -103,12 +104,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _run_async(factory: Callable[[Settings], Coroutine[Any, Any, int]]) -> int:
-    from chatserver.adapters.embedded import EmbeddedServers
+    from chatserver.adapters.embedded import EmbeddedError, EmbeddedServers
 
     settings = _settings_or_exit()
     configure_logging("WARNING")
-    embedded = EmbeddedServers(settings.data_dir, redis=settings.embedded_redis, mongodb=settings.embedded_mongodb)
-    env = embedded.start()
+    try:
+        embedded = EmbeddedServers(settings.data_dir, redis=settings.embedded_redis, mongodb=settings.embedded_mongodb)
+        env = embedded.start()
+    except EmbeddedError as exc:  # EnginesBusy: `make run` holds the data directory
+        print(f"chatserver: {exc}", file=sys.stderr)
+        return EXIT_ENGINES
     try:
         if env:
             os.environ.update(env)

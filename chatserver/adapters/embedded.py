@@ -14,6 +14,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import ctypes
+import fcntl
 import logging
 import os
 import shutil
@@ -37,6 +38,28 @@ CLUSTER_SLOTS = 16384
 
 class EmbeddedError(RuntimeError):
     """A child server could not be found or did not come up."""
+
+
+class EnginesBusy(EmbeddedError):
+    """The engines of this data directory already run (a server started them): one owner at a time."""
+
+
+def lock_held(path: Path) -> bool:
+    """Whether another process holds a POSIX lock on ``path`` (as WiredTiger holds ``WiredTiger.lock``).
+
+    Probes with a shared lock that is dropped at once; a missing or unreadable file counts as free.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # closing drops our probe lock
+    return False
 
 
 def _set_parent_death_signal() -> None:  # pragma: no cover - runs in the child
@@ -118,6 +141,10 @@ class ChildServer(abc.ABC):
 
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
+
+    def in_use(self) -> bool:
+        """Whether another process already serves this data directory (checked before :meth:`start`)."""
+        return False
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -201,6 +228,11 @@ class ValkeyServer(ChildServer):
         """The URL of each server process (one here; one per node in :class:`ValkeyCluster`)."""
         return [self.url]
 
+    def in_use(self) -> bool:
+        # A socket left by a crash does not answer; one that answers belongs to a running server,
+        # and a second Valkey would take its socket path over.
+        return self.use_unix and not self.running() and self.socket_path.exists() and self.answers()
+
     def command(self) -> list[str]:
         cmd = [
             str(self.binary),
@@ -255,6 +287,10 @@ class SecantusServer(ChildServer):
     @property
     def url(self) -> str:
         return f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
+
+    def in_use(self) -> bool:
+        # WiredTiger opens a data directory once: a second secantusd stops with "Device or resource busy".
+        return not self.running() and lock_held(self.storage / "WiredTiger.lock")
 
     def command(self) -> list[str]:
         return [
@@ -391,11 +427,24 @@ class EmbeddedServers:
     """Starts what the settings leave unset; stops it again."""
 
     def __init__(self, data_dir: Path, redis: bool, mongodb: bool) -> None:
+        self.data_dir = data_dir
         self.valkey = ValkeyServer(data_dir / "valkey") if redis else None
         self.secantus = SecantusServer(data_dir / "mongodb") if mongodb else None
 
+    def busy(self) -> list[str]:
+        """The engines of this data directory that another process (a running server) already serves."""
+        return [child.name for child in (self.valkey, self.secantus) if child is not None and child.in_use()]
+
     def start(self) -> dict[str, str]:
-        """Start the children and return the environment that points at them."""
+        """Start the children and return the environment that points at them.
+
+        Raises :class:`EnginesBusy` before starting anything when a server already runs on this data directory.
+        """
+        if busy := self.busy():
+            raise EnginesBusy(
+                f"de gegevensmap {self.data_dir} is in gebruik ({', '.join(busy)} draait al): stop eerst de server "
+                "(Ctrl-C bij make run) en probeer het opnieuw / the data directory is in use: stop the server first"
+            )
         env: dict[str, str] = {}
         try:
             if self.valkey is not None:

@@ -162,3 +162,25 @@ def test_engine_data_survives_a_restart(tmp_path: Path) -> None:
     finally:
         valkey.stop()
         secantus.stop()
+
+
+@pytest.mark.parametrize("command", [["seed-demo"], ["serve"]])
+def test_a_second_command_beside_a_running_server_says_stop_it_first_in_one_line(
+    serve: tuple[subprocess.Popen[bytes], str], tmp_path: Path, command: list[str]
+) -> None:
+    # `make run` holds ./var: WiredTiger locks its files and Valkey answers on its socket.
+    proc, url = serve
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATSERVER_")}
+    env.update(CHATSERVER_PORT=str(free_port()), CHATSERVER_DATA_DIR=str(tmp_path / "var"))
+    result = subprocess.run(
+        [sys.executable, "-m", "chatserver", *command], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"chatserver: de gegevensmap {tmp_path / 'var'} is in gebruik (valkey, secantusd")
+    assert "stop eerst de server" in lines[0] and "stop the server first" in lines[0]
+    # The running server did not notice.
+    assert httpx.get(f"{url}/healthz", timeout=5.0).status_code == 200
+    assert proc.poll() is None
