@@ -136,6 +136,16 @@ def reply_overdue(pending_since: datetime | None, now: datetime, timeout_min: in
     return pending_since is not None and now - pending_since >= timedelta(minutes=timeout_min)
 
 
+# An active chat whose visitor has had no live connection for this long (closed tab, lost phone) is ended, so it
+# no longer takes one of the staff member's slots; a reload or a short network loss stays well inside it.
+VISITOR_GONE_GRACE = timedelta(minutes=2)
+
+
+def visitor_gone_due(gone_since: datetime | None, now: datetime, grace: timedelta = VISITOR_GONE_GRACE) -> bool:
+    """Whether a visitor who was last seen connected before ``gone_since`` has been away for the grace period."""
+    return gone_since is not None and now - gone_since >= grace
+
+
 def escalation_allowed(from_tier: Tier | None, to_tier: Tier) -> bool:
     """Escalation goes up: volunteer → peer expert → professional."""
     return from_tier is not None and to_tier > from_tier

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -62,7 +62,10 @@ class OneOnOneService:
         chat: Callable[[], Any],
         clock: Callable[[], datetime],
         moderation: Callable[[], Any] = lambda: None,
+        online: Callable[[str], Awaitable[frozenset[str]]] | None = None,
     ) -> None:
+        # ``online(channel)``: the pseudonyms with a live connection to the channel now (the gateway's presence).
+        self.online = online
         self.repo = repo
         self.shifts = shifts
         self.catalog = catalog
@@ -689,6 +692,8 @@ class OneOnOneService:
             f = self.catalog.get(str(doc["flavour"]))
             if f is None or not doc.get("staff_id"):
                 continue
+            if await self._visitor_gone(doc, now):
+                continue
             channel = str(doc["channel"])
             last_staff = await self.repo.last_message_by(channel, str(doc["staff_id"]))
             last_staff_at = last_staff["ts"] if last_staff else None
@@ -711,6 +716,43 @@ class OneOnOneService:
                         f"{name} reageerde niet op tijd; het gesprek staat weer in de wachtrij.",
                         str(doc["_id"]),
                     )
+
+    async def _visitor_gone(self, doc: Document, now: datetime) -> bool:
+        """End an active chat whose visitor, once seen connected, has had no live connection for the grace period.
+
+        Presence is read on every tick: ``visitor_seen_at`` and ``visitor_gone_at`` record what the last tick saw,
+        so a reload (gone for a second) never ends a chat. True when the chat was ended.
+        """
+        if self.online is None:
+            return False
+        chat_id = str(doc["_id"])
+        try:
+            here = str(doc.get("visitor_pseudonym") or "") in await self.online(str(doc["channel"]))
+        except Exception as exc:  # presence unknown: decide nothing this time
+            log.warning("presence of 1-on-1 chat not read (%s)", type(exc).__name__)
+            return False
+        if here:
+            await self.repo.set_fields(chat_id, {"visitor_seen_at": now, "visitor_gone_at": None})
+            return False
+        if doc.get("visitor_seen_at") is None:  # never seen connected (yet): nothing to conclude
+            return False
+        gone_at = doc.get("visitor_gone_at")
+        if gone_at is None:
+            await self.repo.set_fields(chat_id, {"visitor_gone_at": now})
+            return False
+        if not rules.visitor_gone_due(gone_at, now):
+            return False
+        minutes = int(rules.VISITOR_GONE_GRACE.total_seconds() // 60)
+        ended = await self._end(
+            doc,
+            [],
+            f"De bezoeker is al {minutes} minuten niet meer verbonden (venster gesloten); het gesprek is beëindigd.",
+        )
+        if ended is doc:  # someone else ended or moved it meanwhile
+            return False
+        await self._notify_staff(str(doc["staff_id"]), "visitor_gone", chat_id)
+        log.info("1-on-1 chat %s ended: visitor gone for %d min", chat_id, minutes)
+        return True
 
     async def purge(self, now: datetime | None = None) -> int:
         """Delete the transcripts of chats that ended longer ago than the flavour's retention (not on hold)."""

@@ -43,7 +43,10 @@
         else if (d.event === "joined") { refresh("Nieuwe aanvraag in de wachtrij."); }
         else { refresh(); }
       } else if (frame.type === "notice" && (frame.kind === "queue" || frame.kind === "chat")) {
-        refresh(frame.kind === "chat" && frame.data && frame.data.event === "assigned" ? "Er is een gesprek aan je overgedragen." : "");
+        var ev = frame.kind === "chat" && frame.data ? frame.data.event : "";
+        refresh(ev === "assigned" ? "Er is een gesprek aan je overgedragen."
+          : ev === "visitor_gone" ? "Een gesprek is beëindigd: de bezoeker was al een paar minuten niet meer verbonden. Je plek is weer vrij."
+          : "");
       }
     });
   }

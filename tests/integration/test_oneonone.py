@@ -271,3 +271,61 @@ async def test_closed_page_shows_next_opening_and_crisis_resources_and_refuses(
     with pytest.raises(OneOnOneError) as err:
         await svc(server).request(visitor(), FLAVOUR, "")
     assert err.value.status == 409
+
+
+async def test_chat_whose_visitor_left_ends_after_the_grace_period_and_tells_the_staff_member(server: Any) -> None:
+    from chatserver.adapters.redis_broker import PresenceStore
+    from chatserver.domain.oneonone import VISITOR_GONE_GRACE
+
+    vol = staff("volunteer")
+    await shifts(server).sign_on(vol, [FLAVOUR], 1)
+    guest = visitor(name="Vertrekker")
+    chat = await svc(server).request(guest, FLAVOUR, "")
+    accepted = await svc(server).accept(vol, chat["_id"])
+    settings = server.services.settings
+    presence = PresenceStore(server.services.redis, settings.redis_key_prefix, settings.presence_expiry_s)
+    notices: list[tuple[str, str, Any]] = []
+    live = server.services.extras["chat"]
+    send_notice = live.do_notify
+
+    async def record(channel: str, kind: str, data: Any) -> None:
+        notices.append((channel, kind, data))
+        await send_notice(channel, kind, data)
+
+    live.do_notify = record
+    repo = OneOnOneRepo(server.services.db)
+    start = accepted["assigned_at"]
+    await presence.join(chat["channel"], "c0ffee01", "Vertrekker")
+    await svc(server).tick(start + timedelta(seconds=15))  # seen connected
+    await presence.leave(chat["channel"], "c0ffee01", "Vertrekker")  # the tab is closed
+    await svc(server).tick(start + timedelta(seconds=30))  # gone from here on
+    await svc(server).tick(start + timedelta(seconds=30) + VISITOR_GONE_GRACE - timedelta(seconds=1))
+    assert (await repo.chat(chat["_id"]))["status"] == "active"
+    assert notices == []
+    await svc(server).tick(start + timedelta(seconds=30) + VISITOR_GONE_GRACE)
+    doc = await repo.chat(chat["_id"])
+    assert doc["status"] == "ended"
+    assert await repo.count_active_of_staff(str(vol.account_id)) == 0  # the slot is free again
+    assert notices == [(f"user:{vol.account_id}", "chat", {"event": "visitor_gone", "chat_id": chat["_id"]})]
+    assert any("niet meer verbonden" in line for line in await system_lines(server, chat["channel"]))
+
+
+async def test_a_reload_inside_the_grace_period_keeps_the_chat(server: Any) -> None:
+    from chatserver.adapters.redis_broker import PresenceStore
+    from chatserver.domain.oneonone import VISITOR_GONE_GRACE
+
+    vol = staff("volunteer")
+    await shifts(server).sign_on(vol, [FLAVOUR], 1)
+    chat = await svc(server).request(visitor(name="Herlader"), FLAVOUR, "")
+    accepted = await svc(server).accept(vol, chat["_id"])
+    settings = server.services.settings
+    presence = PresenceStore(server.services.redis, settings.redis_key_prefix, settings.presence_expiry_s)
+    start = accepted["assigned_at"]
+    await presence.join(chat["channel"], "c0ffee02", "Herlader")
+    await svc(server).tick(start + timedelta(seconds=15))
+    await presence.leave(chat["channel"], "c0ffee02", "Herlader")
+    await svc(server).tick(start + timedelta(seconds=30))
+    await presence.join(chat["channel"], "c0ffee03", "Herlader")  # back on a new connection
+    await svc(server).tick(start + timedelta(seconds=45))
+    await svc(server).tick(start + timedelta(seconds=45) + VISITOR_GONE_GRACE * 2)
+    assert (await OneOnOneRepo(server.services.db).chat(chat["_id"]))["status"] == "active"

@@ -12,6 +12,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from chatserver.adapters.oneonone_repo import OneOnOneRepo
+from chatserver.adapters.redis_broker import PresenceStore
 from chatserver.domain import oneonone as rules
 from chatserver.domain.channels import ChannelKind, queue_channel, user_channel
 from chatserver.domain.identity import Actor
@@ -34,6 +35,7 @@ TICK_INTERVAL_S = 15.0
 ROSTER_INTERVAL_S = 30.0
 PURGE_INTERVAL_S = 3600.0
 NO_STORE = {"Cache-Control": "no-store"}
+CHAT_PRESENCE_LIST = 50  # a 1-on-1 channel has a visitor and one or two staff members: always listed
 
 
 def _is_chat_staff(actor: Actor | None) -> bool:
@@ -47,8 +49,20 @@ def install(services: Services) -> Feature:
         return services.extras.get("chat")
 
     shifts = ShiftService(repo, services.redis, services.key, services.catalog, chat, services.clock)
+    presence = PresenceStore(services.redis, services.settings.redis_key_prefix, services.settings.presence_expiry_s)
+
+    async def online(channel: str) -> frozenset[str]:
+        _, members = await presence.snapshot(channel, CHAT_PRESENCE_LIST)
+        return frozenset(members or ())
+
     oneonone = OneOnOneService(
-        repo, shifts, services.catalog, chat, services.clock, moderation=lambda: services.extras.get("moderation")
+        repo,
+        shifts,
+        services.catalog,
+        chat,
+        services.clock,
+        moderation=lambda: services.extras.get("moderation"),
+        online=online,
     )
     shifts.handover = oneonone.handover
     services.extras["shifts"] = shifts
