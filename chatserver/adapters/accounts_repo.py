@@ -60,6 +60,16 @@ class AccountsRepo:
     async def get(self, account_id: str) -> Document | None:
         return await self.accounts.find_one({"_id": str(account_id)})
 
+    async def pseudonyms(self, account_ids: list[str]) -> dict[str, str | None]:
+        """The pseudonym per id, None for an erased account (a tombstone) or one that is gone."""
+        clean = sorted({str(a) for a in account_ids})
+        found: dict[str, str | None] = dict.fromkeys(clean)
+        cursor = self.accounts.find({"_id": {"$in": clean}}, {"pseudonym": 1, "kind": 1})
+        async for doc in cursor:
+            if doc.get("kind") != "deleted" and doc.get("pseudonym"):
+                found[str(doc["_id"])] = str(doc["pseudonym"])
+        return found
+
     async def by_pseudonym_key(self, key: str) -> Document | None:
         return await self.accounts.find_one({"pseudonym_key": str(key)})
 

@@ -186,8 +186,18 @@ class OneOnOneRepo:
         await self.alerts.insert_one(doc)
 
     async def recent_alerts(self, flavours: list[str], limit: int = 20) -> list[Document]:
-        cursor = self.alerts.find({"flavour": {"$in": flavours}}).sort("at", DESCENDING).limit(limit)
+        """The newest alerts that still hold (a resolved coverage alert no longer shows)."""
+        query = {"flavour": {"$in": flavours}, "resolved": {"$ne": True}}
+        cursor = self.alerts.find(query).sort("at", DESCENDING).limit(limit)
         return [d async for d in cursor]
+
+    async def resolve_alerts(self, flavour: str, kind: str, at: datetime) -> int:
+        """Mark the open alerts of ``kind`` in ``flavour`` resolved; how many were open."""
+        result = await self.alerts.update_many(
+            {"flavour": flavour, "kind": kind, "resolved": {"$ne": True}},
+            {"$set": {"resolved": True, "resolved_at": at}},
+        )
+        return int(result.modified_count)
 
     async def add_audit(self, doc: dict[str, Any]) -> None:
         await self.audit.insert_one(doc)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
+from chatserver.adapters.accounts_repo import AccountsRepo
 from chatserver.adapters.moderation_store import MongoModerationStore, to_ms
 from chatserver.adapters.recent_lines import RedisRecentLines
 from chatserver.adapters.redis_batch import EXTRAS_KEY as BATCH_KEY
@@ -104,6 +105,8 @@ TIER_LABELS: dict[str, str] = {
     "volunteer": "Vrijwilliger",
     "peer_expert": "Ervaringsdeskundige",
     "professional": "Professional",
+    "admin": "Beheerder",
+    "editor": "Redacteur",
 }
 SEVERITY_LABELS: dict[str, str] = {"low": "laag", "medium": "middel", "high": "hoog", "critical": "kritiek"}
 
@@ -148,6 +151,7 @@ class ModerationError(Exception):
 
 
 NOT_FOUND = "Dit item bestaat niet of je mag het niet zien."
+ERASED_ACCOUNT = "verwijderd account"
 
 
 @dataclass(frozen=True)
@@ -1002,6 +1006,12 @@ class ModerationService:
                 return []
             flavours = [flavour]
         return await self.store.audit_page(flavours, before_seq, limit)
+
+    async def staff_names(self, entries: Sequence[AuditEntry]) -> dict[str, str]:
+        """The pseudonym of each entry's actor, looked up now (the entries store only the id and the role then);
+        an erased account reads "verwijderd account"."""
+        found = await AccountsRepo(self.services.db).pseudonyms([e.actor_id for e in entries])
+        return {account_id: name or ERASED_ACCOUNT for account_id, name in found.items()}
 
     async def verify_chain(self, batch: int = 1000) -> int | None:
         """Check the whole audit log; the ``seq`` of the first bad entry, or None when the chain is intact."""

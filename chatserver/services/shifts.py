@@ -80,6 +80,7 @@ class ShiftService:
             "since": since,
             "source": source,
         }
+        covered = {f: await self.professional_on_shift(f) for f in flavours}
         await self.repo.put_shift(doc)
         old = set(existing["flavours"]) if existing else set()
         for flavour in old - set(flavours):
@@ -88,6 +89,12 @@ class ShiftService:
             await self.redis.sadd(self.onshift_key(flavour, role), account_id)
         for flavour in old ^ set(flavours) | set(flavours):
             await self.announce(flavour)
+        if rules.tier_of_role(role) == Tier.PROFESSIONAL:
+            for flavour in flavours:
+                if not covered[flavour]:
+                    await self.coverage_changed(flavour)
+            for flavour in old - set(flavours):
+                await self.coverage_changed(flavour)
         return doc
 
     async def sign_off(self, account_id: str, note: str = "", flavours: list[str] | None = None) -> None:
@@ -108,6 +115,8 @@ class ShiftService:
             await self.handover(account_id, leaving, note.strip()[:2000])
         for flavour in leaving:
             await self.announce(flavour)
+            if rules.tier_of_role(str(existing["role"])) == Tier.PROFESSIONAL:
+                await self.coverage_changed(flavour)
 
     async def status_of(self, account_id: str) -> Document | None:
         return await self.repo.shift(account_id)
@@ -175,6 +184,25 @@ class ShiftService:
         if chat is not None:
             alert = {"kind": kind, "text": text, "at": now.isoformat(), "chat_id": chat_id}
             await chat.do_emit(queue_channel(flavour), "queue", {"event": "alert", "alert": alert})
+
+    async def coverage_changed(self, flavour: str) -> None:
+        """After someone signs on or off in ``flavour``: a professional on shift clears the coverage alert (live,
+        and on every console that loads later); when the last one leaves, the gap is checked again at once."""
+        now = self.clock()
+        if await self.professional_on_shift(flavour):
+            if await self.repo.resolve_alerts(flavour, "coverage", now):
+                # The hourly dedupe must not keep a gap that opens again today from being told.
+                for hour in range(int(rules.GAP_HORIZON / timedelta(hours=1)) + 2):
+                    moment = (now + timedelta(hours=hour)).astimezone(UTC)
+                    await self.redis.delete(
+                        self.key("gapalert", flavour, str(int(Tier.PROFESSIONAL)), f"{moment:%Y%m%d%H}")
+                    )
+                log.info("coverage alert cleared in %s", flavour)
+                chat = self.chat()
+                if chat is not None:
+                    await chat.do_emit(queue_channel(flavour), "queue", {"event": "alert_cleared", "kind": "coverage"})
+            return
+        await self.coverage_alerts(now, only=flavour)
 
     # roster ------------------------------------------------------------------------------------------
 
@@ -263,14 +291,20 @@ class ShiftService:
             made += 1
         return made
 
-    async def coverage_alerts(self, now: datetime | None = None) -> int:
-        """Alert (once an hour per flavour and tier) when a tier has nobody on shift in the next two hours."""
+    async def coverage_alerts(self, now: datetime | None = None, only: str | None = None) -> int:
+        """Alert (once an hour per flavour and tier) when a tier has nobody on shift in the next two hours.
+
+        A professional signed on covers the horizon until they sign off (signing off checks again)."""
         now = now or self.clock()
         raised = 0
         for flavour in self.catalog:
+            if only is not None and flavour.slug != only:
+                continue
             blocks = [_block(d) for d in await self.repo.blocks(flavour.slug, now, now + rules.GAP_HORIZON)]
             for tier in ALERT_TIERS:
                 on_now = tier == Tier.PROFESSIONAL and await self.professional_on_shift(flavour.slug)
+                if on_now:
+                    continue
                 gap = rules.tier_gap(blocks, tier, now, partial(is_open, flavour), on_now)
                 if gap is None:
                     continue

@@ -212,6 +212,30 @@ async def test_audit_chain_intact_and_tamper_detected(server: RunningServer) -> 
     assert entry.role == "professional" and entry.action == "reject" and entry.reason == "Reclame"
 
 
+async def test_audit_log_names_staff_by_pseudonym_and_role_and_erased_ones_as_removed(server: RunningServer) -> None:
+    service = service_of(server)
+    named = staff("peer_expert", FLAVOUR, name="Wegwijzer")
+    erased = staff("professional", FLAVOUR, name="Vertrokken")
+    accounts = server.services.db["accounts"]
+    await accounts.insert_one({"_id": named.account_id, "kind": "staff", "pseudonym": "Wegwijzer"})
+    # Erasure leaves only a tombstone: the audit entry keeps the id, the page finds no name behind it.
+    await accounts.insert_one({"_id": erased.account_id, "kind": "deleted"})
+    for moderator in (named, erased):
+        item_id = await held_item(server, member(), "kijk op www.voorbeeld.nl en www.ander.nl")
+        await service.claim(moderator, item_id)
+        await service.decide(moderator, item_id, StaffDecision("reject", reason="Reclame"))
+    async with await client_for(server, staff("admin")) as client:
+        page = await client.get("/backoffice/audit")
+    assert page.status_code == 200 and "Keten intact" in page.text
+    assert named.account_id not in page.text and erased.account_id not in page.text
+    assert "<td>Wegwijzer</td>" in page.text and "<td>verwijderd account</td>" in page.text
+    assert "Vertrokken" not in page.text
+    assert "Ervaringsdeskundige" in page.text and "Professional" in page.text
+    stored = await server.services.db["moderation_audit"].find({"actor_id": named.account_id}).to_list(10)
+    assert stored and all("pseudonym" not in doc for doc in stored)
+    assert await service.verify_chain() is None
+
+
 async def test_bulk_hide_from_the_console(server: RunningServer) -> None:
     service = service_of(server)
     ids = [await held_item(server, member(), "kijk op www.voorbeeld.nl en www.ander.nl") for _ in range(3)]

@@ -112,6 +112,33 @@ async def test_roster_covered_tier_raises_no_alert(server: Any) -> None:
     assert await _alerts_about(server, now + timedelta(hours=4)) == []
 
 
+async def test_coverage_alert_clears_when_a_professional_signs_on_and_returns_when_the_last_signs_off(
+    server: Any, clock: Any
+) -> None:
+    # Friday 19:00 in Amsterdam: PsychoseNet is open and nobody is rostered.
+    clock.move_to(datetime(2030, 1, 4, 19, 0, tzinfo=TIMEZONE))
+    pro, second = staff("professional"), staff("professional")
+
+    async def shown() -> list[str]:
+        """The kinds of alert the console shows (a reload, after a live event)."""
+        return [a["kind"] for a in (await svc(server).queue_view(pro))["alerts"]]
+
+    await shifts(server).coverage_alerts()
+    assert "coverage" in await shown()
+    live = server.services.db["events"]
+    before = await live.count_documents({"channel": f"queue:{FLAVOUR}", "data.event": "alert_cleared"})
+    await shifts(server).sign_on(pro, [FLAVOUR], 2)
+    assert "coverage" not in await shown()
+    cleared = await live.count_documents({"channel": f"queue:{FLAVOUR}", "data.event": "alert_cleared"})
+    assert cleared == before + 1
+    await shifts(server).coverage_alerts()  # the next roster tick: someone is on shift, so no gap
+    await shifts(server).sign_on(second, [FLAVOUR], 2)
+    await shifts(server).sign_off(pro.account_id)
+    assert "coverage" not in await shown()  # one professional still on shift
+    await shifts(server).sign_off(second.account_id)
+    assert "coverage" in await shown()  # the last one left: the gap is told again at once
+
+
 async def _alerts_about(server: Any, start: datetime) -> list[Any]:
     """Coverage alerts about gaps from ``start`` on (the server's own job may alert about today as well)."""
     alerts = await OneOnOneRepo(server.services.db).recent_alerts([FLAVOUR])

@@ -346,6 +346,7 @@ def install(services: Services) -> Feature:
             next_url = "/backoffice/audit?" + urlencode(query)
         context = {
             "entries": entries,
+            "names": await service.staff_names(entries),
             "flavours": scoped_flavours(actor),
             "flavour": flavour,
             "broken": broken,
