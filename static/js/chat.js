@@ -369,6 +369,7 @@
     var composer = root.querySelector("[data-composer]");
     var note = root.querySelector("[data-publish-note]");
     var dialog = root.querySelector("[data-report-dialog]");
+    var confirmationEl = root.querySelector("[data-confirmation]");
     var typingTimer = null;
     var lastFocus = null;
 
@@ -662,6 +663,11 @@
       ev.preventDefault();
       var ask = form.getAttribute("data-confirm");
       if (ask && !window.confirm(ask)) { return; }
+      var submit = form.querySelector("[type='submit']");
+      if (isReport && submit) {
+        if (submit.disabled) { return; }  // one report per click, not one per impatient double click
+        submit.disabled = true;
+      }
       fetch(form.action, {
         method: "POST",
         credentials: "same-origin",
@@ -670,12 +676,21 @@
       }).then(function (r) { return r.json().catch(function () { return {ok: false}; }); }).then(function (res) {
         var text = res.ok ? res.message : (res.error || "Dat lukte niet. Probeer het opnieuw.");
         if (isReport) {
-          dialog.querySelector("[data-report-result]").textContent = text;
-          if (res.ok) { field(form, "reason").value = ""; }
+          if (submit) { submit.disabled = false; }
+          if (!res.ok) { dialog.querySelector("[data-report-result]").textContent = text; return; }
+          // Done: close the dialog (focus goes back to the message's link) and confirm outside it.
+          field(form, "reason").value = "";
+          dialog.close();
+          if (confirmationEl) { confirmationEl.textContent = text || "Bedankt, je melding is verstuurd."; }
           return;
         }
         if (!res.ok) { showNotice(text); }
-      }).catch(function () { showNotice("Dat lukte niet: geen verbinding. Probeer het opnieuw."); });
+      }).catch(function () {
+        if (isReport && submit) { submit.disabled = false; }
+        var offline = "Dat lukte niet: geen verbinding. Probeer het opnieuw.";
+        if (isReport) { dialog.querySelector("[data-report-result]").textContent = offline; return; }
+        showNotice(offline);
+      });
     });
 
     if (root.getAttribute("data-live") !== "true") { return null; }

@@ -107,3 +107,25 @@ async def test_report_is_claimed_acted_on_and_audited(
     await expect(row).to_contain_text("Ervaringsdeskundige")
     await screenshot(moderator, "audit-log")
     await assert_accessible(moderator)
+
+
+async def test_a_sent_report_closes_its_dialog_and_confirms_outside_it(
+    server: RunningServer,
+    open_page: OpenPage,
+    screenshot: Callable[[Page, str], Awaitable[Path]],
+    assert_accessible: Callable[[Page], Awaitable[None]],
+) -> None:
+    await published(server, member("Schrijver_Dialoog"), "Jij bent echt een sukkel")
+    reporter = await open_page(member("Melder_Dialoog"))
+    await reporter.goto(ROOM_URL)
+    await expect(reporter.locator("#chat-room")).to_have_attribute("data-state", "connected")
+    await reporter.locator("[data-report]").first.click()
+    dialog = reporter.locator("[data-report-dialog]")
+    await expect(dialog).to_be_visible()
+    await dialog.get_by_label("Waarom meld je dit bericht?").fill("Scheldt mij uit")
+    await dialog.get_by_role("button", name="Melden").click()
+    await expect(dialog).to_be_hidden()
+    await expect(reporter.locator("[data-confirmation]")).to_contain_text("Een moderator bekijkt het bericht")
+    assert await reporter.evaluate("document.activeElement.hasAttribute('data-report')")  # focus back on the link
+    await screenshot(reporter, "report-confirmed")
+    await assert_accessible(reporter)
