@@ -84,6 +84,13 @@ class Chat(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     opening_hours: tuple[OpeningBlock, ...] = ()
 
 
+class ContentWorkflow(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Editorial settings of a flavour (the ``[content]`` table)."""
+
+    # Four eyes: whoever submitted a piece for review or edited it last cannot also publish it.
+    second_reviewer: bool = False
+
+
 class CrisisResource(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     name: str
     description: str
@@ -133,6 +140,7 @@ class Flavour(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     crisis_resources: tuple[CrisisResource, ...]
     moderation: ModerationRules = ModerationRules()
     validation: Validation = Validation()
+    content: ContentWorkflow = ContentWorkflow()
     spreekuur_series: tuple[SpreekuurSeries, ...] = ()
     youth: bool = False
     central: bool = False

@@ -13,6 +13,7 @@ from chatserver.adapters.mongo_client import Database, Document, register_indexe
 ITEMS = "content_items"
 REVISIONS = "content_revisions"
 FEATURED = "content_featured"
+AUDIT = "content_audit"
 
 register_indexes(
     ITEMS,
@@ -21,6 +22,7 @@ register_indexes(
     IndexModel([("author_id", ASCENDING)], name="content_author"),
 )
 register_indexes(REVISIONS, IndexModel([("item_id", ASCENDING), ("number", DESCENDING)], name="revision_item"))
+register_indexes(AUDIT, IndexModel([("item_id", ASCENDING), ("at", ASCENDING)], name="content_audit_item"))
 register_indexes(FEATURED, IndexModel([("flavour", ASCENDING), ("position", ASCENDING)], name="featured_order"))
 
 
@@ -44,6 +46,7 @@ class ContentRepo:
         self.items = db[ITEMS]
         self.revisions = db[REVISIONS]
         self.featured = db[FEATURED]
+        self.audit = db[AUDIT]
 
     # items ---------------------------------------------------------------------------
 
@@ -107,6 +110,13 @@ class ContentRepo:
             {"$set": changes, "$inc": {"version": 1}},
             return_document=ReturnDocument.AFTER,
         )
+
+    async def add_audit(self, doc: Document) -> None:
+        """One status change: who (account id and role, no name), what, when."""
+        await self.audit.insert_one(doc)
+
+    async def audit_of(self, item_id: str) -> list[Document]:
+        return [d async for d in self.audit.find({"item_id": item_id}).sort("at", ASCENDING)]
 
     # revisions -----------------------------------------------------------------------
 

@@ -21,6 +21,8 @@ from typing import Any, Literal
 
 from chatserver.adapters.content_repo import ContentRepo, SlugTaken
 from chatserver.adapters.mongo_client import Database, Document
+from chatserver.domain import content as workflow
+from chatserver.domain.content import TRANSITIONS
 from chatserver.domain.identity import Actor
 from chatserver.services.refusal import Refused
 from moderation.crisis import detect
@@ -42,13 +44,13 @@ STATUSES: dict[str, str] = {
     "archived": "Gearchiveerd",
     "rejected": "Afgewezen",
 }
-TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    "submit": (frozenset({"draft", "rejected", "unpublished"}), "in_review"),
-    "publish": (frozenset({"draft", "in_review", "unpublished", "published"}), "published"),
-    "unpublish": (frozenset({"published"}), "unpublished"),
-    "archive": (frozenset({"draft", "in_review", "published", "unpublished", "rejected"}), "archived"),
-    "reject": (frozenset({"in_review"}), "rejected"),
-    "draft": (frozenset({"in_review", "unpublished", "archived", "rejected"}), "draft"),
+ACTION_NAMES: dict[str, str] = {
+    "submit": "Ter beoordeling aanbieden",
+    "publish": "Publiceren",
+    "unpublish": "Offline halen",
+    "archive": "Archiveren",
+    "reject": "Afwijzen",
+    "draft": "Terug naar concept",
 }
 EDITOR_ROLES = frozenset({"editor", "admin"})
 RESERVED_SLUGS = frozenset({"verhaal-insturen", "mijn-verhalen", "nieuw", "uitgelicht"})
@@ -117,9 +119,17 @@ def in_scope(actor: Actor, flavours: Iterable[str]) -> bool:
 
 
 class ContentService:
-    def __init__(self, db: Database, catalog_names: dict[str, str], clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        catalog_names: dict[str, str],
+        clock: Clock | None = None,
+        second_reviewer: Iterable[str] = (),
+    ) -> None:
         self.repo = ContentRepo(db)
         self.catalog_names = catalog_names
+        # Flavours whose pieces need a second editor to publish (``[content] second_reviewer``).
+        self.second_reviewer = frozenset(second_reviewer)
         self.clock: Clock = clock or (lambda: datetime.now(UTC))
 
     # access ----------------------------------------------------------------------------
@@ -287,19 +297,25 @@ class ContentService:
     ) -> Document:
         doc = await self.access_item(actor, item_id)
         assert actor is not None
-        rule = TRANSITIONS.get(action)
-        if rule is None:
+        if action not in TRANSITIONS:
             raise ContentError("action", 422, "Deze actie bestaat niet.")
-        allowed_from, target = rule
         current = str(doc.get("status", ""))
-        if current not in allowed_from:
+        target = workflow.target_of(current, action)
+        if target is None:
+            raise self._refused_transition(current, action)
+        second = self.needs_second_reviewer(doc)
+        if action == "publish" and second and actor.account_id in self._involved(doc):
+            log.info("content item %s: publishing refused, a second reviewer is required", item_id)
             raise ContentError(
-                "transition",
-                409,
-                f"Dit kan niet bij een stuk met status ‘{STATUSES.get(current, current)}’.",
+                "second_reviewer",
+                403,
+                "Deze community vraagt een tweede redacteur: jij hebt dit stuk ter beoordeling aangeboden of als "
+                "laatste bewerkt. Een andere redacteur moet het goedkeuren en publiceren.",
             )
         now = self.clock()
         changes: Document = {"status": target, "status_changed_at": now, "status_changed_by": actor.pseudonym}
+        if action == "submit":
+            changes["submitted_by_id"] = actor.account_id
         if action == "publish":
             when = publish_at if publish_at is not None and publish_at > now else None
             changes["publish_at"] = when
@@ -317,8 +333,49 @@ class ContentService:
         updated = await self.repo.update_if_version(item_id, int(doc.get("version", 1)), changes)
         if updated is None:
             raise ContentError("conflict", 409, "Het stuk is intussen gewijzigd. Laad de pagina opnieuw.")
+        audit: Document = {
+            "_id": uuid.uuid4().hex,
+            "item_id": item_id,
+            "action": action,
+            "from": current,
+            "to": target,
+            "actor_id": actor.account_id,
+            "role": str(actor.role),
+            "at": now,
+        }
+        if action == "publish" and second:
+            # The four-eyes approval: this entry's actor is the second reviewer (ids only, no names).
+            audit["second_reviewer"] = True
+        await self.repo.add_audit(audit)
         log.info("content item %s: %s -> %s", item_id, current, target)
         return updated
+
+    def needs_second_reviewer(self, doc: Document) -> bool:
+        return workflow.needs_second_reviewer(doc.get("flavours") or (), self.second_reviewer)
+
+    @staticmethod
+    def _involved(doc: Document) -> frozenset[str]:
+        last_edited = str(doc.get("updated_by_id") or doc.get("author_id") or "")
+        return workflow.involved_in(str(doc.get("submitted_by_id") or ""), last_edited)
+
+    def actions_for(self, actor: Actor, doc: Document) -> list[str]:
+        """The status actions the form offers ``actor`` for ``doc``: what the state allows, less publishing where
+        the actor would be their own second reviewer."""
+        actions = list(workflow.allowed_actions(str(doc.get("status", ""))))
+        if "publish" in actions and self.needs_second_reviewer(doc) and actor.account_id in self._involved(doc):
+            actions.remove("publish")
+        return actions
+
+    def _refused_transition(self, current: str, action: str) -> ContentError:
+        label = STATUSES.get(current, current)
+        if TRANSITIONS[action][1] == current:
+            return ContentError("transition", 409, f"Dit stuk heeft al de status ‘{label}’; er is niets veranderd.")
+        possible = ", ".join(f"‘{ACTION_NAMES[a]}’" for a in workflow.allowed_actions(current)) or "geen"
+        return ContentError(
+            "transition",
+            409,
+            f"‘{ACTION_NAMES[action]}’ kan niet bij een stuk met status ‘{label}’. Wel mogelijk: {possible}.",
+        )
 
     async def staff_items(self, actor: Actor | None, status: str | None) -> list[Document]:
         editor = self._require_editor(actor)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from chatserver.adapters.accounts_repo import ACCOUNTS, BANS, REFERRALS
 from chatserver.adapters.bulk import update_each
+from chatserver.adapters.content_repo import AUDIT as CONTENT_AUDIT
 from chatserver.adapters.content_repo import FEATURED as CONTENT_FEATURED
 from chatserver.adapters.content_repo import ITEMS as CONTENT_ITEMS
 from chatserver.adapters.content_repo import REVISIONS as CONTENT_REVISIONS
@@ -114,6 +115,7 @@ NOT_PERSONAL: dict[str, str] = {
     ROOMS: "room settings, written by staff",
     SPREEKUREN: "sessions and their staff hosts",
     CONTENT_FEATURED: "editorial ordering",
+    CONTENT_AUDIT: "who on staff changed a piece's status (staff id and role, no name); never a member's id",
     ALERTS: "staff alerts about waiting times and coverage (no visitor id)",
     CHAT_AUDIT: "who on staff did what to a chat; the erasure of a held chat is recorded here",
     MODERATION_AUDIT: "hash-chained staff decisions (staff id, item id, reason); never the author's id or text",

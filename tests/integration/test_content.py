@@ -242,3 +242,59 @@ async def test_demo_seeder_publishes_shared_articles_once(server: RunningServer,
         home = await client.get(f"/f/{flavour}/")
         assert "Praten helpt: zo vind je steun" in home.text
     assert "Wat is een psychose?" in (await client.get("/f/psychosenet/artikelen/")).text
+
+
+def _offered(html: str) -> set[str]:
+    """The actions the status form offers (its submit buttons)."""
+    return set(re.findall(r'<button type="submit" name="action" value="([a-z]+)"', html))
+
+
+async def test_status_form_offers_only_allowed_transitions_and_publishing_twice_is_refused_without_a_bump(
+    server: RunningServer, client: httpx.AsyncClient
+) -> None:
+    await login_as(server, client, staff("editor", "psychosenet"))
+    item_id = await create_item(client, "Slapen met stemmen", ["psychosenet"])
+    assert _offered((await client.get(f"/backoffice/inhoud/{item_id}")).text) == {"submit", "publish", "archive"}
+    assert (await set_status(client, item_id, "publish")).status_code == 303
+    page = await client.get(f"/backoffice/inhoud/{item_id}")
+    assert _offered(page.text) == {"unpublish", "archive"}
+    assert 'id="publish_at"' not in page.text and 'name="reason"' not in page.text
+    items = server.services.db["content_items"]
+    version = (await items.find_one({"_id": item_id}))["version"]
+    again = await set_status(client, item_id, "publish")
+    assert again.status_code == 409
+    assert "al de status ‘Gepubliceerd’; er is niets veranderd" in again.text
+    assert (await items.find_one({"_id": item_id}))["version"] == version
+    wrong = await set_status(client, item_id, "reject", reason="nee")
+    assert wrong.status_code == 409 and "‘Afwijzen’ kan niet bij een stuk met status ‘Gepubliceerd’" in wrong.text
+    assert (await items.find_one({"_id": item_id}))["version"] == version
+
+
+async def test_a_flavour_can_require_a_second_reviewer_before_publishing(
+    server: RunningServer, client: httpx.AsyncClient
+) -> None:
+    # burn-out-en-werk.toml sets [content] second_reviewer = true; psychosenet does not.
+    writer = staff("editor", "burn-out-en-werk", "psychosenet")
+    await login_as(server, client, writer)
+    item_id = await create_item(client, "Herbelevingen en slaap", ["burn-out-en-werk", "psychosenet"])
+    assert (await set_status(client, item_id, "submit")).status_code == 303
+    page = await client.get(f"/backoffice/inhoud/{item_id}")
+    assert _offered(page.text) == {"archive", "reject", "draft"}
+    assert "tweede redacteur" in page.text
+    own = await set_status(client, item_id, "publish")
+    assert own.status_code == 403 and "Een andere redacteur moet het goedkeuren" in own.text
+    items = server.services.db["content_items"]
+    assert (await items.find_one({"_id": item_id}))["status"] == "in_review"
+    reviewer = staff("editor", "burn-out-en-werk", "psychosenet")
+    async with await new_client(server) as second:
+        await login_as(server, second, reviewer)
+        assert "publish" in _offered((await second.get(f"/backoffice/inhoud/{item_id}")).text)
+        assert (await set_status(second, item_id, "publish")).status_code == 303
+    assert (await items.find_one({"_id": item_id}))["status"] == "published"
+    audit = await server.services.db["content_audit"].find({"item_id": item_id}).sort("at", 1).to_list(10)
+    assert [(a["action"], a["actor_id"]) for a in audit] == [
+        ("submit", writer.account_id),
+        ("publish", reviewer.account_id),
+    ]
+    assert audit[1]["second_reviewer"] is True and audit[1]["role"] == "editor"
+    assert all("pseudonym" not in a for a in audit)

@@ -136,6 +136,16 @@ def test_blocked_pattern_must_be_a_regex(tmp_path: Path) -> None:
         load_flavour(path)
 
 
+def test_second_reviewer_is_off_by_default_and_must_be_a_boolean(tmp_path: Path) -> None:
+    assert not load_flavour(write(tmp_path, MINIMAL)).content.second_reviewer
+    assert load_flavour(write(tmp_path, MINIMAL + "\n[content]\nsecond_reviewer = true\n")).content.second_reviewer
+    with pytest.raises(FlavourError) as info:
+        load_flavour(write(tmp_path, MINIMAL + '\n[content]\nsecond_reviewer = "ja"\n'))
+    assert info.value.field == "content.second_reviewer"
+    with pytest.raises(FlavourError):
+        load_flavour(write(tmp_path, MINIMAL + "\n[content]\nsecond_reviewers = true\n"))
+
+
 def test_toml_syntax_error_is_reported(tmp_path: Path) -> None:
     with pytest.raises(FlavourError) as info:
         load_flavour(write(tmp_path, "name = "))

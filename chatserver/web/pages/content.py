@@ -16,9 +16,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from chatserver.domain.content import allowed_actions
 from chatserver.domain.identity import Actor
 from chatserver.flavours import TIMEZONE, Flavour
 from chatserver.services.content import (
+    ACTION_NAMES,
     CATEGORIES,
     KIND_PLURALS,
     KINDS,
@@ -47,14 +49,7 @@ NOTICES = {
     "ingestuurd": "Dank je wel voor je verhaal! De redactie leest het en laat je hier weten of het geplaatst wordt.",
     "uitgelicht": "De uitgelichte stukken zijn bijgewerkt.",
 }
-ACTION_LABELS = {
-    "submit": "Ter beoordeling aanbieden",
-    "publish": "Publiceren",
-    "unpublish": "Offline halen",
-    "archive": "Archiveren",
-    "reject": "Afwijzen",
-    "draft": "Terug naar concept",
-}
+ACTION_LABELS = ACTION_NAMES  # the status form's button texts, the same names the service's refusals use
 MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
           "november", "december")  # fmt: skip
 
@@ -65,7 +60,12 @@ def content_of(services: Services) -> ContentService:
     if existing is not None:
         found: ContentService = existing
         return found
-    service = ContentService(services.db, {f.slug: f.name for f in services.catalog}, clock=services.clock)
+    service = ContentService(
+        services.db,
+        {f.slug: f.name for f in services.catalog},
+        clock=services.clock,
+        second_reviewer=[f.slug for f in services.catalog if f.content.second_reviewer],
+    )
     services.extras["content"] = service
     return service
 
@@ -221,7 +221,20 @@ def install(services: Services) -> Feature:
         )  # fmt: skip
 
     def edit_context(actor: Actor, item: dict[str, Any] | None, values: dict[str, Any]) -> dict[str, Any]:
-        return {"item": item, "values": values, "scoped": scoped_flavours(actor), "actions": ACTION_LABELS}
+        # Only what the item's state allows (and, with a second reviewer required, no publishing of one's own).
+        actions: dict[str, str] = {}
+        own_review = False
+        if item is not None:
+            offered = content.actions_for(actor, item)
+            actions = {a: ACTION_LABELS[a] for a in offered}
+            own_review = "publish" not in offered and "publish" in allowed_actions(str(item.get("status", "")))
+        return {
+            "item": item,
+            "values": values,
+            "scoped": scoped_flavours(actor),
+            "actions": actions,
+            "own_review": own_review,
+        }
 
     async def backoffice_new(request: Request) -> Response:
         actor = actor_of(request)
