@@ -34,7 +34,7 @@ register_indexes(
 register_indexes(REFERRALS, IndexModel([("expires_at", ASCENDING)], name="referral_expiry"))
 
 # Fields that never leave the server: not in exports, not in logs, not on pages.
-SECRET_FIELDS = ("password_hash", "totp_nonce", "device_hashes")
+SECRET_FIELDS = ("password_hash", "totp_nonce", "recovery_hashes", "device_hashes")
 
 
 class PseudonymTaken(Exception):
@@ -113,6 +113,14 @@ class AccountsRepo:
             {"_id": str(account_id)},
             {"$addToSet": {"device_hashes": str(device_hash)}},
         )
+
+    async def use_recovery_code(self, account_id: str, digest: str) -> bool:
+        """Spend a staff recovery code (its keyed hash): true once per code, an atomic pull."""
+        result = await self.accounts.update_one(
+            {"_id": str(account_id), "kind": "staff", "recovery_hashes": str(digest)},
+            {"$pull": {"recovery_hashes": str(digest)}},
+        )
+        return bool(result.modified_count == 1)
 
     async def touch(self, account_id: str, now: datetime) -> None:
         await self.accounts.update_one({"_id": str(account_id)}, {"$set": {"last_seen_at": now}})

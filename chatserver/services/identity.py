@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Collection
@@ -48,6 +49,8 @@ RECOVERY_TTL_S = 15 * 60
 REFERRAL_DAYS = 60
 TOTP_ISSUER = "GEM community"
 TOTP_REPLAY_TTL_S = 120
+RECOVERY_CODES = 10
+RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read aloud or typed from paper
 FLASH_TTL_S = 300
 MAX_APPEAL_CHARS = 2000
 MAX_REASON_CHARS = 500
@@ -141,6 +144,15 @@ class BanOutcome:
     group: str
 
 
+RECOVERY_SHAPE = re.compile(r"[a-z2-9]{4}-[a-z2-9]{4}")
+
+
+def new_recovery_codes(n: int = RECOVERY_CODES) -> list[str]:
+    """Codes shown once at enrolment; only their keyed hashes are stored, and each works once."""
+    pick = secrets.choice
+    return ["-".join("".join(pick(RECOVERY_ALPHABET) for _ in range(4)) for _ in range(2)) for _ in range(n)]
+
+
 @dataclass
 class StaffCreated:
     account_id: str
@@ -148,6 +160,7 @@ class StaffCreated:
     password: str
     provisioning_uri: str
     doc: Document = field(repr=False, default_factory=dict)
+    recovery_codes: list[str] = field(default_factory=list)
 
 
 class IdentityService:
@@ -642,9 +655,16 @@ class IdentityService:
                 log.warning("attack notice not delivered (%s)", type(exc).__name__)
 
     async def _totp_ok(self, doc: Document, code: str | None) -> bool:
-        """A valid, unused code for this staff account (a code works once: a replay within its window fails)."""
+        """A valid, unused code for this staff account (a code works once: a replay within its window fails).
+
+        A recovery code (``xxxx-xxxx``) may stand in for the TOTP code, once each; a wrong one fails like a
+        wrong TOTP code, so the caller's one answer for every failure stays.
+        """
         nonce = doc.get("totp_nonce")
         clean = str(code or "").strip().replace(" ", "")
+        if nonce and RECOVERY_SHAPE.fullmatch(clean.lower()):
+            digest = self.keyed_hash("recovery", clean.lower())
+            return await self.repo.use_recovery_code(str(doc["_id"]), digest)
         if not nonce or not rules.valid_code(clean):
             return False
         totp = pyotp.TOTP(self._totp_secret(str(doc["_id"]), str(nonce)))
@@ -882,6 +902,7 @@ class IdentityService:
         now = self.clock()
         account_id = uuid.uuid4().hex
         nonce = secrets.token_hex(16)
+        recovery = new_recovery_codes()
         doc: Document = {
             "_id": account_id,
             "pseudonym": name,
@@ -894,6 +915,7 @@ class IdentityService:
             "validated": True,
             "registration": str(registration)[:100],
             "totp_nonce": nonce,
+            "recovery_hashes": [self.keyed_hash("recovery", code) for code in recovery],
             "must_change_password": True,
             "created_by": admin.account_id if admin else "cli",
             "created_at": now,
@@ -907,7 +929,7 @@ class IdentityService:
         except PseudonymTaken:
             raise IdentityError("pseudonym_taken", 409, "Deze schuilnaam is al in gebruik.") from None
         log.info("staff account created (role %s, %d flavours)", role, len(doc["flavours"]))
-        return StaffCreated(account_id, name, password, self.provisioning_uri(doc), doc)
+        return StaffCreated(account_id, name, password, self.provisioning_uri(doc), doc, recovery)
 
     def provisioning_uri(self, doc: Document) -> str:
         secret = self._totp_secret(str(doc["_id"]), str(doc.get("totp_nonce", "")))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+import segno
+
 from chatserver.config import Settings
 from chatserver.services.identity import IdentityError
 
@@ -33,4 +35,7 @@ async def create_staff_from_cli(
     print(f"medewerker aangemaakt: {created.pseudonym} ({role}; {', '.join(sorted(flavours)) or 'geen community'})")
     print(f"eenmalig wachtwoord: {created.password}")
     print(f"TOTP (authenticator-app): {created.provisioning_uri}")
+    print("scan deze QR-code met de authenticator-app / scan with your authenticator app:")
+    segno.make(created.provisioning_uri, error="m").terminal(compact=True)
+    print(f"herstelcodes (elk één keer te gebruiken in plaats van een TOTP-code): {' '.join(created.recovery_codes)}")
     return 0

@@ -703,17 +703,24 @@ def _method_route(path: str, handlers: dict[str, Handler]) -> Route:
 
 
 async def seed_demo_staff(services: Services) -> None:
-    """One staff account per role, with credentials printed once by the CLI (never logged)."""
+    """One staff account per role, moderating every flavour; credentials printed once by the CLI (never logged).
+
+    Demo accounts made before every flavour was covered get the whole catalogue on the next run.
+    """
     from chatserver.domain.identity import STAFF_ROLES
 
     identity = identity_of(services)
     slugs = sorted(f.slug for f in services.catalog)
     for role in STAFF_ROLES:
         pseudonym = f"demo-{role.replace('_', '-')}"
-        if await identity.repo.key_taken(skeleton(pseudonym)):
+        existing = await identity.repo.by_pseudonym_key(skeleton(pseudonym))
+        if existing is not None:
+            if existing.get("kind") == "staff" and sorted(existing.get("flavours") or []) != slugs:
+                await identity.repo.update(str(existing["_id"]), {"flavours": slugs})
+                print(f"medewerker {pseudonym} ({role}): nu voor alle {len(slugs)} flavours")
             continue
-        flavours = slugs if role == "admin" else slugs[:2]
         registration = "BIG-DEMO" if role == "professional" else ""
-        created = await identity.create_staff(None, pseudonym, role, flavours, registration, verified=True)
-        print(f"medewerker {created.pseudonym} ({role}): wachtwoord {created.password}")
-        print(f"  TOTP: {created.provisioning_uri}")
+        created = await identity.create_staff(None, pseudonym, role, slugs, registration, verified=True)
+        print(f"medewerker {created.pseudonym} ({role}, alle {len(slugs)} flavours): wachtwoord {created.password}")
+        print(f"  TOTP (authenticator-app): {created.provisioning_uri}")
+        print(f"  herstelcodes (elk één keer, in plaats van een TOTP-code): {' '.join(created.recovery_codes)}")

@@ -21,6 +21,7 @@ from chatserver.domain.channels import ChannelRef
 from chatserver.domain.identity import ROLE_LABELS, STAFF_ROLES, Actor
 from chatserver.services.identity import IdentityError, IdentityService, Session
 from chatserver.web.feature import Feature
+from chatserver.web.qr import qr_svg_data_uri
 from chatserver.web.session import clear_session_cookie, identity_of, session_cookie
 
 if TYPE_CHECKING:
@@ -357,6 +358,8 @@ def install(services: Services) -> Feature:
             for d in await identity.staff_list(actor)
         ]
         created = await identity.pop_flash(actor.session_id)
+        if created and created.get("uri"):
+            created = {**created, "qr": qr_svg_data_uri(str(created["uri"]))}  # made here, never stored
         return page(
             request,
             "pages/backoffice/staff.html",
@@ -387,7 +390,12 @@ def install(services: Services) -> Feature:
             )
         await identity.put_flash(
             actor.session_id,
-            {"pseudonym": created.pseudonym, "password": created.password, "uri": created.provisioning_uri},
+            {
+                "pseudonym": created.pseudonym,
+                "password": created.password,
+                "uri": created.provisioning_uri,
+                "recovery_codes": created.recovery_codes,
+            },
         )
         return _redirect("/backoffice/staff")
 
