@@ -33,7 +33,7 @@ class FakeClock:
 
 
 @pytest.fixture
-def clock(server: RunningServer) -> FakeClock:
+def fake_clock(server: RunningServer) -> FakeClock:
     fake = FakeClock()
     identity(server).clock = fake
     return fake
@@ -48,14 +48,14 @@ async def fail(svc: IdentityService, pseudonym: str, address: str, password: str
 
 
 async def test_failures_elsewhere_do_not_lock_the_owner_out(
-    client: httpx.AsyncClient, server: RunningServer, clock: FakeClock
+    client: httpx.AsyncClient, server: RunningServer, fake_clock: FakeClock
 ) -> None:
     svc = identity(server)
     member = await register(client)
     statuses = []
     for n in range(40):  # from many addresses and from one: more than every per-account limit
         statuses.append(await fail(svc, member["pseudonym"], ATTACKER if n % 2 else f"ip.spray{n}"))
-        clock.advance(seconds=1)
+        fake_clock.advance(seconds=1)
     assert 429 in statuses  # the attacking address is slowed down
     # The owner, from an address that has not failed, logs in with the right password.
     session = await svc.login(member["pseudonym"], PASSWORD, OWNER)
@@ -66,12 +66,12 @@ async def test_failures_elsewhere_do_not_lock_the_owner_out(
     assert await fail(svc, member["pseudonym"], "ip.fresh") == 401
     assert await fail(svc, member["pseudonym"], "ip.fresh") == 429
     # Time heals the pair: after the window the attacker may try again (and is told no, not blocked).
-    clock.advance(minutes=10)
+    fake_clock.advance(minutes=10)
     assert await fail(svc, member["pseudonym"], ATTACKER) == 401
 
 
 async def test_the_owner_is_told_once_when_their_account_is_attacked(
-    client: httpx.AsyncClient, server: RunningServer, clock: FakeClock
+    client: httpx.AsyncClient, server: RunningServer, fake_clock: FakeClock
 ) -> None:
     svc = identity(server)
     member = await register(client)
@@ -101,7 +101,7 @@ async def test_no_address_in_clear_in_redis(client: httpx.AsyncClient, server: R
 
 
 async def test_staff_answers_are_identical_until_password_and_totp_are_checked(
-    client: httpx.AsyncClient, server: RunningServer, clock: FakeClock
+    client: httpx.AsyncClient, server: RunningServer, fake_clock: FakeClock
 ) -> None:
     staff = await make_staff(server, "volunteer", ["trauma"])
     svc = identity(server)
@@ -119,7 +119,7 @@ async def test_staff_answers_are_identical_until_password_and_totp_are_checked(
     assert len({repr(a) for a in answers.values()}) == 1, answers
     assert answers["right password, no code"][0] == 401
     assert answers["right password, no code"][1]["code"] == "bad_credentials"
-    clock.advance(seconds=90)  # a fresh code window
+    fake_clock.advance(seconds=90)  # a fresh code window
     ok = await client.post(
         "/api/v1/sessions",
         json={"pseudonym": staff["pseudonym"], "password": right, "totp": svc.current_totp(staff["doc"])},
@@ -133,7 +133,7 @@ def error_text(html: str) -> str:
 
 
 async def test_the_html_login_forms_do_not_tell_a_right_staff_password(
-    client: httpx.AsyncClient, server: RunningServer, clock: FakeClock
+    client: httpx.AsyncClient, server: RunningServer, fake_clock: FakeClock
 ) -> None:
     staff = await make_staff(server, "peer_expert", ["trauma"])
     for form in ("/staff/inloggen", "/inloggen"):
