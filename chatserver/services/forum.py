@@ -222,11 +222,11 @@ class ForumService:
         moderation = self.moderation
         if moderation is None or actor.is_staff:
             return
-        until = await moderation.muted_until(str(actor.account_id), flavour.slug)
-        if until is not None:
-            raise ForumError(
-                "muted", 403, f"Je kunt tijdelijk geen berichten plaatsen (tot {until:%d-%m-%Y %H:%M} UTC)."
-            )
+        mute = await moderation.mute_of(str(actor.account_id), flavour.slug)
+        if mute is not None:
+            from chatserver.services.moderation import muted_text
+
+            raise ForumError("muted", 403, muted_text(*mute))
 
     async def _account_age_days(self, actor: Actor) -> float | None:
         moderation = self.moderation

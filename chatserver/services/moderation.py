@@ -30,6 +30,7 @@ from chatserver.domain.channels import ChannelKind, ChannelRef, mod_channel, par
 from chatserver.domain.identity import AccountId, Actor
 from chatserver.domain.sanctions import Sanction
 from chatserver.domain.sanctions import Target as SanctionTarget
+from chatserver.flavours import TIMEZONE
 from chatserver.services.chat import Screener, Screening
 from moderation import audit as audit_chain
 from moderation.audit import AuditEntry
@@ -137,7 +138,23 @@ CRISIS_OUTCOMES = "crisis_outcomes"
 OUTCOME_OF: dict[str, str] = {"release": "released", "approve": "confirmed", "reject": "confirmed",
                               "redact": "confirmed", "hide": "confirmed", "warn": "confirmed", "mute": "confirmed",
                               "ban": "confirmed"}  # fmt: skip
-MUTED_REASON = "Je kunt tijdelijk geen berichten plaatsen in deze community (tot {until} UTC)."
+MUTED_REASON = "Je kunt tijdelijk geen berichten plaatsen in deze community (tot {until})."
+MUTED_BECAUSE = " Reden van de moderator: {reason}"
+MAX_MUTE_REASON_CHARS = 300  # kept with the mute in Redis and shown to the muted person
+
+
+def nl_until(moment: datetime) -> str:
+    """'7-12-2026 om 10:45' in Dutch time (Europe/Amsterdam), for the end of a mute."""
+    local = moment.astimezone(TIMEZONE)
+    return f"{local.day}-{local.month}-{local.year} om {local:%H:%M}"
+
+
+def muted_text(until: datetime, reason: str) -> str:
+    """What a muted person reads when they try to post: the end in Dutch time and the moderator's reason."""
+    text = MUTED_REASON.format(until=nl_until(until))
+    return text + MUTED_BECAUSE.format(reason=reason) if reason else text
+
+
 PUBLIC_ITEM_KEYS = ("id", "flavour", "source", "tier", "severity", "state", "claimed_by")
 
 
@@ -227,6 +244,7 @@ class StaffDecision:
     mute_minutes: int | None = None
     ban_days: int | None = None
     redacted_text: str = ""
+    also_hide: bool = False  # "mute and hide": the offending message is hidden in the same action
 
 
 @dataclass
@@ -455,6 +473,16 @@ class ModerationService:
             self._account_age[key] = created
         return self._cached_age(actor)
 
+    async def mute_of(self, account_id: str, flavour: str) -> tuple[datetime, str] | None:
+        """The end of the account's mute in this flavour and the moderator's reason, or None when not muted."""
+        until = await self.muted_until(account_id, flavour)
+        return None if until is None else (until, await self._mute_reason(account_id, flavour))
+
+    async def _mute_reason(self, account_id: str, flavour: str) -> str:
+        stored = await self.services.redis.get(mute_key(self.services, flavour, account_id))
+        reason = stored.decode() if isinstance(stored, bytes) else str(stored or "")
+        return "" if reason == "1" else reason  # "1": a mute without a reason (or set before reasons were kept)
+
     async def muted_until(self, account_id: str, flavour: str) -> datetime | None:
         """The end of the account's mute in this flavour, or None."""
         key = mute_key(self.services, flavour, account_id)
@@ -469,7 +497,9 @@ class ModerationService:
         if ref.kind not in _SCREENED_KINDS or actor.is_staff:
             return None
         until = await self.muted_until(str(actor.account_id), ref.flavour)
-        return None if until is None else MUTED_REASON.format(until=f"{until:%d-%m-%Y %H:%M}")
+        if until is None:  # the hot path: one PTTL; the reason is read only for someone who is muted
+            return None
+        return muted_text(until, await self._mute_reason(str(actor.account_id), ref.flavour))
 
     def chat_screener(self, check_mute: bool = True) -> Screener:
         """A screener for ``chat.screeners``: refuse, hold (as a moderation item) or allow a live message.
@@ -813,7 +843,9 @@ class ModerationService:
         view = self._view(decided, doc)
         audit_reason = decision.reason
         if request.kind == "mute" and mute_for is not None:
-            audit_reason = f"{audit_reason} ({request.mute_minutes} min)"
+            audit_reason = (
+                f"{audit_reason} ({request.mute_minutes} min{', bericht verborgen' if request.also_hide else ''})"
+            )
         if request.kind == "ban":
             audit_reason = (
                 f"{audit_reason} ({request.ban_days or 'onbepaalde tijd'} dagen)"
@@ -897,15 +929,21 @@ class ModerationService:
                 await self._alert_on_shift(view)
             return
         handler = self.handlers.get(view.ref.kind)
-        if handler is not None:
+        applied = [decision]
+        if kind == "mute" and request.also_hide:  # "mute and hide": the message goes in the same action
+            applied.append(replace(decision, kind="hide", mute_for=None))
+        for step in applied:
+            if handler is None:
+                break
             try:
-                await handler(self.services, view, decision)
+                await handler(self.services, view, step)
             except Exception:
                 log.exception("moderation handler for %s failed on item %s", view.ref.kind, view.id)
         author_id = view.author.account_id if view.author is not None else None
         if kind == "mute" and author_id and decision.mute_for is not None:
             ms = int(decision.mute_for.total_seconds() * 1000)
-            await self.services.redis.set(mute_key(self.services, view.flavour, author_id), "1", px=ms)
+            kept = decision.reason[:MAX_MUTE_REASON_CHARS] or "1"
+            await self.services.redis.set(mute_key(self.services, view.flavour, author_id), kept, px=ms)
         is_report = view.item.source == "report"
         if author_id and (kind not in ("approve", "release") or not is_report):
             await self._notify_author(view, decision)
@@ -931,7 +969,10 @@ class ModerationService:
             "item_id": view.id,
         }
         if decision.kind == "mute" and decision.mute_for is not None:
-            data["until"] = (self.clock() + decision.mute_for).isoformat()
+            until = self.clock() + decision.mute_for
+            data["until"] = until.isoformat()
+            data["until_text"] = nl_until(until)  # Dutch time, ready to show
+            data["text"] = muted_text(until, decision.reason)
         await self._emit_to(user_channel(view.author.account_id), data)
 
     async def _notify_reporters(self, view: ModerationItemView, kind: DecisionKind) -> None:

@@ -370,6 +370,7 @@
     var note = root.querySelector("[data-publish-note]");
     var dialog = root.querySelector("[data-report-dialog]");
     var confirmationEl = root.querySelector("[data-confirmation]");
+    var userChannel = root.getAttribute("data-user-channel") || "";
     var typingTimer = null;
     var lastFocus = null;
 
@@ -520,7 +521,23 @@
       if (note) { note.hidden = isOpen; }
     }
 
+    // The visitor's own channel (user:<account_id>): moderation notices about them and outcomes of their reports.
+    function onPersonal(frame) {
+      var d = frame.data || {};
+      if (frame.kind !== "notification") { return; }
+      if (d.type === "report_outcome" && confirmationEl) { confirmationEl.textContent = String(d.title || ""); return; }
+      if (d.type !== "moderation") { return; }
+      if (d.decision === "mute" && d.text) {
+        showNotice(String(d.text));
+        if (composer) { composer.hidden = true; }
+        if (note) { note.textContent = String(d.text); note.hidden = false; }
+        return;
+      }
+      showNotice(String(d.title || "") + (d.reason ? " Reden van de moderator: " + String(d.reason) : ""));
+    }
+
     function onEvent(frame) {
+      if (userChannel && frame.channel === userChannel) { onPersonal(frame); return; }
       var d = frame.data || {};
       var stick = nearBottom();
       if (frame.kind === "message" || frame.kind === "system") {
@@ -698,8 +715,10 @@
     var since = null;
     var epoch = root.getAttribute("data-epoch");
     if (epoch) { since = {offset: parseInt(root.getAttribute("data-last-offset") || "0", 10), epoch: epoch}; }
+    var channels = [{name: channel, since: since}];
+    if (userChannel) { channels.push({name: userChannel}); }
     var conn = connect({
-      channels: [{name: channel, since: since}],
+      channels: channels,
       onEvent: onEvent,
       onReload: onReload,
       onStatus: onStatus,

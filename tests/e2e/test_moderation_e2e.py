@@ -90,7 +90,7 @@ async def test_report_is_claimed_acted_on_and_audited(
     await expect(moderator.get_by_role("status")).to_contain_text("Je behandelt dit item nu")
     await expect(colleague.locator("li.mod-item")).to_contain_text("In behandeling door Moderator_E2E")
     await assert_accessible(moderator)
-    await moderator.get_by_label("Verbergen").check()
+    await moderator.get_by_label("Verbergen", exact=True).check()
     await moderator.get_by_label("Reden", exact=True).fill("Schelden past niet bij de huisregels")
     await screenshot(moderator, "item-decision")
     await moderator.get_by_role("button", name="Voer beslissing uit").click()
@@ -129,3 +129,47 @@ async def test_a_sent_report_closes_its_dialog_and_confirms_outside_it(
     assert await reporter.evaluate("document.activeElement.hasAttribute('data-report')")  # focus back on the link
     await screenshot(reporter, "report-confirmed")
     await assert_accessible(reporter)
+
+
+async def test_a_muted_visitor_sees_the_reason_and_the_dutch_end_time_live_and_after_a_reload(
+    server: RunningServer,
+    open_page: OpenPage,
+    screenshot: Callable[[Page, str], Awaitable[Path]],
+    assert_accessible: Callable[[Page], Awaitable[None]],
+) -> None:
+    from datetime import timedelta
+
+    from chatserver.services.moderation import StaffDecision, nl_until
+
+    author = member("Gedempt_E2E")
+    offset = await published(server, author, "Jullie zijn echt sukkels")
+    channel = f"room:{FLAVOUR}:stemmen-horen"
+    item_id = await service_of(server).report(
+        member("Melder2_E2E"), "room_message", f"{channel}#{offset}", channel, "Scheldt"
+    )
+    visitor = await open_page(author)
+    await visitor.goto(ROOM_URL)
+    await expect(visitor.locator("#chat-room")).to_have_attribute("data-state", "connected")
+    await expect(visitor.locator(f"#bericht-{offset}")).to_contain_text("Jullie zijn echt sukkels")
+
+    moderator = staff("peer_expert", FLAVOUR, name="Dempert_E2E")
+    await service_of(server).claim(moderator, item_id)
+    reason = "Schelden hoort hier niet"
+    await service_of(server).decide(
+        moderator, item_id, StaffDecision("mute", reason=reason, mute_minutes=45, also_hide=True)
+    )
+    end = nl_until(service_of(server).clock() + timedelta(minutes=45))
+
+    notice = visitor.locator("[data-notice]")
+    await expect(notice).to_contain_text(reason, timeout=2000)
+    await expect(notice).to_contain_text(end)
+    await expect(visitor.locator("[data-composer]")).to_be_hidden()
+    await expect(visitor.locator(f"#bericht-{offset}")).not_to_contain_text("sukkels")  # hidden in the same action
+    await screenshot(visitor, "muted-live")
+    await assert_accessible(visitor)
+
+    await visitor.reload()
+    muted = visitor.locator("[data-muted]")
+    await expect(muted).to_contain_text(reason)
+    await expect(muted).to_contain_text(end)
+    assert "UTC" not in await muted.inner_text()

@@ -385,3 +385,49 @@ async def test_demo_seeder_fills_the_console_once(server: RunningServer) -> None
     async with await client_for(server, staff("volunteer", FLAVOUR)) as client:
         page = await client.get("/backoffice/moderatie")
         assert "Stuur me een dm" in page.text
+
+
+async def test_mute_and_hide_tells_the_author_the_reason_and_the_end_in_dutch_time(server: RunningServer) -> None:
+    from chatserver.services.moderation import nl_until
+
+    service = service_of(server)
+    author, reporter = member("Gedempte"), member("Melder")
+    offset = await published(server, author, "Jullie zijn allemaal sukkels")
+    item_id = await service.report(reporter, "room_message", f"{ROOM}#{offset}", ROOM, "Scheldt")
+    reason = "Schelden past niet bij onze huisregels"
+    await _decide(server, item_id, StaffDecision("mute", reason=reason, mute_minutes=90, also_hide=True))
+
+    # The message is hidden in the same action: stored as deleted, and a live "delete" event for every screen.
+    stored = await events(server, ROOM)
+    assert [e["kind"] for e in stored if e["kind"] == "delete"] == ["delete"]
+    assert next(e for e in stored if e.get("offset") == offset)["data"]["deleted"] is True
+    # The author's live notification: the reason, and the end in Dutch time (not UTC).
+    until = service.clock() + timedelta(minutes=90)
+    [notice] = [n for n in await _notices(server, author.account_id) if n["type"] == "moderation"]
+    assert notice["decision"] == "mute" and notice["reason"] == reason
+    assert notice["until_text"] == nl_until(until)
+    assert reason in notice["text"] and nl_until(until) in notice["text"] and "UTC" not in notice["text"]
+    # Trying to post: the same line.
+    with pytest.raises(ChatError) as refused:
+        await server.services.extras["chat"].do_publish(author, ROOM, "x3", "hallo")
+    assert refused.value.code is ErrorCode.REFUSED
+    assert reason in (refused.value.reason or "") and "UTC" not in (refused.value.reason or "")
+    # Reloading the room page shows it too, with the form gone; the page follows the author's own channel.
+    async with await client_for(server, author) as client:
+        page = await client.get(f"/f/{FLAVOUR}/chat/stemmen-horen/")
+    assert page.status_code == 200
+    assert "data-muted" in page.text and reason in page.text and "UTC" not in page.text
+    assert "data-composer" not in page.text
+    assert f'data-user-channel="{user_channel(author.account_id)}"' in page.text
+    audit = await service.history(staff("admin"), item_id)
+    assert any("bericht verborgen" in entry.reason for entry in audit)
+
+
+def test_the_end_of_a_mute_is_shown_in_dutch_time_summer_and_winter() -> None:
+    from datetime import UTC, datetime
+
+    from chatserver.services.moderation import muted_text, nl_until
+
+    assert nl_until(datetime(2026, 12, 7, 9, 45, tzinfo=UTC)) == "7-12-2026 om 10:45"  # CET, UTC+1
+    assert nl_until(datetime(2026, 7, 1, 21, 30, tzinfo=UTC)) == "1-7-2026 om 23:30"  # CEST, UTC+2
+    assert muted_text(datetime(2026, 7, 1, 21, 30, tzinfo=UTC), "Spam").endswith("Reden van de moderator: Spam")

@@ -506,6 +506,7 @@ def _decision_from(data: dict[str, str]) -> StaffDecision:
         mute_minutes=int(mute_raw) if kind == "mute" else None,
         ban_days=int(ban_raw) if kind == "ban" and ban_raw else None,
         redacted_text=data.get("redacted_text", ""),
+        also_hide=kind == "mute" and data.get("also_hide", "") == "1",
     )
 
 

@@ -19,12 +19,13 @@ from starlette.routing import Match, Route
 from starlette.types import Scope
 
 from chatserver.adapters.redis_broker import PresenceStore
-from chatserver.domain.channels import ChannelKind, check_channel, room_channel
+from chatserver.domain.channels import ChannelKind, check_channel, room_channel, user_channel
 from chatserver.domain.identity import Actor
 from chatserver.flavours import Flavour, Room
 from chatserver.live.install import CHAT_KEY, RESOLVERS_KEY
 from chatserver.services.chat import ChatError, ChatService
 from chatserver.services.identity import IdentityError
+from chatserver.services.moderation import muted_text
 from chatserver.services.rooms import (
     EDIT_WINDOW_S,
     MODE_HELP,
@@ -198,6 +199,7 @@ def install(services: Services) -> Feature:
         if not allowed:
             return not_found(request)
         can_publish, rule = await may(actor, channel, "publish")
+        muted = await _muted_text(actor, flavour.slug)
         before = _offset(request.query_params.get("voor"))
         history = await rooms.history(channel, actor, before)
         is_open = await rooms.is_open(channel) if room.mode == "hosted" else None
@@ -210,9 +212,11 @@ def install(services: Services) -> Feature:
             "live": before is None,
             "last_offset": history.last_offset,
             "epoch": await chat().epoch(channel) if before is None else "",
-            "can_publish": can_publish,
-            "publish_note": "" if can_publish else PUBLISH_NOTES.get(rule, CHAT_ERRORS["FORBIDDEN"]),
-            "show_form": before is None and (can_publish or rule == "room-hosted-closed"),
+            "can_publish": can_publish and not muted,
+            "publish_note": muted or ("" if can_publish else PUBLISH_NOTES.get(rule, CHAT_ERRORS["FORBIDDEN"])),
+            "muted": muted,
+            "user_channel": "" if actor.is_staff else user_channel(str(actor.account_id)),
+            "show_form": before is None and not muted and (can_publish or rule == "room-hosted-closed"),
             "can_host": room.mode == "hosted" and actor.staff_in(flavour.slug),
             "is_open": is_open,
             "presence": await rooms.presence(channel),
@@ -224,6 +228,14 @@ def install(services: Services) -> Feature:
         if new_token:
             response.headers.append("set-cookie", session_cookie(new_token, secure))
         return response
+
+    async def _muted_text(actor: Actor, flavour: str) -> str:
+        """The mute this visitor is under in the flavour (end in Dutch time, the moderator's reason), or ""."""
+        moderation = services.extras.get("moderation")
+        if moderation is None or actor.is_staff:
+            return ""
+        mute = await moderation.mute_of(str(actor.account_id), flavour)
+        return "" if mute is None else muted_text(*mute)
 
     async def history_fragment(request: Request) -> Response:
         found = await find(request)
