@@ -95,6 +95,8 @@ def _judge(text: str, prepared: tuple[str, ...], model: CrisisModel) -> CrisisRe
     signals = signals_of(text, rules)
     combined = model.combiner.probability(probability, signals)
     hold, review = decide(signals, combined, model.thresholds, needs_review=rules.needs_review)
+    if hold and not rules.flagged and len(prepared) == 1 and prepared[0] in model.everyday_words:
+        hold, review = False, True  # one everyday word ("leven", "afscheid") is not a crisis message on its own
     score = round(combined, 4)
     if not (hold or review):
         return CrisisResult(False, None, None, score, (), DETECTOR_VERSION)

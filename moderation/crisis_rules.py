@@ -709,6 +709,11 @@ _KEYWORD_MARKER = _Marker(_KEYWORD)
 _FIRST_PERSON_MARKER = _Marker(_FIRST_PERSON)
 
 
+def keyword_words() -> frozenset[str]:
+    """The words that name suicide or self-harm on their own (as the keyword rule reads them)."""
+    return _KEYWORD_MARKER.anchors or frozenset()
+
+
 def signals_of(text: str, result: CrisisResult) -> Signals:
     """The signals of a text, given the rules' verdict on it."""
     sentences = _sentences(text)

@@ -32,7 +32,7 @@ class ModelFileError(ValueError):
 class CrisisModel:
     """A loaded linear model; thread-safe for reading, with a bounded per-word cache."""
 
-    __slots__ = ("_bigram_firsts", "_cache", "bias", "combiner", "thresholds", "version", "weights")
+    __slots__ = ("_bigram_firsts", "_cache", "bias", "combiner", "everyday_words", "thresholds", "version", "weights")
 
     def __init__(
         self,
@@ -41,6 +41,7 @@ class CrisisModel:
         weights: dict[str, float],
         thresholds: Thresholds,
         combiner: Combiner,
+        everyday_words: frozenset[str] = frozenset(),
     ) -> None:
         if not 0.0 < thresholds.review <= thresholds.hold < 1.0:
             raise ModelFileError("thresholds must satisfy 0 < review <= hold < 1")
@@ -49,6 +50,8 @@ class CrisisModel:
         self.weights = weights
         self.thresholds = thresholds
         self.combiner = combiner
+        # Words of everyday chat: alone, such a word is never held on the model's word (label policy 0014).
+        self.everyday_words = everyday_words
         # The first words of the word pairs that carry a weight: other pairs need no look-up.
         self._bigram_firsts = frozenset(name[2:].split(" ", 1)[0] for name in weights if name.startswith("b:"))
         self._cache: dict[str, tuple[float, int]] = {}
@@ -124,6 +127,7 @@ def to_document(model: CrisisModel, meta: dict[str, Any]) -> dict[str, Any]:
             "bias": round(model.combiner.bias, 6),
         },
         "meta": meta,
+        "everyday_words": sorted(model.everyday_words),
         "weights": {name: round(weight, 5) for name, weight in sorted(model.weights.items())},
     }
 
@@ -149,7 +153,8 @@ def load(path: Path = MODEL_PATH) -> CrisisModel:
         if tuple(combiner_document["inputs"]) != COMBINER_INPUTS:
             raise ModelFileError(f"{path.name} combines other inputs than this code computes: retrain")
         combiner = Combiner(tuple(float(w) for w in combiner_document["weights"]), float(combiner_document["bias"]))
-        return CrisisModel(str(document["version"]), float(document["bias"]), weights, thresholds, combiner)
+        everyday = frozenset(str(word) for word in document["everyday_words"])
+        return CrisisModel(str(document["version"]), float(document["bias"]), weights, thresholds, combiner, everyday)
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         if isinstance(exc, ModelFileError):
             raise

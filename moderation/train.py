@@ -24,7 +24,7 @@ from typing import Any
 
 from moderation.augment import variants
 from moderation.corpus import Example, held_out_examples, scores_by, training_examples
-from moderation.crisis_rules import Signals, analyse
+from moderation.crisis_rules import Signals, analyse, keyword_words
 from moderation.decision import COMBINER_INPUTS, Combiner, Thresholds, decide, inputs
 from moderation.features import features, prepare, prepare_sentences
 from moderation.model import MODEL_PATH, CrisisModel, write
@@ -53,6 +53,36 @@ class Row:
     counts: Counter[str]
     total: int
     original: int  # index of the example it was made from
+
+
+LEXICON = -1  # the ``original`` of a row from the single-word lexicon (background, never scored)
+# Words that name suicide or self-harm on their own stay out of the lexicon.
+_KEYWORD_WORDS = keyword_words() | frozenset(
+    ("kil", "kiled", "suicide", "overdose", "harm", "dod", "sterven", "zelfmord", "zelfmordgedachten")
+)
+
+
+def lexicon_rows(examples: Sequence[Example]) -> list[Row]:
+    """Every word of the must-not-flag texts as a text of its own, must-not-flag: a single everyday word ("live",
+    "leven", "afscheid") is not a crisis message; the rules know the single words that are. Background only: always
+    trained on, never scored."""
+    named = _KEYWORD_WORDS
+    words = sorted(
+        {
+            word
+            for example in examples
+            if not example.label
+            for sentence in prepare_sentences(example.text)
+            for word in sentence.split()
+            if word not in named
+        }
+    )
+    rows: list[Row] = []
+    for word in words:
+        grams = features((word,))
+        if len(word) > 1 and grams:
+            rows.append(Row(False, f"lexicon:{word}", word, Counter(grams), len(grams), LEXICON))
+    return rows
 
 
 def _rows(examples: Sequence[Example], seed: int) -> list[Row]:
@@ -127,7 +157,8 @@ def cross_validate(examples: Sequence[Example], rows: Sequence[Row], c: float, s
     probability = [0.0] * len(examples)
     hidden: list[list[tuple[str, float]]] = [[] for _ in examples]
     for fold in range(FOLDS):
-        model = fit([row for row in rows if fold_of[row.original] != fold], c, seed)
+        training = [example for index, example in enumerate(examples) if fold_of[index] != fold]
+        model = fit([row for row in rows if fold_of[row.original] != fold] + lexicon_rows(training), c, seed)
         for index, example in enumerate(examples):
             if fold_of[index] == fold:
                 probability[index] = model.probability(prepare_sentences(example.text))
@@ -238,6 +269,7 @@ def train(out: Path, c: float, seed: int) -> dict[str, Any]:
         "texts": len(examples),
         "must_flag": sum(labels),
         "rows_with_hidden_spellings": len(rows),
+        "lexicon_words": len(lexicon_rows(examples)),
         "everyday_in_review_band_max": REVIEW_MAX_EVERYDAY,
         "c": c,
         "seed": seed,
@@ -248,12 +280,13 @@ def train(out: Path, c: float, seed: int) -> dict[str, Any]:
             "hidden_spelling_recall": round(hidden_held / max(1, len(hidden_positive)), 4),
         },
     }
-    model = fit(rows, c, seed)
+    model = fit(rows + lexicon_rows(examples), c, seed)
     combiner = fit_combiner(stacked.inputs, labels, seed)
     digest = hashlib.sha256(
         json.dumps([sorted(model.weights.items()), combiner.weights, thresholds.hold]).encode("utf-8")
     ).hexdigest()[:8]
-    final = CrisisModel(f"lr-{digest}", model.bias, model.weights, thresholds, combiner)
+    everyday_words = frozenset(row.text for row in lexicon_rows(examples))
+    final = CrisisModel(f"lr-{digest}", model.bias, model.weights, thresholds, combiner, everyday_words)
     write(final, meta, out)
     return meta
 
