@@ -485,6 +485,23 @@ return out
 
 PresenceEntry = tuple[str, str, str]  # channel, connection id, pseudonym
 
+HOLDERS_EXPIRY_S = 86_400
+# KEYS[1] = holders hash; ARGV = account id, expiry (s). Answers the account's connections now.
+_HOLDER_HOLD = """
+local n = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
+return n
+"""
+# KEYS[1] = holders hash; ARGV[1] = account id. Answers the connections left; at 0 the field is removed.
+_HOLDER_RELEASE = """
+local left = redis.call('HINCRBY', KEYS[1], ARGV[1], -1)
+if left <= 0 then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  return 0
+end
+return left
+"""
+
 
 class PresenceStore:
     """Who is online per channel: entries that expire unless the process holding them refreshes them."""
@@ -497,6 +514,8 @@ class PresenceStore:
         self._join = redis.register_script(_PRESENCE_JOIN)
         self._leave = redis.register_script(_PRESENCE_LEAVE)
         self._snapshot = redis.register_script(_PRESENCE_SNAPSHOT)
+        self._hold = redis.register_script(_HOLDER_HOLD)
+        self._release = redis.register_script(_HOLDER_RELEASE)
 
     def key(self, channel: str) -> str:
         return f"{self.prefix}online:{channel}"
@@ -513,6 +532,22 @@ class PresenceStore:
     async def leave(self, channel: str, connection_id: str, pseudonym: str) -> int:
         """Remove one entry; the number of unexpired entries left."""
         return int(await self._leave(keys=[self.key(channel)], args=[self._member(connection_id, pseudonym)]))
+
+    def holders_key(self, channel: str) -> str:
+        return f"{self.prefix}holders:{channel}"
+
+    async def hold(self, channel: str, account_id: str) -> int:
+        """One more live connection of ``account_id`` on ``channel``; how many it has now.
+
+        Counted per account for channels whose feature wants to know when someone's last connection goes
+        (spreekuur seats). The hash expires a day after its last change: counts left by a process that died
+        are gone by then, and the feature's own expiry covers the meantime.
+        """
+        return int(await self._hold(keys=[self.holders_key(channel)], args=[account_id, HOLDERS_EXPIRY_S]))
+
+    async def release(self, channel: str, account_id: str) -> int:
+        """One live connection fewer; how many are left (0: that was the last, and the count is removed)."""
+        return int(await self._release(keys=[self.holders_key(channel)], args=[account_id]))
 
     async def snapshot(self, channel: str, list_up_to: int) -> tuple[int, list[str] | None]:
         """The count, and the sorted pseudonyms when there are at most ``list_up_to`` entries."""

@@ -84,6 +84,13 @@ class SpreekuurSeats:
             raise SeatsUnavailable(type(exc).__name__) from exc
         return SeatCount(int(taken), bool(holder) and bool(account_id))
 
+    async def free(self, spreekuur_id: str, account_id: str) -> bool:
+        """Give ``account_id``'s seat back (their last live connection went); whether they held one."""
+        try:
+            return bool(await self.redis.srem(self.key(spreekuur_id), account_id))
+        except _ERRORS as exc:
+            raise SeatsUnavailable(type(exc).__name__) from exc
+
     async def expire_at(self, spreekuur_id: str, expire_at: datetime) -> None:
         """Move the expiry of an existing seat set (the end time changed); no set, nothing happens."""
         try:

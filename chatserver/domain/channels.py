@@ -186,6 +186,8 @@ def authorise(
 
 
 Resolver = Callable[[Actor, ChannelRef], Awaitable[ChannelFacts]]
+# Called when an account's last live connection to a channel of that kind closes or unsubscribes.
+LeaveHook = Callable[[Actor, ChannelRef], Awaitable[None]]
 
 
 @dataclass
@@ -193,11 +195,18 @@ class ChannelResolvers:
     """Resolvers per channel kind; a kind without one gets :data:`DEFAULT_FACTS`."""
 
     by_kind: dict[ChannelKind, Resolver] = field(default_factory=dict)
+    on_last_leave: dict[ChannelKind, LeaveHook] = field(default_factory=dict)
 
     def register(self, kind: ChannelKind, resolver: Resolver) -> None:
         if kind in self.by_kind:
             raise ValueError(f"a resolver for {kind.value} channels is already registered")
         self.by_kind[kind] = resolver
+
+    def watch_leaves(self, kind: ChannelKind, hook: LeaveHook) -> None:
+        """Be told when an account's last live connection to a channel of ``kind`` goes (the gateway counts)."""
+        if kind in self.on_last_leave:
+            raise ValueError(f"a leave hook for {kind.value} channels is already registered")
+        self.on_last_leave[kind] = hook
 
     async def facts(self, actor: Actor, ref: ChannelRef) -> ChannelFacts:
         resolver = self.by_kind.get(ref.kind)

@@ -40,7 +40,7 @@ from chatserver.config import (
     MAX_CONNECTIONS_PER_ACCOUNT,
     MAX_CONNECTIONS_PER_ADDRESS,
 )
-from chatserver.domain.channels import ChannelResolvers, check_channel
+from chatserver.domain.channels import ChannelRef, ChannelResolvers, LeaveHook, check_channel, parse_channel
 from chatserver.domain.identity import Actor
 from chatserver.flavours import FlavourCatalog
 from chatserver.live import outbox
@@ -176,6 +176,7 @@ class Connection(asyncio.Protocol):
         self.lost = False
         self.allow_cookie = False
         self.present: set[str] = set()  # channels where this connection holds a presence entry
+        self.held: set[str] = set()  # channels where this connection is counted for a leave hook
         self.address: bytes | None = None  # the keyed hash it is counted under, while it counts
         self.over_cap = False
         self._handshake_timer: asyncio.TimerHandle | None = None
@@ -699,6 +700,7 @@ class Gateway:
         assert actor is not None
         if channel in connection.session.channels:  # else it was left on the way here
             connection.present.add(channel)
+            await self._hold(channel, connection)
         try:
             count = await self.presence.join(channel, connection.id, actor.pseudonym)
             if channel not in connection.present:  # left while the entry was written: take it out again
@@ -714,10 +716,42 @@ class Gateway:
             return PresenceSnapshot(count=0)
         return PresenceSnapshot(count=count, members=members)
 
+    def _leave_hook(self, channel: str) -> tuple[ChannelRef, LeaveHook] | None:
+        ref = parse_channel(channel)
+        hook = self.resolvers.on_last_leave.get(ref.kind) if ref is not None else None
+        return None if ref is None or hook is None else (ref, hook)
+
+    async def _hold(self, channel: str, connection: Connection) -> None:
+        """Count this connection under its account for a channel whose feature watches last leaves."""
+        actor = connection.actor
+        if actor is None or self._leave_hook(channel) is None:
+            return
+        try:
+            await self.presence.hold(channel, str(actor.account_id))
+            connection.held.add(channel)
+        except Exception as exc:  # best effort: the feature's own expiry covers a lost count
+            log.warning("holder count failed (%s)", type(exc).__name__)
+        if channel not in connection.present:  # left while it was counted
+            await self._release(channel, connection)
+
+    async def _release(self, channel: str, connection: Connection) -> None:
+        actor = connection.actor
+        found = self._leave_hook(channel)
+        if actor is None or found is None or channel not in connection.held:
+            return
+        connection.held.discard(channel)
+        ref, hook = found
+        try:
+            if await self.presence.release(channel, str(actor.account_id)) == 0:
+                await hook(actor, ref)
+        except Exception as exc:
+            log.warning("leave hook failed (%s)", type(exc).__name__)
+
     async def presence_leave(self, channel: str, connection: Connection) -> None:
         actor = connection.actor
         if actor is None:
             return
+        await self._release(channel, connection)
         try:
             count = await self.presence.leave(channel, connection.id, actor.pseudonym)
             listed = count < PRESENCE_LIST_MAX

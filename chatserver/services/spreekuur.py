@@ -11,8 +11,9 @@ host may open early or close early) and ended after.
 Capacity: at most ``capacity`` visitors take part in one session. A visitor
 takes a seat by sending a question (before or during the session) and by
 joining while it is live (opening its page with a session, or subscribing its
-live channel). A seat is kept until the session ends, so a holder (and anyone
-who already sent a question here) is never refused again; staff never take or
+live channel). A seat is kept while the visitor has a live connection to the
+session and freed when their last one goes (:meth:`SpreekuurService.on_last_leave`);
+anyone who already sent a question here is never refused again; staff never take or
 need a seat. A question that signals a crisis is never refused for capacity.
 Seats live in Redis (:mod:`chatserver.adapters.spreekuur_seats`) and expire
 :data:`SEAT_RETENTION` after the planned end; closing or cancelling drops them.
@@ -34,7 +35,7 @@ from typing import Any, Literal
 from chatserver.adapters.mongo_client import Database, Document
 from chatserver.adapters.spreekuur_repo import SeriesTaken, SpreekuurRepo
 from chatserver.adapters.spreekuur_seats import SeatsUnavailable, SpreekuurSeats
-from chatserver.domain.channels import ChannelFacts, mod_channel, spreekuur_channel, user_channel
+from chatserver.domain.channels import ChannelFacts, ChannelRef, mod_channel, spreekuur_channel, user_channel
 from chatserver.domain.identity import ROLE_LABELS, Actor
 from chatserver.flavours import TIMEZONE, WEEKDAYS, Flavour, FlavourCatalog
 from chatserver.services.refusal import Refused
@@ -544,6 +545,24 @@ class SpreekuurService:
         if doc is None or doc.get("flavour") != flavour or doc.get("cancelled"):
             return ChannelFacts(exists=False)
         return ChannelFacts(exists=True, full=not (await self.join(actor, doc)).seated)
+
+    async def on_last_leave(self, actor: Actor, ref: ChannelRef) -> None:
+        """A visitor's last live connection to the session closed: their seat is free for someone else.
+
+        Coming back is always possible for someone who asked a question here (:meth:`take_seat` seats them
+        beyond the capacity); others take a free seat again like anyone. The set's expiry after the session
+        ends stays the safety net for seats whose holder's process died before it could say so.
+        """
+        if actor.is_staff or self.seat_store is None:
+            return
+        sid = ref.ident[:64]
+        try:
+            freed = await self.seat_store.free(sid, str(actor.account_id))
+        except SeatsUnavailable as exc:
+            log.warning("freeing a seat in spreekuur %s failed (%s)", sid, exc)
+            return
+        if freed:
+            log.info("spreekuur %s: a seat was freed (visitor left)", sid)
 
     async def _drop_seats(self, doc: Document) -> None:
         if self.seat_store is None:

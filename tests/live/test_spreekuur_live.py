@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from chatserver.domain.channels import mod_channel, spreekuur_channel
@@ -9,6 +11,7 @@ from chatserver.protocol import Error, Event, Subscribed
 
 from ..integration.content_helpers import member
 from ..integration.spreekuur_helpers import host_account, scheduled, service
+from ..integration.test_oneonone_support import eventually
 from .conftest import session_for, ws
 
 
@@ -103,5 +106,41 @@ async def test_a_full_live_spreekuur_refuses_new_subscribers_only(server) -> Non
             await second.expect(Event, timeout=0.5, where=lambda e: e.channel == channel)
     async with ws(server, await session_for(server, holder)) as again:
         await again.recv()
-        assert isinstance(await again.subscribe(channel), Subscribed)  # a holder is never refused again
-    assert await server.services.redis.smembers(svc.seat_store.key(doc["_id"])) == {holder.account_id.encode()}
+        assert isinstance(await again.subscribe(channel), Subscribed)  # an asker is never refused again
+        assert await server.services.redis.smembers(svc.seat_store.key(doc["_id"])) == {holder.account_id.encode()}
+    # Their last connection closed: the seat is free again (decision 0009).
+    await eventually(lambda: _seats(server, doc["_id"], set()))
+
+
+async def _seats(server, sid: str, expected: set[str]) -> bool:  # type: ignore[no-untyped-def]
+    store = service(server).seat_store
+    members = await server.services.redis.smembers(store.key(sid))
+    return {m.decode() for m in members} == expected
+
+
+async def test_a_seat_is_freed_when_its_holders_last_connection_closes(server) -> None:  # type: ignore[no-untyped-def]
+    """Two tabs hold one seat; closing one keeps it, closing the last frees it for the next visitor at once."""
+    host = await host_account(server)
+    doc = await scheduled(server, host, capacity=1)
+    svc = service(server)
+    await svc.open_now(host, doc["_id"])
+    channel = spreekuur_channel("psychosenet", doc["_id"])
+    holder, next_in_line = member(), member()
+    holder_token = await session_for(server, holder)
+    async with ws(server, holder_token) as tab2:
+        await tab2.recv()
+        assert isinstance(await tab2.subscribe(channel), Subscribed)
+        async with ws(server, holder_token) as tab1:
+            await tab1.recv()
+            assert isinstance(await tab1.subscribe(channel), Subscribed)
+            assert await _seats(server, doc["_id"], {holder.account_id})
+            async with ws(server, await session_for(server, next_in_line)) as waiting:
+                await waiting.recv()
+                assert isinstance(await waiting.subscribe(channel), Error)  # full
+        await asyncio.sleep(0.3)  # tab1 closed
+        assert await _seats(server, doc["_id"], {holder.account_id})  # one tab is still open
+    await eventually(lambda: _seats(server, doc["_id"], set()))
+    async with ws(server, await session_for(server, next_in_line)) as seated:
+        await seated.recv()
+        assert isinstance(await seated.subscribe(channel), Subscribed)
+    await eventually(lambda: _seats(server, doc["_id"], set()))  # and given back when they go too

@@ -501,6 +501,8 @@ def install(services: Services) -> Feature:
 
         resolvers = services.extras.setdefault("channel_resolvers", ChannelResolvers())
     resolvers.register(ChannelKind.SPREEKUUR, resolver)
+    # A visitor's last live connection to a session going frees their seat (decision 0009).
+    resolvers.watch_leaves(ChannelKind.SPREEKUUR, svc.on_last_leave)
 
     def section(flavour: Flavour, base_path: str) -> list[tuple[str, str]]:
         return [("Spreekuur", f"{base_path}/spreekuur/")]
