@@ -14,7 +14,7 @@ import logging
 import re
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from chatserver.adapters.mongo_client import Database, Document
@@ -28,6 +28,8 @@ from moderation.crisis import detect
 log = logging.getLogger("chatserver.vraagbaak")
 
 Clock = Callable[[], datetime]
+# (account id, Dutch text, url): an in-app notification, the forum's list, counter and live event.
+Notifier = Callable[[str, str, str], Awaitable[None]]
 
 RETENTION_DAYS = 60
 UNHANDLED_RETENTION_DAYS = 180
@@ -88,7 +90,9 @@ class VraagbaakService:
         catalog_names: dict[str, str],
         clock: Clock | None = None,
         retention_days: int = RETENTION_DAYS,
+        notify: Notifier | None = None,
     ) -> None:
+        self.notify = notify
         self.repo = VraagbaakRepo(db)
         self.limiter = limiter
         self.catalog_names = catalog_names
@@ -156,6 +160,31 @@ class VraagbaakService:
         if doc is None:
             raise NOT_FOUND
         return doc
+
+    async def of_author(self, actor: Actor | None, question_id: str) -> Document:
+        """A question its logged-in asker opens from a notification (no token needed: the account asked it)."""
+        doc = await self.repo.get(question_id[:64]) if actor is not None and not actor.is_guest else None
+        if doc is None or actor is None or doc.get("author_id") != str(actor.account_id):
+            raise NOT_FOUND
+        return doc
+
+    async def _tell_asker(self, doc: Document) -> None:
+        """A member who asked while logged in gets a notification when their question has an outcome."""
+        author = doc.get("author_id")
+        if not author or self.notify is None:
+            return
+        texts = {
+            "answered": "Je vraag aan de VraagBaak is beantwoord.",
+            "routed": "Je vraag aan de VraagBaak is doorgestuurd; er staat een link naar het antwoord klaar.",
+            "closed": "Een medewerker heeft je vraag aan de VraagBaak gesloten.",
+        }
+        text = texts.get(str(doc.get("status")))
+        if text is None:
+            return
+        try:
+            await self.notify(str(author), text, f"/vraagbaak/mijn/{doc['_id']}")
+        except Exception as exc:  # the answer stands; the page shows it anyway
+            log.warning("vraagbaak notification not sent (%s)", type(exc).__name__)
 
     async def withdraw(self, token: str) -> None:
         """The visitor deletes their own question and answer now."""
@@ -241,6 +270,7 @@ class VraagbaakService:
         )
         updated = await self._update(doc, changes)
         log.info("vraagbaak question answered")
+        await self._tell_asker(updated)
         return updated
 
     async def route(self, actor: Actor | None, question_id: str, flavour: str, note: str, url: str) -> Document:
@@ -271,6 +301,7 @@ class VraagbaakService:
             changes.update(status="open", claimed_by=None, claimed_pseudonym="")
         updated = await self._update(doc, changes)
         log.info("vraagbaak question routed (%s)", "done" if link else "waiting")
+        await self._tell_asker(updated)
         return updated
 
     async def close(self, actor: Actor | None, question_id: str, note: str) -> Document:
@@ -280,7 +311,9 @@ class VraagbaakService:
         clean_note = clean_text(note, MAX_NOTE_CHARS + 1)[:MAX_NOTE_CHARS]
         changes = self._done({"status": "closed", "route_note": clean_note, "answered_by": actor.pseudonym,
                               "answered_role": ROLE_LABELS.get(actor.role or "", "")})  # fmt: skip
-        return await self._update(doc, changes)
+        updated = await self._update(doc, changes)
+        await self._tell_asker(updated)
+        return updated
 
     # retention -------------------------------------------------------------------------
 

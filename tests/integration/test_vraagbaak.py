@@ -226,3 +226,59 @@ async def test_staff_send_a_question_to_an_upcoming_spreekuur(server: RunningSer
     assert f'href="/f/trauma/spreekuur/{sid}/"' in page
     stored = await server.services.db["spreekuur_questions"].find_one({"spreekuur_id": sid})
     assert stored is not None and "herbelevingen" in stored["text"]
+
+
+async def test_the_open_private_page_polls_for_its_answer_and_stops_once_answered(
+    server: RunningServer, client: httpx.AsyncClient
+) -> None:
+    link = await ask(client, QUESTION, flavour="psychosenet")
+    page = await client.get(link)
+    assert f'hx-get="{link}/stand?stand=open"' in page.text and 'hx-trigger="every 30s"' in page.text
+    assert 'aria-live="polite"' in page.text
+    unchanged = await client.get(f"{link}/stand?stand=open")
+    assert unchanged.status_code == 204 and unchanged.headers["cache-control"] == "no-store"
+    assert (await client.get("/vraagbaak/v/" + "x" * 43 + "/stand?stand=open")).status_code == 404
+    question_id = await question_id_in_queue_as_admin(server)
+    moderator = staff("peer_expert", "psychosenet", name="Beantwoorder")
+    await desk(server).claim(moderator, question_id)
+    await desk(server).answer(moderator, question_id, "Blijf in contact met haar.")
+    arrived = await client.get(f"{link}/stand?stand=open")
+    assert arrived.status_code == 200 and arrived.headers["cache-control"] == "no-store"
+    assert "Blijf in contact met haar." in arrived.text and "Beantwoord door Beantwoorder" in arrived.text
+    assert "hx-get" not in arrived.text  # answered: polling stops
+    assert "<html" not in arrived.text  # a fragment for htmx, not a page
+
+
+async def question_id_in_queue_as_admin(server: RunningServer) -> str:
+    async with await new_client(server) as staff_client:
+        await login_as(server, staff_client, staff("admin", "psychosenet"))
+        return await question_id_in_queue(staff_client, "Mijn zus hoort stemmen")
+
+
+async def test_a_member_who_asked_gets_a_notification_that_opens_their_question(server: RunningServer) -> None:
+    from .content_helpers import member
+
+    asker, other = member("Vrager"), member("Ander")
+    async with await new_client(server) as asker_client:
+        await login_as(server, asker_client, asker)
+        await ask(asker_client, QUESTION, flavour="psychosenet")
+        question_id = await question_id_in_queue_as_admin(server)
+        moderator = staff("peer_expert", "psychosenet")
+        await desk(server).claim(moderator, question_id)
+        await desk(server).answer(moderator, question_id, "Blijf in contact met haar.")
+        notes = await server.services.db["notifications"].find({"account_id": asker.account_id}).to_list(None)
+        assert [(n["text"], n["url"]) for n in notes] == [
+            ("Je vraag aan de VraagBaak is beantwoord.", f"/vraagbaak/mijn/{question_id}")
+        ]
+        events = await server.services.db["events"].find({"channel": f"user:{asker.account_id}"}).to_list(None)
+        assert [e["kind"] for e in events] == ["notification"]  # live, on the member's own channel
+        listed = await asker_client.get("/account/meldingen")
+        assert f"/vraagbaak/mijn/{question_id}" in listed.text
+        own = await asker_client.get(f"/vraagbaak/mijn/{question_id}")
+        assert own.status_code == 200 and "Blijf in contact met haar." in own.text
+        assert own.headers["cache-control"] == "no-store"
+    async with await new_client(server) as other_client:  # someone else's account: as if it did not exist
+        await login_as(server, other_client, other)
+        assert (await other_client.get(f"/vraagbaak/mijn/{question_id}")).status_code == 404
+    async with await new_client(server) as nobody:
+        assert (await nobody.get(f"/vraagbaak/mijn/{question_id}")).status_code == 404

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from chatserver.adapters.vraagbaak_repo import ACTIVE_STATUSES
 from chatserver.domain.identity import Actor
 from chatserver.flavours import Flavour
 from chatserver.jobs.supervisor import Leader, periodic
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("chatserver.pages.vraagbaak")
 
+# The open private page asks for its answer this often while the question waits (htmx polling: the private link
+# is the only key, and the live gateway authenticates sessions, not links; a 204 answer costs almost nothing).
+ANSWER_POLL_S = 30
 PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
 NOTICES = {
     "geclaimd": "Je behandelt deze vraag nu.",
@@ -75,7 +79,15 @@ def vraagbaak_of(services: Services) -> VraagbaakService:
     if existing is not None:
         found: VraagbaakService = existing
         return found
-    service = VraagbaakService(services.db, identity_of(services).limiter, {f.slug: f.name for f in services.catalog})
+
+    async def notify(account_id: str, text: str, url: str) -> None:
+        forum = services.extras.get("forum")  # the forum's notifications: one list, counter and live event
+        if forum is not None:
+            await forum.notify_account(account_id, text, url)
+
+    service = VraagbaakService(
+        services.db, identity_of(services).limiter, {f.slug: f.name for f in services.catalog}, notify=notify
+    )
     services.extras["vraagbaak"] = service
     return service
 
@@ -144,15 +156,50 @@ def install(services: Services) -> Feature:
             doc = await desk.by_token(token)
         except VraagbaakError:
             return not_found(request)
-        flavour = services.catalog.get(str(doc["flavour"])) if doc.get("flavour") else None
         context = {
-            "question": doc,
             "token": token,
             "link": f"{request.url.scheme}://{request.url.netloc}/vraagbaak/v/{token}",
             "fresh": request.query_params.get("nieuw") == "1",
-            "routed_flavour": flavour,
+            **_answer_context(doc, f"/vraagbaak/v/{token}/stand"),
         }
         return page(request, "pages/vraagbaak/question.html", context, private=True)
+
+    def _answer_context(doc: dict[str, Any], poll_url: str) -> dict[str, Any]:
+        flavour = services.catalog.get(str(doc["flavour"])) if doc.get("flavour") else None
+        waiting = doc.get("status") in ACTIVE_STATUSES
+        return {"question": doc, "routed_flavour": flavour, "poll_url": poll_url if waiting else "",
+                "poll_s": ANSWER_POLL_S}  # fmt: skip
+
+    def answer_part(request: Request, doc: dict[str, Any], poll_url: str) -> Response:
+        """The answer section for htmx polling: 204 (nothing to swap) while the status is what the page shows."""
+        if request.query_params.get("stand") == str(doc.get("status")):
+            return Response(status_code=204, headers=PRIVATE_HEADERS)
+        return page(request, "pages/vraagbaak/_answer.html", _answer_context(doc, poll_url), private=True)
+
+    async def question_part(request: Request) -> Response:
+        token = request.path_params["token"]
+        try:
+            doc = await desk.by_token(token)
+        except VraagbaakError:
+            return not_found(request)
+        return answer_part(request, doc, f"/vraagbaak/v/{token}/stand")
+
+    async def my_question(request: Request) -> Response:
+        """The question a logged-in member asked, opened from their notification (no private link needed)."""
+        try:
+            doc = await desk.of_author(request.scope.get("actor"), request.path_params["question_id"])
+        except VraagbaakError:
+            return not_found(request)
+        context = {"token": "", "link": "", "fresh": False,
+                   **_answer_context(doc, f"/vraagbaak/mijn/{doc['_id']}/stand")}  # fmt: skip
+        return page(request, "pages/vraagbaak/question.html", context, private=True)
+
+    async def my_question_part(request: Request) -> Response:
+        try:
+            doc = await desk.of_author(request.scope.get("actor"), request.path_params["question_id"])
+        except VraagbaakError:
+            return not_found(request)
+        return answer_part(request, doc, f"/vraagbaak/mijn/{doc['_id']}/stand")
 
     async def withdraw(request: Request) -> Response:
         try:
@@ -300,6 +347,9 @@ def install(services: Services) -> Feature:
             Route("/f/{slug}/vraagbaak/", ask, methods=["GET", "POST"]),
             Route("/vraagbaak/v/{token}", question, methods=["GET"]),
             Route("/vraagbaak/v/{token}/verwijderen", withdraw, methods=["POST"]),
+            Route("/vraagbaak/v/{token}/stand", question_part, methods=["GET"]),
+            Route("/vraagbaak/mijn/{question_id}", my_question, methods=["GET"]),
+            Route("/vraagbaak/mijn/{question_id}/stand", my_question_part, methods=["GET"]),
             Route("/backoffice/vraagbaak", staff_queue, methods=["GET"]),
             Route("/backoffice/vraagbaak/{question_id}", staff_question, methods=["GET", "POST"]),
         ],
