@@ -75,6 +75,9 @@ async def test_question_is_approved_answered_and_seen_live(
     await expect(stream).to_contain_text(QUESTION, timeout=5000)
 
     await console.get_by_role("button", name="Spreekuur nu openen").click()
+    # The console reloads after opening: answer only on the reloaded page, or the form goes with the old one.
+    await expect(console.get_by_role("status").first).to_contain_text("geopend")
+    await expect(console.locator("[data-spreekuur-console]")).to_have_attribute("data-connection-state", "open")
     await expect(watcher.locator("[data-status-label]")).to_have_text("Nu live", timeout=5000)
     await expect(watcher.locator("[data-waiting]")).to_be_hidden()
 
