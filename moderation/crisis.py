@@ -10,6 +10,7 @@ import (a missing or damaged weights file stops the import: the server must not 
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 from collections.abc import Sequence
@@ -61,6 +62,13 @@ _RULE_REASON: dict[str, str] = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
+def _written_form(word: str) -> re.Pattern[str]:
+    """A prepared word as it may have been written: each letter once or more, as a whole word."""
+    letters = "".join(f"{re.escape(ch)}+" for ch in word)
+    return re.compile(rf"(?<![a-z0-9]){letters}(?![a-z0-9])")
+
+
 def _as_written(text: str, prepared_words: list[str]) -> list[str]:
     """The words as the author wrote them (lower case) for prepared words ("klar" → "klaar"), where one is found."""
     folded = fold(text)
@@ -69,8 +77,7 @@ def _as_written(text: str, prepared_words: list[str]) -> list[str]:
         found = None
         # A prepared word is the written one with every letter run shortened, or slang spelled out.
         for source in (wanted, *SLANG_SOURCES.get(wanted, ())):
-            letters = "".join(f"{re.escape(ch)}+" for ch in source)
-            found = re.search(rf"(?<![a-z0-9]){letters}(?![a-z0-9])", folded)
+            found = _written_form(source).search(folded)
             if found:
                 break
         out.append(found.group(0) if found else wanted)
