@@ -15,10 +15,10 @@ import re
 import sys
 from collections.abc import Sequence
 
+from moderation.crisis_patterns import CrisisCategory
 from moderation.crisis_rules import (
     NOT_FLAGGED,
     RULES_VERSION,
-    CrisisCategory,
     CrisisResult,
     combine,
     judge_rules,
