@@ -85,7 +85,7 @@ LIMITS: dict[str, Limit] = {
     "publish_account": Limit("publish_account", burst=5, rate=20, period_s=3600),
 }
 
-# What export and erasure cover is one explicit list: chatserver.services.privacy.PLACES.
+# What export and erasure cover is one explicit list: chatserver.services.privacy_places.PLACES.
 
 
 class IdentityError(Exception):
@@ -1001,7 +1001,7 @@ class IdentityService:
 
     async def export_my_data(self, actor: Actor) -> dict[str, Any]:
         """Everything stored about the account, as JSON-ready data (secrets left out); the places are
-        :data:`chatserver.services.privacy.PLACES`, the same list erasure walks."""
+        :data:`chatserver.services.privacy_places.PLACES`, the same list erasure walks."""
         doc = await self.account(actor)
         account = {k: _jsonable(v) for k, v in doc.items() if k not in SECRET_FIELDS}
         validation = doc.get("validation")
