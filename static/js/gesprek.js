@@ -32,7 +32,9 @@
         if (last && last.epoch === frame.epoch && frame.offset <= last.offset) { return; }
         self.positions[frame.channel] = { offset: frame.offset, epoch: frame.epoch };
       }
-      if (frame.type === "subscribed" && frame.position) {
+      // With "since", subscribed.position is the last of the replayed events that follow it: taking it over
+      // would skip them all. Only a channel without a known position starts there.
+      if (frame.type === "subscribed" && frame.position && !self.positions[frame.channel]) {
         self.positions[frame.channel] = frame.position;
       }
       if ((frame.type === "ack" || frame.type === "error") && frame.id && self.pending[frame.id]) {
