@@ -15,6 +15,8 @@ from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from chatserver.adapters.mongo_client import Database, Document, register_indexes
+from chatserver.ports import PseudonymTaken as PseudonymTaken  # raised here; re-exported for old importers
+from chatserver.ports import ValidationHashTaken as ValidationHashTaken
 
 ACCOUNTS = "accounts"
 BANS = "bans"
@@ -35,14 +37,6 @@ register_indexes(REFERRALS, IndexModel([("expires_at", ASCENDING)], name="referr
 
 # Fields that never leave the server: not in exports, not in logs, not on pages.
 SECRET_FIELDS = ("password_hash", "totp_nonce", "recovery_hashes", "device_hashes")
-
-
-class PseudonymTaken(Exception):
-    pass
-
-
-class ValidationHashTaken(Exception):
-    pass
 
 
 class AccountsRepo:

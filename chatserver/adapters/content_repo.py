@@ -9,6 +9,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from chatserver.adapters.mongo_client import Database, Document, register_indexes
+from chatserver.ports import SlugTaken as SlugTaken  # raised here; re-exported for old importers
 
 ITEMS = "content_items"
 REVISIONS = "content_revisions"
@@ -24,10 +25,6 @@ register_indexes(
 register_indexes(REVISIONS, IndexModel([("item_id", ASCENDING), ("number", DESCENDING)], name="revision_item"))
 register_indexes(AUDIT, IndexModel([("item_id", ASCENDING), ("at", ASCENDING)], name="content_audit_item"))
 register_indexes(FEATURED, IndexModel([("flavour", ASCENDING), ("position", ASCENDING)], name="featured_order"))
-
-
-class SlugTaken(Exception):
-    pass
 
 
 def visible_filter(flavour: str, now: datetime) -> Document:

@@ -13,6 +13,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import BulkWriteError, PyMongoError
 
 from chatserver.adapters.mongo_client import GROUP_COMMIT_TIMEOUT_S, Database, Document, deadline, register_indexes
+from chatserver.ports import DuplicateEvents as DuplicateEvents  # raised here; re-exported for old importers
 
 EVENTS = "events"
 
@@ -30,20 +31,6 @@ register_indexes(
 StoreError = PyMongoError
 
 
-class DuplicateEvents(Exception):
-    """Some events of a batch collided with stored ones.
-
-    ``indexes`` are repeats of a client message id (a retried publish);
-    ``offset_indexes`` collided on (channel, offset): the offset counter went
-    backwards and the channel needs a new epoch.
-    """
-
-    def __init__(self, indexes: list[int], offset_indexes: list[int]) -> None:
-        super().__init__(f"{len(indexes)} repeated, {len(offset_indexes)} offset collisions")
-        self.indexes = indexes
-        self.offset_indexes = offset_indexes
-
-
 def _is_offset_collision(error: dict[str, Any]) -> bool:
     pattern = error.get("keyPattern") or {}
     if pattern:
@@ -52,6 +39,10 @@ def _is_offset_collision(error: dict[str, Any]) -> bool:
 
 
 class MongoEventStore:
+    """The :class:`chatserver.ports.EventStore` in MongoDB."""
+
+    unavailable_errors: tuple[type[Exception], ...] = (PyMongoError,)
+
     def __init__(self, db: Database) -> None:
         self.events = db[EVENTS]
 

@@ -26,10 +26,11 @@ import secrets
 from typing import Any
 
 from pymongo import DESCENDING
+from pymongo.errors import PyMongoError
 
 from chatserver.adapters.mongo_client import Database
 from chatserver.adapters.redis_batch import AutoPipeline
-from chatserver.adapters.redis_client import Redis
+from chatserver.adapters.redis_client import REDIS_ERRORS, Redis
 
 EPOCH_GAP = 1_000_000  # headroom above the highest stored offset after a reset
 
@@ -61,6 +62,11 @@ def _text(value: bytes | str) -> str:
 
 
 class RedisPositions:
+    """The :class:`chatserver.ports.Positions`: offsets in Redis, epochs recorded in MongoDB."""
+
+    # Epochs are read from and written to MongoDB as well, so both kinds of outage show.
+    unavailable_errors: tuple[type[Exception], ...] = (*REDIS_ERRORS, PyMongoError)
+
     HOT_SCRIPTS = (_RESERVE,)  # run for every batch: preloaded at start (AutoPipeline.preload)
 
     def __init__(self, redis: Redis, db: Database, batch: AutoPipeline, prefix: str = "") -> None:

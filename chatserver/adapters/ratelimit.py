@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
-from dataclasses import dataclass
 from datetime import datetime
 
 from chatserver.adapters.redis_client import Redis
+from chatserver.ports import Decision as Decision  # values of the port; re-exported for old importers
+from chatserver.ports import Limit as Limit
 
 # KEYS[1] = limit key; ARGV = emission interval ms, burst, cost, commit (1/0), and the time in ms
 # (0: the server's clock; a caller with an injected clock passes its own).
@@ -40,24 +41,6 @@ if commit == 1 and cost > 0 then
 end
 return {1, 0}
 """
-
-
-@dataclass(frozen=True, slots=True)
-class Limit:
-    name: str
-    burst: int
-    rate: int
-    period_s: float
-
-    @property
-    def interval_ms(self) -> int:
-        return max(1, int(self.period_s * 1000 / self.rate))
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    allowed: bool
-    retry_after_s: int
 
 
 class RateLimiter:

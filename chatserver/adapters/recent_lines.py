@@ -12,7 +12,7 @@ import hashlib
 import logging
 
 from chatserver.adapters.redis_batch import AutoPipeline
-from chatserver.adapters.redis_broker import BrokerError
+from chatserver.adapters.redis_client import REDIS_ERRORS
 
 log = logging.getLogger("chatserver.recent")
 
@@ -52,7 +52,7 @@ class RedisRecentLines:
         args: list[str | int] = [(line or "")[:MAX_LINE_CHARS], KEEP_LINES, TTL_MS]
         try:
             found = await self.batch.evalsha(_SHA, _PUSH_AND_READ, [self.key(channel, account_id)], args)
-        except BrokerError as exc:
+        except REDIS_ERRORS as exc:
             log.warning("recent lines unavailable (%s)", type(exc).__name__)
             return ()
         lines = [item.decode() if isinstance(item, bytes) else str(item) for item in (found or ())]

@@ -32,6 +32,10 @@ HEALTH_TIMEOUT_S = 1.5
 Redis = aioredis.Redis | RedisCluster
 """Every service takes this: one server or a cluster, the same commands."""
 
+# What Redis being away looks like: RedisClusterException (not a RedisError) is reading the slot map of an
+# unreachable cluster. Callers catch these, never a bare Exception.
+REDIS_ERRORS = (RedisError, RedisClusterException, OSError, TimeoutError)
+
 
 def is_cluster_url(url: str) -> bool:
     return urlsplit(url).scheme in CLUSTER_SCHEMES

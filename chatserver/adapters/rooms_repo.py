@@ -8,6 +8,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
 from chatserver.adapters.mongo_client import Database, Document, register_indexes
+from chatserver.ports import RoomTaken as RoomTaken  # raised here; re-exported for old importers
 
 ROOMS = "rooms"
 
@@ -16,10 +17,6 @@ register_indexes(
     IndexModel([("flavour", ASCENDING), ("slug", ASCENDING)], unique=True, name="room_flavour_slug"),
     IndexModel([("flavour", ASCENDING), ("active", ASCENDING)], name="room_flavour_active"),
 )
-
-
-class RoomTaken(Exception):
-    pass
 
 
 class RoomsRepo:

@@ -9,6 +9,7 @@ from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from chatserver.adapters.mongo_client import Database, Document, register_indexes
+from chatserver.ports import SeriesTaken as SeriesTaken  # raised here; re-exported for old importers
 
 SPREEKUREN = "spreekuren"
 QUESTIONS = "spreekuur_questions"
@@ -24,10 +25,6 @@ register_indexes(
     IndexModel([("spreekuur_id", ASCENDING), ("status", ASCENDING), ("created_at", ASCENDING)], name="sq_status"),
     IndexModel([("author_id", ASCENDING), ("spreekuur_id", ASCENDING)], name="sq_author"),
 )
-
-
-class SeriesTaken(Exception):
-    """A session of this series on this date exists already."""
 
 
 class SpreekuurRepo:

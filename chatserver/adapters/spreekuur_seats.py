@@ -9,12 +9,13 @@ ends; closing or cancelling a session deletes it at once. Redis errors become
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from redis.exceptions import RedisError
 
 from chatserver.adapters.redis_client import Redis
+from chatserver.ports import SeatCount as SeatCount  # values of the port; re-exported for old importers
+from chatserver.ports import SeatsUnavailable as SeatsUnavailable
 
 # KEYS[1] = the seat set; ARGV = account id, capacity, expire-at (ms since the epoch), force (1/0).
 # Returns {seated (1/0), seats taken afterwards}. A holder keeps the seat whatever the count;
@@ -37,18 +38,6 @@ return {1, taken + 1}
 """
 
 _ERRORS = (RedisError, OSError, TimeoutError)
-
-
-class SeatsUnavailable(Exception):
-    """Redis did not answer; the seat could not be taken or counted."""
-
-
-@dataclass(frozen=True, slots=True)
-class SeatCount:
-    """``taken`` seats; ``holder``: whether the asked-about account holds one."""
-
-    taken: int
-    holder: bool
 
 
 class SpreekuurSeats:
