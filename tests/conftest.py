@@ -31,6 +31,7 @@ from chatserver.config import Settings, load_settings
 from chatserver.flavours import TIMEZONE
 from chatserver.live.frontdoor import FrontDoor
 
+pytest_plugins = ["tests.events_capture"]
 SERVER_START_TIMEOUT_S = 30.0
 
 

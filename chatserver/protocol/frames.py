@@ -3,13 +3,22 @@
 Client frames and server frames are tagged unions on the ``type`` field.
 Unknown extra fields in client frames are ignored; identity is never read from
 a frame (it comes from the session the connection authenticated with).
+
+``event.data`` and ``notice.data`` are typed by the frame's parameter: a chat
+message carries :class:`MessageData`, every other stored event one of the closed
+Structs of :mod:`chatserver.protocol.events` (:data:`StoredEventFrame`), a
+notice a :data:`~chatserver.protocol.events.LiveNotice` (:data:`NoticeFrame`).
+Decoded without a parameter (``decode_server_frame``), ``data`` stays a plain
+object; :func:`~chatserver.protocol.events.stored_event` reads it into its Struct.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import msgspec
+
+from chatserver.protocol.events import LIVE_NOTICE_KINDS, STORED_EVENT_KINDS, LiveNotice, StoredEvent
 
 PROTOCOL_VERSION = 1
 MAX_FRAME_BYTES = 64 * 1024
@@ -29,7 +38,11 @@ Epoch = Annotated[str, msgspec.Meta(max_length=64)]
 Text = Annotated[str, msgspec.Meta(max_length=MAX_TEXT_CHARS)]
 
 EventKind = str  # "message", "edit", "delete", "system", or a feature's kind; clients ignore unknown ones
-EVENT_KINDS: tuple[str, ...] = ("message", "edit", "delete", "system", "queue", "moderation", "qa", "notification")
+EVENT_KINDS: tuple[str, ...] = ("message", *STORED_EVENT_KINDS)
+NOTICE_KINDS: tuple[str, ...] = LIVE_NOTICE_KINDS
+# The type of ``data`` in an event or notice frame. Unbounded on purpose: a frame decoded without a
+# parameter keeps ``data`` as a plain object (a bound would make msgspec decode the bound's union).
+DataT = TypeVar("DataT")
 PresenceAction = Literal["join", "leave", "count"]
 ReloadReason = Literal["epoch_changed", "too_old"]
 
@@ -129,13 +142,17 @@ class MessageData(msgspec.Struct, frozen=True):
     deleted: bool = False
 
 
-class Event(msgspec.Struct, frozen=True, tag="event", tag_field="type"):
+class Event(msgspec.Struct, Generic[DataT], frozen=True, tag="event", tag_field="type"):
     channel: str
     offset: int
     epoch: str
     kind: EventKind
-    data: Any
+    data: DataT
     ts: int
+
+
+MessageEvent = Event[MessageData]
+StoredEventFrame = Event[StoredEvent]
 
 
 class Ack(msgspec.Struct, frozen=True, omit_defaults=True, tag="ack", tag_field="type"):
@@ -176,20 +193,34 @@ class Error(msgspec.Struct, frozen=True, omit_defaults=True, tag="error", tag_fi
     retry_after_ms: int | None = None
 
 
-class Notice(msgspec.Struct, frozen=True, tag="notice", tag_field="type"):
+class Notice(msgspec.Struct, Generic[DataT], frozen=True, tag="notice", tag_field="type"):
     """A live update that is not stored and has no offset (queue positions, staff status, …)."""
 
     channel: str
     kind: str
-    data: Any
+    data: DataT
+
+
+NoticeFrame = Notice[LiveNotice]
 
 
 class Pong(msgspec.Struct, frozen=True, omit_defaults=True, tag="pong", tag_field="type"):
     id: int | None = None
 
 
+# Decoded without a parameter, event and notice data stay plain objects (clients ignore unknown kinds).
 ServerFrame = (
-    Welcome | Subscribed | Unsubscribed | Event | Ack | Reload | Presence | TypingNotice | Notice | Error | Pong
+    Welcome
+    | Subscribed
+    | Unsubscribed
+    | Event[Any]
+    | Ack
+    | Reload
+    | Presence
+    | TypingNotice
+    | Notice[Any]
+    | Error
+    | Pong
 )
 SERVER_FRAME_TYPES: tuple[type[msgspec.Struct], ...] = (
     Welcome,

@@ -1,12 +1,19 @@
 """Events on live channels: validate, screen, rate-limit, persist with group commit, acknowledge, fan out.
 
-``do_publish`` is the only way a chat message enters a channel, ``do_emit``
+``do_publish`` is the only way a chat message enters a channel, ``emit``
 the only way a server-originated stored event does (edits, removals, queue and
-moderation updates, spreekuur answers), and ``do_notify`` sends a live notice
-that is not stored. Concurrent events are collected while the previous batch
-is being written and stored with one ``insert_many``; the sender's ack comes
-after the write, then the encoded event goes to every process through Redis.
-A retried client message id returns the original ack, never a second message.
+moderation updates, spreekuur answers), and ``notify`` sends a live notice
+that is not stored. Events and notices are the closed Structs of
+:mod:`chatserver.protocol.events`; ``do_emit`` and ``do_notify`` take a kind and
+a data dict, check it against the Struct of that kind and go the same way.
+Concurrent events are collected while the previous batch is being written and
+stored with one ``insert_many``; the sender's ack comes after the write, then
+the encoded event goes to every process through the broker. A retried client
+message id returns the original ack, never a second message.
+
+The service sees the outside world through ports (:mod:`chatserver.ports`): the
+event store, positions, broker and per-account limiter. What a backend being away
+looks like is what those adapters list in ``unavailable_errors``.
 """
 
 from __future__ import annotations
@@ -19,14 +26,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from chatserver.adapters.event_store import DuplicateEvents, MongoEventStore, StoreError
-from chatserver.adapters.positions import RedisPositions
-from chatserver.adapters.redis_broker import AccountRateLimiter, BrokerError, RedisBroker
 from chatserver.clock import Clock, system_clock
 from chatserver.domain.channels import ChannelRef, ChannelResolvers, check_channel, parse_channel
 from chatserver.domain.identity import Actor
 from chatserver.flavours import FlavourCatalog
+from chatserver.ports import AccountRateLimiter, Broker, DuplicateEvents, EventStore, Positions
 from chatserver.protocol import MAX_TEXT_CHARS, ErrorCode, MessageData, Notice, encode_frame, kind_event, message_event
+from chatserver.protocol.events import (
+    LIVE_NOTICE_TYPES,
+    STORED_EVENT_TYPES,
+    LiveNotice,
+    StoredEvent,
+    event_data,
+    live_notice,
+    stored_event,
+)
 
 log = logging.getLogger("chatserver.chat")
 
@@ -182,12 +196,20 @@ def clean_text(text: str) -> str | None:
     return text
 
 
+@dataclass(slots=True)
+class _Screened:
+    """What the screeners said about an allowed message: a notice for the author and follow-ups after storing."""
+
+    notice: str | None = None
+    afters: list[Callable[[Acked], Awaitable[None]]] = field(default_factory=list)
+
+
 class ChatService:
     def __init__(
         self,
-        store: MongoEventStore,
-        positions: RedisPositions,
-        broker: RedisBroker,
+        store: EventStore,
+        positions: Positions,
+        broker: Broker,
         limiter: AccountRateLimiter,
         catalog: FlavourCatalog,
         resolvers: ChannelResolvers,
@@ -199,6 +221,13 @@ class ChatService:
         self.positions = positions
         self.broker = broker
         self.limiter = limiter
+        # The database or Redis away, whichever port (or feature hook behind it) noticed it first.
+        self.unavailable_errors: tuple[type[Exception], ...] = tuple(
+            dict.fromkeys(
+                (*store.unavailable_errors, *positions.unavailable_errors, *broker.unavailable_errors, TimeoutError)
+            )
+        )
+        self._fanout_errors: tuple[type[Exception], ...] = (*broker.unavailable_errors, TimeoutError)
         self.catalog = catalog
         self.resolvers = resolvers
         self.live_key = live_key
@@ -232,7 +261,7 @@ class ChatService:
             return await self._publish(actor, channel, client_msg_id, text, screen, turn)
         except ChatError:
             raise
-        except (StoreError, *BrokerError, TimeoutError) as exc:
+        except self.unavailable_errors as exc:
             log.warning("publishing failed before storing (%s)", type(exc).__name__)
             raise ChatError(ErrorCode.UNAVAILABLE, 1000) from None
         finally:
@@ -250,6 +279,25 @@ class ChatService:
             raise ChatError(ErrorCode.INVALID_MESSAGE)
         ref = parse_channel(channel)
         assert ref is not None  # check_channel parsed it
+        recent = await self._admit(actor, ref, cleaned, screen)
+        screened = _Screened()
+        if screen and self.screeners:
+            verdict = await self._screen(actor, ref, client_msg_id, cleaned, recent, screened)
+            if verdict is not None:
+                return verdict
+        acked = await self._enqueue(actor, channel, client_msg_id, "message", {"text": cleaned}, turn)
+        if not acked.duplicate:
+            for after in screened.afters:
+                try:
+                    await after(acked)
+                except Exception:  # stored and acknowledged: a failed follow-up must not fail the message
+                    log.exception("follow-up after a screened message failed")
+        if screened.notice is not None:
+            return Acked(acked.channel, acked.offset, acked.epoch, acked.duplicate, notice=screened.notice)
+        return acked
+
+    async def _admit(self, actor: Actor, ref: ChannelRef, cleaned: str, screen: bool) -> tuple[str, ...]:
+        """The rate limit and the gates; the author's recent lines in the channel when a recall is set."""
         refusals: list[str | None] = []
         recent: tuple[str, ...] = ()
         if screen and (self.gates or self.recall is not None):
@@ -269,48 +317,59 @@ class ChatService:
         for refusal in refusals:
             if refusal is not None:
                 raise ChatError(ErrorCode.REFUSED, reason=refusal)
-        notice: str | None = None
-        afters: list[Callable[[Acked], Awaitable[None]]] = []
-        if screen and self.screeners:
-            for screener in self.screeners:
-                verdict = await screener(actor, ref, client_msg_id, cleaned, recent=recent)
-                if verdict.action == "refuse":
-                    raise ChatError(ErrorCode.REFUSED, reason=verdict.reason)
-                if verdict.action == "hold":
-                    return Acked(channel, 0, "", held=True, notice=verdict.notice or verdict.reason)
-                notice = notice or verdict.notice
-                if verdict.after is not None:
-                    afters.append(verdict.after)
-        acked = await self._enqueue(actor, channel, client_msg_id, "message", {"text": cleaned}, turn)
-        for after in afters:
-            if not acked.duplicate:
-                try:
-                    await after(acked)
-                except Exception:  # stored and acknowledged: a failed follow-up must not fail the message
-                    log.exception("follow-up after a screened message failed")
-        if notice is not None:
-            return Acked(acked.channel, acked.offset, acked.epoch, acked.duplicate, notice=notice)
-        return acked
+        return recent
 
-    async def do_emit(
-        self, channel: str, kind: str, data: dict[str, Any], *, actor: Actor | None = None, dedupe_id: str | None = None
+    async def _screen(
+        self, actor: Actor, ref: ChannelRef, client_msg_id: str, cleaned: str, recent: tuple[str, ...], out: _Screened
+    ) -> Acked | None:
+        """Run the screeners in order: a refusal raises, a hold answers the held ack; else ``out`` is filled."""
+        for screener in self.screeners:
+            verdict = await screener(actor, ref, client_msg_id, cleaned, recent=recent)
+            if verdict.action == "refuse":
+                raise ChatError(ErrorCode.REFUSED, reason=verdict.reason)
+            if verdict.action == "hold":
+                return Acked(ref.name, 0, "", held=True, notice=verdict.notice or verdict.reason)
+            out.notice = out.notice or verdict.notice
+            if verdict.after is not None:
+                out.afters.append(verdict.after)
+        return None
+
+    async def emit(
+        self, channel: str, event: StoredEvent, *, actor: Actor | None = None, dedupe_id: str | None = None
     ) -> Acked:
-        """A stored server event (kind ≠ "message") through the same group commit and fan-out.
+        """A stored server event through the same group commit and fan-out as messages; its Struct names the kind.
 
         It gets an offset, so clients recover it like messages. ``dedupe_id``
         makes a retried emit return the original (like a client message id).
         """
-        if kind == "message":
-            raise ValueError("use do_publish for chat messages")
-        return await self._enqueue(actor, channel, dedupe_id, kind, data)
+        if type(event) not in STORED_EVENT_TYPES:
+            raise TypeError(f"{type(event).__name__} is not a stored event")
+        return await self._enqueue(actor, channel, dedupe_id, event.KIND, event_data(event))
 
-    async def do_notify(self, channel: str, kind: str, data: Any) -> None:
+    async def notify(self, channel: str, notice: LiveNotice) -> None:
         """A live notice for the channel's current subscribers; not stored, no offset, at most once."""
-        frame = Notice(channel=channel, kind=kind, data=data)
+        if type(notice) not in LIVE_NOTICE_TYPES:
+            raise TypeError(f"{type(notice).__name__} is not a live notice")
+        frame = Notice(channel=channel, kind=notice.KIND, data=notice)
         try:
             await self.broker.publish(self.live_key(channel), notice_payload(encode_frame(frame)))
-        except BrokerError as exc:
+        except self.broker.unavailable_errors as exc:
             log.warning("notice fan-out failed (%s)", type(exc).__name__)
+
+    async def do_emit(
+        self, channel: str, kind: str, data: dict[str, Any], *, actor: Actor | None = None, dedupe_id: str | None = None
+    ) -> Acked:
+        """:meth:`emit` for a kind and a data dict; raises ValueError unless they are one of the stored event Structs.
+
+        Kept while call sites move to :meth:`emit`; "message" is refused (chat messages go through ``do_publish``).
+        """
+        if kind == "message":
+            raise ValueError("use do_publish for chat messages")
+        return await self.emit(channel, stored_event(kind, data), actor=actor, dedupe_id=dedupe_id)
+
+    async def do_notify(self, channel: str, kind: str, data: Any) -> None:
+        """:meth:`notify` for a kind and a data dict; raises ValueError unless they are one of the notice Structs."""
+        await self.notify(channel, live_notice(kind, data))
 
     async def _enqueue(
         self,
@@ -378,7 +437,7 @@ class ChatService:
                         await self._answer_repeat(p)
                     else:
                         stored.append(p)
-        except (StoreError, *BrokerError, TimeoutError) as exc:
+        except self.unavailable_errors as exc:
             log.warning("storing %d events failed (%s)", len(batch), type(exc).__name__)
             _fail(batch)
             return
@@ -392,7 +451,7 @@ class ChatService:
         try:
             async with asyncio.timeout(PUBLISH_TIMEOUT_S):
                 await self.broker.publish_many(outgoing)
-        except (*BrokerError, TimeoutError) as exc:
+        except self._fanout_errors as exc:
             # Stored and acknowledged: subscribers refill it from the store when Redis is back.
             log.warning("fan-out of %d events failed (%s)", len(outgoing), type(exc).__name__)
 
