@@ -3,9 +3,10 @@
 The front door hands over a connection whose request head asks for ``/ws``.
 The handshake runs through ``websockets``' sans-I/O ``ServerProtocol`` (exact
 Origin allow-list, session cookie, Bearer header or a ``hello`` token); frames
-are decoded here, decided by :class:`~chatserver.live.session.Session`, and
-answers are written straight to the transport. Broadcast frames come from the
-hub as ready bytes. See docs/architecture.md.
+are decoded here and decided by :class:`~chatserver.live.session.Session`.
+Every byte to a socket (answers, replays, pings, close frames, and the hub's
+ready broadcast bytes) goes through :meth:`Connection.write`, which turns a
+failed write into a closed connection. See docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -166,7 +167,7 @@ class Connection(asyncio.Protocol):
         self.gateway = gateway
         self.transport = transport
         self.server_state = server_state
-        self.write: Callable[[bytes], None] = transport.write
+        self._send: Callable[[bytes], None] = transport.write
         self.id = secrets.token_hex(8)
         self.ws = LiveServerProtocol(max_size=MAX_FRAME_BYTES)
         self.session = Session(self.id, time.monotonic())
@@ -237,13 +238,15 @@ class Connection(asyncio.Protocol):
         if self.open or self._gone():
             return
         log.warning("live upgrade not answered within %.0f s; refused", self.gateway.caps.handshake_timeout_s)
-        self.closing = True
-        self.transport.write(_http_response(HTTPStatus.SERVICE_UNAVAILABLE, "Tijdelijk niet beschikbaar."))
-        self.transport.close()
+        self._answer_http(HTTPStatus.SERVICE_UNAVAILABLE, "Tijdelijk niet beschikbaar.")
 
     def _refuse(self, status: HTTPStatus, text: str, why: str) -> None:
         log.info("live upgrade refused: %s", why)
-        self.transport.write(_http_response(status, text))
+        self._answer_http(status, text)
+
+    def _answer_http(self, status: HTTPStatus, text: str) -> None:
+        self.closing = True
+        self.write(_http_response(status, text))
         self.transport.close()
 
     async def _authenticate_upgrade(self, response: Any, token: str | None) -> None:
@@ -255,9 +258,7 @@ class Connection(asyncio.Protocol):
             except Exception as exc:
                 log.warning("session lookup at upgrade failed (%s)", type(exc).__name__)
                 if not self._gone():
-                    self.closing = True
-                    self.transport.write(_http_response(HTTPStatus.SERVICE_UNAVAILABLE, "Tijdelijk niet beschikbaar."))
-                    self.transport.close()
+                    self._answer_http(HTTPStatus.SERVICE_UNAVAILABLE, "Tijdelijk niet beschikbaar.")
                 return
             failed = actor is None
         if self._gone():
@@ -318,19 +319,32 @@ class Connection(asyncio.Protocol):
     def _flush(self) -> None:
         for chunk in self.ws.data_to_send():
             if chunk:
-                self.send_bytes(chunk)
+                self.write(chunk)
             else:
                 self.transport.close()
 
-    def send_bytes(self, data: bytes) -> None:
-        """This connection's own writes (answers, replays, pings): a failed one closes this connection only."""
+    def write(self, data: bytes) -> None:
+        """Write ``data`` to the socket: the only place that does. Never raises, never awaits.
+
+        A write that fails (uvloop raises once the transport is closed, before ``connection_lost``
+        arrives) closes this connection. Its bookkeeping (leaving the hub's channels, the registries)
+        runs soon after, never inside the write: the hub may be looping over its members.
+        """
         try:
-            self.transport.write(data)
-        except Exception:  # uvloop raises once the transport is closed, before connection_lost arrives
-            self.write_failed()
+            self._send(data)
+        except Exception:
+            self._write_failed()
+
+    def _write_failed(self) -> None:
+        if self.closing or self.lost:
+            return
+        self.closing = True
+        self.session.closed()
+        log.info("live connection closed: conn=%s (a write to its socket failed)", self.id)
+        asyncio.get_running_loop().call_soon(self.write_failed)
 
     def write_failed(self) -> None:
-        """A write raised: the transport is gone. Leave every channel now; connection_lost follows."""
+        """A write failed: the transport is gone. Leave every channel now; connection_lost follows."""
         if self.lost:
             return
         self.closing = True
@@ -393,7 +407,7 @@ class Connection(asyncio.Protocol):
 
     def send(self, frame: ServerFrame) -> None:
         if not self._gone():
-            self.send_bytes(outbox.text_frame(encode_frame(frame)))
+            self.write(outbox.text_frame(encode_frame(frame)))
 
     def _error(self, code: ErrorCode, request_id: int | None, channel: str | None, retry_ms: int | None = None) -> None:
         self._step(self.session.error(error_frame(code, request_id, channel, retry_ms), time.monotonic()))
@@ -490,11 +504,10 @@ class Connection(asyncio.Protocol):
         if cached is not None:
             gateway.replays_from_memory += 1
         position = Position(offset=last, epoch=channel.epoch)
-        self.send(
-            Subscribed(id=frame.id, channel=frame.channel, position=position, presence=presence, replay=len(frames))
+        answer = Subscribed(
+            id=frame.id, channel=frame.channel, position=position, presence=presence, replay=len(frames)
         )
-        for data in frames:
-            self.send_bytes(data)
+        self.write(b"".join((outbox.text_frame(encode_frame(answer)), *frames)))
         gateway.hub.activate(channel, self, last)
 
     def _leave(self, name: str) -> None:
@@ -828,7 +841,7 @@ class Gateway:
             elif idle > IDLE_TIMEOUT_S:
                 connection.close(CloseCode.IDLE_TIMEOUT)
             elif idle > HEARTBEAT_S and not connection.closing:
-                connection.send_bytes(outbox.PING_FRAME)
+                connection.write(outbox.PING_FRAME)
 
     async def stop(self) -> None:
         self.accepting = False

@@ -2,7 +2,8 @@
 
 The first local member of a channel subscribes it, the last one leaving
 unsubscribes. Every event arrives once from Redis, is framed once, and the same
-bytes are written to every local socket without awaiting. Each channel keeps
+bytes are written to every local socket without awaiting, through each member's
+one write method (``Connection.write``). Each channel keeps
 the last offset it delivered: a repeat is dropped, a gap (or any reconnect of
 the pub/sub connection) refills from the store in order before live delivery
 resumes.
@@ -19,7 +20,7 @@ from typing import Any, Protocol
 
 from chatserver.adapters.redis_broker import BrokerUnavailable, RedisBroker
 from chatserver.live.outbox import text_frame
-from chatserver.protocol import MAX_REPLAY_EVENTS, Position, Reload, encode_frame
+from chatserver.protocol import MAX_REPLAY_EVENTS, Position, Reload, ServerFrame, encode_frame
 from chatserver.services.chat import ChatService
 
 log = logging.getLogger("chatserver.hub")
@@ -45,10 +46,11 @@ class HubUnavailable(Exception):
 
 
 class Member(Protocol):
-    def write(self, data: bytes) -> None: ...
+    def write(self, data: bytes) -> None:
+        """The member's one socket write; it should not raise (a failed write is the member's to close)."""
 
     def write_failed(self) -> None:
-        """A write raised (its transport is already closed): close this member; called soon, not inside a write."""
+        """A write raised anyway: close this member; called soon, not inside a write."""
 
 
 class Channel:
@@ -222,13 +224,13 @@ class Hub:
         if queued is None:
             return
         channel.flush()  # queued frames are in ``queued`` already
-        try:
-            for offset, frame in queued:
-                if offset > after_offset:
-                    member.write(frame)
-        except Exception:
-            channel.drop_broken(member)
-            return
+        missed = [frame for offset, frame in queued if offset > after_offset]
+        if missed:
+            try:
+                member.write(missed[0] if len(missed) == 1 else b"".join(missed))
+            except Exception:
+                channel.drop_broken(member)
+                return
         if channel.last >= after_offset:
             channel.writers[member] = member.write
         else:
@@ -262,6 +264,10 @@ class Hub:
             except Exception:  # never leave the other channels unflushed (and marked dirty for good)
                 channel.dirty = False
                 log.exception("flushing channel %s failed", channel.name)
+
+    async def broadcast(self, channel: str, frame: ServerFrame) -> None:
+        """A notice without an offset (presence, typing) to every subscriber in every process."""
+        await self.broker.publish(self.live_key(channel), b"P" + encode_frame(frame))
 
     def _unsubscribe_later(self, key: bytes) -> None:
         async def unsubscribe() -> None:
