@@ -11,7 +11,6 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
@@ -21,62 +20,30 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from chatserver import wiring
 from chatserver.adapters.mongo_client import (
     RETRY_AFTER_S,
-    Database,
     DatabaseError,
-    MongoClient,
     deadline,
     ensure_indexes,
     mongo_health,
     open_mongo,
 )
-from chatserver.adapters.redis_client import Redis, open_redis, redis_health
-from chatserver.adapters.session_store import RedisSessionStore
+from chatserver.adapters.redis_client import open_redis, redis_health
 from chatserver.clock import Clock, system_clock
 from chatserver.config import Settings, load_settings
-from chatserver.flavours import Flavour, FlavourCatalog, load_catalog
-from chatserver.jobs.supervisor import Supervisor
+from chatserver.container import Job, Services
+from chatserver.flavours import load_catalog
+from chatserver.jobs.supervisor import Leader, periodic
+from chatserver.web.filters import FILTERS
 from chatserver.web.middleware import FlavourBanMiddleware, FlavourMiddleware, SecurityHeadersMiddleware
 from chatserver.web.session import SessionMiddleware
-from chatserver.web.templating import ContextHook, Templates
+from chatserver.web.templating import Templates
 
 log = logging.getLogger("chatserver.app")
 
 INDEX_RETRY_S = 2.0
 INDEX_START_TIMEOUT_S = 20.0
-
-Section = tuple[str, str]
-SectionProvider = Callable[[Flavour, str], list[Section]]
-
-
-@dataclass
-class Services:
-    """Everything a request handler or job may use; built once per process."""
-
-    settings: Settings
-    catalog: FlavourCatalog
-    templates: Templates
-    redis: Redis
-    mongo: MongoClient
-    db: Database
-    supervisor: Supervisor
-    sessions: RedisSessionStore
-    clock: Clock = system_clock  # "now" for opening hours, rosters, retention and schedules
-    section_providers: list[SectionProvider] = field(default_factory=list)
-    context_hooks: list[ContextHook] = field(default_factory=list)
-    lifespan_state: dict[str, Any] = field(default_factory=dict)
-    extras: dict[str, Any] = field(default_factory=dict)
-
-    def sections(self, flavour: Flavour, base_path: str) -> list[Section]:
-        out: list[Section] = []
-        for provider in self.section_providers:
-            out.extend(provider(flavour, base_path))
-        return out
-
-    def key(self, *parts: str) -> str:
-        """A Redis key under this deployment's prefix."""
-        return self.settings.redis_key_prefix + ":".join(parts)
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -92,7 +59,7 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 def _feature_modules() -> list[Any]:
-    """The page and API modules, in routing order. Each has ``install(services) -> list[BaseRoute]``."""
+    """The page and API modules, in routing order. Each has ``install(services) -> Feature``."""
     from chatserver.live import install as live
     from chatserver.web import api
     from chatserver.web.pages import account, site
@@ -127,18 +94,11 @@ def create_app(
         raise RuntimeError("create_app needs CHATSERVER_REDIS_URL and CHATSERVER_MONGODB_URL (serve sets them)")
     catalog = load_catalog(settings.flavours_dir)
     templates = Templates(settings.templates_dir, settings.static_dir)
+    templates.env.filters.update(FILTERS)
     redis = open_redis(settings.redis_url)
     mongo = open_mongo(settings.mongodb_url)
-    services = Services(
-        settings=settings,
-        catalog=catalog,
-        templates=templates,
-        redis=redis,
-        mongo=mongo,
-        db=mongo[settings.mongodb_database],
-        supervisor=Supervisor(),
-        sessions=RedisSessionStore(redis, settings.redis_key_prefix),
-        clock=clock or system_clock,
+    services = wiring.build(
+        settings, catalog=catalog, templates=templates, redis=redis, mongo=mongo, clock=clock or system_clock
     )
 
     routes: list[BaseRoute] = [
@@ -179,6 +139,8 @@ def create_app(
             services.supervisor.spawn_once("indexes", create_indexes_until_done())
         for start in startups:
             await start()
+        for job in services.jobs:
+            _start_job(services, job)
         if freeze_after_startup:
             # What start-up built (modules, templates, flavours, routes) lives as long as the process: moved out
             # of the collector's view, a full collection no longer walks it. Measured with 2,000 connections in
@@ -209,6 +171,14 @@ def create_app(
     )
     app.state.services = services
     return app
+
+
+def _start_job(services: Services, job: Job) -> None:
+    if job.interval_s is None:
+        services.supervisor.spawn_once(job.name, job.work())
+        return
+    leader = Leader(services.redis, services.key("leader", job.name), ttl_s=job.interval_s * 2) if job.leader else None
+    services.supervisor.spawn(job.name, periodic(job.interval_s, job.work, leader))
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:

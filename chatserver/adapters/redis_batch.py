@@ -21,8 +21,6 @@ from chatserver.adapters.redis_client import Redis
 
 log = logging.getLogger("chatserver.redis")
 
-# Where a process keeps its one AutoPipeline in ``Services.extras``.
-EXTRAS_KEY = "redis_batch"
 # A pipeline larger than this is split; keeps one reply read bounded.
 MAX_PIPELINE = 512
 PRELOAD_TIMEOUT_S = 2.0

@@ -192,7 +192,8 @@ LeaveHook = Callable[[Actor, ChannelRef], Awaitable[None]]
 
 @dataclass
 class ChannelResolvers:
-    """Resolvers per channel kind; a kind without one gets :data:`DEFAULT_FACTS`."""
+    """Resolvers per channel kind. The kinds in :data:`RESOLVED_KINDS` must have one (checked at start-up by
+    :meth:`require`, and a lookup without one fails closed); the others need no facts."""
 
     by_kind: dict[ChannelKind, Resolver] = field(default_factory=dict)
     on_last_leave: dict[ChannelKind, LeaveHook] = field(default_factory=dict)
@@ -208,24 +209,24 @@ class ChannelResolvers:
             raise ValueError(f"a leave hook for {kind.value} channels is already registered")
         self.on_last_leave[kind] = hook
 
+    def require(self) -> None:
+        """Start-up check: every kind whose facts a feature must give has its resolver."""
+        missing = sorted(kind.value for kind in RESOLVED_KINDS if kind not in self.by_kind)
+        if missing:
+            raise RuntimeError(f"no channel resolver wired for: {', '.join(missing)}")
+
     async def facts(self, actor: Actor, ref: ChannelRef) -> ChannelFacts:
         resolver = self.by_kind.get(ref.kind)
-        if resolver is None:
-            return DEFAULT_FACTS[ref.kind]
-        return await resolver(actor, ref)
+        if resolver is not None:
+            return await resolver(actor, ref)
+        if ref.kind in RESOLVED_KINDS:  # wiring that is missing denies; it never falls back to "exists"
+            return ChannelFacts(exists=False)
+        return ChannelFacts()
 
 
-# Without a resolver: rooms and queue/mod/user channels need no facts; a 1-on-1
-# chat, a spreekuur or a forum thread that no feature vouches for does not exist.
-DEFAULT_FACTS: dict[ChannelKind, ChannelFacts] = {
-    ChannelKind.ROOM: ChannelFacts(),
-    ChannelKind.QUEUE: ChannelFacts(),
-    ChannelKind.MOD: ChannelFacts(),
-    ChannelKind.USER: ChannelFacts(),
-    ChannelKind.CHAT: ChannelFacts(exists=False),
-    ChannelKind.SPREEKUUR: ChannelFacts(exists=False),
-    ChannelKind.THREAD: ChannelFacts(exists=False),
-}
+# Rooms, 1-on-1 chats, spreekuren and forum threads exist only when their feature vouches for them;
+# queue, mod and user channels need no facts beyond the channel name.
+RESOLVED_KINDS = frozenset({ChannelKind.ROOM, ChannelKind.CHAT, ChannelKind.SPREEKUUR, ChannelKind.THREAD})
 
 
 async def check_channel(

@@ -38,7 +38,7 @@ class Supervisor:
             raise ValueError(f"job {name!r} already running")
         self._tasks[name] = asyncio.create_task(self._run(name, factory, restart), name=f"job:{name}")
 
-    def spawn_once(self, name: str, coro: Awaitable[None]) -> None:
+    def spawn_once(self, name: str, coro: Awaitable[object]) -> None:
         """A short one-off task that is still cancelled at shutdown."""
 
         async def once() -> None:
@@ -115,7 +115,7 @@ def _is_outage(exc: BaseException) -> bool:
     return getattr(exc, "code", None) == ErrorCode.UNAVAILABLE
 
 
-def periodic(interval_s: float, work: Callable[[], Awaitable[None]], leader: Leader | None = None) -> JobFactory:
+def periodic(interval_s: float, work: Callable[[], Awaitable[object]], leader: Leader | None = None) -> JobFactory:
     """A job that calls ``work`` every ``interval_s`` seconds (only while leader, if given)."""
 
     async def loop() -> None:

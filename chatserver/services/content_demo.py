@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 from chatserver.adapters.content_repo import ContentRepo
 
 if TYPE_CHECKING:
-    from chatserver.app import Services
+    from chatserver.adapters.mongo_client import Database
+    from chatserver.flavours import FlavourCatalog
 
 DEMO_AUTHOR = "demo-redactie"
 
@@ -158,10 +159,10 @@ Denk je aan zelfdoding? Bel **113** of gratis **0800-0113**, of chat via 113.nl.
 ]
 
 
-async def seed_demo_content(services: Services) -> None:
+async def seed_demo_content(db: Database, catalog: FlavourCatalog) -> None:
     """Publish the demo articles (skipping slugs that exist) and feature them where nothing is featured yet."""
-    repo = ContentRepo(services.db)
-    known = {f.slug for f in services.catalog}
+    repo = ContentRepo(db)
+    known = {f.slug for f in catalog}
     now = datetime.now(UTC)
     for article in ARTICLES:
         flavours = [f for f in article["flavours"] if f in known]

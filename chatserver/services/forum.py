@@ -22,14 +22,20 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from chatserver.adapters.forum_repo import ForumRepo
 from chatserver.adapters.mongo_client import Document
-from chatserver.domain.channels import thread_channel, user_channel
+from chatserver.domain.channels import ChannelFacts, ChannelRef, thread_channel, user_channel
 from chatserver.domain.identity import AccountId, Actor
 from chatserver.flavours import Flavour
 from chatserver.services.identity import IdentityError
 from chatserver.services.refusal import Refused
 
 if TYPE_CHECKING:
-    from chatserver.app import Services
+    from chatserver.adapters.mongo_client import Database
+    from chatserver.adapters.redis_client import Redis
+    from chatserver.flavours import FlavourCatalog
+    from chatserver.services.chat import ChatService
+    from chatserver.services.identity import IdentityService
+    from chatserver.services.moderation import ModerationService
+    from moderation.queue import ItemSource
     from moderation.rules import Verdict
 
 log = logging.getLogger("chatserver.forum")
@@ -131,23 +137,32 @@ def is_forum_staff(actor: Actor | None, flavour: str) -> bool:
 
 
 class ForumService:
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.repo = ForumRepo(services.db)
-        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-
-    # collaborators, looked up at call time ---------------------------------------------------------
-
-    @property
-    def moderation(self) -> Any:
-        return self.services.extras.get("moderation")
-
-    @property
-    def chat(self) -> Any:
-        return self.services.extras.get("chat")
+    def __init__(
+        self,
+        *,
+        db: Database,
+        redis: Redis,
+        key: Callable[..., str],
+        catalog: FlavourCatalog,
+        chat: ChatService,
+        moderation: ModerationService,
+        identity: IdentityService,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.db = db
+        self.redis = redis
+        self.key = key
+        self.catalog = catalog
+        self.chat = chat
+        self.moderation = moderation
+        self.identity = identity
+        self.repo = ForumRepo(db)
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
+        # How the owner of an account hears of an attack on it: through the forum's notifications.
+        identity.account_notifiers.append(self.notify_account)
 
     def _unread_key(self, account_id: str) -> str:
-        return self.services.key("forum", "unread", account_id)
+        return self.key("forum", "unread", account_id)
 
     # reading ---------------------------------------------------------------------------------------------
 
@@ -219,42 +234,27 @@ class ForumService:
         return actor
 
     async def _muted(self, actor: Actor, flavour: Flavour) -> None:
-        moderation = self.moderation
-        if moderation is None or actor.is_staff:
+        if actor.is_staff:
             return
-        mute = await moderation.mute_of(str(actor.account_id), flavour.slug)
+        mute = await self.moderation.mute_of(str(actor.account_id), flavour.slug)
         if mute is not None:
             from chatserver.services.moderation import muted_text
 
             raise ForumError("muted", 403, muted_text(*mute))
 
     async def _account_age_days(self, actor: Actor) -> float | None:
-        moderation = self.moderation
-        if moderation is not None:
-            age: float | None = await moderation.account_age_days(actor)
-            return age
-        doc = await self.services.db["accounts"].find_one({"_id": actor.account_id}, {"created_at": 1})
-        created = doc.get("created_at") if doc else None
-        if not isinstance(created, datetime):
-            return None
-        if created.tzinfo is None:
-            created = created.replace(tzinfo=UTC)
-        return (self.clock() - created).total_seconds() / 86_400
+        age: float | None = await self.moderation.account_age_days(actor)
+        return age
 
-    async def _screen(self, actor: Actor, flavour: Flavour, text: str) -> tuple[Verdict | None, str | None]:
+    async def _screen(self, actor: Actor, flavour: Flavour, text: str) -> tuple[Verdict | None, ItemSource | None]:
         """The moderation verdict and, when the post must wait, the item source ("rule" or "premoderation")."""
-        verdict: Verdict | None = None
-        moderation = self.moderation
         age = None if actor.is_staff else await self._account_age_days(actor)
-        if moderation is not None:
-            # An account that is not on file (yet) counts as established, as in the moderation service.
-            known: Any = age if age is not None else "unknown"
-            verdict = moderation.screen(actor, flavour.slug, "forum", text, account_age_days=known)
-        else:
-            log.warning("forum post screened without the moderation service")
-        if verdict is not None and verdict.action == "block":
+        # An account that is not on file (yet) counts as established, as in the moderation service.
+        known: Any = age if age is not None else "unknown"
+        verdict: Verdict = self.moderation.screen(actor, flavour.slug, "forum", text, account_age_days=known)
+        if verdict.action == "block":
             raise ForumError("refused", 422, verdict.reason or "Dit bericht kan niet geplaatst worden.", "body")
-        if verdict is not None and verdict.action == "hold":
+        if verdict.action == "hold":
             only_premoderation = all(hit.rule == "premoderation" for hit in verdict.hits) and verdict.hits
             return verdict, "premoderation" if only_premoderation and not verdict.crisis.flagged else "rule"
         if actor.is_staff:
@@ -363,10 +363,8 @@ class ForumService:
         return await self._after_insert(author, flavour, thread, post, verdict, source, premoderated)
 
     async def _limit_only(self, actor: Actor, ip_subject: str) -> None:
-        from chatserver.web.session import identity_of
-
         try:
-            await identity_of(self.services).limit_action("post", actor, ip_subject)
+            await self.identity.limit_action("post", actor, ip_subject)
         except IdentityError as exc:
             raise ForumError("rate_limited", 429, exc.detail) from exc
 
@@ -377,7 +375,7 @@ class ForumService:
         thread: Document,
         post: Document,
         verdict: Verdict | None,
-        source: str | None,
+        source: ItemSource | None,
         premoderated: bool,
     ) -> Posted:
         thread_id, post_id = str(thread["_id"]), str(post["_id"])
@@ -400,12 +398,15 @@ class ForumService:
         return f"/f/{flavour.slug}/forum/t/{post['thread_id']}/p/{post['_id']}/ga"
 
     async def _submit_hold(
-        self, author: Actor, flavour: Flavour, thread: Document, post: Document, verdict: Verdict | None, source: str
+        self,
+        author: Actor,
+        flavour: Flavour,
+        thread: Document,
+        post: Document,
+        verdict: Verdict | None,
+        source: ItemSource,
     ) -> None:
         moderation = self.moderation
-        if moderation is None:
-            log.error("forum post %s held without a moderation service to release it", post["_id"])
-            return
         from chatserver.services.moderation import ItemRef
 
         text = str(post["body"])
@@ -468,8 +469,8 @@ class ForumService:
         chat = self.chat
         for account_id in followers:
             key = self._unread_key(account_id)
-            if await self.services.redis.exists(key):
-                await self.services.redis.incr(key)
+            if await self.redis.exists(key):
+                await self.redis.incr(key)
             if chat is not None:
                 try:
                     await chat.do_emit(user_channel(account_id), "notification", {"text": text, "url": url})
@@ -483,8 +484,8 @@ class ForumService:
                "created_at": self.clock(), "read": False}  # fmt: skip
         await self.repo.insert_notifications([doc])
         key = self._unread_key(str(account_id))
-        if await self.services.redis.exists(key):
-            await self.services.redis.incr(key)
+        if await self.redis.exists(key):
+            await self.redis.incr(key)
         chat = self.chat
         if chat is not None:
             try:
@@ -500,7 +501,7 @@ class ForumService:
         post = await self.repo.post(post_id) if post_id else None
         if post is None:
             return
-        flavour = self.services.catalog.get(str(post["flavour"]))
+        flavour = self.catalog.get(str(post["flavour"]))
         thread = await self.repo.thread(str(post["thread_id"]))
         if flavour is None or thread is None:
             return
@@ -522,7 +523,7 @@ class ForumService:
         text = str(getattr(view, "redacted_text", "") or "")
         if text:
             return text
-        doc = await self.services.db["moderation_items"].find_one({"_id": str(view.id)}, {"redacted_text": 1})
+        doc = await self.db["moderation_items"].find_one({"_id": str(view.id)}, {"redacted_text": 1})
         return str((doc or {}).get("redacted_text") or "")
 
     async def publish_held(self, flavour: Flavour, thread: Document, post: Document) -> bool:
@@ -545,14 +546,27 @@ class ForumService:
 
     async def _emit_changed(self, flavour: Flavour, thread: Document, post: Document, kind: str) -> None:
         chat = self.chat
-        if chat is None:
-            return
         try:
             fragment = f"/f/{flavour.slug}/forum/t/{thread['_id']}/p/{post['_id']}"
             data = {"post_id": str(post["_id"]), "fragment": fragment}
             await chat.do_emit(thread_channel(flavour.slug, str(thread["_id"])), kind, data)
         except Exception as exc:
             log.warning("forum live event failed (%s)", type(exc).__name__)
+
+    async def report_resolver(self, ref: Any) -> Any:
+        """The ``forum_post`` report resolver: the post a report points at, looked up by id."""
+        return await self.resolve_report(str(ref.id))
+
+    async def thread_facts(self, actor: Actor, ref: ChannelRef) -> ChannelFacts:
+        """The channel resolver for forum threads: the thread exists for a reader who may see it."""
+        flavour = self.catalog.get(ref.flavour)
+        if flavour is None:
+            return ChannelFacts(exists=False)
+        try:
+            await self.access_thread(actor, flavour, ref.ident)
+        except ForumError:
+            return ChannelFacts(exists=False)
+        return ChannelFacts(exists=True)
 
     async def resolve_report(self, post_id: str) -> Any:
         """The reported post (a ``ReportedObject``) looked up by id, never taken from the reporter; or None."""
@@ -717,16 +731,16 @@ class ForumService:
     async def unread_count(self, account_id: str) -> int:
         """A Redis counter per account, rebuilt from MongoDB when it is missing."""
         key = self._unread_key(account_id)
-        cached = await self.services.redis.get(key)
+        cached = await self.redis.get(key)
         if cached is not None:
             return max(0, int(cached))
         count = await self.repo.unread_count(account_id)
-        await self.services.redis.set(key, count, ex=UNREAD_TTL_S)
+        await self.redis.set(key, count, ex=UNREAD_TTL_S)
         return count
 
     async def mark_read(self, actor: Actor, notification_id: str | None = None) -> None:
         await self.repo.mark_read(str(actor.account_id), notification_id)
-        await self.services.redis.delete(self._unread_key(str(actor.account_id)))
+        await self.redis.delete(self._unread_key(str(actor.account_id)))
 
     # search ----------------------------------------------------------------------------------------------
 
@@ -758,7 +772,7 @@ class ForumService:
         from chatserver.services.forum_demo import DEMO_THREADS
 
         created = 0
-        for flavour in self.services.catalog:
+        for flavour in self.catalog:
             if await self.repo.has_threads(flavour.slug):
                 continue
             base = self.clock() - timedelta(days=6)

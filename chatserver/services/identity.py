@@ -34,6 +34,7 @@ from chatserver.adapters.session_store import RedisSessionStore
 from chatserver.config import Settings
 from chatserver.domain import accounts as rules
 from chatserver.domain import sanctions
+from chatserver.domain.channels import ChannelRef
 from chatserver.domain.identity import STAFF_ROLES, AccountId, Actor, StaffRole
 from chatserver.services.privacy import ErasureResult, PersonalDataService
 from moderation import audit as audit_chain
@@ -175,6 +176,7 @@ class IdentityService:
         passwords: PasswordHashing,
         clock: Clock | None = None,
         personal_data: PersonalDataService | None = None,
+        known_flavours: frozenset[str] | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -191,7 +193,7 @@ class IdentityService:
         # notifications (the bell on every page) register here at start-up; without one, only the log knows.
         self.account_notifiers: list[Callable[[str, str, str], Awaitable[None]]] = []
         self.audit_store = MongoModerationStore(db)
-        self.known_flavours: frozenset[str] | None = None
+        self.known_flavours = known_flavours
 
     # keyed hashes -----------------------------------------------------------
 
@@ -285,6 +287,10 @@ class IdentityService:
 
     def _flavour_ban_key(self, flavour: str, account_id: str) -> str:
         return self._key("fban", flavour, account_id)
+
+    async def flavour_ban_gate(self, actor: Actor, ref: ChannelRef) -> str | None:
+        """A chat gate: a flavour-scoped ban refuses publishing in that flavour (staff are never banned so)."""
+        return None if actor.is_staff else await self.flavour_ban(str(actor.account_id), ref.flavour)
 
     async def flavour_ban(self, account_id: str, flavour: str) -> str | None:
         """The Dutch refusal when the account is banned from this flavour, else None (one Redis question)."""

@@ -1,14 +1,12 @@
 """The moderation service: screening, the three-tier queue, claims, decisions, notices, crisis routing and audit.
 
-Features use it as ``services.extras["moderation"]`` (looked up at call time):
+The composition root builds it once (``chatserver.wiring``) and hands it to the features that need it:
 ``screen()`` before storing, ``submit()`` for a hold or a report, ``register_handler(kind, …)`` to say what a
 decision does to their objects, ``chat_screener()`` for live channels. The rules themselves live in the pure
 ``moderation`` package; this module adds storage, notices, live updates and the audit chain.
 
-Professionals on shift (crisis routing): until the shifts service offers it, :func:`professional_on_shift` reads the
-Redis set ``services.key("onshift", flavour, "professional")`` of account ids; the shifts feature adds a staff member's
-account id when they sign on and removes it when they sign off. ``services.extras["on_shift"]``, if set to an async
-``(flavour, tier) -> bool``, takes precedence.
+Professionals on shift (crisis routing) come from the shifts service it is given (the on-shift sets in Redis,
+filled at sign-on and emptied at sign-off).
 """
 
 from __future__ import annotations
@@ -24,14 +22,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from chatserver.adapters.accounts_repo import AccountsRepo
 from chatserver.adapters.moderation_store import MongoModerationStore, to_ms
 from chatserver.adapters.recent_lines import RedisRecentLines
-from chatserver.adapters.redis_batch import EXTRAS_KEY as BATCH_KEY
 from chatserver.adapters.redis_batch import AutoPipeline
 from chatserver.domain.channels import ChannelKind, ChannelRef, mod_channel, parse_channel, user_channel
 from chatserver.domain.identity import AccountId, Actor
 from chatserver.domain.sanctions import Sanction
 from chatserver.domain.sanctions import Target as SanctionTarget
 from chatserver.flavours import TIMEZONE
-from chatserver.services.chat import Screener, Screening
+from chatserver.services.chat import ChatError, Screener, Screening
 from moderation import audit as audit_chain
 from moderation.audit import AuditEntry
 from moderation.crisis import CrisisResult, detect
@@ -58,9 +55,12 @@ from moderation.rules import PlaceKind, RuleContext, RuleSettings, Verdict, eval
 from moderation.tiers import TIERS, Severity, Tier, max_severity, max_tier, severity_rank, tier_rank
 
 if TYPE_CHECKING:
-    from chatserver.app import Services
-    from chatserver.flavours import Flavour
+    from chatserver.adapters.mongo_client import Database
+    from chatserver.adapters.redis_client import Redis
+    from chatserver.flavours import Flavour, FlavourCatalog
     from chatserver.services.chat import ChatService
+    from chatserver.services.identity import IdentityService
+    from chatserver.services.shifts import ShiftService
 
 log = logging.getLogger("chatserver.moderation")
 
@@ -222,9 +222,9 @@ class ModerationItemView:
         return self.item.flavour
 
 
-Handler = Callable[["Services", ModerationItemView, Decision], Awaitable[None]]
+Handler = Callable[[ModerationItemView, Decision], Awaitable[None]]
 # For reports through the API: the owner of ``kind`` looks up the object (text, author, staff link, flavour).
-ReportResolver = Callable[["Services", ItemRef], Awaitable["ReportedObject | None"]]
+ReportResolver = Callable[[ItemRef], Awaitable["ReportedObject | None"]]
 
 
 @dataclass(frozen=True)
@@ -237,7 +237,7 @@ class ReportedObject:
 
 @dataclass(frozen=True)
 class StaffDecision:
-    """What a moderator asks for; turned into the pure :class:`Decision` plus the extras some kinds need."""
+    """What a moderator asks for; turned into the pure :class:`Decision` plus the further fields some kinds need."""
 
     kind: DecisionKind
     reason: str = ""
@@ -352,30 +352,6 @@ def explanation(crisis: CrisisResult | None) -> dict[str, Any]:
     }
 
 
-def mute_key(services: Services, flavour: str, account_id: str) -> str:
-    return services.key("mute", flavour, account_id)
-
-
-def onshift_key(services: Services, flavour: str, tier: Tier = "professional") -> str:
-    return services.key("onshift", flavour, tier)
-
-
-async def professional_on_shift(services: Services, flavour: str) -> bool:
-    """Whether a professional is on shift in ``flavour``.
-
-    Uses ``services.extras["on_shift"]`` (an async ``(flavour, tier) -> bool`` from the shifts feature) when it is
-    there; otherwise the Redis set ``services.key("onshift", flavour, "professional")`` of account ids, which the
-    shifts feature fills at sign-on and empties at sign-off.
-    """
-    provider = services.extras.get("on_shift")
-    if provider is not None:
-        return bool(await provider(flavour, "professional"))
-    shifts = services.extras.get("shifts")
-    if shifts is not None and hasattr(shifts, "professional_on_shift"):
-        return bool(await shifts.professional_on_shift(flavour))
-    return int(await services.redis.scard(onshift_key(services, flavour))) > 0
-
-
 def message_offset(ref: ItemRef) -> int | None:
     """The offset of a stored live message from a reference id ``"<offset>"`` or ``"<channel>#<offset>"``."""
     tail = ref.id.rsplit("#", 1)[-1]
@@ -389,15 +365,37 @@ def _aware(value: Any) -> datetime | None:
 
 
 class ModerationService:
-    def __init__(self, services: Services, clock: Callable[[], datetime] | None = None) -> None:
-        self.services = services
-        self.catalog = services.catalog
-        self.store = MongoModerationStore(services.db)
+    def __init__(
+        self,
+        *,
+        catalog: FlavourCatalog,
+        db: Database,
+        redis: Redis,
+        key: Callable[..., str],
+        batch: AutoPipeline,
+        redis_prefix: str,
+        chat: ChatService,
+        identity: IdentityService,
+        shifts: ShiftService,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.db = db
+        self.redis = redis
+        self.key = key
+        self.batch = batch
+        self.chat = chat
+        self.identity = identity
+        self.shifts = shifts
+        self.store = MongoModerationStore(db)
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.handlers: dict[str, Handler] = {}
         self.report_resolvers: dict[str, ReportResolver] = {}
         self._account_age: dict[str, datetime] = {}
-        self.recent: RedisRecentLines | None = None  # built at first use: the live feature makes the pipeline
+        self.recent = RedisRecentLines(batch, redis_prefix)
+
+    def mute_key(self, flavour: str, account_id: str) -> str:
+        return self.key("mute", flavour, account_id)
 
     # --- screening -------------------------------------------------------------------------------------------------
 
@@ -443,11 +441,6 @@ class ModerationService:
         """
         if ref.kind not in RECALLED_KINDS or actor.is_staff:
             return ()
-        if self.recent is None:
-            batch: AutoPipeline | None = self.services.extras.get(BATCH_KEY)
-            if batch is None:
-                return ()
-            self.recent = RedisRecentLines(batch, self.services.settings.redis_key_prefix)
         line = None if find_contact_details(text) else text
         return await self.recent.push_and_read(ref.name, str(actor.account_id), line)
 
@@ -464,7 +457,7 @@ class ModerationService:
             return None
         key = str(actor.account_id)
         if key not in self._account_age:
-            doc = await self.services.db["accounts"].find_one({"_id": key}, projection={"created_at": 1})
+            doc = await self.db["accounts"].find_one({"_id": key}, projection={"created_at": 1})
             created = _aware(doc.get("created_at")) if doc else None
             if created is None:
                 return None
@@ -479,15 +472,13 @@ class ModerationService:
         return None if until is None else (until, await self._mute_reason(account_id, flavour))
 
     async def _mute_reason(self, account_id: str, flavour: str) -> str:
-        stored = await self.services.redis.get(mute_key(self.services, flavour, account_id))
+        stored = await self.redis.get(self.mute_key(flavour, account_id))
         reason = stored.decode() if isinstance(stored, bytes) else str(stored or "")
         return "" if reason == "1" else reason  # "1": a mute without a reason (or set before reasons were kept)
 
     async def muted_until(self, account_id: str, flavour: str) -> datetime | None:
         """The end of the account's mute in this flavour, or None."""
-        key = mute_key(self.services, flavour, account_id)
-        batch: AutoPipeline | None = self.services.extras.get(BATCH_KEY)
-        ttl_ms = int(await (batch.execute("PTTL", key) if batch is not None else self.services.redis.pttl(key)))
+        ttl_ms = int(await self.batch.execute("PTTL", self.mute_key(flavour, account_id)))
         if ttl_ms <= 0:
             return None
         return self.clock() + timedelta(milliseconds=ttl_ms)
@@ -630,7 +621,7 @@ class ModerationService:
                 tier = "professional"
                 if source not in ("report", "spreekuur_question"):
                     source = "crisis"
-        staffed = await professional_on_shift(self.services, flavour)
+        staffed = await self.shifts.professional_on_shift(flavour)
         now = to_ms(self.clock())
         item = new_item(
             id=uuid.uuid4().hex,
@@ -676,7 +667,7 @@ class ModerationService:
             found = await self._resolve_room_message(ref)
         else:
             resolver = self.report_resolvers.get(kind)
-            found = await resolver(self.services, ref) if resolver is not None else None
+            found = await resolver(ref) if resolver is not None else None
         if found is None:
             raise ModerationError(404, "Dit bericht bestaat niet (meer).")
         if found.author is not None and found.author.account_id == reporter.account_id:
@@ -697,7 +688,7 @@ class ModerationService:
         offset = message_offset(ref)
         if parsed is None or parsed.kind not in (ChannelKind.ROOM, ChannelKind.SPREEKUUR) or offset is None:
             return None
-        chat = self._chat()
+        chat = self.chat
         doc = await chat.store.find_event(parsed.name, offset)
         if doc is None or doc.get("kind", "message") != "message" or (doc.get("data") or {}).get("deleted"):
             return None
@@ -863,7 +854,7 @@ class ModerationService:
     async def count_outcome(self, version: str, outcome: str) -> None:
         """One more release (false positive) or confirmation for a detector version; counts only, no texts."""
         try:
-            await self.services.db[CRISIS_OUTCOMES].update_one(
+            await self.db[CRISIS_OUTCOMES].update_one(
                 {"_id": f"{version}:{outcome}"},
                 {"$inc": {"count": 1}, "$set": {"version": version, "outcome": outcome}},
                 upsert=True,
@@ -874,7 +865,7 @@ class ModerationService:
     async def outcome_counts(self) -> dict[str, dict[str, int]]:
         """Releases and confirmations per detector version: ``{version: {"released": n, "confirmed": m}}``."""
         counts: dict[str, dict[str, int]] = {}
-        async for doc in self.services.db[CRISIS_OUTCOMES].find({}):
+        async for doc in self.db[CRISIS_OUTCOMES].find({}):
             counts.setdefault(str(doc.get("version")), {})[str(doc.get("outcome"))] = int(doc.get("count", 0))
         return counts
 
@@ -888,13 +879,12 @@ class ModerationService:
     async def _authorise_sanction(self, actor: Actor, flavour: str, author_id: str, request: StaffDecision) -> None:
         """The same who-whom-where-how-long table as bans through the API (chatserver.domain.sanctions)."""
         from chatserver.services.identity import IdentityError
-        from chatserver.web.session import identity_of
 
         if request.kind == "mute":
             sanction = Sanction("mute", timedelta(minutes=request.mute_minutes or 0), frozenset({flavour}))
         else:
             sanction = Sanction("ban", timedelta(days=request.ban_days or 0), frozenset({flavour}))
-        identity = identity_of(self.services)
+        identity = self.identity
         try:
             target = await identity.sanction_target(author_id)
         except IdentityError:  # an erased author: judged as a guest, so the role's limits still hold
@@ -936,21 +926,19 @@ class ModerationService:
             if handler is None:
                 break
             try:
-                await handler(self.services, view, step)
+                await handler(view, step)
             except Exception:
                 log.exception("moderation handler for %s failed on item %s", view.ref.kind, view.id)
         author_id = view.author.account_id if view.author is not None else None
         if kind == "mute" and author_id and decision.mute_for is not None:
             ms = int(decision.mute_for.total_seconds() * 1000)
             kept = decision.reason[:MAX_MUTE_REASON_CHARS] or "1"
-            await self.services.redis.set(mute_key(self.services, view.flavour, author_id), kept, px=ms)
+            await self.redis.set(self.mute_key(view.flavour, author_id), kept, px=ms)
         is_report = view.item.source == "report"
         if author_id and (kind not in ("approve", "release") or not is_report):
             await self._notify_author(view, decision)
         if kind == "ban" and author_id and request.ban_days is not None:
-            from chatserver.web.session import identity_of
-
-            await identity_of(self.services).ban(
+            await self.identity.ban(
                 actor, author_id, decision.reason, duration=timedelta(days=request.ban_days), flavours=[view.flavour]
             )
         if is_report:
@@ -1051,7 +1039,7 @@ class ModerationService:
     async def staff_names(self, entries: Sequence[AuditEntry]) -> dict[str, str]:
         """The pseudonym of each entry's actor, looked up now (the entries store only the id and the role then);
         an erased account reads "verwijderd account"."""
-        found = await AccountsRepo(self.services.db).pseudonyms([e.actor_id for e in entries])
+        found = await AccountsRepo(self.db).pseudonyms([e.actor_id for e in entries])
         return {account_id: name or ERASED_ACCOUNT for account_id, name in found.items()}
 
     async def verify_chain(self, batch: int = 1000) -> int | None:
@@ -1073,10 +1061,6 @@ class ModerationService:
         return await self.store.purge_decided_before(self.clock() - ITEM_RETENTION)
 
     # --- helpers ---------------------------------------------------------------------------------------------------
-
-    def _chat(self) -> ChatService:
-        chat: ChatService = self.services.extras["chat"]
-        return chat
 
     async def _load(self, actor: Actor, item_id: str) -> tuple[Staff, ModerationItem, dict[str, Any]]:
         staff = staff_of(actor)
@@ -1145,14 +1129,14 @@ class ModerationService:
         data = {"event": event, "item": self.public_view(view)}
         try:
             async with asyncio.timeout(EMIT_TIMEOUT_S):
-                await self._chat().do_emit(mod_channel(flavour), "moderation", data)
+                await self.chat.do_emit(mod_channel(flavour), "moderation", data)
         except Exception as exc:  # the item is stored: consoles see it on refresh
             log.warning("moderation event %s not sent (%s)", event, type(exc).__name__)
 
     async def _emit_to(self, channel: str, data: dict[str, Any]) -> None:
         try:
             async with asyncio.timeout(EMIT_TIMEOUT_S):
-                await self._chat().do_emit(channel, "notification", data)
+                await self.chat.do_emit(channel, "notification", data)
         except Exception as exc:
             log.warning("notification not sent (%s)", type(exc).__name__)
 
@@ -1163,7 +1147,7 @@ class ModerationService:
         members: set[Any] = set()
         try:
             for role in roles:
-                members |= set(await self.services.redis.smembers(self.services.key("onshift", view.flavour, role)))
+                members |= set(await self.redis.smembers(self.key("onshift", view.flavour, role)))
         except Exception as exc:
             log.warning("on-shift lookup failed (%s)", type(exc).__name__)
             return
@@ -1177,7 +1161,7 @@ class ModerationService:
         }
         for member in members:
             account = member.decode() if isinstance(member, bytes) else str(member)
-            await self._chat().do_notify(user_channel(account), "notification", data)
+            await self.chat.do_notify(user_channel(account), "notification", data)
         who = (
             "geen professional in dienst: naar ervaringsdeskundigen en beheerders"
             if view.item.no_professional_on_shift
@@ -1192,3 +1176,33 @@ def is_item_overdue(view: ModerationItemView, now: datetime) -> bool:
 
 def sort_views(views: list[ModerationItemView]) -> list[ModerationItemView]:
     return sorted(views, key=lambda view: order_key(view.item))
+
+
+async def apply_to_chat_message(chat: ChatService, view: ModerationItemView, decision: Decision) -> None:
+    """Room and 1-on-1 messages: a release publishes the held message; hide/reject/redact change a published one."""
+    payload = view.held_payload
+    held = bool(payload) and view.item.source != "report"
+    if held and payload is not None:
+        author = actor_from_snapshot(payload.get("author"))
+        if author is None:
+            return
+        text = view.redacted_text if decision.kind == "redact" else str(payload.get("text", ""))
+        if decision.kind in ("approve", "release", "redact"):
+            try:
+                await chat.do_publish(
+                    author, str(payload["channel"]), str(payload["client_msg_id"]), text, screen=False
+                )
+            except ChatError as exc:
+                log.warning("releasing a held message failed (%s)", exc.code.name)
+        return
+    channel = view.ref.channel
+    offset = message_offset(view.ref)
+    if not channel or offset is None:
+        return
+    if decision.kind in ("hide", "reject"):
+        if await chat.store.update_event(channel, offset, {"data.deleted": True, "data.text": ""}):
+            await chat.do_emit(channel, "delete", {"offset": offset})
+    elif decision.kind == "redact" and view.redacted_text:
+        fields = {"data.text": view.redacted_text, "data.edited": True}
+        if await chat.store.update_event(channel, offset, fields):
+            await chat.do_emit(channel, "edit", {"offset": offset, "text": view.redacted_text})

@@ -243,10 +243,9 @@ class OneOnOneService:
         verdict = self._crisis_verdict(actor, ref.flavour, text, recent)
         if verdict is None or not verdict.crisis.flagged:
             return ALLOW
-        from chatserver.services.moderation import crisis_notice, professional_on_shift
+        from chatserver.services.moderation import crisis_notice
 
-        moderation = self.moderation()
-        staffed = await professional_on_shift(moderation.services, ref.flavour)
+        staffed = await self.shifts.professional_on_shift(ref.flavour)
 
         async def after(acked: Acked) -> None:
             doc = await self.repo.chat(ref.ident)

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -27,6 +27,9 @@ from chatserver.domain.channels import ChannelFacts, ChannelKind, ChannelRef, ro
 from chatserver.domain.identity import ROLE_LABELS, AccountId, Actor
 from chatserver.flavours import SLUG_RE, TIMEZONE, Flavour, FlavourCatalog, Room, RoomMode
 from chatserver.services.chat import ALLOW, ChatService, Screening, clean_text
+
+if TYPE_CHECKING:
+    from chatserver.services.moderation import ModerationService
 
 log = logging.getLogger("chatserver.rooms")
 
@@ -173,8 +176,8 @@ class RoomService:
         redis: Redis,
         catalog: FlavourCatalog,
         key: Callable[..., str],
-        chat: Callable[[], ChatService],
-        extras: dict[str, Any],
+        chat: ChatService,
+        moderation: ModerationService,
         presence: PresenceStore,
     ) -> None:
         self.repo = RoomsRepo(db)
@@ -182,17 +185,11 @@ class RoomService:
         self.presence_store = presence
         self.catalog = catalog
         self.key = key
-        self._chat = chat
-        self.extras = extras
+        self.chat = chat
+        self.moderation = moderation
+        # The moderation service's chat screener for room channels (the mute check runs as a gate).
+        self._screener = moderation.chat_screener(check_mute=False)
         self._cache: dict[tuple[str, str], tuple[float, Room | None]] = {}
-
-    @property
-    def chat(self) -> ChatService:
-        return self._chat()
-
-    def moderation(self) -> Any:
-        """The moderation service, looked up at call time (features install in any order)."""
-        return self.extras.get("moderation")
 
     # --- rooms ------------------------------------------------------------------------
 
@@ -299,23 +296,15 @@ class RoomService:
         """The moderation service's mute check for room channels, as a gate beside the rate limit."""
         if ref.kind is not ChannelKind.ROOM:
             return None
-        moderation = self.moderation()
-        return None if moderation is None else await moderation.mute_gate(actor, ref)
+        return await self.moderation.mute_gate(actor, ref)
 
     async def moderation_screener(
         self, actor: Actor, ref: ChannelRef, client_msg_id: str, text: str, /, *, recent: Sequence[str] = ()
     ) -> Screening:
-        """The moderation service's chat screener for room channels, looked up at first use."""
+        """The moderation service's chat screener for room channels."""
         if ref.kind is not ChannelKind.ROOM:
             return ALLOW
-        screener = self.extras.get("_rooms_moderation_screener")
-        if screener is None:
-            moderation = self.moderation()
-            if moderation is None:
-                return ALLOW
-            screener = moderation.chat_screener(check_mute=False)  # mute_gate runs as a gate
-            self.extras["_rooms_moderation_screener"] = screener
-        result: Screening = await screener(actor, ref, client_msg_id, text, recent=recent)
+        result: Screening = await self._screener(actor, ref, client_msg_id, text, recent=recent)
         return result
 
     # --- history ------------------------------------------------------------------------
@@ -348,12 +337,12 @@ class RoomService:
         cleaned = clean_text(text)
         if cleaned is None:
             raise RoomError(422, "Je bericht is leeg, te lang of bevat tekens die niet mogen.", "text")
-        moderation = self.moderation()
+        moderation = self.moderation
         if moderation is not None:
             verdict = moderation.screen(actor, flavour.slug, "room", cleaned)
             crisis = getattr(getattr(verdict, "crisis", None), "flagged", False)
             if verdict.action != "allow" or crisis:
-                reason = verdict.reason if verdict.action == "refuse" and verdict.reason else None
+                reason = verdict.reason if verdict.action == "block" and verdict.reason else None
                 raise RoomError(
                     422,
                     reason
@@ -383,7 +372,7 @@ class RoomService:
         doc = await self.chat.store.find_event(channel, offset)
         if doc is None or doc.get("kind", "message") != "message":
             raise RoomError(404, "Dit bericht bestaat niet.")
-        moderation = self.moderation()
+        moderation = self.moderation
         if moderation is None:
             raise RoomError(503, "Melden kan nu even niet. Probeer het zo opnieuw.")
         once = self.key("room-report", channel, str(offset), actor.account_id)

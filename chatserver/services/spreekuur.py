@@ -30,7 +30,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from chatserver.adapters.mongo_client import Database, Document
 from chatserver.adapters.spreekuur_repo import SeriesTaken, SpreekuurRepo
@@ -39,7 +39,12 @@ from chatserver.domain.channels import ChannelFacts, ChannelRef, mod_channel, sp
 from chatserver.domain.identity import ROLE_LABELS, Actor
 from chatserver.flavours import TIMEZONE, WEEKDAYS, Flavour, FlavourCatalog
 from chatserver.services.refusal import Refused
-from moderation.rules import RuleContext, RuleSettings, evaluate
+
+if TYPE_CHECKING:
+    from chatserver.services.chat import ChatService
+    from chatserver.services.content import ContentService
+    from chatserver.services.identity import IdentityService
+    from chatserver.services.moderation import ModerationService
 
 log = logging.getLogger("chatserver.spreekuur")
 
@@ -266,7 +271,11 @@ class SpreekuurService:
         self,
         db: Database,
         catalog: FlavourCatalog,
-        extras: dict[str, Any],
+        *,
+        chat: ChatService,
+        identity: IdentityService,
+        moderation: ModerationService,
+        content: ContentService,
         clock: Clock | None = None,
         seats: SpreekuurSeats | None = None,
     ) -> None:
@@ -274,22 +283,31 @@ class SpreekuurService:
         # Without a seat store (no Redis) the capacity is shown but not enforced.
         self.seat_store = seats
         self.catalog = catalog
-        # Other features' services (chat, moderation, content, identity) are looked up at call time.
-        self.extras = extras
+        self.chat = chat
+        self.identity = identity
+        self.moderation = moderation
+        self.content = content
         self.clock: Clock = clock or (lambda: datetime.now(UTC))
 
-    # collaborators -----------------------------------------------------------------------------------------
-
-    @property
-    def chat(self) -> Any:
-        return self.extras["chat"]
-
     async def _emit(self, channel: str, kind: str, data: dict[str, Any], dedupe_id: str | None = None) -> None:
-        chat = self.extras.get("chat")
-        if chat is None:
-            log.warning("live feature not installed; %s event not sent", kind)
-            return
-        await chat.do_emit(channel, kind, data, dedupe_id=dedupe_id)
+        await self.chat.do_emit(channel, kind, data, dedupe_id=dedupe_id)
+
+    # wiring: the channel resolver, the moderation handler and the periodic status round ------------------
+
+    async def resolve_channel(self, actor: Actor, ref: ChannelRef) -> ChannelFacts:
+        """The channel resolver for spreekuur channels: subscribing takes a seat (decision 0009)."""
+        return await self.channel_facts(actor, ref.flavour, ref.ident)
+
+    async def on_moderation_decision(self, view: Any, decision: Any) -> None:
+        """The ``spreekuur_question`` moderation handler."""
+        await self.apply_moderation_decision(str(view.ref.id), str(decision.kind), str(decision.reason), "moderatie")
+
+    async def announce_round(self) -> None:
+        """One round of the periodic status job; a database that is away is caught up by the next round."""
+        try:
+            await self.announce_due()
+        except Exception as exc:
+            log.warning("announcing spreekuur status failed (%s)", type(exc).__name__)
 
     # access ------------------------------------------------------------------------------------------------
 
@@ -322,10 +340,7 @@ class SpreekuurService:
 
     async def hosts(self, flavour: str) -> list[Document]:
         """Verified peer experts and professionals of ``flavour``."""
-        identity = self.extras.get("identity")
-        if identity is None:
-            return []
-        docs: list[Document] = await identity.repo.staff()
+        docs: list[Document] = await self.identity.repo.staff()
         return [
             d
             for d in docs
@@ -490,10 +505,8 @@ class SpreekuurService:
 
     async def position(self, doc: Document) -> dict[str, Any]:
         """The channel's current position, so a page rendered now can follow live from here."""
-        chat = self.extras.get("chat")
+        chat = self.chat
         channel = spreekuur_channel(str(doc["flavour"]), str(doc["_id"]))
-        if chat is None:
-            return {"offset": 0, "epoch": ""}
         return {"offset": await chat.last_offset(channel), "epoch": await chat.epoch(channel)}
 
     # seats -------------------------------------------------------------------------------------------------
@@ -575,22 +588,7 @@ class SpreekuurService:
     # questions ---------------------------------------------------------------------------------------------
 
     def _screen(self, actor: Actor, flavour: Flavour, text: str) -> Any:
-        moderation = self.extras.get("moderation")
-        if moderation is not None:
-            return moderation.screen(actor, flavour.slug, "spreekuur_question", text)
-        # Without the moderation feature the same pure rules apply (no queue item can be made then).
-        rules = flavour.moderation
-        settings = RuleSettings(
-            blocked_words=rules.blocked_words,
-            blocked_patterns=rules.blocked_patterns,
-            no_body_numbers=rules.no_body_numbers,
-            block_contact_details=rules.block_contact_details,
-            max_links_new_account=rules.max_links_new_account,
-            premoderate_new_accounts=rules.premoderate_new_accounts,
-            new_account_days=rules.new_account_days,
-        )
-        context = RuleContext(place="spreekuur_question", peer_to_peer=False, staff_author=actor.is_staff)
-        return evaluate(text, settings, context)
+        return self.moderation.screen(actor, flavour.slug, "spreekuur_question", text)
 
     async def ask(self, actor: Actor, doc: Document, text: str, show_name: bool) -> Asked:
         """Screen and store a question; it waits for a moderator (or is held for a professional in a crisis)."""
@@ -650,9 +648,7 @@ class SpreekuurService:
         )
 
     async def _submit_to_moderation(self, actor: Actor, doc: Document, question: Document, verdict: Any) -> str:
-        moderation = self.extras.get("moderation")
-        if moderation is None:
-            return ""
+        moderation = self.moderation
         try:
             item_ref = importlib.import_module("chatserver.services.moderation").ItemRef
             ref = item_ref(
@@ -871,7 +867,7 @@ class SpreekuurService:
             raise SpreekuurError("phase", 409, "Een verslag publiceer je na afloop van het spreekuur.", "body")
         from chatserver.services.content import ContentError, Draft
 
-        content = self.extras.get("content")
+        content = self.content
         cleaned_body = clean_text(body, 40_001)
         if not cleaned_body:
             raise SpreekuurError("body", 422, "Het verslag is leeg.", "body")

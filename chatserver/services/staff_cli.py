@@ -14,12 +14,11 @@ async def create_staff_from_cli(
     settings: Settings, pseudonym: str, role: str, flavours: list[str], registration: str
 ) -> int:
     from chatserver.app import create_app
-    from chatserver.web.session import identity_of
 
     app = create_app(settings)
     services = app.state.services
     async with app.router.lifespan_context(app):
-        identity = identity_of(services)
+        identity = services.identity
         slugs = {f.slug for f in services.catalog}
         if role == "professional" and not registration.strip():
             print("chatserver: een professional heeft --registration nodig (bijv. BIG-nummer)", file=sys.stderr)

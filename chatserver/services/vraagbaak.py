@@ -16,6 +16,7 @@ import secrets
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from chatserver.adapters.mongo_client import Database, Document
 from chatserver.adapters.ratelimit import Limit, RateLimiter
@@ -24,6 +25,9 @@ from chatserver.domain.identity import ROLE_LABELS, Actor
 from chatserver.services.content import clean_text
 from chatserver.services.refusal import Refused
 from moderation.crisis import detect
+
+if TYPE_CHECKING:
+    from chatserver.services.moderation import ModerationService
 
 log = logging.getLogger("chatserver.vraagbaak")
 
@@ -91,8 +95,10 @@ class VraagbaakService:
         clock: Clock | None = None,
         retention_days: int = RETENTION_DAYS,
         notify: Notifier | None = None,
+        moderation: ModerationService | None = None,
     ) -> None:
         self.notify = notify
+        self.moderation = moderation
         self.repo = VraagbaakRepo(db)
         self.limiter = limiter
         self.catalog_names = catalog_names
@@ -322,3 +328,24 @@ class VraagbaakService:
         if removed:
             log.info("vraagbaak retention purge: %d questions", removed)
         return removed
+
+    async def alert_professional(self, doc: Document) -> None:
+        """An urgent question for a community: a crisis moderation item alerts its professional on shift (the text
+        stays on the VraagBaak desk; the item points there)."""
+        from chatserver.services.moderation import ItemRef
+        from moderation.rules import Verdict
+
+        if self.moderation is None:
+            return
+        crisis = detect(str(doc.get("text", "")))
+        if not crisis.flagged:
+            return
+        question_id = str(doc["_id"])
+        await self.moderation.submit_item(
+            flavour=str(doc["flavour"]),
+            source="crisis",
+            ref=ItemRef(kind="vraagbaak_question", id=question_id, url=f"/backoffice/vraagbaak/{question_id}"),
+            text="Urgente VraagBaak-vraag: lees hem op de VraagBaak-desk.",
+            author=None,
+            verdict=Verdict(action="hold", crisis=crisis),
+        )

@@ -23,16 +23,13 @@ from starlette.routing import BaseRoute, Route
 
 from chatserver.adapters.session_store import WS_TOKEN_TTL_S
 from chatserver.domain import accounts
-from chatserver.domain.accounts import skeleton
 from chatserver.domain.identity import Actor
-from chatserver.jobs.supervisor import Leader, periodic
 from chatserver.services import identity as identity_service
 from chatserver.services.identity import CODE_TTL_S, TITLES, IdentityError, IdentityService, Session
 from chatserver.web.feature import Feature
-from chatserver.web.session import identity_of
 
 if TYPE_CHECKING:
-    from chatserver.app import Services
+    from chatserver.container import Services
 
 log = logging.getLogger("chatserver.api")
 
@@ -644,7 +641,7 @@ def _wrap(handler: Handler) -> Handler:
 
 
 def install(services: Services) -> Feature:
-    identity = identity_of(services)
+    identity = services.identity
     ops = operations(services, identity)
     document = msgspec.json.encode(openapi_document(ops))
 
@@ -662,21 +659,10 @@ def install(services: Services) -> Feature:
         routes.append(_method_route(path, handlers))
     routes.append(Route("/api/{rest:path}", api_not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]))
 
-    async def purge() -> None:
-        await identity.purge_once()
-
-    leader = Leader(
-        services.redis, services.key("leader", "identity-retention"), ttl_s=identity_service.PURGE_INTERVAL_S * 2
-    )
-
-    async def start() -> None:
-        services.supervisor.spawn("identity-retention", periodic(identity_service.PURGE_INTERVAL_S, purge, leader))
-
     async def stop() -> None:
         identity.passwords.close()
 
-    services.extras.setdefault("demo_seeders", []).append(seed_demo_staff)
-    return Feature(routes=routes, startup=[start], shutdown=[stop])
+    return Feature(routes=routes, shutdown=[stop])
 
 
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -700,27 +686,3 @@ def _method_route(path: str, handlers: dict[str, Handler]) -> Route:
         return await handler(request)
 
     return Route(path, endpoint, methods=list(HTTP_METHODS))
-
-
-async def seed_demo_staff(services: Services) -> None:
-    """One staff account per role, moderating every flavour; credentials printed once by the CLI (never logged).
-
-    Demo accounts made before every flavour was covered get the whole catalogue on the next run.
-    """
-    from chatserver.domain.identity import STAFF_ROLES
-
-    identity = identity_of(services)
-    slugs = sorted(f.slug for f in services.catalog)
-    for role in STAFF_ROLES:
-        pseudonym = f"demo-{role.replace('_', '-')}"
-        existing = await identity.repo.by_pseudonym_key(skeleton(pseudonym))
-        if existing is not None:
-            if existing.get("kind") == "staff" and sorted(existing.get("flavours") or []) != slugs:
-                await identity.repo.update(str(existing["_id"]), {"flavours": slugs})
-                print(f"medewerker {pseudonym} ({role}): nu voor alle {len(slugs)} flavours")
-            continue
-        registration = "BIG-DEMO" if role == "professional" else ""
-        created = await identity.create_staff(None, pseudonym, role, slugs, registration, verified=True)
-        print(f"medewerker {created.pseudonym} ({role}, alle {len(slugs)} flavours): wachtwoord {created.password}")
-        print(f"  TOTP (authenticator-app): {created.provisioning_uri}")
-        print(f"  herstelcodes (elk één keer, in plaats van een TOTP-code): {' '.join(created.recovery_codes)}")

@@ -12,7 +12,7 @@ from chatserver.flavours import FlavourCatalog
 from chatserver.i18n import pick_language
 
 if TYPE_CHECKING:
-    from chatserver.app import Services
+    from chatserver.container import Services
 
 log = logging.getLogger("chatserver.http")
 
@@ -126,9 +126,8 @@ class FlavourBanMiddleware:
         if scope["type"] != "http" or flavour is None or actor is None or actor.is_staff:
             await self.app(scope, receive, send)
             return
-        from chatserver.web.session import identity_of
 
-        refusal = await identity_of(self.services).flavour_ban(str(actor.account_id), flavour.slug)
+        refusal = await self.services.identity.flavour_ban(str(actor.account_id), flavour.slug)
         if refusal is None:
             await self.app(scope, receive, send)
             return

@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
-    from chatserver.app import Services
+    from chatserver.container import Services
     from chatserver.services.identity import IdentityService
 
 SESSION_COOKIE = "gem_session"
@@ -34,44 +34,6 @@ MAX_FORM_BYTES = 1024 * 1024
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 PERSONAL_PREFIXES = ("/account", "/staff", "/backoffice", "/api/v1/me", "/api/v1/sessions", "/api/v1/accounts",
                      "/api/v1/guests", "/api/v1/ws-token", "/inloggen", "/registreren", "/uitloggen")  # fmt: skip
-
-
-def identity_of(services: Services) -> IdentityService:
-    """The process's IdentityService, built on first use from the composition root's parts."""
-    existing = services.extras.get("identity")
-    if existing is not None:
-        found: IdentityService = existing
-        return found
-    from chatserver.adapters.mail import Mailer
-    from chatserver.adapters.passwords import PasswordHashing
-    from chatserver.adapters.ratelimit import RateLimiter
-    from chatserver.services.identity import CODE_TTL_S, RECOVERY_TTL_S, IdentityService
-    from chatserver.services.privacy import PersonalDataService
-
-    settings = services.settings
-    # An outbox file lives as long as the code it carries; what an earlier run left behind goes now.
-    mailer = Mailer(
-        settings.smtp_url, settings.mail_from, settings.data_dir / "outbox", ttl_s=max(CODE_TTL_S, RECOVERY_TTL_S)
-    )
-    mailer.sweep()
-    identity = IdentityService(
-        settings=settings,
-        db=services.db,
-        redis=services.redis,
-        sessions=services.sessions,
-        mailer=mailer,
-        limiter=RateLimiter(services.redis, settings.redis_key_prefix, settings.secret_key),
-        passwords=PasswordHashing(),
-        # Erasure tells open pages what it removed; the chat service is built by the live feature.
-        personal_data=PersonalDataService(
-            services.db,
-            chat=lambda: services.extras.get("chat"),
-            redis=services.redis,
-            redis_prefix=settings.redis_key_prefix,
-        ),
-    )
-    services.extras["identity"] = identity
-    return identity
 
 
 def _headers(scope: Scope) -> dict[bytes, bytes]:
@@ -100,7 +62,7 @@ class SessionMiddleware:
 
     @property
     def identity(self) -> IdentityService:
-        return identity_of(self.services)
+        return self.services.identity
 
     def client_ip(self, scope: Scope, headers: dict[bytes, bytes]) -> str:
         """The peer address; X-Forwarded-For counts only when the peer is a configured trusted proxy."""

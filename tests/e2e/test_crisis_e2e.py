@@ -32,7 +32,7 @@ async def test_crisis_line_is_marked_and_the_professional_is_alerted(
     services = server.services
     gateway = services.lifespan_state[GATEWAY_STATE_KEY]
     gateway.allowed_origins = gateway.allowed_origins | {server.url}
-    oneonone, shifts = services.extras["oneonone"], services.extras["shifts"]
+    oneonone, shifts = services.oneonone, services.shifts
     vol = staff("volunteer", name="Vera")
     pro = staff("professional", name="Anna")
     await shifts.sign_on(vol, [FLAVOUR], 3)

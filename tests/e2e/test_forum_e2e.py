@@ -40,14 +40,14 @@ async def test_premoderated_reply_appears_live_after_approval(
     from chatserver.services.moderation import StaffDecision
 
     services = server.services
-    forum = services.extras["forum"]
+    forum = services.forum
     flavour = services.catalog.get("psychosenet")
     starter = person("Starter")
     posted = await forum.create_thread(starter, flavour, "medicatie", "Afbouwen met hulp", "Wie heeft tips?", "")
     moderator = person("Moderator", "staff", "volunteer")
     item = (await services.db["forum_posts"].find_one({"_id": posted.post_id}))["moderation_item"]
-    await services.extras["moderation"].claim(moderator, item)
-    await services.extras["moderation"].decide(moderator, item, StaffDecision(kind="approve", reason="goed"))
+    await services.moderation.claim(moderator, item)
+    await services.moderation.decide(moderator, item, StaffDecision(kind="approve", reason="goed"))
 
     author = await open_page(person("Schrijfster"))
     await author.goto(f"{FORUM}/")
@@ -68,10 +68,8 @@ async def test_premoderated_reply_appears_live_after_approval(
 
     held = await services.db["forum_posts"].find_one({"thread_id": posted.thread_id, "status": "held"})
     assert held is not None
-    await services.extras["moderation"].claim(moderator, held["moderation_item"])
-    await services.extras["moderation"].decide(
-        moderator, held["moderation_item"], StaffDecision(kind="approve", reason="prima")
-    )
+    await services.moderation.claim(moderator, held["moderation_item"])
+    await services.moderation.decide(moderator, held["moderation_item"], StaffDecision(kind="approve", reason="prima"))
     await expect(visitor.get_by_text("een schema te maken")).to_be_visible(timeout=5000)
     await screenshot(visitor, "forum-thread-live")
     await assert_accessible(visitor)

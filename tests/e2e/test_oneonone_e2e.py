@@ -29,7 +29,7 @@ async def test_visitor_volunteer_professional_warm_handoff(
     # The test server listens on a random port; its own origin is the one the browser sends at the upgrade.
     gateway = services.lifespan_state[GATEWAY_STATE_KEY]
     gateway.allowed_origins = gateway.allowed_origins | {server.url}
-    oneonone, shifts = services.extras["oneonone"], services.extras["shifts"]
+    oneonone, shifts = services.oneonone, services.shifts
     vol = staff("volunteer", name="Vera")
     pro = staff("professional", name="Anna")
     await shifts.sign_on(vol, [FLAVOUR], 3)

@@ -77,7 +77,7 @@ async def test_two_visitors_see_each_others_messages_within_a_second(browser: Br
 
     team = Actor(AccountId("e2e-link"), "Linkteam", "staff", role="professional", flavours=frozenset({"psychosenet"}),
                  validated=True, verified=True)  # fmt: skip
-    await server.services.extras["chat"].do_publish(team, "room:psychosenet:welkom", "link-1",
+    await server.services.chat.do_publish(team, "room:psychosenet:welkom", "link-1",
                                                     "Meer info: https://example.org/info", screen=False)  # fmt: skip
     link = a.locator("[data-log] .msg__body a[href='https://example.org/info']")
     await link.wait_for(timeout=WAIT_MS)
@@ -95,7 +95,7 @@ async def test_offline_for_ten_seconds_recovers_every_message_once_in_order(
     await reader.context.set_offline(True)
     await reader.wait_for_selector("#chat-room:not([data-state='connected'])", timeout=WAIT_MS)
     # The welkom room is in slow mode (10 s) for visitors: the writer is staff-free, so send via the server for speed.
-    chat = server.services.extras["chat"]
+    chat = server.services.chat
     from chatserver.domain.identity import AccountId, Actor
 
     team = Actor(AccountId("e2e-team"), "Teamlid", "staff", role="peer_expert", flavours=frozenset({"psychosenet"}),
@@ -142,7 +142,7 @@ async def test_no_serious_accessibility_violations(
     browser: Browser, server: RunningServer, path: str, name: str
 ) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    await server.services.extras["rooms"].seed_demo()
+    await server.services.rooms.seed_demo()
     context = await browser.new_context(base_url=server.url)
     page = await context.new_page()
     await page.goto(path)

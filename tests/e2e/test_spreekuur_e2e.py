@@ -101,7 +101,7 @@ async def test_a_full_spreekuur_shows_the_vol_message_instead_of_the_form(
     host = await host_account(server)
     doc = await scheduled(server, host, starts_in=timedelta(minutes=30), title="Kleine groep", capacity=1)
     public = f"/f/psychosenet/spreekuur/{doc['_id']}/"
-    svc = server.services.extras["spreekuur"]
+    svc = server.services.spreekuur
 
     # In the waiting room the one seat is still free: the form is there.
     waiter = await open_page(member(name="Wachter"))

@@ -34,7 +34,7 @@ async def test_the_answer_appears_on_the_open_private_page(
     await expect(asker.locator("[data-answer-status]")).to_have_attribute("data-answer-status", "open")
     await asker.evaluate("window.__notReloaded = true")
 
-    desk = server.services.extras["vraagbaak"]
+    desk = server.services.vraagbaak
     [doc] = await desk.repo.active(10)
     moderator = staff("peer_expert", "psychosenet", name="Antwoorder_E2E")
     await desk.claim(moderator, doc["_id"])

@@ -38,6 +38,6 @@ async def approve_post(server: RunningServer, moderator: Actor, post_id: str) ->
     services = server.services
     doc = await services.db["forum_posts"].find_one({"_id": post_id})
     assert doc is not None and doc["moderation_item"], "the held post has no moderation item"
-    moderation = services.extras["moderation"]
+    moderation = services.moderation
     await moderation.claim(moderator, doc["moderation_item"])
     await moderation.decide(moderator, doc["moderation_item"], StaffDecision(kind="approve", reason="prima"))

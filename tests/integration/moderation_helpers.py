@@ -41,7 +41,7 @@ def member(name: str = "") -> Actor:
 
 
 def service_of(server: RunningServer) -> ModerationService:
-    found: ModerationService = server.services.extras["moderation"]
+    found: ModerationService = server.services.moderation
     return found
 
 
@@ -91,7 +91,7 @@ async def held_item(
 
 async def published(server: RunningServer, author: Actor, text: str, channel: str = ROOM) -> int:
     """Publish a message in a room as ``author``; its offset."""
-    chat = server.services.extras["chat"]
+    chat = server.services.chat
     acked = await chat.do_publish(author, channel, secrets.token_hex(6), text)
     assert not acked.held
     return int(acked.offset)
@@ -99,7 +99,7 @@ async def published(server: RunningServer, author: Actor, text: str, channel: st
 
 async def events(server: RunningServer, channel: str) -> list[dict[str, Any]]:
     """The stored events of a channel, as documents."""
-    docs = await server.services.extras["chat"].store.read_after(channel, 0, 100)
+    docs = await server.services.chat.store.read_after(channel, 0, 100)
     return list(docs)
 
 
@@ -111,7 +111,7 @@ async def put_on_shift(server: RunningServer, actor: Actor, flavour: str = FLAVO
     async with asyncio.timeout(5):
         while "oneonone-rederive" in server.services.supervisor.running():
             await asyncio.sleep(0.02)
-    shifts = server.services.extras.get("shifts")
+    shifts = server.services.shifts
     if shifts is not None:
         await shifts.sign_on(actor, [flavour], 2)
     else:

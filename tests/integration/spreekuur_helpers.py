@@ -16,13 +16,13 @@ from .content_helpers import csrf_of, staff
 
 
 def service(server: RunningServer) -> SpreekuurService:
-    svc: SpreekuurService = server.services.extras["spreekuur"]
+    svc: SpreekuurService = server.services.spreekuur
     return svc
 
 
 async def host_account(server: RunningServer, flavour: str = "psychosenet", role: str = "professional") -> Actor:
     """A verified staff account stored in the database (hosts are chosen from stored accounts)."""
-    identity = server.services.extras["identity"]
+    identity = server.services.identity
     created = await identity.create_staff(None, f"host{secrets.token_hex(3)}", role, [flavour], "BIG-1", verified=True)
     actor: Actor = identity.actor_from_doc(created.doc)
     return actor

@@ -237,7 +237,7 @@ async def test_retention_purge_removes_old_guests_only(client: httpx.AsyncClient
     long_ago = datetime.now(UTC) - timedelta(days=server.services.settings.guest_retention_days + 1)
     for account_id in (old["id"], member["id"]):
         await accounts.update_one({"_id": account_id}, {"$set": {"created_at": long_ago}})
-    purged = await server.services.extras["identity"].purge_once()
+    purged = await server.services.identity.purge_once()
     assert purged >= 1
     assert await accounts.find_one({"_id": old["id"]}) is None
     assert (await client.get("/api/v1/me", headers=auth(old["token"]))).status_code == 401

@@ -17,7 +17,7 @@ BODY = "### Wat helpt\nPraten met iemand die je vertrouwt **helpt** vaak.\n\n- r
 
 
 def content(server: RunningServer) -> ContentService:
-    found: ContentService = server.services.extras["content"]
+    found: ContentService = server.services.content
     return found
 
 
@@ -234,8 +234,8 @@ async def test_slugs_are_unique_and_reserved_words_are_avoided(
 async def test_demo_seeder_publishes_shared_articles_once(server: RunningServer, client: httpx.AsyncClient) -> None:
     from chatserver.services.content_demo import seed_demo_content
 
-    await seed_demo_content(server.services)
-    await seed_demo_content(server.services)
+    await seed_demo_content(server.services.db, server.services.catalog)
+    await seed_demo_content(server.services.db, server.services.catalog)
     count = await server.services.db["content_items"].count_documents({"slug": "praten-helpt-zo-vind-je-steun"})
     assert count == 1
     for flavour in ("psychosenet", "proud2bme", "burn-out-en-werk"):

@@ -12,7 +12,6 @@ import pytest
 import moderation.rules as rules_module
 from chatserver.adapters.recent_lines import _SHA as RECENT_SHA
 from chatserver.adapters.recent_lines import KEEP_LINES
-from chatserver.adapters.redis_batch import EXTRAS_KEY as BATCH_KEY
 from chatserver.services.chat import ChatError
 from chatserver.services.moderation import ItemRef, StaffDecision
 from moderation.crisis import CrisisResult
@@ -29,11 +28,11 @@ CRISIS = "ik ga vanavond zelfmoord plegen"
 
 
 def chat_of(server: RunningServer) -> Any:
-    return server.services.extras["chat"]
+    return server.services.chat
 
 
 def oneonone(server: RunningServer) -> Any:
-    return server.services.extras["oneonone"]
+    return server.services.oneonone
 
 
 async def audit_actions(server: RunningServer, item_id: str) -> list[str]:
@@ -118,7 +117,7 @@ async def test_the_context_shares_the_round_trip_of_the_rate_limit(
 ) -> None:
     """The author's last lines are read and written in the same pipeline as the rate limit and the mute check."""
     chat = chat_of(server)
-    batch = server.services.extras[BATCH_KEY]
+    batch = server.services.batch
     author = member()
     await chat.do_publish(author, ROOM, secrets.token_hex(6), "hallo")  # warm: scripts loaded
     sent: list[list[tuple[Any, ...]]] = []

@@ -34,7 +34,7 @@ async def test_pagination_has_twenty_posts_per_page(server: RunningServer) -> No
     async with await new_client(server) as client:
         await login_as(server, client, author)
         _, thread_id = await start_thread(client, "Een lang gesprek", "Bericht nul")
-        forum = server.services.extras["forum"]
+        forum = server.services.forum
         flavour = server.services.catalog.get("psychosenet")
         thread = await forum.repo.thread(thread_id)
         # Several writers: one account may post only ten times in a burst (the rate limit).

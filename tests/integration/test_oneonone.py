@@ -22,11 +22,11 @@ pytestmark = pytest.mark.parametrize("clock", list(MOMENTS), indirect=True)
 
 
 def svc(server: Any) -> Any:
-    return server.services.extras["oneonone"]
+    return server.services.oneonone
 
 
 def shifts(server: Any) -> Any:
-    return server.services.extras["shifts"]
+    return server.services.shifts
 
 
 async def test_positions_follow_fair_order_with_risk_first(server: Any) -> None:
@@ -128,7 +128,7 @@ async def test_staff_reply_stops_the_timeout(server: Any) -> None:
     await shifts(server).sign_on(vol, [FLAVOUR], 2)
     chat = await svc(server).request(visitor(), FLAVOUR, "")
     accepted = await svc(server).accept(vol, chat["_id"])
-    await server.services.extras["chat"].do_publish(vol, chat["channel"], "m1", "Hoi, ik ben er.")
+    await server.services.chat.do_publish(vol, chat["channel"], "m1", "Hoi, ik ben er.")
     timeout = server.services.catalog.get(FLAVOUR).chat.reply_timeout_min
     await svc(server).tick(server.services.clock() + timedelta(minutes=timeout + 1))
     assert (await OneOnOneRepo(server.services.db).chat(accepted["_id"]))["status"] == "active"
@@ -157,7 +157,7 @@ async def test_retention_purge_skips_a_safeguarding_hold(server: Any) -> None:
         person = visitor()
         chat = await svc(server).request(person, FLAVOUR, "")
         await svc(server).accept(pro, chat["_id"])
-        await server.services.extras["chat"].do_publish(person, chat["channel"], "x1", "Mijn verhaal")
+        await server.services.chat.do_publish(person, chat["channel"], "x1", "Mijn verhaal")
         await svc(server).end(pro, chat["_id"], ["gehoord"])
         chats.append(chat)
     vol = staff("volunteer")
@@ -285,7 +285,7 @@ async def test_chat_whose_visitor_left_ends_after_the_grace_period_and_tells_the
     settings = server.services.settings
     presence = PresenceStore(server.services.redis, settings.redis_key_prefix, settings.presence_expiry_s)
     notices: list[tuple[str, str, Any]] = []
-    live = server.services.extras["chat"]
+    live = server.services.chat
     send_notice = live.do_notify
 
     async def record(channel: str, kind: str, data: Any) -> None:

@@ -18,7 +18,7 @@ GUEST_ROOM = "/f/psychosenet/chat/welkom/"
 
 
 async def publish(server: RunningServer, actor, room: str, text: str) -> int:  # type: ignore[no-untyped-def]
-    acked = await server.services.extras["chat"].do_publish(
+    acked = await server.services.chat.do_publish(
         actor, room_channel(FLAVOUR, room), secrets.token_hex(8), text, screen=False
     )
     return int(acked.offset)
@@ -98,7 +98,7 @@ async def test_edit_and_delete_only_own_message_within_five_minutes(server: Runn
     other = await publish(server, bob, "stemmen-horen", "van bob")
     base = "/f/psychosenet/chat/stemmen-horen/"
     channel = room_channel(FLAVOUR, "stemmen-horen")
-    store = server.services.extras["chat"].store
+    store = server.services.chat.store
     async with await new_client(server) as c:
         await login_as(server, c, alice)
         page = await c.get(base)
@@ -187,15 +187,15 @@ async def test_admin_creates_and_closes_a_room(server: RunningServer) -> None:
         assert bad.status_code == 422
         closed = await c.post("/backoffice/ruimtes/psychosenet/nieuws/sluiten", data={"csrf_token": token})
         assert closed.status_code == 303
-    server.services.extras["rooms"]._cache.clear()
+    server.services.rooms._cache.clear()
     async with await new_client(server) as c:
         assert "Nieuws" not in (await c.get("/f/psychosenet/chat/")).text
         assert (await c.get("/f/psychosenet/chat/nieuws/")).status_code == 404
 
 
 async def test_backoffice_link_is_registered_for_admins(server: RunningServer) -> None:
-    links = server.services.extras["backoffice_links"]
-    _label, _url, allowed = next(link for link in links if link[1] == "/backoffice/ruimtes")
+    links = server.services.backoffice_links
+    allowed = next(link.allowed for link in links if link.url == "/backoffice/ruimtes")
     assert allowed(staff("admin")) and not allowed(staff("professional", FLAVOUR)) and not allowed(None)
 
 
@@ -210,7 +210,7 @@ async def test_report_goes_to_the_moderation_queue_once(server: RunningServer) -
         assert empty.status_code == 422
         first = await c.post(f"{GUEST_ROOM}berichten/{offset}/melden", data={"csrf_token": token, "reason": "kwetsend"},
                              headers={"Accept": "application/json"})  # fmt: skip
-        if server.services.extras.get("moderation") is None:
+        if server.services.moderation is None:
             assert first.status_code == 503 and "Melden kan nu even niet" in first.json()["error"]
             return
         assert first.status_code == 200 and first.json()["ok"] is True
@@ -222,7 +222,7 @@ async def test_report_goes_to_the_moderation_queue_once(server: RunningServer) -
 
 
 async def test_demo_seeder_is_idempotent(server: RunningServer) -> None:
-    rooms = server.services.extras["rooms"]
+    rooms = server.services.rooms
     first = await rooms.seed_demo()
     assert first > 0
     assert await rooms.seed_demo() == 0

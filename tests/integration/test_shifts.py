@@ -20,11 +20,11 @@ pytestmark = pytest.mark.parametrize("clock", list(MOMENTS), indirect=True)
 
 
 def shifts(server: Any) -> Any:
-    return server.services.extras["shifts"]
+    return server.services.shifts
 
 
 def svc(server: Any) -> Any:
-    return server.services.extras["oneonone"]
+    return server.services.oneonone
 
 
 async def test_sign_on_publishes_the_on_shift_set_and_professional_state(server: Any) -> None:
@@ -176,15 +176,15 @@ async def test_shift_page_and_roster_page_over_http(server: Any, client: httpx.A
 
 
 async def test_demo_seeder_plans_the_coming_week_once(server: Any) -> None:
-    from chatserver.web.pages.oneonone import seed_demo_roster
+    from chatserver.demo import seed_demo_roster
 
     await server.services.db["accounts"].insert_one(
         {"_id": "demo-vol", "kind": "staff", "role": "volunteer", "flavours": [FLAVOUR], "pseudonym": "Demo",
          "pseudonym_key": "demo"}
     )  # fmt: skip
-    await seed_demo_roster(server.services, shifts(server))
-    await seed_demo_roster(server.services, shifts(server))
+    await seed_demo_roster(server.services)
+    await seed_demo_roster(server.services)
     roster = server.services.db["shift_roster"]
     assert await roster.count_documents({"flavour": FLAVOUR}) == 7 * 4
     assert await roster.count_documents({"flavour": "proud2bme"}) == 0  # nobody serves it
-    assert "seed_roster" in {getattr(s, "__name__", "") for s in server.services.extras["demo_seeders"]}
+    assert "seed_demo_roster" in {getattr(s, "__name__", "") for s in server.services.demo_seeders}

@@ -202,7 +202,7 @@ async def test_reject_tells_the_asker_why(server: RunningServer) -> None:
             assert again.status_code == 409  # decided once
         page = await client.get(f"/f/psychosenet/spreekuur/{doc['_id']}/")
         assert "Niet geplaatst. Reden: Dit past beter op het forum." in page.text
-    chat = server.services.extras["chat"]
+    chat = server.services.chat
     notices = await chat.store.read_after(user_channel(asker.account_id), 0, 10)
     assert [n["kind"] for n in notices] == ["notification"]
     assert "Dit past beter op het forum." in notices[0]["data"]["text"]
@@ -340,6 +340,6 @@ async def test_series_seeding_is_idempotent(server: RunningServer) -> None:
     upcoming = await svc.upcoming("psychosenet")
     assert {d["title"] for d in upcoming} == {s.title for s in flavour.spreekuur_series}
     assert all(d["host_pseudonym"] for d in upcoming)
-    seeder = next(s for s in server.services.extras["demo_seeders"] if s.__name__ == "seed_demo")
+    seeder = next(s for s in server.services.demo_seeders if s.__name__ == "seed_demo_spreekuren")
     await seeder(server.services)
     assert len(await svc.upcoming("psychosenet")) == first

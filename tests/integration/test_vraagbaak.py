@@ -16,7 +16,7 @@ QUESTION = "Mijn zus hoort stemmen en wil geen hulp. Wat kan ik als naaste doen?
 
 
 def desk(server: RunningServer) -> VraagbaakService:
-    found: VraagbaakService = server.services.extras["vraagbaak"]
+    found: VraagbaakService = server.services.vraagbaak
     return found
 
 
@@ -208,7 +208,7 @@ async def test_staff_put_a_question_on_the_forum_and_the_visitor_gets_the_thread
 async def test_staff_send_a_question_to_an_upcoming_spreekuur(server: RunningServer, client: httpx.AsyncClient) -> None:
     from chatserver.services.spreekuur import Schedule
 
-    spreekuren = server.services.extras["spreekuur"]
+    spreekuren = server.services.spreekuur
     start = datetime.now(UTC) + timedelta(days=2)
     plan = Schedule(
         "trauma", "", "Spreekuur over herbelevingen", "Stel je vragen.", start, start + timedelta(hours=1), 50

@@ -17,7 +17,7 @@ CRISIS = "ik ga vanavond zelfmoord plegen"
 
 
 async def test_one_on_one_crisis_line_reaches_volunteer_visitor_and_professional(server: Any) -> None:
-    oneonone = server.services.extras["oneonone"]
+    oneonone = server.services.oneonone
     vol, pro = chat_staff("volunteer"), chat_staff("professional")
     await put_on_shift(server, vol)
     await put_on_shift(server, pro)

@@ -13,7 +13,7 @@ ROOM = "room:psychosenet:naasten"
 
 async def _account(server: Any) -> tuple[Any, str]:
     """A stored member account (erasure needs the document) and its session token."""
-    identity = server.services.extras["identity"]
+    identity = server.services.identity
     session = await identity.register_member(f"Weg{secrets.token_hex(3)}", "lange-wandeling-42", "ip")
     return session.actor, session.token
 
@@ -29,7 +29,7 @@ async def _erase_while_listening(server: Any, keep: bool) -> tuple[Any, Event, l
         ack = await w.publish(ROOM, f"Mijn bericht {marker}")
         seen = await r.expect(Event, where=lambda e: e.offset == ack.offset)
         assert marker in seen.data["text"]
-        await server.services.extras["identity"].erase_account(author, keep_posts=keep)
+        await server.services.identity.erase_account(author, keep_posts=keep)
         change = await r.expect(Event, where=lambda e: e.kind in ("delete", "edit"))
         # A page that reconnects from just before the message, while the channel is open here (memory replay).
         async with ws(server, await session_for(server, member())) as again:

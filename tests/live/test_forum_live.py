@@ -11,7 +11,7 @@ from .conftest import member, session_for, ws
 
 async def test_reply_arrives_on_thread_channel(server: Any) -> None:
     services = server.services
-    forum = services.extras["forum"]
+    forum = services.forum
     flavour = services.catalog.get("psychosenet")
     author = member("Schrijver", validated=True)
     reader = member("Lezer", validated=True)
@@ -41,7 +41,7 @@ async def test_unknown_thread_channel_is_refused(server: Any) -> None:
 
 async def test_an_edit_arrives_with_the_fragment_to_refetch(server: Any) -> None:
     services = server.services
-    forum = services.extras["forum"]
+    forum = services.forum
     flavour = services.catalog.get("psychosenet")
     author = member("Bewerker", validated=True)
     posted = await forum.create_thread(author, flavour, "ervaringen", "Een bewerking", "Eerste versie", "")

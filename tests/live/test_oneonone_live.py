@@ -11,9 +11,9 @@ from .conftest import session_for, ws
 
 
 async def test_position_notices_then_accept_and_exchange(server: Any) -> None:
-    oneonone = server.services.extras["oneonone"]
+    oneonone = server.services.oneonone
     vol = staff("volunteer", name="Vera")
-    await server.services.extras["shifts"].sign_on(vol, [FLAVOUR], 2)
+    await server.services.shifts.sign_on(vol, [FLAVOUR], 2)
     first, second = visitor(), visitor()
     chat_one = await oneonone.request(first, FLAVOUR, "")
     async with ws(server, await session_for(server, second)) as visitor_conn, \

@@ -94,5 +94,5 @@ async def test_a_channel_still_open_here_replays_from_memory_exactly_as_the_stor
         assert [e.data["text"] for e in replayed] == [f"gemist {i}" for i in range(5)]
         assert sub.position.offset == missed[-1].offset
         assert nxt.offset == live.offset  # live follows, nothing twice
-        stored = await server.services.extras["chat"].read_after(ROOM, last["offset"], 100)
+        stored = await server.services.chat.read_after(ROOM, last["offset"], 100)
         assert [o for o, _ in stored][:5] == [a.offset for a in missed]

@@ -32,7 +32,7 @@ async def test_slow_mode_refuses_with_a_dutch_reason_and_the_wait(server) -> Non
 
 
 async def test_hosted_room_is_closed_until_a_host_opens_it(server) -> None:  # type: ignore[no-untyped-def]
-    rooms = server.services.extras["rooms"]
+    rooms = server.services.rooms
     flavour = server.services.catalog.get("psychosenet")
     room = flavour.room("herstelcafe")
     visitor, host = member("bezoeker"), staff()
@@ -53,7 +53,7 @@ async def test_hosted_room_is_closed_until_a_host_opens_it(server) -> None:  # t
 
 
 async def test_announcements_only_staff_post(server) -> None:  # type: ignore[no-untyped-def]
-    rooms = server.services.extras["rooms"]
+    rooms = server.services.rooms
     await rooms.create_room(staff_admin(), {"flavour": "psychosenet", "slug": "mededelingen", "name": "Mededelingen",
                                              "mode": "announcements", "slow_mode_s": "0"})  # fmt: skip
     channel = "room:psychosenet:mededelingen"
@@ -79,7 +79,7 @@ def staff_admin():  # type: ignore[no-untyped-def]
 
 
 async def test_closed_admin_room_refuses_subscribers(server) -> None:  # type: ignore[no-untyped-def]
-    rooms = server.services.extras["rooms"]
+    rooms = server.services.rooms
     admin = staff_admin()
     await rooms.create_room(
         admin, {"flavour": "psychosenet", "slug": "tijdelijk", "name": "Tijdelijk", "mode": "guests"}
@@ -97,7 +97,7 @@ async def test_closed_admin_room_refuses_subscribers(server) -> None:  # type: i
 
 
 async def test_edit_and_delete_reach_subscribers_as_events(server) -> None:  # type: ignore[no-untyped-def]
-    rooms = server.services.extras["rooms"]
+    rooms = server.services.rooms
     flavour = server.services.catalog.get("psychosenet")
     room = flavour.room("stemmen-horen")
     channel = "room:psychosenet:stemmen-horen"

@@ -68,7 +68,7 @@ async def test_late_visitor_recovers_the_stream_by_offset(server) -> None:  # ty
         await other.recv()
         response = await other.subscribe(channel)
         assert isinstance(response, Subscribed)
-    stream = await server.services.extras["chat"].read_after(channel, position["offset"], 10)
+    stream = await server.services.chat.read_after(channel, position["offset"], 10)
     assert len(stream) == 2
 
 

@@ -73,7 +73,6 @@ async def scripted_session(server: RunningServer, client: httpx.AsyncClient) -> 
     """A validated member writes in a room, two 1-on-1 chats (one put on hold), the forum, a spreekuur, the
     VraagBaak; reports a message; follows a thread and gets a notification; has a message held for moderation."""
     services = server.services
-    extras = services.extras
     tag = secrets.token_hex(4)
     name = f"Wis{tag}"
     marker = f"spoor-{tag}"
@@ -81,11 +80,11 @@ async def scripted_session(server: RunningServer, client: httpx.AsyncClient) -> 
     assert created.status_code == 201, created.text
     account_id = created.json()["id"]
     await services.db["accounts"].update_one({"_id": account_id}, {"$set": {"validated": True}})
-    identity = extras["identity"]
+    identity = services.identity
     actor: Actor = identity.actor_from_doc(await services.db["accounts"].find_one({"_id": account_id}))
     token = await services.sessions.create(actor)
     s = Scripted(actor=actor, token=token, marker=marker)
-    chat = extras["chat"]
+    chat = services.chat
     flavour = services.catalog.get(FLAVOUR)
 
     # a room
@@ -94,16 +93,16 @@ async def scripted_session(server: RunningServer, client: httpx.AsyncClient) -> 
     other = Actor(account_id=f"ander{tag}", pseudonym=f"Ander{tag}", kind="member", validated=True)  # type: ignore[arg-type]
     s.other = other
     reported = await chat.do_publish(other, ROOM, f"o-{tag}", "Een bericht van een ander")
-    await extras["moderation"].report(actor, "room_message", f"{ROOM}#{reported.offset}", ROOM, f"Kwetsend {marker}")
+    await services.moderation.report(actor, "room_message", f"{ROOM}#{reported.offset}", ROOM, f"Kwetsend {marker}")
     # a message held for moderation (a rule or the crisis detector)
     held = await chat.do_publish(actor, ROOM, f"h-{tag}", f"Ik wil niet meer leven, ik heb de pillen al {marker}")
     assert held.held
 
     # two 1-on-1 chats: one ends, one is put on a safeguarding hold
     pro = staff("professional")
-    await extras["shifts"].sign_on(pro, [FLAVOUR], 3)
+    await services.shifts.sign_on(pro, [FLAVOUR], 3)
     s.notes["professional"] = pro
-    oneonone = extras["oneonone"]
+    oneonone = services.oneonone
     first = await oneonone.request(actor, FLAVOUR, f"slapen {marker}")
     await oneonone.accept(pro, first["_id"])
     await chat.do_publish(actor, first["channel"], f"c1-{tag}", f"Ik slaap slecht {marker}")
@@ -116,7 +115,7 @@ async def scripted_session(server: RunningServer, client: httpx.AsyncClient) -> 
     s.held_chat = second["_id"]
 
     # the forum: a thread of ours, a reply in someone else's thread, a follow and a notification
-    forum = extras["forum"]
+    forum = services.forum
     ours = await forum.create_thread(actor, flavour, "ervaringen", f"Mijn verhaal {tag}", f"Lang verhaal {marker}", "")
     s.thread_id = ours.thread_id
     # a new account's first thread waits for a moderator: approved here
@@ -134,12 +133,12 @@ async def scripted_session(server: RunningServer, client: httpx.AsyncClient) -> 
     # a spreekuur question (with the name shown), answered live
     host = await host_account(server)
     session = await scheduled(server, host)
-    asked = await extras["spreekuur"].ask(actor, session, f"Wat helpt tegen piekeren {marker}?", True)
+    asked = await services.spreekuur.ask(actor, session, f"Wat helpt tegen piekeren {marker}?", True)
     s.question_id = asked.question_id
-    await extras["spreekuur"].approve(host, asked.question_id)
+    await services.spreekuur.approve(host, asked.question_id)
 
     # the VraagBaak, asked while logged in
-    await extras["vraagbaak"].ask(f"Mag ik iets vragen over medicatie {marker}?", FLAVOUR, "", author=actor)
+    await services.vraagbaak.ask(f"Mag ik iets vragen over medicatie {marker}?", FLAVOUR, "", author=actor)
     return s
 
 
@@ -277,7 +276,7 @@ async def test_a_held_transcript_loses_the_erased_account_when_the_purge_comes(
 
     s = await scripted_session(server, client)
     assert (await client.delete("/api/v1/me?posts=remove", headers=auth(s.token))).status_code == 204
-    oneonone = server.services.extras["oneonone"]
+    oneonone = server.services.oneonone
     pro = s.notes["professional"]
     # The hold is lifted and the chat ends; once the retention has passed, the purge drops the transcript.
     await oneonone.set_hold(pro, s.held_chat, False, "")

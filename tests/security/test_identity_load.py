@@ -19,7 +19,7 @@ TICK_S = 0.01
 
 
 async def test_fifty_logins_do_not_stall_the_loop(server: RunningServer) -> None:
-    identity: IdentityService = server.services.extras["identity"]
+    identity: IdentityService = server.services.identity
     password_hash = await identity.passwords.hash(PASSWORD)
     names = [f"last{secrets.token_hex(4)}" for _ in range(LOGINS)]
     from chatserver.domain.accounts import skeleton

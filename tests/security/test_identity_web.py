@@ -26,7 +26,7 @@ def csrf_of(html: str) -> str:
 
 
 def identity(server: RunningServer) -> IdentityService:
-    found: IdentityService = server.services.extras["identity"]
+    found: IdentityService = server.services.identity
     return found
 
 

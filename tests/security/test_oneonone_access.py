@@ -13,10 +13,10 @@ from tests.live.conftest import session_for, ws
 
 async def _active_chat(server: Any) -> tuple[Any, Any, dict[str, Any]]:
     vol = staff("volunteer")
-    await server.services.extras["shifts"].sign_on(vol, [FLAVOUR], 2)
+    await server.services.shifts.sign_on(vol, [FLAVOUR], 2)
     person = visitor()
-    chat = await server.services.extras["oneonone"].request(person, FLAVOUR, "")
-    await server.services.extras["oneonone"].accept(vol, chat["_id"])
+    chat = await server.services.oneonone.request(person, FLAVOUR, "")
+    await server.services.oneonone.accept(vol, chat["_id"])
     return person, vol, chat
 
 
@@ -49,11 +49,11 @@ async def test_channel_resolver_lists_only_participants(server: Any) -> None:
     person, vol, chat = await _active_chat(server)
     ref = parse_channel(chat["channel"])
     assert ref is not None and ref.kind is ChannelKind.CHAT
-    facts = await server.services.extras["oneonone"].resolve(person, ref)
+    facts = await server.services.oneonone.resolve(person, ref)
     assert facts.participants == frozenset({person.account_id, vol.account_id})
     wrong = parse_channel(f"chat:proud2bme:{chat['_id']}")
     assert wrong is not None
-    assert not (await server.services.extras["oneonone"].resolve(person, wrong)).exists
+    assert not (await server.services.oneonone.resolve(person, wrong)).exists
 
 
 async def test_outsider_cannot_subscribe_over_the_live_protocol(server: Any) -> None:
@@ -66,7 +66,7 @@ async def test_outsider_cannot_subscribe_over_the_live_protocol(server: Any) -> 
         assert isinstance(answer, Error) and answer.code == 4202
     async with ws(server, await session_for(server, person)) as conn:
         assert isinstance(await conn.subscribe(chat["channel"]), Subscribed)
-    await server.services.extras["oneonone"].end(vol, chat["_id"], ["gehoord"])
+    await server.services.oneonone.end(vol, chat["_id"], ["gehoord"])
     async with ws(server, await session_for(server, person)) as conn:
         answer = await conn.subscribe(chat["channel"])
         assert isinstance(answer, Error) and answer.code == 4202  # an ended chat takes no more messages

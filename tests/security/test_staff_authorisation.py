@@ -284,10 +284,9 @@ async def test_lifting_a_ban_needs_the_authority_to_impose_it(client: httpx.Asyn
 
 
 async def test_queue_mutes_and_bans_follow_the_same_limits(client: httpx.AsyncClient, server: RunningServer) -> None:
-    from chatserver.web.pages.moderation import moderation_of
 
     svc = identity(server)
-    moderation = moderation_of(server.services)
+    moderation = server.services.moderation
     member = await register(client)
     author = svc.actor_from_doc(await svc.repo.get(member["id"]) or {})
     volunteer = svc.actor_from_doc((await make_staff(server, "volunteer", ["trauma"]))["doc"])

@@ -9,9 +9,9 @@ import urllib.parse
 import httpx
 import pytest
 
+from chatserver.demo import seed_demo_staff
 from chatserver.domain.accounts import skeleton
 from chatserver.services.identity import RECOVERY_CODES
-from chatserver.web.api import seed_demo_staff
 from chatserver.web.qr import qr_svg_data_uri
 
 from ..conftest import RunningServer

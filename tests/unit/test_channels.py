@@ -128,3 +128,20 @@ def test_a_full_spreekuur_refuses_visitors_but_not_staff() -> None:
     for member_of_staff in (STAFF, OTHER_STAFF, ADMIN):
         assert authorise(member_of_staff, ref, "subscribe", CATALOG, full).allowed
     assert not authorise(MEMBER, ref, "subscribe", CATALOG, ChannelFacts(exists=False, full=False)).allowed
+
+
+async def test_missing_wiring_fails_at_start_up_and_denies_meanwhile() -> None:
+    resolvers = ChannelResolvers()
+
+    async def facts(actor: Actor, ref: object) -> ChannelFacts:
+        return ChannelFacts()
+
+    for kind in (ChannelKind.ROOM, ChannelKind.CHAT, ChannelKind.SPREEKUUR):
+        resolvers.register(kind, facts)
+    with pytest.raises(RuntimeError, match="thread"):
+        resolvers.require()
+    # A thread nobody vouches for does not exist; a room with its resolver does; user channels need none.
+    assert not await check_channel(MEMBER, "thread:psychosenet:t1abc", "subscribe", CATALOG, resolvers)
+    assert await check_channel(MEMBER, "room:psychosenet:welkom", "subscribe", CATALOG, resolvers)
+    resolvers.register(ChannelKind.THREAD, facts)
+    resolvers.require()

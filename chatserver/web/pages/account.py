@@ -17,15 +17,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from chatserver.domain.channels import ChannelRef
 from chatserver.domain.identity import ROLE_LABELS, STAFF_ROLES, Actor
 from chatserver.services.identity import IdentityError, IdentityService, Session
 from chatserver.web.feature import Feature
 from chatserver.web.qr import qr_svg_data_uri
-from chatserver.web.session import clear_session_cookie, identity_of, session_cookie
+from chatserver.web.session import clear_session_cookie, session_cookie
 
 if TYPE_CHECKING:
-    from chatserver.app import Services
+    from chatserver.container import Services
 
 log = logging.getLogger("chatserver.pages.account")
 
@@ -79,17 +78,9 @@ def _errors(exc: IdentityError, default_field: str) -> dict[str, str]:
 
 
 def install(services: Services) -> Feature:
-    identity: IdentityService = identity_of(services)
-    identity.known_flavours = frozenset(f.slug for f in services.catalog)
+    identity: IdentityService = services.identity
     templates = services.templates
     secure = services.settings.secure_cookies
-
-    async def flavour_ban_gate(actor: Actor, ref: ChannelRef) -> str | None:
-        """A chat gate: a flavour-scoped ban refuses publishing in that flavour (staff are never banned so)."""
-        return None if actor.is_staff else await identity.flavour_ban(str(actor.account_id), ref.flavour)
-
-    async def start() -> None:
-        services.extras["chat"].gates.append(flavour_ban_gate)
 
     def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
         notice = NOTICES.get(request.query_params.get("melding", ""))
@@ -473,5 +464,4 @@ def install(services: Services) -> Feature:
             Route("/backoffice/verwijzingen", backoffice_referrals, methods=["GET", "POST"]),
             Route("/backoffice/outbox", backoffice_outbox, methods=["GET"]),
         ],
-        startup=[start],
     )

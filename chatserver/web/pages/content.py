@@ -26,19 +26,16 @@ from chatserver.services.content import (
     KINDS,
     STATUSES,
     ContentError,
-    ContentService,
     Draft,
     is_editor,
 )
-from chatserver.services.content_demo import seed_demo_content
 from chatserver.services.identity import IdentityError
 from chatserver.web.feature import Feature
 from chatserver.web.pages.account import form_data
 from chatserver.web.pages.site import error_page, flavour_of
-from chatserver.web.session import identity_of
 
 if TYPE_CHECKING:
-    from chatserver.app import Services
+    from chatserver.container import Services
 
 log = logging.getLogger("chatserver.pages.content")
 
@@ -50,32 +47,6 @@ NOTICES = {
     "uitgelicht": "De uitgelichte stukken zijn bijgewerkt.",
 }
 ACTION_LABELS = ACTION_NAMES  # the status form's button texts, the same names the service's refusals use
-MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-          "november", "december")  # fmt: skip
-
-
-def content_of(services: Services) -> ContentService:
-    """The process's ContentService, built on first use."""
-    existing = services.extras.get("content")
-    if existing is not None:
-        found: ContentService = existing
-        return found
-    service = ContentService(
-        services.db,
-        {f.slug: f.name for f in services.catalog},
-        clock=services.clock,
-        second_reviewer=[f.slug for f in services.catalog if f.content.second_reviewer],
-    )
-    services.extras["content"] = service
-    return service
-
-
-def format_date(value: Any, with_time: bool = False) -> str:
-    if not isinstance(value, datetime):
-        return ""
-    local = value.astimezone(TIMEZONE)
-    text = f"{local.day} {MONTHS[local.month - 1]} {local.year}"
-    return f"{text}, {local:%H:%M}" if with_time else text
 
 
 def parse_local(value: str) -> datetime | None:
@@ -88,10 +59,9 @@ def parse_local(value: str) -> datetime | None:
 
 
 def install(services: Services) -> Feature:
-    content = content_of(services)
+    content = services.content
     templates = services.templates
-    identity = identity_of(services)
-    templates.env.filters.setdefault("nl_date", format_date)
+    identity = services.identity
 
     def actor_of(request: Request) -> Actor | None:
         actor: Actor | None = request.scope.get("actor")
@@ -363,19 +333,6 @@ def install(services: Services) -> Feature:
         )  # fmt: skip
 
     # wiring ----------------------------------------------------------------------------
-
-    def articles_section(flavour: Flavour, base_path: str) -> list[tuple[str, str]]:
-        return [("Artikelen", f"{base_path}/artikelen/")]
-
-    async def home_featured(svc: Services, flavour: Flavour) -> list[dict[str, Any]]:
-        return await content.featured(flavour.slug)
-
-    services.section_providers.append(articles_section)
-    services.extras["home_featured"] = home_featured
-    links = services.extras.setdefault("backoffice_links", [])
-    links.append(("Inhoud en redactie", "/backoffice/inhoud", is_editor))
-    links.append(("Uitgelicht op de startpagina's", "/backoffice/uitgelicht", is_editor))
-    services.extras.setdefault("demo_seeders", []).append(seed_demo_content)
 
     return Feature(
         routes=[

@@ -15,19 +15,17 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from chatserver.domain.channels import ChannelFacts, ChannelKind, ChannelRef, ChannelResolvers, thread_channel
+from chatserver.domain.channels import thread_channel
 from chatserver.domain.identity import Actor
 from chatserver.flavours import Flavour
 from chatserver.services.forum import MAX_BODY_CHARS, MAX_TITLE_CHARS, ForumError, ForumService, quote_of
 from chatserver.web.feature import Feature
 from chatserver.web.pages.account import form_data
-from chatserver.web.pages.content import format_date
 from chatserver.web.pages.site import error_page, flavour_of
-from chatserver.web.session import identity_of
 from chatserver.web.templating import page_defaults
 
 if TYPE_CHECKING:
-    from chatserver.app import Services
+    from chatserver.container import Services
 
 log = logging.getLogger("chatserver.pages.forum")
 
@@ -42,16 +40,6 @@ NOTICES = {
 }
 
 
-def forum_of(services: Services) -> ForumService:
-    existing = services.extras.get("forum")
-    if existing is not None:
-        found: ForumService = existing
-        return found
-    service = ForumService(services)
-    services.extras["forum"] = service
-    return service
-
-
 def _page_number(request: Request) -> int:
     raw = request.query_params.get("pagina", "1")
     try:
@@ -62,10 +50,8 @@ def _page_number(request: Request) -> int:
 
 
 def install(services: Services) -> Feature:
-    forum = forum_of(services)
-    identity_of(services).account_notifiers.append(forum.notify_account)
+    forum = services.forum
     templates = services.templates
-    templates.env.filters.setdefault("nl_date", format_date)
 
     def actor_of(request: Request) -> Actor | None:
         actor: Actor | None = request.scope.get("actor")
@@ -344,50 +330,6 @@ def install(services: Services) -> Feature:
 
     # wiring ---------------------------------------------------------------------------------------
 
-    def forum_section(flavour: Flavour, base_path: str) -> list[tuple[str, str]]:
-        return [("Forum", f"{base_path}/forum/")]
-
-    def header_hook(request: Request) -> dict[str, Any]:
-        actor = actor_of(request)
-        if actor is None or actor.is_guest:
-            return {"notifications_url": ""}
-        return {"notifications_url": "/account/meldingen"}
-
-    async def thread_facts(actor: Actor, ref: ChannelRef) -> ChannelFacts:
-        flavour = services.catalog.get(ref.flavour)
-        if flavour is None:
-            return ChannelFacts(exists=False)
-        try:
-            await forum.access_thread(actor, flavour, ref.ident)
-        except ForumError:
-            return ChannelFacts(exists=False)
-        return ChannelFacts(exists=True)
-
-    async def seed(svc: Services) -> None:
-        await forum.seed_demo()
-
-    async def start() -> None:
-        moderation = services.extras.get("moderation")
-        if moderation is None:
-            from chatserver.services.moderation import ModerationService
-
-            moderation = services.extras.setdefault("moderation", ModerationService(services))
-
-        async def handler(svc: Services, view: Any, decision: Any) -> None:
-            await forum.on_decision(view, decision)
-
-        async def resolver(svc: Services, ref: Any) -> Any:
-            return await forum.resolve_report(str(ref.id))
-
-        moderation.register_handler("forum_post", handler)
-        moderation.register_report_resolver("forum_post", resolver)
-
-    services.section_providers.append(forum_section)
-    services.context_hooks.append(header_hook)
-    resolvers: ChannelResolvers = services.extras.setdefault("channel_resolvers", ChannelResolvers())
-    resolvers.register(ChannelKind.THREAD, thread_facts)
-    services.extras.setdefault("demo_seeders", []).append(seed)
-
     prefix = "/f/{slug}/forum"
     return Feature(
         routes=[
@@ -409,7 +351,6 @@ def install(services: Services) -> Feature:
             Route("/account/meldingen", notifications, methods=["GET", "POST"]),
             Route("/account/meldingen/aantal", notification_count, methods=["GET"]),
         ],
-        startup=[start],
     )
 
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
@@ -12,10 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from chatserver.adapters.moderation_store import to_ms
-from chatserver.domain.identity import AccountId, Actor
-from chatserver.jobs.supervisor import Leader, periodic
-from chatserver.services.chat import ChatError, ChatService
+from chatserver.domain.identity import Actor
 from chatserver.services.identity import IdentityError
 from chatserver.services.moderation import (
     DECISION_LABELS,
@@ -24,27 +20,21 @@ from chatserver.services.moderation import (
     TIER_LABELS,
     ModerationError,
     ModerationItemView,
-    ModerationService,
     StaffDecision,
-    actor_from_snapshot,
-    message_offset,
     staff_of,
 )
 from chatserver.web.feature import Feature
 from chatserver.web.pages.account import form_data
 from chatserver.web.pages.site import error_page
-from chatserver.web.session import identity_of
-from moderation.queue import TARGET_AGE, Decision, DecisionKind, age, is_claimed, is_overdue, new_item
+from moderation.queue import TARGET_AGE, DecisionKind, age, is_claimed, is_overdue
 from moderation.tiers import TIERS
 
 if TYPE_CHECKING:
-    from chatserver.app import Services
+    from chatserver.container import Services
 
 log = logging.getLogger("chatserver.pages.moderation")
 
-SERVICE_KEY = "moderation"
 PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
-PURGE_INTERVAL_S = 3600.0
 AUDIT_PAGE = 50
 REPORT_KINDS = frozenset({"room_message", "forum_post", "story", "spreekuur_question", "chat_message"})
 NOTICES = {
@@ -66,48 +56,6 @@ DECISION_HELP: dict[str, str] = {
     "escalate": "Doorzetten naar een hogere laag",
     "release": "Vrijgeven: vals alarm, alsnog plaatsen",
 }
-
-
-def moderation_of(services: Services) -> ModerationService:
-    """The process's ModerationService (created when the feature installs)."""
-    existing = services.extras.get(SERVICE_KEY)
-    if existing is not None:
-        found: ModerationService = existing
-        return found
-    service = ModerationService(services)
-    services.extras[SERVICE_KEY] = service
-    return service
-
-
-async def chat_message_handler(services: Services, view: ModerationItemView, decision: Decision) -> None:
-    """Room and 1-on-1 messages: a release publishes the held message; hide/reject/redact change a published one."""
-    chat: ChatService = services.extras["chat"]
-    payload = view.held_payload
-    held = bool(payload) and view.item.source != "report"
-    if held and payload is not None:
-        author = actor_from_snapshot(payload.get("author"))
-        if author is None:
-            return
-        text = view.redacted_text if decision.kind == "redact" else str(payload.get("text", ""))
-        if decision.kind in ("approve", "release", "redact"):
-            try:
-                await chat.do_publish(
-                    author, str(payload["channel"]), str(payload["client_msg_id"]), text, screen=False
-                )
-            except ChatError as exc:
-                log.warning("releasing a held message failed (%s)", exc.code.name)
-        return
-    channel = view.ref.channel
-    offset = message_offset(view.ref)
-    if not channel or offset is None:
-        return
-    if decision.kind in ("hide", "reject"):
-        if await chat.store.update_event(channel, offset, {"data.deleted": True, "data.text": ""}):
-            await chat.do_emit(channel, "delete", {"offset": offset})
-    elif decision.kind == "redact" and view.redacted_text:
-        fields = {"data.text": view.redacted_text, "data.edited": True}
-        if await chat.store.update_event(channel, offset, fields):
-            await chat.do_emit(channel, "edit", {"offset": offset, "text": view.redacted_text})
 
 
 def format_age(delta: timedelta) -> str:
@@ -133,10 +81,8 @@ def row_context(view: ModerationItemView, now: datetime, actor: Actor) -> dict[s
 
 
 def install(services: Services) -> Feature:
-    service = moderation_of(services)
+    service = services.moderation
     templates = services.templates
-    service.register_handler("room_message", chat_message_handler)
-    service.register_handler("chat_message", chat_message_handler)
 
     def actor_of(request: Request) -> Actor | None:
         actor: Actor | None = request.scope.get("actor")
@@ -187,15 +133,14 @@ def install(services: Services) -> Feature:
             return staff_login(request)
         if not actor.is_staff:
             return not_found(request)
-        links: list[tuple[str, str, Callable[[Actor], bool]]] = services.extras.get("backoffice_links", [])
         visible = []
-        for label, url, predicate in links:
+        for link in services.backoffice_links:
             try:
-                allowed = bool(predicate(actor))
+                allowed = bool(link.allowed(actor))
             except Exception:
                 allowed = False
             if allowed:
-                visible.append((label, url))
+                visible.append((link.label, link.url))
         counts = {"open": 0, "crisis": 0, "overdue": 0}
         now = service.clock()
         for view in await service.queue(actor):
@@ -376,7 +321,7 @@ def install(services: Services) -> Feature:
         if not reason:
             return _problem(422, "Schrijf kort waarom je dit meldt.")
         try:
-            await identity_of(services).limit_action("post", actor, str(request.scope.get("ip_subject", "")))
+            await services.identity.limit_action("post", actor, str(request.scope.get("ip_subject", "")))
             await service.report(actor, kind, object_id, str(channel) if channel else None, reason)
         except IdentityError as exc:
             response = _problem(exc.status, exc.detail)
@@ -414,7 +359,7 @@ def install(services: Services) -> Feature:
                 status = 422
             else:
                 try:
-                    await identity_of(services).limit_action("post", actor, str(request.scope.get("ip_subject", "")))
+                    await services.identity.limit_action("post", actor, str(request.scope.get("ip_subject", "")))
                     await service.report(
                         actor, values["kind"], values["id"], values["channel"] or None, values["reason"]
                     )
@@ -424,44 +369,6 @@ def install(services: Services) -> Feature:
                     status = exc.status
         return page(request, "pages/moderation_report.html", {"values": values, "done": done, "errors": errors}, status)
 
-    # --- wiring ---------------------------------------------------------------------------------------------------
-
-    async def purge() -> None:
-        removed = await service.purge_once()
-        if removed:
-            log.info("moderation retention removed %d decided items", removed)
-
-    leader = Leader(services.redis, services.key("leader", "moderation-retention"), ttl_s=PURGE_INTERVAL_S * 2)
-
-    def alert_area(request: Request) -> dict[str, Any]:
-        """The crisis alert area of every backoffice page: which mod:<flavour> channels feed it, and for whom."""
-        actor = actor_of(request)
-        staff = staff_of(actor) if actor is not None else None
-        if actor is None or staff is None or not request.url.path.startswith("/backoffice"):
-            return {}
-        return {
-            "crisis_alerts": {
-                "channels": " ".join(f"mod:{f.slug}" for f in scoped_flavours(actor)),
-                "tier_rank": TIERS.index(staff.tier) + 1,
-            }
-        }
-
-    services.context_hooks.append(alert_area)
-
-    async def start() -> None:
-        services.supervisor.spawn("moderation-retention", periodic(PURGE_INTERVAL_S, purge, leader))
-        chat: ChatService | None = services.extras.get("chat")
-        if chat is not None:
-            # An author's last few lines, judged together with the new one; shares the rate limit's round trip.
-            chat.recall = service.recall
-
-    services.extras.setdefault("backoffice_links", []).append(
-        ("Moderatie", "/backoffice/moderatie", lambda actor: actor is not None and staff_of(actor) is not None)
-    )
-    services.extras.setdefault("backoffice_links", []).append(
-        ("Auditlog moderatie", "/backoffice/audit", lambda actor: actor is not None and staff_of(actor) is not None)
-    )
-    services.extras.setdefault("demo_seeders", []).append(seed_demo_reports)
     return Feature(
         routes=[
             Route("/backoffice", lambda request: RedirectResponse("/backoffice/", status_code=308), methods=["GET"]),
@@ -473,7 +380,6 @@ def install(services: Services) -> Feature:
             Route("/api/v1/reports", api_report, methods=["POST"]),
             Route("/f/{slug}/melden", report_form, methods=["GET", "POST"]),
         ],
-        startup=[start],
     )
 
 
@@ -508,50 +414,3 @@ def _decision_from(data: dict[str, str]) -> StaffDecision:
         redacted_text=data.get("redacted_text", ""),
         also_hide=kind == "mute" and data.get("also_hide", "") == "1",
     )
-
-
-DEMO_REPORTS: tuple[tuple[str, str, str, str], ...] = (
-    ("1", "Je bent echt zo dom, niemand wil jou hier.", "Kwetsend naar een ander lid", "medium"),
-    ("2", "Stuur me een dm, dan geef ik je mijn nummer.", "Vraagt om contact buiten het platform", "low"),
-    ("3", "Ik heb vandaag 3 kilo verloren door niet te eten!", "Getallen over gewicht", "medium"),
-)
-
-
-async def seed_demo_reports(services: Services) -> None:
-    """A few open reports per flavour so the console is not empty in a demo (fixed ids: running twice is a no-op)."""
-    service = moderation_of(services)
-    now = to_ms(datetime.now(UTC))
-    for flavour in services.catalog:
-        room = flavour.rooms[0].slug if flavour.rooms else "algemeen"
-        channel = f"room:{flavour.slug}:{room}"
-        for index, (number, text, reason, severity) in enumerate(DEMO_REPORTS):
-            item = new_item(
-                id=f"demo-{flavour.slug}-{number}",
-                flavour=flavour.slug,
-                source="report",
-                severity=severity,  # type: ignore[arg-type]
-                created_at=now - timedelta(minutes=7 * (index + 1)),
-                subject_id=f"demo_message:{flavour.slug}-{number}",
-                professional_on_shift=True,
-            )
-            author = Actor(account_id=AccountId(f"demo-author-{number}"), pseudonym=f"Demo{number}", kind="member")
-            await service.store.add_item(
-                item,
-                {
-                    "ref": {
-                        "kind": "demo_message",
-                        "id": f"{flavour.slug}-{number}",
-                        "channel": channel,
-                        "url": f"/f/{flavour.slug}/chat/{room}/",
-                    },
-                    "text": text,
-                    "author": {"account_id": author.account_id, "pseudonym": author.pseudonym, "kind": "member"},
-                    "author_id": None,
-                    "reason": reason,
-                    "details": [],
-                    "held_payload": None,
-                    "crisis": False,
-                    "reports": [{"reporter_id": "demo-reporter", "reason": reason}],
-                    "reporter_ids": ["demo-reporter"],
-                },
-            )

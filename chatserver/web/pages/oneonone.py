@@ -11,29 +11,23 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from chatserver.adapters.oneonone_repo import OneOnOneRepo
-from chatserver.adapters.redis_broker import PresenceStore
 from chatserver.domain import oneonone as rules
-from chatserver.domain.channels import ChannelKind, queue_channel, user_channel
+from chatserver.domain.channels import queue_channel, user_channel
 from chatserver.domain.identity import Actor
 from chatserver.flavours import TIMEZONE, Flavour
-from chatserver.jobs.supervisor import Leader, periodic
 from chatserver.services.identity import IdentityError
-from chatserver.services.oneonone import OneOnOneError, OneOnOneService
-from chatserver.services.shifts import ShiftError, ShiftService
+from chatserver.services.oneonone import OneOnOneError
+from chatserver.services.shifts import ShiftError
 from chatserver.web.feature import Feature
 from chatserver.web.pages.account import form_data
 from chatserver.web.pages.site import chat_state, error_page, flavour_of
-from chatserver.web.session import identity_of, session_cookie
+from chatserver.web.session import session_cookie
 
 if TYPE_CHECKING:
-    from chatserver.app import Services
+    from chatserver.container import Services
 
 log = logging.getLogger("chatserver.pages.oneonone")
 
-TICK_INTERVAL_S = 15.0
-ROSTER_INTERVAL_S = 30.0
-PURGE_INTERVAL_S = 3600.0
 NO_STORE = {"Cache-Control": "no-store"}
 CHAT_PRESENCE_LIST = 50  # a 1-on-1 channel has a visitor and one or two staff members: always listed
 
@@ -43,31 +37,12 @@ def _is_chat_staff(actor: Actor | None) -> bool:
 
 
 def install(services: Services) -> Feature:
-    repo = OneOnOneRepo(services.db)
+    shifts = services.shifts
+    oneonone = services.oneonone
 
     def chat() -> Any:
-        return services.extras.get("chat")
+        return services.chat
 
-    shifts = ShiftService(repo, services.redis, services.key, services.catalog, chat, services.clock)
-    presence = PresenceStore(services.redis, services.settings.redis_key_prefix, services.settings.presence_expiry_s)
-
-    async def online(channel: str) -> frozenset[str]:
-        _, members = await presence.snapshot(channel, CHAT_PRESENCE_LIST)
-        return frozenset(members or ())
-
-    oneonone = OneOnOneService(
-        repo,
-        shifts,
-        services.catalog,
-        chat,
-        services.clock,
-        moderation=lambda: services.extras.get("moderation"),
-        online=online,
-    )
-    shifts.handover = oneonone.handover
-    services.extras["shifts"] = shifts
-    services.extras["oneonone"] = oneonone
-    services.extras.setdefault("channel_resolvers", _resolvers()).register(ChannelKind.CHAT, oneonone.resolve)
     templates = services.templates
     secure = services.settings.secure_cookies
 
@@ -115,7 +90,7 @@ def install(services: Services) -> Feature:
             if not flavour.chat.guests_allowed:
                 return redirect("/inloggen?volgende=" + quote(base(request) + "/", safe="/"))
             try:
-                session = await identity_of(services).create_guest(
+                session = await services.identity.create_guest(
                     str(request.scope.get("ip_subject", "")), str(request.scope.get("device_token", ""))
                 )
             except IdentityError as exc:
@@ -138,7 +113,7 @@ def install(services: Services) -> Feature:
             return not_found(request)
         assert actor is not None
         position = await oneonone.position_view(doc) if doc["status"] == "waiting" else None
-        history = await repo.messages(str(doc["channel"]), 500)
+        history = await oneonone.repo.messages(str(doc["channel"]), 500)
         context = {
             "chat": doc,
             "position": position,
@@ -262,7 +237,7 @@ def install(services: Services) -> Feature:
         context = {
             "chat": doc,
             "mine": mine,
-            "history": await repo.messages(str(doc["channel"]), 500),
+            "history": await oneonone.repo.messages(str(doc["channel"]), 500),
             "colleagues": await oneonone.colleagues(actor, doc),
             "higher_roles": higher,
             "canned": rules.CANNED_REPLIES,
@@ -352,7 +327,7 @@ def install(services: Services) -> Feature:
             return redirect("/staff/inloggen?volgende=/backoffice/rooster")
         if not actor.is_admin:
             return not_found(request)
-        identity = identity_of(services)
+        identity = services.identity
         staff = [d for d in await identity.staff_list(actor) if rules.tier_of_role(str(d.get("role"))) is not None]
         flavour_slug = request.query_params.get("smaak", "") or next(iter(services.catalog)).slug
         error = ""
@@ -409,57 +384,6 @@ def install(services: Services) -> Feature:
         await shifts.delete_block(actor, request.path_params["block_id"])
         return redirect("/backoffice/rooster?smaak=" + quote(data.get("flavour", "")))
 
-    # wiring --------------------------------------------------------------------------------------------
-
-    async def tick() -> None:
-        await oneonone.tick()
-
-    async def roster() -> None:
-        await shifts.roster_tick()
-        await shifts.coverage_alerts()
-
-    async def purge() -> None:
-        await oneonone.purge()
-
-    async def start() -> None:
-        live = chat()
-        if live is not None:
-            live.screeners.append(oneonone.crisis_screener)
-        services.supervisor.spawn_once("oneonone-rederive", oneonone.rederive())
-        services.supervisor.spawn(
-            "oneonone-tick",
-            periodic(
-                TICK_INTERVAL_S,
-                tick,
-                Leader(services.redis, services.key("leader", "oneonone-tick"), ttl_s=TICK_INTERVAL_S * 2),
-            ),
-        )
-        services.supervisor.spawn(
-            "shift-roster",
-            periodic(
-                ROSTER_INTERVAL_S,
-                roster,
-                Leader(services.redis, services.key("leader", "shift-roster"), ttl_s=ROSTER_INTERVAL_S * 2),
-            ),
-        )
-        services.supervisor.spawn(
-            "oneonone-retention",
-            periodic(
-                PURGE_INTERVAL_S,
-                purge,
-                Leader(services.redis, services.key("leader", "oneonone-retention"), ttl_s=PURGE_INTERVAL_S * 2),
-            ),
-        )
-
-    async def seed_roster(svc: Services) -> None:
-        await seed_demo_roster(svc, shifts)
-
-    links = services.extras.setdefault("backoffice_links", [])
-    links.append(("1-op-1 gesprekken", "/backoffice/gesprekken", _is_chat_staff))
-    links.append(("Mijn dienst", "/backoffice/dienst", _is_chat_staff))
-    links.append(("Rooster", "/backoffice/rooster", lambda a: a is not None and a.is_admin))
-    services.extras.setdefault("demo_seeders", []).append(seed_roster)
-
     return Feature(
         routes=[
             Route("/f/{slug}/chat/gesprek/", entry, methods=["GET", "POST"]),
@@ -475,55 +399,4 @@ def install(services: Services) -> Feature:
             Route("/backoffice/rooster", roster_page, methods=["GET", "POST"]),
             Route("/backoffice/rooster/{block_id}/verwijderen", roster_delete, methods=["POST"]),
         ],
-        startup=[start],
     )
-
-
-def _resolvers() -> Any:
-    from chatserver.domain.channels import ChannelResolvers
-
-    return ChannelResolvers()
-
-
-DEMO_BLOCKS: tuple[tuple[str, str], ...] = (
-    ("10:00", "13:00"),
-    ("14:00", "17:00"),
-    ("19:00", "23:00"),
-    ("23:00", "03:00"),
-)
-
-
-async def seed_demo_roster(services: Services, shifts: ShiftService) -> None:
-    """A roster for every flavour for the coming week from the staff accounts that serve it; idempotent."""
-    staff = await identity_of(services).repo.staff()
-    chat_staff = [d for d in staff if rules.tier_of_role(str(d.get("role"))) is not None]
-    today = services.clock().astimezone(TIMEZONE).date()
-    start = datetime.combine(today, datetime.min.time(), tzinfo=TIMEZONE)
-    for flavour in services.catalog:
-        if await shifts.repo.count_blocks(flavour.slug, start, start + timedelta(days=7)):
-            continue
-        team = [d for d in chat_staff if d.get("role") == "admin" or flavour.slug in (d.get("flavours") or [])]
-        if not team:
-            log.info("no chat staff for %s; roster not seeded", flavour.slug)
-            continue
-        for offset in range(7):
-            day = today + timedelta(days=offset)
-            for i, (begin, end) in enumerate(DEMO_BLOCKS):
-                member = team[(offset + i) % len(team)]
-                start_at, end_at = rules.block_interval(day, begin, end)
-                await shifts.repo.add_block(
-                    {
-                        "_id": f"demo-{flavour.slug}-{day.isoformat()}-{i}",
-                        "flavour": flavour.slug,
-                        "account_id": str(member["_id"]),
-                        "pseudonym": str(member.get("pseudonym", "")),
-                        "role": str(member.get("role")),
-                        "day": day.isoformat(),
-                        "start": begin,
-                        "end": end,
-                        "start_at": start_at,
-                        "end_at": end_at,
-                        "started": False,
-                        "ended": False,
-                    }
-                )

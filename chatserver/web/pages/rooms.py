@@ -18,11 +18,9 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Match, Route
 from starlette.types import Scope
 
-from chatserver.adapters.redis_broker import PresenceStore
-from chatserver.domain.channels import ChannelKind, check_channel, room_channel, user_channel
+from chatserver.domain.channels import Action, check_channel, room_channel, user_channel
 from chatserver.domain.identity import Actor
 from chatserver.flavours import Flavour, Room
-from chatserver.live.install import CHAT_KEY, RESOLVERS_KEY
 from chatserver.services.chat import ChatError, ChatService
 from chatserver.services.identity import IdentityError
 from chatserver.services.moderation import muted_text
@@ -32,20 +30,18 @@ from chatserver.services.rooms import (
     MODES,
     RESERVED_SLUGS,
     RoomError,
-    RoomService,
     RoomView,
 )
 from chatserver.web.feature import Feature
 from chatserver.web.pages.account import form_data
 from chatserver.web.pages.site import error_page, flavour_of
-from chatserver.web.session import identity_of, session_cookie
+from chatserver.web.session import session_cookie
 
 if TYPE_CHECKING:
-    from chatserver.app import Services
+    from chatserver.container import Services
 
 log = logging.getLogger("chatserver.pages.rooms")
 
-ROOMS_KEY = "rooms"
 NOTICES = {
     "verstuurd": "Je bericht is verstuurd.",
     "vastgehouden": "Je bericht wacht op een moderator voordat het verschijnt.",
@@ -82,23 +78,6 @@ class RoomRoute(Route):
         return match, child
 
 
-def rooms_of(services: Services) -> RoomService:
-    """The process's RoomService, built on first use."""
-    existing = services.extras.get(ROOMS_KEY)
-    if existing is not None:
-        found: RoomService = existing
-        return found
-
-    def chat() -> ChatService:
-        service: ChatService = services.extras[CHAT_KEY]
-        return service
-
-    presence = PresenceStore(services.redis, services.settings.redis_key_prefix, services.settings.presence_expiry_s)
-    service = RoomService(services.db, services.redis, services.catalog, services.key, chat, services.extras, presence)
-    services.extras[ROOMS_KEY] = service
-    return service
-
-
 def _wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
@@ -108,14 +87,13 @@ def _redirect(url: str) -> Response:
 
 
 def install(services: Services) -> Feature:
-    rooms = rooms_of(services)
+    rooms = services.rooms
     templates = services.templates
-    identity = identity_of(services)
+    identity = services.identity
     secure = services.settings.secure_cookies
 
     def chat() -> ChatService:
-        service: ChatService = services.extras[CHAT_KEY]
-        return service
+        return services.chat
 
     def actor_of(request: Request) -> Actor | None:
         actor: Actor | None = request.scope.get("actor")
@@ -140,11 +118,10 @@ def install(services: Services) -> Feature:
             return None
         return flavour, found[0], found[1]
 
-    async def may(actor: Actor | None, channel: str, action: str) -> tuple[bool, str]:
+    async def may(actor: Actor | None, channel: str, action: Action) -> tuple[bool, str]:
         if actor is None:
             return False, "no-actor"
-        resolvers = services.extras[RESOLVERS_KEY]
-        decision = await check_channel(actor, channel, action, services.catalog, resolvers)  # type: ignore[arg-type]
+        decision = await check_channel(actor, channel, action, services.catalog, services.resolvers)
         return decision.allowed, decision.rule
 
     def fail(request: Request, exc: RoomError, back: str) -> Response:
@@ -231,10 +208,9 @@ def install(services: Services) -> Feature:
 
     async def _muted_text(actor: Actor, flavour: str) -> str:
         """The mute this visitor is under in the flavour (end in Dutch time, the moderator's reason), or ""."""
-        moderation = services.extras.get("moderation")
-        if moderation is None or actor.is_staff:
+        if actor.is_staff:
             return ""
-        mute = await moderation.mute_of(str(actor.account_id), flavour)
+        mute = await services.moderation.mute_of(str(actor.account_id), flavour)
         return "" if mute is None else muted_text(*mute)
 
     async def history_fragment(request: Request) -> Response:
@@ -385,28 +361,6 @@ def install(services: Services) -> Feature:
 
     # --- wiring ---------------------------------------------------------------------------
 
-    def chat_section(flavour: Flavour, base_path: str) -> list[tuple[str, str]]:
-        return [("Chat", f"{base_path}/chat/")]
-
-    async def seed(svc: Services) -> None:
-        await rooms_of(svc).seed_demo()
-
-    async def start() -> None:
-        resolvers = services.extras[RESOLVERS_KEY]
-        if ChannelKind.ROOM not in resolvers.by_kind:
-            resolvers.register(ChannelKind.ROOM, rooms.resolve)
-        chat().gates.append(rooms.mute_gate)
-        screeners = chat().screeners
-        # Moderation first: a message that needs a moderator reaches one even in slow mode.
-        screeners.append(rooms.moderation_screener)
-        screeners.append(rooms.slow_mode_screener)
-
-    services.section_providers.append(chat_section)
-    services.extras.setdefault("backoffice_links", []).append(
-        ("Chatruimtes", "/backoffice/ruimtes", lambda actor: actor is not None and actor.is_admin)
-    )
-    services.extras.setdefault("demo_seeders", []).append(seed)
-
     base = "/f/{slug}/chat/{room}"
     return Feature(
         routes=[
@@ -421,7 +375,6 @@ def install(services: Services) -> Feature:
             Route("/backoffice/ruimtes", backoffice, methods=["GET", "POST"]),
             Route("/backoffice/ruimtes/{flavour}/{room}/{action}", backoffice_toggle, methods=["POST"]),
         ],
-        startup=[start],
     )
 
 

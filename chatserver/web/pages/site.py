@@ -20,7 +20,7 @@ from chatserver.flavours import WEEKDAYS, Flavour, is_open, next_opening
 from chatserver.web.feature import Feature
 
 if TYPE_CHECKING:
-    from chatserver.app import Services
+    from chatserver.container import Services
 
 log = logging.getLogger("chatserver.pages")
 
@@ -110,12 +110,10 @@ def install(services: Services) -> Feature:
         flavour = flavour_of(request)
         state = chat_state(flavour, services.clock())
         featured: list[Any] = []
-        featured_of = services.extras.get("home_featured")
-        if featured_of is not None:
-            try:  # the home page must render while the database is down
-                featured = await featured_of(services, flavour)
-            except Exception as exc:  # one line, no traceback: an outage is not a bug
-                log.warning("featured items unavailable (%s)", type(exc).__name__)
+        try:  # the home page must render while the database is down
+            featured = await services.content.featured(flavour.slug)
+        except Exception as exc:  # one line, no traceback: an outage is not a bug
+            log.warning("featured items unavailable (%s)", type(exc).__name__)
         return templates.response(request, "pages/flavour/home.html", {"chat_state": state, "featured": featured})
 
     async def flavour_redirect(request: Request) -> Response:

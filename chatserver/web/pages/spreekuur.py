@@ -18,31 +18,29 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from chatserver.adapters.spreekuur_seats import SpreekuurSeats
-from chatserver.domain.channels import ChannelFacts, ChannelKind, ChannelRef, mod_channel, spreekuur_channel
+from chatserver.domain.channels import mod_channel, spreekuur_channel
 from chatserver.domain.identity import ROLE_LABELS, Actor
 from chatserver.flavours import TIMEZONE, Flavour
-from chatserver.jobs.supervisor import Leader, periodic
 from chatserver.services.identity import IdentityError
 from chatserver.services.spreekuur import (
     PHASE_LABELS,
     Schedule,
     SpreekuurError,
-    SpreekuurService,
     can_schedule,
     ical_feed,
 )
 from chatserver.web.feature import Feature
+from chatserver.web.filters import local_input
+from chatserver.web.responses import aware
 from chatserver.web.pages.account import form_data
 from chatserver.web.pages.site import error_page, flavour_of
-from chatserver.web.session import identity_of, session_cookie
+from chatserver.web.session import session_cookie
 
 if TYPE_CHECKING:
-    from chatserver.app import Services
+    from chatserver.container import Services
 
 log = logging.getLogger("chatserver.pages.spreekuur")
 
-ANNOUNCE_INTERVAL_S = 10.0
 STREAM_PAGE = 200
 NOTICES = {
     "gepland": "Het spreekuur is ingepland.",
@@ -55,42 +53,6 @@ NOTICES = {
     "geannuleerd": "Het spreekuur is geannuleerd.",
     "verslag": "Het verslag is gepubliceerd.",
 }
-DAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
-MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-          "november", "december")  # fmt: skip
-
-
-def spreekuur_of(services: Services) -> SpreekuurService:
-    """The process's SpreekuurService, built on first use."""
-    existing = services.extras.get("spreekuur")
-    if existing is not None:
-        found: SpreekuurService = existing
-        return found
-    seats = SpreekuurSeats(services.redis, services.key("spreekuur", "seats", ""))
-    service = SpreekuurService(services.db, services.catalog, services.extras, seats=seats, clock=services.clock)
-    services.extras["spreekuur"] = service
-    return service
-
-
-def nl_moment(value: Any) -> str:
-    """'woensdag 4 maart 2026, 20:00' in Dutch time."""
-    if not isinstance(value, datetime):
-        return ""
-    local = value.astimezone(TIMEZONE) if value.tzinfo else value.replace(tzinfo=TIMEZONE).astimezone(TIMEZONE)
-    return f"{DAYS[local.weekday()]} {local.day} {MONTHS[local.month - 1]} {local.year}, {local:%H:%M}"
-
-
-def _aware(value: datetime) -> datetime:
-    from datetime import UTC
-
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def local_input(value: Any) -> str:
-    """A ``datetime-local`` value in Dutch time."""
-    if not isinstance(value, datetime):
-        return str(value or "")
-    return _aware(value).astimezone(TIMEZONE).strftime("%Y-%m-%dT%H:%M")
 
 
 def parse_local(value: str) -> datetime | None:
@@ -103,11 +65,9 @@ def parse_local(value: str) -> datetime | None:
 
 
 def install(services: Services) -> Feature:
-    svc = spreekuur_of(services)
+    svc = services.spreekuur
     templates = services.templates
-    identity = identity_of(services)
-    templates.env.filters.setdefault("nl_moment", nl_moment)
-    templates.env.filters.setdefault("local_input", local_input)
+    identity = services.identity
 
     def actor_of(request: Request) -> Actor | None:
         actor: Actor | None = request.scope.get("actor")
@@ -181,7 +141,7 @@ def install(services: Services) -> Feature:
             "may_ask": may_ask(flavour, actor),
             "position": await svc.position(doc),
             "channel": spreekuur_channel(flavour.slug, str(doc["_id"])),
-            "starts_iso": _aware(doc["starts_at"]).isoformat(),
+            "starts_iso": aware(doc["starts_at"]).isoformat(),
             "is_staff": actor is not None and actor.staff_in(flavour.slug),
             "transcript": doc.get("transcript") or None,
             "held": False,
@@ -253,7 +213,7 @@ def install(services: Services) -> Feature:
         except ValueError:
             after = 0
         channel = spreekuur_channel(flavour.slug, str(doc["_id"]))
-        chat = services.extras["chat"]
+        chat = services.chat
         events = await chat.read_after(channel, after, STREAM_PAGE)
         epoch = await chat.epoch(channel)
         body = (
@@ -488,50 +448,6 @@ def install(services: Services) -> Feature:
             ctx.update(values=values, errors={exc.field or "body": exc.detail})
             return page(request, "pages/backoffice/spreekuur_transcript.html", ctx, exc.status, private=True)
         return redirect(f"/backoffice/spreekuren/{sid}/verslag?melding=verslag")
-
-    # wiring ----------------------------------------------------------------------------
-
-    async def resolver(actor: Actor, ref: ChannelRef) -> ChannelFacts:
-        # Subscribing a live session takes a seat; past the capacity a visitor is refused (error 4202).
-        return await svc.channel_facts(actor, ref.flavour, ref.ident)
-
-    resolvers = services.extras.get("channel_resolvers")
-    if resolvers is None:
-        from chatserver.domain.channels import ChannelResolvers
-
-        resolvers = services.extras.setdefault("channel_resolvers", ChannelResolvers())
-    resolvers.register(ChannelKind.SPREEKUUR, resolver)
-    # A visitor's last live connection to a session going frees their seat (decision 0009).
-    resolvers.watch_leaves(ChannelKind.SPREEKUUR, svc.on_last_leave)
-
-    def section(flavour: Flavour, base_path: str) -> list[tuple[str, str]]:
-        return [("Spreekuur", f"{base_path}/spreekuur/")]
-
-    async def seed_demo(svcs: Services) -> None:
-        for flavour in svcs.catalog:
-            await svc.seed_series(flavour, by="demo")
-
-    async def on_moderation_decision(svcs: Services, view: Any, decision: Any) -> None:
-        await svc.apply_moderation_decision(str(view.ref.id), str(decision.kind), str(decision.reason), "moderatie")
-
-    async def announce() -> None:
-        try:
-            await svc.announce_due()
-        except Exception as exc:  # the database may be away; the next round catches up
-            log.warning("announcing spreekuur status failed (%s)", type(exc).__name__)
-
-    async def start() -> None:
-        moderation = services.extras.get("moderation")
-        if moderation is not None:
-            moderation.register_handler("spreekuur_question", on_moderation_decision)
-        leader = Leader(services.redis, services.key("leader", "spreekuur-status"))
-        services.supervisor.spawn("spreekuur-status", periodic(ANNOUNCE_INTERVAL_S, announce, leader))
-
-    services.section_providers.append(section)
-    services.extras.setdefault("backoffice_links", []).append(
-        ("E-spreekuren", "/backoffice/spreekuren", lambda a: a.is_staff)
-    )
-    services.extras.setdefault("demo_seeders", []).append(seed_demo)
 
     return Feature(
         routes=[

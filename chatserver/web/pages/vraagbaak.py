@@ -19,17 +19,14 @@ from starlette.routing import Route
 from chatserver.adapters.vraagbaak_repo import ACTIVE_STATUSES
 from chatserver.domain.identity import Actor
 from chatserver.flavours import Flavour
-from chatserver.jobs.supervisor import Leader, periodic
 from chatserver.services import vraagbaak as vraagbaak_service
-from chatserver.services.vraagbaak import STATUSES, VraagbaakError, VraagbaakService
+from chatserver.services.vraagbaak import STATUSES, VraagbaakError
 from chatserver.web.feature import Feature
 from chatserver.web.pages.account import form_data
-from chatserver.web.pages.content import format_date
 from chatserver.web.pages.site import error_page
-from chatserver.web.session import identity_of
 
 if TYPE_CHECKING:
-    from chatserver.app import Services
+    from chatserver.container import Services
 
 log = logging.getLogger("chatserver.pages.vraagbaak")
 
@@ -50,52 +47,9 @@ ACTION_NOTICES = {"claim": "geclaimd", "release": "vrijgegeven", "answer": "bean
                   "close": "gesloten"}  # fmt: skip
 
 
-async def alert_professional(services: Services, doc: dict[str, Any]) -> None:
-    """An urgent question for a community: a crisis moderation item alerts its professional on shift (the text stays
-    on the VraagBaak desk; the item points there)."""
-    from chatserver.services.moderation import ItemRef, ModerationService
-    from moderation.crisis import detect
-    from moderation.rules import Verdict
-
-    moderation: ModerationService | None = services.extras.get("moderation")
-    if moderation is None:
-        return
-    crisis = detect(str(doc.get("text", "")))
-    if not crisis.flagged:
-        return
-    question_id = str(doc["_id"])
-    await moderation.submit_item(
-        flavour=str(doc["flavour"]),
-        source="crisis",
-        ref=ItemRef(kind="vraagbaak_question", id=question_id, url=f"/backoffice/vraagbaak/{question_id}"),
-        text="Urgente VraagBaak-vraag: lees hem op de VraagBaak-desk.",
-        author=None,
-        verdict=Verdict(action="hold", crisis=crisis),
-    )
-
-
-def vraagbaak_of(services: Services) -> VraagbaakService:
-    existing = services.extras.get("vraagbaak")
-    if existing is not None:
-        found: VraagbaakService = existing
-        return found
-
-    async def notify(account_id: str, text: str, url: str) -> None:
-        forum = services.extras.get("forum")  # the forum's notifications: one list, counter and live event
-        if forum is not None:
-            await forum.notify_account(account_id, text, url)
-
-    service = VraagbaakService(
-        services.db, identity_of(services).limiter, {f.slug: f.name for f in services.catalog}, notify=notify
-    )
-    services.extras["vraagbaak"] = service
-    return service
-
-
 def install(services: Services) -> Feature:
-    desk = vraagbaak_of(services)
+    desk = services.vraagbaak
     templates = services.templates
-    templates.env.filters.setdefault("nl_date", format_date)
 
     def actor_of(request: Request) -> Actor | None:
         actor: Actor | None = request.scope.get("actor")
@@ -144,7 +98,7 @@ def install(services: Services) -> Feature:
                 response.headers["Retry-After"] = str(exc.retry_after)
             return response
         if _doc.get("urgent") and _doc.get("flavour"):
-            await alert_professional(services, _doc)
+            await desk.alert_professional(_doc)
         return redirect(f"/vraagbaak/v/{token}?nieuw=1")
 
     async def ask_redirect(request: Request) -> Response:
@@ -232,7 +186,7 @@ def install(services: Services) -> Feature:
         doc = await desk.access(actor, question_id)
         flavour_slug, _, category = data.get("forum_target", "").partition("/")
         flavour = services.catalog.get(flavour_slug)
-        forum = services.extras.get("forum")
+        forum = services.forum
         if flavour is None or forum is None:
             raise VraagbaakError("flavour", 422, "Kies de community waar deze vraag thuishoort.", "flavour")
         text = str(doc.get("text", ""))
@@ -249,9 +203,9 @@ def install(services: Services) -> Feature:
     async def route_to_spreekuur(actor: Actor, question_id: str, data: dict[str, str]) -> None:
         """Send the question in, anonymously, to an upcoming spreekuur of a flavour and link it."""
         doc = await desk.access(actor, question_id)
-        spreekuren = services.extras.get("spreekuur")
-        session = await spreekuren.repo.get(data.get("spreekuur", "")) if spreekuren is not None else None
-        if spreekuren is None or session is None or not actor.staff_in(str(session["flavour"])):
+        spreekuren = services.spreekuur
+        session = await spreekuren.repo.get(data.get("spreekuur", ""))
+        if session is None or not actor.staff_in(str(session["flavour"])):
             raise VraagbaakError("spreekuur", 422, "Kies een spreekuur van een community waar je medewerker bent.",
                                  "spreekuur")  # fmt: skip
         asked = await spreekuren.ask(actor, session, str(doc.get("text", "")), False)
@@ -309,7 +263,7 @@ def install(services: Services) -> Feature:
             if request.method == "POST" and not errors:
                 return RedirectResponse("/backoffice/vraagbaak?melding=doorgestuurd", status_code=303)
             return error_page(services, request, 404)
-        spreekuren = services.extras.get("spreekuur")
+        spreekuren = services.spreekuur
         upcoming = []
         if spreekuren is not None:
             for flavour in services.catalog:
@@ -318,26 +272,7 @@ def install(services: Services) -> Feature:
         return page(request, "pages/backoffice/vraagbaak_detail.html",
                     {"question": doc, "catalog": list(services.catalog), "errors": errors, "values": values,
                      "mine": doc.get("claimed_by") == actor.account_id, "upcoming": upcoming,
-                     "has_forum": "forum" in services.extras}, status, private=True)  # fmt: skip
-
-    # wiring ----------------------------------------------------------------------------
-
-    async def purge() -> None:
-        await desk.purge_once()
-
-    leader = Leader(services.redis, services.key("leader", "vraagbaak-retention"),
-                    ttl_s=vraagbaak_service.PURGE_INTERVAL_S * 2)  # fmt: skip
-
-    async def start() -> None:
-        services.supervisor.spawn("vraagbaak-retention", periodic(vraagbaak_service.PURGE_INTERVAL_S, purge, leader))
-
-    def ask_section(flavour: Flavour, base_path: str) -> list[tuple[str, str]]:
-        return [("Stel je vraag", f"{base_path}/vraagbaak/")]
-
-    services.section_providers.append(ask_section)
-    services.extras.setdefault("backoffice_links", []).append(
-        ("VraagBaak", "/backoffice/vraagbaak", lambda actor: actor is not None and actor.is_staff)
-    )
+                     "has_forum": True}, status, private=True)  # fmt: skip
 
     return Feature(
         routes=[
@@ -353,5 +288,4 @@ def install(services: Services) -> Feature:
             Route("/backoffice/vraagbaak", staff_queue, methods=["GET"]),
             Route("/backoffice/vraagbaak/{question_id}", staff_question, methods=["GET", "POST"]),
         ],
-        startup=[start],
     )

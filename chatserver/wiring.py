@@ -1,0 +1,323 @@
+"""The composition root: every adapter and service built once, in order, into the frozen ``Services`` container.
+
+Read top to bottom, this module is the whole dependency graph: what each service is given, which channel kinds
+resolve where, which gates and screeners a chat message passes, which jobs run, which links the backoffice shows
+and which demo steps ``seed-demo`` takes. Nothing registers itself at import time; a piece that is missing here is
+an error at start-up (``ChannelResolvers.require``), never a silent default.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+from chatserver import demo
+from chatserver.adapters.event_store import MongoEventStore
+from chatserver.adapters.mail import Mailer
+from chatserver.adapters.mongo_client import Database, MongoClient
+from chatserver.adapters.oneonone_repo import OneOnOneRepo
+from chatserver.adapters.passwords import PasswordHashing
+from chatserver.adapters.positions import RedisPositions
+from chatserver.adapters.ratelimit import RateLimiter
+from chatserver.adapters.recent_lines import RedisRecentLines
+from chatserver.adapters.redis_batch import AutoPipeline
+from chatserver.adapters.redis_broker import AccountRateLimiter, PresenceStore, RedisBroker
+from chatserver.adapters.redis_client import Redis
+from chatserver.adapters.session_store import RedisSessionStore
+from chatserver.adapters.spreekuur_seats import SpreekuurSeats
+from chatserver.clock import Clock
+from chatserver.config import Settings
+from chatserver.container import BackofficeLink, Job, SectionProvider, Services
+from chatserver.domain.channels import ChannelKind, ChannelResolvers
+from chatserver.domain.identity import Actor
+from chatserver.flavours import Flavour, FlavourCatalog
+from chatserver.jobs.supervisor import Supervisor
+from chatserver.services import identity as identity_module
+from chatserver.services import vraagbaak as vraagbaak_module
+from chatserver.services.chat import ACCOUNT_PUBLISH_BURST, ACCOUNT_PUBLISH_PER_S, ChatService
+from chatserver.services.content import ContentService
+from chatserver.services.forum import ForumService
+from chatserver.services.identity import CODE_TTL_S, RECOVERY_TTL_S, IdentityService
+from chatserver.services.moderation import ModerationService, apply_to_chat_message, staff_of
+from chatserver.services.oneonone import OneOnOneService
+from chatserver.services.privacy import PersonalDataService
+from chatserver.services.rooms import RoomService
+from chatserver.services.shifts import ShiftService
+from chatserver.services.spreekuur import SpreekuurService
+from chatserver.services.vraagbaak import VraagbaakService
+from chatserver.web.hooks import backoffice_alert_area, notifications_link
+from chatserver.web.templating import Templates
+
+log = logging.getLogger("chatserver.wiring")
+
+MODERATION_PURGE_INTERVAL_S = 3600.0
+ONEONONE_TICK_INTERVAL_S = 15.0
+ROSTER_INTERVAL_S = 30.0
+ONEONONE_PURGE_INTERVAL_S = 3600.0
+SPREEKUUR_ANNOUNCE_INTERVAL_S = 10.0
+CHAT_PRESENCE_LIST = 50  # a 1-on-1 channel has a visitor and one or two staff members: always listed
+
+
+def build(
+    settings: Settings,
+    *,
+    catalog: FlavourCatalog,
+    templates: Templates,
+    redis: Redis,
+    mongo: MongoClient,
+    clock: Clock,
+) -> Services:
+    """Every adapter and service of one process, built once and wired explicitly."""
+    prefix = settings.redis_key_prefix
+    db: Database = mongo[settings.mongodb_database]
+    assert settings.redis_url is not None
+
+    def key(*parts: str) -> str:
+        return prefix + ":".join(parts)
+
+    def live_key(channel: str) -> str:
+        return f"{prefix}live:{channel}"
+
+    # --- the live core ---------------------------------------------------------------------------------------
+    sessions = RedisSessionStore(redis, prefix)
+    batch = AutoPipeline(redis)
+    broker = RedisBroker(settings.redis_url, redis, fixed_channels=(sessions.revoked_channel,))
+    presence = PresenceStore(redis, prefix, settings.presence_expiry_s)
+    resolvers = ChannelResolvers()
+    limiter = AccountRateLimiter(redis, prefix, ACCOUNT_PUBLISH_PER_S, ACCOUNT_PUBLISH_BURST, batch)
+    positions = RedisPositions(redis, db, batch, prefix)
+    chat = ChatService(MongoEventStore(db), positions, broker, limiter, catalog, resolvers, live_key, clock)
+
+    # --- identity and privacy ----------------------------------------------------------------------------------
+    # An outbox file lives as long as the code it carries; what an earlier run left behind goes at start-up.
+    outbox = settings.data_dir / "outbox"
+    mailer = Mailer(settings.smtp_url, settings.mail_from, outbox, ttl_s=max(CODE_TTL_S, RECOVERY_TTL_S))
+    mailer.sweep()
+    identity = IdentityService(
+        settings=settings,
+        db=db,
+        redis=redis,
+        sessions=sessions,
+        mailer=mailer,
+        limiter=RateLimiter(redis, prefix, settings.secret_key),
+        passwords=PasswordHashing(),
+        personal_data=PersonalDataService(db, chat=lambda: chat, redis=redis, redis_prefix=prefix),
+        known_flavours=frozenset(f.slug for f in catalog),
+    )
+
+    # --- the features' services, each given what it uses ------------------------------------------------------
+    content = ContentService(
+        db,
+        {f.slug: f.name for f in catalog},
+        clock=clock,
+        second_reviewer=[f.slug for f in catalog if f.content.second_reviewer],
+    )
+    oneonone_repo = OneOnOneRepo(db)
+    shifts = ShiftService(oneonone_repo, redis, key, catalog, lambda: chat, clock)
+    moderation = ModerationService(
+        catalog=catalog,
+        db=db,
+        redis=redis,
+        key=key,
+        batch=batch,
+        redis_prefix=prefix,
+        chat=chat,
+        identity=identity,
+        shifts=shifts,
+        clock=clock,
+    )
+
+    async def online(channel: str) -> frozenset[str]:
+        _, members = await presence.snapshot(channel, CHAT_PRESENCE_LIST)
+        return frozenset(members or ())
+
+    oneonone = OneOnOneService(
+        oneonone_repo, shifts, catalog, lambda: chat, clock, moderation=lambda: moderation, online=online
+    )
+    shifts.handover = oneonone.handover
+    rooms = RoomService(db, redis, catalog, key, chat, moderation, presence)
+    forum = ForumService(
+        db=db, redis=redis, key=key, catalog=catalog, chat=chat, moderation=moderation, identity=identity
+    )
+    spreekuur = SpreekuurService(
+        db,
+        catalog,
+        chat=chat,
+        identity=identity,
+        moderation=moderation,
+        content=content,
+        seats=SpreekuurSeats(redis, key("spreekuur", "seats", "")),
+        clock=clock,
+    )
+    vraagbaak = VraagbaakService(
+        db,
+        identity.limiter,
+        {f.slug: f.name for f in catalog},
+        notify=forum.notify_account,  # the forum's notifications: one list, counter and live event
+        moderation=moderation,
+    )
+
+    # --- channels: who resolves which kind, what a message passes -----------------------------------------------
+    resolvers.register(ChannelKind.ROOM, rooms.resolve)
+    resolvers.register(ChannelKind.CHAT, oneonone.resolve)
+    resolvers.register(ChannelKind.THREAD, forum.thread_facts)
+    # Subscribing a live session takes a seat; past the capacity a visitor is refused (error 4202).
+    resolvers.register(ChannelKind.SPREEKUUR, spreekuur.resolve_channel)
+    # A visitor's last live connection to a session going frees their seat (decision 0009).
+    resolvers.watch_leaves(ChannelKind.SPREEKUUR, spreekuur.on_last_leave)
+    chat.gates.append(identity.flavour_ban_gate)
+    chat.gates.append(rooms.mute_gate)
+    # Moderation first: a message that needs a moderator reaches one even in slow mode.
+    chat.screeners.append(rooms.moderation_screener)
+    chat.screeners.append(rooms.slow_mode_screener)
+    chat.screeners.append(oneonone.crisis_screener)
+    # An author's last few lines, judged together with the new one; shares the rate limit's round trip.
+    chat.recall = moderation.recall
+
+    # --- what a moderation decision does to each kind of object -------------------------------------------------
+    moderation.register_handler("room_message", partial(apply_to_chat_message, chat))
+    moderation.register_handler("chat_message", partial(apply_to_chat_message, chat))
+    moderation.register_handler("forum_post", forum.on_decision)
+    moderation.register_report_resolver("forum_post", forum.report_resolver)
+    moderation.register_handler("spreekuur_question", spreekuur.on_moderation_decision)
+
+    services = Services(
+        settings=settings,
+        catalog=catalog,
+        templates=templates,
+        clock=clock,
+        redis=redis,
+        mongo=mongo,
+        db=db,
+        supervisor=Supervisor(),
+        sessions=sessions,
+        batch=batch,
+        broker=broker,
+        presence=presence,
+        resolvers=resolvers,
+        chat=chat,
+        identity=identity,
+        content=content,
+        shifts=shifts,
+        moderation=moderation,
+        oneonone=oneonone,
+        rooms=rooms,
+        forum=forum,
+        spreekuur=spreekuur,
+        vraagbaak=vraagbaak,
+        hot_scripts=(*limiter.HOT_SCRIPTS, *positions.HOT_SCRIPTS, *RedisRecentLines.HOT_SCRIPTS),
+        backoffice_links=BACKOFFICE_LINKS,
+        demo_seeders=DEMO_SEEDERS,
+        jobs=jobs(
+            moderation=moderation,
+            identity=identity,
+            oneonone=oneonone,
+            shifts=shifts,
+            spreekuur=spreekuur,
+            vraagbaak=vraagbaak,
+        ),
+        section_providers=SECTIONS,
+        context_hooks=(backoffice_alert_area, notifications_link),
+    )
+    resolvers.require()
+    return services
+
+
+def jobs(
+    *,
+    moderation: ModerationService,
+    identity: IdentityService,
+    oneonone: OneOnOneService,
+    shifts: ShiftService,
+    spreekuur: SpreekuurService,
+    vraagbaak: VraagbaakService,
+) -> tuple[Job, ...]:
+    """The background work of the features (the live core's own tasks are started by the live feature)."""
+
+    async def moderation_retention() -> None:
+        removed = await moderation.purge_once()
+        if removed:
+            log.info("moderation retention removed %d decided items", removed)
+
+    async def roster() -> None:
+        await shifts.roster_tick()
+        await shifts.coverage_alerts()
+
+    return (
+        Job("moderation-retention", moderation_retention, MODERATION_PURGE_INTERVAL_S),
+        Job("identity-retention", identity.purge_once, identity_module.PURGE_INTERVAL_S),
+        Job("vraagbaak-retention", vraagbaak.purge_once, vraagbaak_module.PURGE_INTERVAL_S),
+        Job("spreekuur-status", spreekuur.announce_round, SPREEKUUR_ANNOUNCE_INTERVAL_S),
+        Job("oneonone-rederive", oneonone.rederive),
+        Job("oneonone-tick", oneonone.tick, ONEONONE_TICK_INTERVAL_S),
+        Job("shift-roster", roster, ROSTER_INTERVAL_S),
+        Job("oneonone-retention", oneonone.purge, ONEONONE_PURGE_INTERVAL_S),
+    )
+
+
+def _staff(actor: Actor | None) -> bool:
+    return actor is not None and actor.is_staff
+
+
+def _moderator(actor: Actor | None) -> bool:
+    return actor is not None and staff_of(actor) is not None
+
+
+def _admin(actor: Actor | None) -> bool:
+    return actor is not None and actor.is_admin
+
+
+def _editor(actor: Actor | None) -> bool:
+    from chatserver.services.content import is_editor
+
+    return is_editor(actor)
+
+
+def _chat_staff(actor: Actor | None) -> bool:
+    from chatserver.domain.oneonone import tier_of_role
+
+    return actor is not None and actor.is_staff and tier_of_role(actor.role) is not None
+
+
+# The backoffice start page, in this order.
+BACKOFFICE_LINKS: tuple[BackofficeLink, ...] = (
+    BackofficeLink("Moderatie", "/backoffice/moderatie", _moderator),
+    BackofficeLink("Auditlog moderatie", "/backoffice/audit", _moderator),
+    BackofficeLink("Inhoud en redactie", "/backoffice/inhoud", _editor),
+    BackofficeLink("Uitgelicht op de startpagina's", "/backoffice/uitgelicht", _editor),
+    BackofficeLink("VraagBaak", "/backoffice/vraagbaak", _staff),
+    BackofficeLink("Chatruimtes", "/backoffice/ruimtes", _admin),
+    BackofficeLink("E-spreekuren", "/backoffice/spreekuren", _staff),
+    BackofficeLink("1-op-1 gesprekken", "/backoffice/gesprekken", _chat_staff),
+    BackofficeLink("Mijn dienst", "/backoffice/dienst", _chat_staff),
+    BackofficeLink("Rooster", "/backoffice/rooster", _admin),
+)
+
+
+def _section(label: str, path: str) -> SectionProvider:
+    def provider(flavour: Flavour, base_path: str) -> list[tuple[str, str]]:
+        return [(label, f"{base_path}/{path}/")]
+
+    return provider
+
+
+# The sections of a flavour's navigation, in this order.
+SECTIONS: tuple[SectionProvider, ...] = (
+    _section("Artikelen", "artikelen"),
+    _section("Stel je vraag", "vraagbaak"),
+    _section("Chat", "chat"),
+    _section("Spreekuur", "spreekuur"),
+    _section("Forum", "forum"),
+)
+
+
+# ``chatserver seed-demo``, in this order (staff before the roster that names them).
+DEMO_SEEDERS = (
+    demo.seed_demo_reports,
+    demo.seed_demo_staff,
+    demo.seed_demo_articles,
+    demo.seed_demo_rooms,
+    demo.seed_demo_spreekuren,
+    demo.seed_demo_roster,
+    demo.seed_demo_forum,
+)
