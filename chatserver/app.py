@@ -108,10 +108,14 @@ def create_app(
     startups: list[Callable[[], Any]] = []
     shutdowns: list[Callable[[], Any]] = []
     for module in _feature_modules():
+        if hasattr(module, "ROUTES"):  # a plain router: module-level handlers that reach the container per request
+            routes.extend(module.ROUTES)
+            continue
         feature = module.install(services)
         routes.extend(feature.routes)
         startups.extend(feature.startup)
         shutdowns.extend(feature.shutdown)
+    shutdowns.append(_closing(services.identity.passwords.close))
 
     async def create_indexes_until_done() -> None:
         import asyncio
@@ -171,6 +175,13 @@ def create_app(
     )
     app.state.services = services
     return app
+
+
+def _closing(close: Callable[[], None]) -> Callable[[], Any]:
+    async def stop() -> None:
+        close()
+
+    return stop
 
 
 def _start_job(services: Services, job: Job) -> None:

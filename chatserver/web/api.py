@@ -659,10 +659,7 @@ def install(services: Services) -> Feature:
         routes.append(_method_route(path, handlers))
     routes.append(Route("/api/{rest:path}", api_not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]))
 
-    async def stop() -> None:
-        identity.passwords.close()
-
-    return Feature(routes=routes, shutdown=[stop])
+    return Feature(routes=routes)
 
 
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
