@@ -123,9 +123,21 @@ def _run_async(factory: Callable[[Settings], Coroutine[Any, Any, int]]) -> int:
         embedded.stop()
 
 
-def cmd_seed_demo(args: argparse.Namespace) -> int:
-    from chatserver.demo import seed_demo
+async def seed_demo(settings: Settings) -> int:
+    """Run the demo steps the wiring lists (``chatserver.wiring.DEMO_SEEDERS``) inside a started app."""
+    from chatserver.app import create_app
+    from chatserver.container import Services
 
+    app = create_app(settings)
+    services: Services = app.state.services
+    async with app.router.lifespan_context(app):
+        for seeder in services.demo_seeders:
+            await seeder(services)
+    print(f"demo-inhoud klaar voor {len(services.catalog)} flavours")
+    return 0
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> int:
     return _run_async(seed_demo)
 
 

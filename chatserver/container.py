@@ -12,6 +12,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from starlette.requests import Request
+
 if TYPE_CHECKING:
     from chatserver.adapters.mongo_client import Database, MongoClient
     from chatserver.adapters.redis_batch import AutoPipeline
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from chatserver.domain.identity import Actor
     from chatserver.flavours import Flavour, FlavourCatalog
     from chatserver.jobs.supervisor import Supervisor
+    from chatserver.ports import Renderer
     from chatserver.services.chat import ChatService
     from chatserver.services.content import ContentService
     from chatserver.services.forum import ForumService
@@ -34,10 +37,10 @@ if TYPE_CHECKING:
     from chatserver.services.shifts import ShiftService
     from chatserver.services.spreekuur import SpreekuurService
     from chatserver.services.vraagbaak import VraagbaakService
-    from chatserver.web.templating import ContextHook, Templates
 
 Section = tuple[str, str]
 SectionProvider = Callable[["Flavour", str], list[Section]]
+ContextHook = Callable[[Request], dict[str, Any]]  # what every rendered page adds to its template context
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ class Services:
 
     settings: Settings
     catalog: FlavourCatalog
-    templates: Templates
+    templates: Renderer
     clock: Clock
     redis: Redis
     mongo: MongoClient

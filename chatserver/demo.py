@@ -1,6 +1,6 @@
-"""Demo content for every flavour (``chatserver seed-demo``).
+"""The demo steps of ``chatserver seed-demo``, listed in order in ``chatserver.wiring.DEMO_SEEDERS``.
 
-The steps are listed in ``chatserver.wiring.DEMO_SEEDERS``; running them twice changes nothing.
+Running them twice changes nothing.
 """
 
 from __future__ import annotations
@@ -10,11 +10,10 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from chatserver.adapters.moderation_store import to_ms
-from chatserver.config import Settings
 from chatserver.domain import oneonone as rules
 from chatserver.domain.accounts import skeleton
 from chatserver.domain.identity import AccountId, Actor
-from chatserver.flavours import TIMEZONE, load_catalog
+from chatserver.flavours import TIMEZONE
 from chatserver.services.content_demo import seed_demo_content
 from moderation.queue import new_item
 
@@ -22,19 +21,6 @@ if TYPE_CHECKING:
     from chatserver.container import Services
 
 log = logging.getLogger("chatserver.demo")
-
-
-async def seed_demo(settings: Settings) -> int:
-    from chatserver.app import create_app
-
-    app = create_app(settings)
-    services: Services = app.state.services
-    catalog = load_catalog(settings.flavours_dir)
-    async with app.router.lifespan_context(app):
-        for seeder in services.demo_seeders:
-            await seeder(services)
-    print(f"demo-inhoud klaar voor {len(catalog)} flavours")
-    return 0
 
 
 async def seed_demo_articles(services: Services) -> None:

@@ -22,6 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
 from chatserver.clock import Clock
 from chatserver.domain.identity import Actor
 from moderation.audit import AuditEntry
@@ -488,3 +491,21 @@ class VraagbaakStore(Protocol):
     async def recently_done(self, limit: int) -> list[Document]: ...
     async def update_where(self, question_id: str, statuses: list[str], changes: Document) -> Document | None: ...
     async def purge_expired(self, now: datetime) -> int: ...
+
+
+@runtime_checkable
+class Renderer(Protocol):
+    """Server-side rendering of the Jinja2 templates (``chatserver.web.templating.Templates``)."""
+
+    env: Any
+
+    def render(self, name: str, context: dict[str, Any]) -> str: ...
+
+    def response(
+        self,
+        request: Request,
+        name: str,
+        context: dict[str, Any],
+        status_code: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> HTMLResponse: ...
