@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -101,12 +101,33 @@ def create_app(
         settings, catalog=catalog, templates=templates, redis=redis, mongo=mongo, clock=clock or system_clock
     )
 
+    routes, startups, shutdowns = _routes(services)
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(SecurityHeadersMiddleware),
+            Middleware(FlavourMiddleware, catalog=catalog),
+            Middleware(SessionMiddleware, services=services),
+            Middleware(FlavourBanMiddleware, services=services),
+        ],
+        exception_handlers={404: _not_found, 500: _server_error, DatabaseError: _database_unavailable},
+        lifespan=_lifespan(services, startups, shutdowns, freeze_after_startup),
+    )
+    app.state.services = services
+    return app
+
+
+Hook = Callable[[], Awaitable[None]]
+
+
+def _routes(services: Services) -> tuple[list[BaseRoute], list[Hook], list[Hook]]:
+    """The routes in order, and the start/stop hooks of the features that keep something running."""
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),
-        Mount("/static", app=StaticFiles(directory=str(settings.static_dir)), name="static"),
+        Mount("/static", app=StaticFiles(directory=str(services.settings.static_dir)), name="static"),
     ]
-    startups: list[Callable[[], Any]] = []
-    shutdowns: list[Callable[[], Any]] = []
+    startups: list[Hook] = []
+    shutdowns: list[Hook] = []
     for module in _feature_modules():
         if hasattr(module, "ROUTES"):  # a plain router: module-level handlers that reach the container per request
             routes.extend(module.ROUTES)
@@ -116,19 +137,23 @@ def create_app(
         startups.extend(feature.startup)
         shutdowns.extend(feature.shutdown)
     shutdowns.append(_closing(services.identity.passwords.close))
+    return routes, startups, shutdowns
 
-    async def create_indexes_until_done() -> None:
-        import asyncio
 
-        while True:
-            try:
-                with deadline(INDEX_START_TIMEOUT_S):
-                    await ensure_indexes(services.db)
-                return
-            except Exception as exc:  # the database may come up after us
-                log.warning("creating indexes failed (%s); retrying", type(exc).__name__)
-                await asyncio.sleep(INDEX_RETRY_S)
+async def _create_indexes_until_done(services: Services) -> None:
+    while True:
+        try:
+            with deadline(INDEX_START_TIMEOUT_S):
+                await ensure_indexes(services.db)
+            return
+        except Exception as exc:  # the database may come up after us
+            log.warning("creating indexes failed (%s); retrying", type(exc).__name__)
+            await asyncio.sleep(INDEX_RETRY_S)
 
+
+def _lifespan(
+    services: Services, startups: list[Hook], shutdowns: list[Hook], freeze_after_startup: bool
+) -> Callable[[Starlette], contextlib.AbstractAsyncContextManager[dict[str, Any]]]:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         # Indexes first, before any request writes: creating a collection while
@@ -140,7 +165,7 @@ def create_app(
                     await ensure_indexes(services.db)
         except Exception as exc:
             log.warning("creating indexes at start-up failed (%s); retrying in the background", type(exc).__name__)
-            services.supervisor.spawn_once("indexes", create_indexes_until_done())
+            services.supervisor.spawn_once("indexes", _create_indexes_until_done(services))
         for start in startups:
             await start()
         for job in services.jobs:
@@ -151,7 +176,7 @@ def create_app(
             # fan-out: full collections paused live delivery for 30-160 ms before, 34-63 ms after.
             gc.collect()
             gc.freeze()
-        log.info("chatserver ready: %d flavours", len(catalog))
+        log.info("chatserver ready: %d flavours", len(services.catalog))
         try:
             yield services.lifespan_state
         finally:
@@ -159,25 +184,13 @@ def create_app(
                 with contextlib.suppress(Exception):
                     await stop()
             await services.supervisor.stop()
-            await redis.aclose()
-            await mongo.close()
+            await services.redis.aclose()
+            await services.mongo.close()
 
-    app = Starlette(
-        routes=routes,
-        middleware=[
-            Middleware(SecurityHeadersMiddleware),
-            Middleware(FlavourMiddleware, catalog=catalog),
-            Middleware(SessionMiddleware, services=services),
-            Middleware(FlavourBanMiddleware, services=services),
-        ],
-        exception_handlers={404: _not_found, 500: _server_error, DatabaseError: _database_unavailable},
-        lifespan=lifespan,
-    )
-    app.state.services = services
-    return app
+    return lifespan
 
 
-def _closing(close: Callable[[], None]) -> Callable[[], Any]:
+def _closing(close: Callable[[], None]) -> Hook:
     async def stop() -> None:
         close()
 

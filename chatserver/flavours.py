@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -177,10 +177,18 @@ def _parse_hhmm(value: str) -> time | None:
     return time(int(hh), int(mm))
 
 
+Fail = Callable[[str, str], None]
+
+
 def _check(file: str, f: Flavour) -> None:
     def fail(field: str, problem: str) -> None:
         raise FlavourError(file, field, problem)
 
+    for check in (_check_texts, _check_theme, _check_rooms, _check_forum, _check_chat, _check_safety, _check_series):
+        check(f, fail)
+
+
+def _check_texts(f: Flavour, fail: Fail) -> None:
     for field in ("name", "short_name", "tagline", "description", "audience"):
         if not getattr(f, field).strip():
             fail(field, "mag niet leeg zijn")
@@ -189,6 +197,9 @@ def _check(file: str, f: Flavour) -> None:
     for i, host in enumerate(f.hosts):
         if not HOST_RE.match(host):
             fail(f"hosts[{i}]", f"ongeldige hostnaam {host!r}")
+
+
+def _check_theme(f: Flavour, fail: Fail) -> None:
     for key in Theme.__struct_fields__:
         colour = getattr(f.theme, key)
         if not COLOUR_RE.match(colour):
@@ -204,6 +215,9 @@ def _check(file: str, f: Flavour) -> None:
         ratio = contrast_ratio(fg, bg)
         if ratio < MIN_CONTRAST:
             fail(field, f"contrast {ratio:.2f}:1 is lager dan {MIN_CONTRAST}:1 (WCAG AA)")
+
+
+def _check_rooms(f: Flavour, fail: Fail) -> None:
     if not f.rooms:
         fail("rooms", "minstens één chatruimte nodig")
     seen: set[str] = set()
@@ -219,15 +233,21 @@ def _check(file: str, f: Flavour) -> None:
             fail(f"rooms[{i}].slow_mode_s", "moet tussen 0 en 3600 liggen")
         if not 2 <= room.max_members <= 100_000:
             fail(f"rooms[{i}].max_members", "moet tussen 2 en 100000 liggen")
+
+
+def _check_forum(f: Flavour, fail: Fail) -> None:
     if not f.forum_categories:
         fail("forum_categories", "minstens één forumcategorie nodig")
-    seen = set()
+    seen: set[str] = set()
     for i, cat in enumerate(f.forum_categories):
         if not SLUG_RE.match(cat.slug):
             fail(f"forum_categories[{i}].slug", f"ongeldige slug {cat.slug!r}")
         if cat.slug in seen:
             fail(f"forum_categories[{i}].slug", f"dubbele slug {cat.slug!r}")
         seen.add(cat.slug)
+
+
+def _check_chat(f: Flavour, fail: Fail) -> None:
     for i, block in enumerate(f.chat.opening_hours):
         if not block.days:
             fail(f"chat.opening_hours[{i}].days", "minstens één dag nodig")
@@ -245,6 +265,9 @@ def _check(file: str, f: Flavour) -> None:
         fail("chat.max_wait_alert_min", "moet tussen 1 en 240 liggen")
     if not 1 <= f.chat.reply_timeout_min <= 60:
         fail("chat.reply_timeout_min", "moet tussen 1 en 60 liggen")
+
+
+def _check_safety(f: Flavour, fail: Fail) -> None:
     if not f.crisis_resources:
         fail("crisis_resources", "minstens één crisishulpbron nodig")
     for i, res in enumerate(f.crisis_resources):
@@ -261,6 +284,9 @@ def _check(file: str, f: Flavour) -> None:
             fail(f"moderation.blocked_patterns[{i}]", f"ongeldige reguliere expressie: {exc}")
     if f.moderation.max_links_new_account < 0:
         fail("moderation.max_links_new_account", "mag niet negatief zijn")
+
+
+def _check_series(f: Flavour, fail: Fail) -> None:
     for i, series in enumerate(f.spreekuur_series):
         if series.weekday not in WEEKDAYS:
             fail(f"spreekuur_series[{i}].weekday", f"onbekende dag {series.weekday!r}")
