@@ -1,58 +1,18 @@
-/* GemChat: the live chat client, written from docs/protocol.md (protocol v1). No dependencies; load with `defer`.
+/* GemChat: the group room page (#chat-room; data-* attributes, see templates/pages/rooms/room.html). The live
+ * connection is GemLive from live.js (load it first, both with `defer`); this file only renders.
  *
- * API on window.GemChat (reused by the 1-on-1 chat page):
- *
- *   var conn = GemChat.connect({
- *     channels: [{name: "room:psychosenet:welkom", since: {offset: 41, epoch: "9f2c3a1b7e00"}}], // since optional
- *     onEvent: function (frame) {},          // stored events ("message", "edit", "delete", "system", …): each
- *                                            // exactly once per channel, in offset order, also after reconnects
- *     onAck: function (frame, pending) {},   // your message is stored; frame.held: waiting for a moderator,
- *                                            // frame.notice: a Dutch text to show prominently
- *     onError: function (frame, pending) {}, // an error frame (frame.code, frame.reason in Dutch); pending is
- *                                            // {clientMsgId, channel, text} when it answers your publish
- *     onReload: function (frame, done) {},   // history too old or epoch changed: fetch it over HTTP, then done()
- *     onNotice, onPresence, onTyping, onSubscribed: function (frame) {},
- *     onStatus: function (state, text) {}    // "connecting" | "connected" | "reconnecting" | "stopped", Dutch text
- *   });
- *   conn.publish(channel, text) -> clientMsgId   // kept and resent after a reconnect until acknowledged
- *   conn.typing(channel)                         // throttled to one per 3 s per channel
- *   conn.subscribe(channel, since)  conn.position(channel)  conn.close()
- *   conn.dropForTest()                           // closes the socket as a lost network would (tests)
- *
- *   GemChat.room(element)   the group room page (#chat-room; data-* attributes, see templates/pages/rooms/room.html)
+ *   GemChat.room(element)   the group room page
  *   GemChat.linkify(text)   a DocumentFragment: text nodes, and <a> only for http(s) URLs
- *   GemChat.current         the connection the room page opened
+ *   GemChat.current         the connection the room page opened (GemLive.connect; conn.dropForTest() for tests)
  *
- * Positions ({offset, epoch}) are kept per channel in memory and in sessionStorage. Reconnects use exponential
- * back-off with jitter on close codes 4000–4099, 1001, 1006 and 1011–1014; 4100–4199 stop with a Dutch message.
+ * Positions are kept per channel in memory and in sessionStorage (GemLive's "remember"), so the visitor's own
+ * channel recovers across page loads as well.
  */
 (function () {
   "use strict";
 
-  var BACKOFF_BASE_MS = 500;
-  var BACKOFF_MAX_MS = 15000;
-  var PING_EVERY_MS = 15000;
-  var SILENCE_LIMIT_MS = 45000;
-  var TYPING_EVERY_MS = 3000;
   var TYPING_SHOW_MS = 4000;
   var MAX_TEXT_CHARS = 4000;
-  var STORAGE_PREFIX = "gemchat:pos:";
-  var STOP_MESSAGES = {
-    4100: "Je sessie is verlopen of je bent uitgelogd. Laad de pagina opnieuw om verder te chatten.",
-    4101: "Deze chat kan vanaf deze pagina niet verbinden.",
-    4102: "Er ging iets mis in de verbinding. Laad de pagina opnieuw.",
-    4103: "Je bericht was te groot. Laad de pagina opnieuw.",
-    4104: "Er werden te veel verzoeken geweigerd. Laad de pagina over een minuut opnieuw.",
-    4105: "Je hebt geen toegang meer tot de chat.",
-    4106: "Deze versie van de chat wordt niet meer ondersteund. Laad de pagina opnieuw.",
-    4107: "Je hebt te veel chatvensters tegelijk open. Sluit er een paar en laad de pagina opnieuw."
-  };
-  var STATUS_TEXT = {
-    connecting: "Verbinden…",
-    connected: "Verbonden",
-    reconnecting: "Opnieuw verbinden…",
-    offline: "Geen verbinding. We proberen het opnieuw zodra je weer online bent."
-  };
   var ROLE_KEYS = {
     "Vrijwilliger": "volunteer",
     "Ervaringsdeskundige": "peer_expert",
@@ -61,37 +21,6 @@
     "Beheerder": "admin"
   };
   var URL_RE = /\bhttps?:\/\/[^\s<>"']*[^\s<>"'.,;:!?)\]]/gi;
-
-  function noop() {}
-
-  function shouldReconnect(code) {
-    return (code >= 4000 && code <= 4099) || code === 1001 || code === 1006 || (code >= 1011 && code <= 1014);
-  }
-
-  function newId() {
-    if (window.crypto && typeof window.crypto.randomUUID === "function") {
-      return window.crypto.randomUUID();
-    }
-    var bytes = new Uint8Array(16);
-    window.crypto.getRandomValues(bytes);
-    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
-  }
-
-  function loadPosition(channel) {
-    try {
-      var raw = window.sessionStorage.getItem(STORAGE_PREFIX + channel);
-      var pos = raw ? JSON.parse(raw) : null;
-      return pos && typeof pos.offset === "number" && typeof pos.epoch === "string" ? pos : null;
-    } catch (e) {
-      return null;
-    }
-  }
-
-  function savePosition(channel, pos) {
-    try {
-      window.sessionStorage.setItem(STORAGE_PREFIX + channel, JSON.stringify(pos));
-    } catch (e) { /* storage may be full or disabled; memory still has it */ }
-  }
 
   function linkify(text) {
     var frag = document.createDocumentFragment();
@@ -113,240 +42,6 @@
       frag.appendChild(document.createTextNode(text.slice(last)));
     }
     return frag;
-  }
-
-  // --- the connection ------------------------------------------------------------------------
-
-  function connect(options) {
-    var opts = options || {};
-    var cb = {};
-    ["onEvent", "onAck", "onError", "onReload", "onNotice", "onPresence", "onTyping", "onSubscribed", "onStatus"]
-      .forEach(function (name) { cb[name] = typeof opts[name] === "function" ? opts[name] : noop; });
-    var positions = {};
-    var channels = [];
-    var pending = {};       // clientMsgId -> {clientMsgId, channel, text}
-    var requests = {};      // request id -> {type, channel, clientMsgId}
-    var typingSent = {};
-    var nextId = 1;
-    var ws = null;
-    var ready = false;
-    var attempt = 0;
-    var timer = null;
-    var stopped = false;
-    var lastFrameAt = Date.now();
-
-    function status(state, text) {
-      cb.onStatus(state, text || STATUS_TEXT[state] || "");
-    }
-
-    function send(frame) {
-      if (ws && ready && ws.readyState === WebSocket.OPEN) {
-        ws.send(JSON.stringify(frame));
-        return true;
-      }
-      return false;
-    }
-
-    function sendSubscribe(channel) {
-      var id = nextId++;
-      var frame = {type: "subscribe", id: id, channel: channel};
-      if (positions[channel]) {
-        frame.since = {offset: positions[channel].offset, epoch: positions[channel].epoch};
-      }
-      requests[id] = {type: "subscribe", channel: channel};
-      send(frame);
-    }
-
-    function sendPublish(p) {
-      var id = nextId++;
-      requests[id] = {type: "publish", channel: p.channel, clientMsgId: p.clientMsgId};
-      send({type: "publish", id: id, channel: p.channel, client_msg_id: p.clientMsgId, body: {text: p.text}});
-    }
-
-    function open() {
-      clearTimeout(timer);
-      timer = null;
-      if (stopped) { return; }
-      status(attempt === 0 ? "connecting" : "reconnecting");
-      var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-      var socket;
-      try {
-        socket = new WebSocket(scheme + window.location.host + "/ws");
-      } catch (e) {
-        schedule();
-        return;
-      }
-      ws = socket;
-      ready = false;
-      socket.onmessage = function (msg) {
-        if (socket !== ws) { return; }
-        lastFrameAt = Date.now();
-        var frame;
-        try { frame = JSON.parse(msg.data); } catch (e) { return; }
-        if (frame && typeof frame.type === "string") { handle(frame); }
-      };
-      socket.onclose = function (ev) {
-        if (socket !== ws) { return; }
-        ws = null;
-        ready = false;
-        requests = {};
-        closed(ev.code);
-      };
-    }
-
-    function closed(code) {
-      if (stopped) { return; }
-      if (code >= 4100 && code <= 4199) {
-        stop(STOP_MESSAGES[code] || "De verbinding is verbroken. Laad de pagina opnieuw.");
-      } else if (shouldReconnect(code)) {
-        schedule();
-      } else {
-        stop("De verbinding is gesloten. Laad de pagina opnieuw om verder te chatten.");
-      }
-    }
-
-    function schedule() {
-      if (stopped || timer) { return; }
-      var delay = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * Math.pow(2, attempt));
-      delay = delay / 2 + Math.random() * delay / 2;
-      attempt += 1;
-      status(navigator.onLine === false ? "offline" : "reconnecting");
-      timer = setTimeout(open, delay);
-    }
-
-    function stop(text) {
-      stopped = true;
-      clearTimeout(timer);
-      if (ws) { try { ws.close(1000); } catch (e) { /* already closing */ } }
-      ws = null;
-      status("stopped", text);
-    }
-
-    function handle(frame) {
-      var req = typeof frame.id === "number" ? requests[frame.id] : null;
-      switch (frame.type) {
-        case "welcome":
-          ready = true;
-          attempt = 0;
-          status("connected");
-          channels.forEach(sendSubscribe);
-          Object.keys(pending).forEach(function (k) { sendPublish(pending[k]); });
-          break;
-        case "subscribed":
-          delete requests[frame.id];
-          if (!positions[frame.channel] && frame.position) {
-            positions[frame.channel] = {offset: frame.position.offset, epoch: frame.position.epoch};
-            savePosition(frame.channel, positions[frame.channel]);
-          }
-          cb.onSubscribed(frame);
-          break;
-        case "event":
-          var pos = positions[frame.channel];
-          if (pos && frame.offset <= pos.offset) { return; }  // seen already
-          positions[frame.channel] = {offset: frame.offset, epoch: frame.epoch};
-          savePosition(frame.channel, positions[frame.channel]);
-          cb.onEvent(frame);
-          break;
-        case "reload":
-          if (frame.position) {
-            positions[frame.channel] = {offset: frame.position.offset, epoch: frame.position.epoch};
-            savePosition(frame.channel, positions[frame.channel]);
-          }
-          cb.onReload(frame, noop);
-          break;
-        case "ack":
-          delete requests[frame.id];
-          var done = pending[frame.client_msg_id] || null;
-          delete pending[frame.client_msg_id];
-          cb.onAck(frame, done);
-          break;
-        case "error":
-          if (req) { delete requests[frame.id]; }
-          if (req && req.type === "publish") {
-            var p = pending[req.clientMsgId];
-            if (p && (frame.code === 4204 || frame.code === 4205)) {
-              setTimeout(function () { if (pending[p.clientMsgId]) { sendPublish(p); } },
-                Math.max(200, frame.retry_after_ms || 1000));
-              return;
-            }
-            delete pending[req.clientMsgId];
-            cb.onError(frame, p || null);
-            return;
-          }
-          cb.onError(frame, null);
-          break;
-        case "presence":
-          cb.onPresence(frame);
-          break;
-        case "typing":
-          cb.onTyping(frame);
-          break;
-        case "notice":
-          cb.onNotice(frame);
-          break;
-        default:
-          break;  // pong and unknown types
-      }
-    }
-
-    function goOffline() {
-      if (ws) {
-        var socket = ws;
-        ws = null;
-        ready = false;
-        requests = {};
-        try { socket.close(4000); } catch (e) { /* closing anyway */ }
-        closed(1006);
-      }
-    }
-
-    window.addEventListener("offline", goOffline);
-    window.addEventListener("online", function () {
-      if (!stopped && !ws) {
-        attempt = 0;
-        clearTimeout(timer);
-        timer = null;
-        open();
-      }
-    });
-    var heartbeat = setInterval(function () {
-      if (!ws || !ready) { return; }
-      if (Date.now() - lastFrameAt > SILENCE_LIMIT_MS) {
-        goOffline();
-        return;
-      }
-      send({type: "ping", id: nextId++});
-    }, PING_EVERY_MS);
-
-    (opts.channels || []).forEach(function (c) {
-      var name = typeof c === "string" ? c : c.name;
-      var since = (typeof c === "object" && c.since) || loadPosition(name);
-      if (since) { positions[name] = {offset: since.offset, epoch: since.epoch}; }
-      channels.push(name);
-    });
-    open();
-
-    return {
-      publish: function (channel, text) {
-        var p = {clientMsgId: newId(), channel: channel, text: text};
-        pending[p.clientMsgId] = p;
-        if (ready) { sendPublish(p); }
-        return p.clientMsgId;
-      },
-      typing: function (channel) {
-        var now = Date.now();
-        if (now - (typingSent[channel] || 0) < TYPING_EVERY_MS) { return; }
-        if (send({type: "typing", channel: channel})) { typingSent[channel] = now; }
-      },
-      subscribe: function (channel, since) {
-        if (since) { positions[channel] = {offset: since.offset, epoch: since.epoch}; }
-        if (channels.indexOf(channel) < 0) { channels.push(channel); }
-        if (ready) { sendSubscribe(channel); }
-      },
-      position: function (channel) { return positions[channel] || null; },
-      close: function () { clearInterval(heartbeat); stop(""); },
-      dropForTest: goOffline
-    };
   }
 
   // --- the group room page -------------------------------------------------------------------
@@ -710,15 +405,16 @@
       });
     });
 
-    if (root.getAttribute("data-live") !== "true") { return null; }
+    if (root.getAttribute("data-live") !== "true" || !window.GemLive) { return null; }
 
     var since = null;
     var epoch = root.getAttribute("data-epoch");
     if (epoch) { since = {offset: parseInt(root.getAttribute("data-last-offset") || "0", 10), epoch: epoch}; }
     var channels = [{name: channel, since: since}];
     if (userChannel) { channels.push({name: userChannel}); }
-    var conn = connect({
+    var conn = window.GemLive.connect({
       channels: channels,
+      remember: true,
       onEvent: onEvent,
       onReload: onReload,
       onStatus: onStatus,
@@ -793,7 +489,7 @@
     return conn;
   }
 
-  var GemChat = {connect: connect, room: room, linkify: linkify, current: null};
+  var GemChat = {room: room, linkify: linkify, current: null};
   window.GemChat = GemChat;
 
   function start() {

@@ -1,11 +1,11 @@
 /* The 1-on-1 staff console: follows the queue channels and the staff member's own channel, and fetches the
-   panel again on every change (uses window.GemGesprekLive from gesprek.js). */
+   panel again on every change. The live connection is GemLive from live.js (load it first). */
 (function () {
   "use strict";
 
   function init() {
     var root = document.getElementById("console");
-    if (!root || !window.GemGesprekLive) { return; }
+    if (!root || !window.GemLive || !window.fetch) { return; }
     var channels = (root.getAttribute("data-channels") || "").split(" ").filter(Boolean);
     var url = root.getAttribute("data-panel-url");
     var announce = document.getElementById("console-announce");
@@ -36,17 +36,25 @@
         });
     }
 
-    new window.GemGesprekLive(channels, function (frame) {
-      if (frame.type === "event" && frame.kind === "queue") {
+    window.GemLive.connect({
+      channels: channels,
+      onEvent: function (frame) {
+        if (frame.kind !== "queue") { return; }
         var d = frame.data || {};
         if (d.event === "alert" && d.alert) { refresh("Melding: " + d.alert.text); }
         else if (d.event === "joined") { refresh("Nieuwe aanvraag in de wachtrij."); }
         else { refresh(); }
-      } else if (frame.type === "notice" && (frame.kind === "queue" || frame.kind === "chat")) {
+      },
+      onNotice: function (frame) {
+        if (frame.kind !== "queue" && frame.kind !== "chat") { return; }
         var ev = frame.kind === "chat" && frame.data ? frame.data.event : "";
         refresh(ev === "assigned" ? "Er is een gesprek aan je overgedragen."
           : ev === "visitor_gone" ? "Een gesprek is beëindigd: de bezoeker was al een paar minuten niet meer verbonden. Je plek is weer vrij."
           : "");
+      },
+      onReload: function () { refresh(); },
+      onStatus: function (state, text) {
+        if (state === "stopped" && announce) { announce.textContent = text; }
       }
     });
   }

@@ -1,12 +1,13 @@
 /* The moderation console, live: subscribes to mod:<flavour> for each of the staff member's flavours and keeps the
    queue list current (new items inserted, claims updated, decided items removed on every console at once).
    New items are announced in a polite live region; crisis items in a prominent assertive alert.
-   Without this script the console is a plain page with forms (refresh for new items). No dependencies. */
+   Without this script the console is a plain page with forms (refresh for new items). The live connection is
+   GemLive from live.js (load it first): it stops, and says why, on the close codes that forbid reconnecting. */
 (function () {
   "use strict";
 
   var root = document.getElementById("mod-console");
-  if (!root || !window.WebSocket || !window.fetch) return;
+  if (!root || !window.GemLive || !window.GemLive.supported || !window.fetch) return;
   var list = document.getElementById("mod-queue");
   var live = document.getElementById("mod-live");
   var alertBox = document.getElementById("mod-alert");
@@ -17,10 +18,6 @@
   var myRank = parseInt(root.getAttribute("data-tier-rank") || "0", 10);
   var params = new URLSearchParams(window.location.search);
   var filter = { flavour: params.get("flavour") || "", tier: params.get("tier") || "", source: params.get("source") || "" };
-  var positions = {};
-  var socket = null;
-  var nextId = 1;
-  var backoff = 500;
 
   function setStatus(text) {
     if (status) status.textContent = text;
@@ -141,47 +138,24 @@
     loadRow(item, event === "escalated" ? "new" : "");
   }
 
-  function send(frame) {
-    if (socket && socket.readyState === 1) socket.send(JSON.stringify(frame));
-  }
-
-  function subscribeAll() {
-    channels.forEach(function (channel) {
-      var frame = { type: "subscribe", id: nextId++, channel: channel };
-      if (positions[channel]) frame.since = positions[channel];
-      send(frame);
-    });
-  }
-
   function connect() {
-    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + window.location.host + "/ws");
-    socket.onmessage = function (message) {
-      var frame;
-      try { frame = JSON.parse(message.data); } catch (e) { return; }
-      if (frame.type === "welcome") {
-        backoff = 500;
-        subscribeAll();
-        setStatus("Live: nieuwe items verschijnen vanzelf.");
-      } else if (frame.type === "subscribed") {
-        if (frame.position) positions[frame.channel] = frame.position;
-        root.setAttribute("data-live", "1");
-      } else if (frame.type === "event") {
-        if (typeof frame.offset === "number") positions[frame.channel] = { offset: frame.offset, epoch: frame.epoch };
-        if (frame.kind === "moderation") onModeration(frame.data);
-      } else if (frame.type === "reload") {
-        window.location.reload();
-      } else if (frame.type === "ping") {
-        send({ type: "pong", id: frame.id });
+    window.GemLive.connect({
+      channels: channels,
+      onSubscribed: function () { root.setAttribute("data-live", "1"); },
+      onEvent: function (frame) { if (frame.kind === "moderation") onModeration(frame.data); },
+      onReload: function () { window.location.reload(); },
+      onStatus: function (state, text) {
+        if (state === "connected") {
+          setStatus("Live: nieuwe items verschijnen vanzelf.");
+        } else if (state === "reconnecting" || state === "offline") {
+          root.removeAttribute("data-live");
+          setStatus("Verbinding verbroken; opnieuw verbinden…");
+        } else if (state === "stopped") {
+          root.removeAttribute("data-live");
+          setStatus(text);
+        }
       }
-    };
-    socket.onclose = function () {
-      root.removeAttribute("data-live");
-      setStatus("Verbinding verbroken; opnieuw verbinden…");
-      var wait = backoff + Math.floor(Math.random() * backoff);
-      backoff = Math.min(backoff * 2, 15000);
-      window.setTimeout(connect, wait);
-    };
+    });
   }
 
   // Age against the target, updated every 30 s without a reload.

@@ -1,12 +1,13 @@
 /* Crisis alerts on every backoffice page: follows mod:<flavour> of the staff member's flavours (the same channel
    and "moderation" event the moderation console uses) and shows each crisis item in an assertive live region with a
    one-click claim (claim, then straight to the message in its context) and a link to the message. A short tone and a
-   flashing title draw attention; staff can switch both off (remembered in localStorage). No dependencies. */
+   flashing title draw attention; staff can switch both off (remembered in localStorage). The live connection is
+   GemLive from live.js (load it first); when it stops for good, the area says so: alerts no longer arrive. */
 (function () {
   "use strict";
 
   var root = document.getElementById("crisis-alerts");
-  if (!root || !window.WebSocket) return;
+  if (!root || !window.GemLive || !window.GemLive.supported) return;
   var list = document.getElementById("crisis-alerts-list");
   var tools = root.querySelector("[data-crisis-tools]");
   var toggle = root.querySelector("[data-crisis-signal]");
@@ -16,10 +17,6 @@
   var STORE_KEY = "gem-crisis-signal";
   var originalTitle = document.title;
   var flashTimer = null;
-  var positions = {};
-  var socket = null;
-  var nextId = 1;
-  var backoff = 500;
 
   function signalOn() {
     try { return window.localStorage.getItem(STORE_KEY) !== "uit"; } catch (e) { return true; }
@@ -143,39 +140,29 @@
     }
   }
 
-  function send(frame) {
-    if (socket && socket.readyState === 1) socket.send(JSON.stringify(frame));
+  function showStopped(text) {
+    var note = root.querySelector("[data-crisis-stopped]");
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "crisis-alerts__state small";
+      note.setAttribute("data-crisis-stopped", "");
+      note.setAttribute("role", "status");
+      root.appendChild(note);
+    }
+    note.textContent = "Crisismeldingen komen niet meer binnen. " + text;
   }
 
   function connect() {
-    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + window.location.host + "/ws");
-    socket.onmessage = function (message) {
-      var frame;
-      try { frame = JSON.parse(message.data); } catch (e) { return; }
-      if (frame.type === "welcome") {
-        backoff = 500;
-        channels.forEach(function (channel) {
-          var sub = { type: "subscribe", id: nextId++, channel: channel };
-          if (positions[channel]) sub.since = positions[channel];
-          send(sub);
-        });
-      } else if (frame.type === "subscribed") {
-        if (frame.position) positions[frame.channel] = frame.position;
-        root.setAttribute("data-live", "1");
-      } else if (frame.type === "event") {
-        if (typeof frame.offset === "number") positions[frame.channel] = { offset: frame.offset, epoch: frame.epoch };
-        if (frame.kind === "moderation") onModeration(frame.data);
-      } else if (frame.type === "ping") {
-        send({ type: "pong", id: frame.id });
+    window.GemLive.connect({
+      channels: channels,
+      onSubscribed: function () { root.setAttribute("data-live", "1"); },
+      onEvent: function (frame) { if (frame.kind === "moderation") onModeration(frame.data); },
+      onStatus: function (state, text) {
+        if (state === "connected") return;
+        root.removeAttribute("data-live");
+        if (state === "stopped") showStopped(text);
       }
-    };
-    socket.onclose = function () {
-      root.removeAttribute("data-live");
-      var wait = backoff + Math.floor(Math.random() * backoff);
-      backoff = Math.min(backoff * 2, 15000);
-      window.setTimeout(connect, wait);
-    };
+    });
   }
 
   if (channels.length) connect();

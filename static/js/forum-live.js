@@ -1,16 +1,13 @@
-/* Live replies on a forum thread page: subscribes to the thread's channel over /ws (docs/protocol.md),
+/* Live replies on a forum thread page: subscribes to the thread's channel (GemLive from live.js, loaded first),
    fetches each new post as an HTML fragment and appends it; announces it in a polite live region.
    Without JavaScript the page works as before (reload to see new replies). */
 (function () {
   "use strict";
   var root = document.querySelector("[data-forum-channel]");
-  if (!root || !window.WebSocket || !window.fetch) { return; }
+  if (!root || !window.GemLive || !window.GemLive.supported || !window.fetch) { return; }
   var channel = root.getAttribute("data-forum-channel");
   var list = document.getElementById("berichten");
   var status = document.getElementById("forum-live-status");
-  var position = null;
-  var delay = 1000;
-  var nextId = 1;
 
   function announce(text) {
     if (!status) { return; }
@@ -59,34 +56,13 @@
     if (node) { node.parentNode.removeChild(node); }
   }
 
-  function connect() {
-    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    var socket = new WebSocket(scheme + window.location.host + "/ws");
-    socket.onmessage = function (message) {
-      var frame;
-      try { frame = JSON.parse(message.data); } catch (e) { return; }
-      if (frame.type === "welcome") {
-        delay = 1000;
-        var subscribe = { type: "subscribe", id: nextId++, channel: channel };
-        if (position) { subscribe.since = position; }
-        socket.send(JSON.stringify(subscribe));
-      } else if (frame.type === "subscribed" && frame.channel === channel) {
-        if (!position) { position = frame.position; }
-      } else if (frame.type === "reload" && frame.channel === channel) {
-        position = frame.position;
-      } else if (frame.type === "event" && frame.channel === channel) {
-        position = { offset: frame.offset, epoch: frame.epoch };
-        if (frame.kind === "post") { addPost(frame.data); }
-        if (frame.kind === "post_removed") { removePost(frame.data); }
-        if (frame.kind === "post_edited") { replacePost(frame.data); }
-      }
-    };
-    socket.onclose = function (event) {
-      if (event.code >= 4100 && event.code < 4200) { return; }
-      window.setTimeout(connect, delay);
-      delay = Math.min(delay * 2, 30000);
-    };
-  }
-
-  connect();
+  window.GemLive.connect({
+    channels: [channel],
+    onEvent: function (frame) {
+      if (frame.channel !== channel) { return; }
+      if (frame.kind === "post") { addPost(frame.data); }
+      if (frame.kind === "post_removed") { removePost(frame.data); }
+      if (frame.kind === "post_edited") { replacePost(frame.data); }
+    }
+  });
 })();

@@ -1,104 +1,32 @@
 /* E-spreekuur: the live Q&A stream for visitors and the live question queue for moderators.
- * Follows docs/protocol.md: one WebSocket to /ws (the session cookie authenticates), subscribe with
- * "since" = the last {offset, epoch} seen, reconnect with back-off and jitter, ignore repeats.
- * Visitors without a session follow the stored events over HTTP (stroom.json) instead.
+ * The live connection is GemLive from live.js (load it first): positions, recovery, back-off and close codes
+ * live there. Visitors without a session follow the stored events over HTTP (stroom.json) instead.
  * Without JavaScript the pages still work: they show the start time and the Q&A as rendered. */
 (function () {
   "use strict";
 
-  var RECONNECT_MIN_MS = 1000;
-  var RECONNECT_MAX_MS = 15000;
   var POLL_MS = 4000;
 
-  /* A small protocol v1 client: handlers get (channel, event frame). */
-  function Live(positions, onEvent, onState) {
-    this.positions = positions; // {channel: {offset, epoch}}
-    this.onEvent = onEvent;
-    this.onState = onState || function () {};
-    this.attempt = 0;
-    this.stopped = false;
-    this.nextId = 1;
-    this.connect();
+  /* The page's connection states on data-connection-state: "open", "closed" (reconnecting), "stopped",
+     "reload" and "forbidden" (a refused subscription: for a spreekuur, no free seat). */
+  function Live(channels, onEvent, onState) {
+    onState = onState || function () {};
+    return window.GemLive.connect({
+      channels: channels,
+      onEvent: function (frame) { onEvent(frame.channel, frame); },
+      onReload: function (frame) { onState("reload", frame); },
+      onError: function (frame, pending, request) {
+        if (frame.code !== 4202) return;
+        var channel = frame.channel || (request && request.channel);
+        onState("forbidden", { code: frame.code, reason: frame.reason, channel: channel });
+      },
+      onStatus: function (state) {
+        if (state === "connected") onState("open");
+        else if (state === "reconnecting" || state === "offline") onState("closed");
+        else if (state === "stopped") { onState("closed"); onState("stopped"); }
+      }
+    });
   }
-
-  Live.prototype.connect = function () {
-    var self = this;
-    var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws";
-    var socket;
-    try {
-      socket = new WebSocket(url);
-    } catch (err) {
-      self.retry();
-      return;
-    }
-    self.socket = socket;
-    socket.onmessage = function (message) {
-      var frame;
-      try {
-        frame = JSON.parse(message.data);
-      } catch (err) {
-        return;
-      }
-      self.handle(frame);
-    };
-    socket.onclose = function (event) {
-      self.onState("closed");
-      if (self.stopped) return;
-      if (event.code >= 4100 && event.code < 4200) {
-        self.onState("stopped");
-        return;
-      }
-      self.retry();
-    };
-  };
-
-  Live.prototype.retry = function () {
-    var self = this;
-    var base = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * Math.pow(2, self.attempt));
-    self.attempt += 1;
-    window.setTimeout(function () { self.connect(); }, base / 2 + Math.random() * base / 2);
-  };
-
-  Live.prototype.send = function (frame) {
-    if (this.socket && this.socket.readyState === 1) this.socket.send(JSON.stringify(frame));
-  };
-
-  Live.prototype.handle = function (frame) {
-    var self = this;
-    if (frame.type === "welcome") {
-      self.attempt = 0;
-      self.onState("open");
-      Object.keys(self.positions).forEach(function (channel) {
-        var pos = self.positions[channel];
-        var sub = { type: "subscribe", id: self.nextId++, channel: channel };
-        if (pos && pos.epoch) sub.since = { offset: pos.offset, epoch: pos.epoch };
-        self.send(sub);
-      });
-    } else if (frame.type === "subscribed") {
-      var known = self.positions[frame.channel];
-      if (!known || !known.epoch) self.positions[frame.channel] = frame.position;
-    } else if (frame.type === "event") {
-      var last = self.positions[frame.channel];
-      if (last && last.epoch === frame.epoch && frame.offset <= last.offset) return;
-      self.positions[frame.channel] = { offset: frame.offset, epoch: frame.epoch };
-      self.onEvent(frame.channel, frame);
-    } else if (frame.type === "reload") {
-      self.onState("reload", frame);
-    } else if (frame.type === "error" && frame.code === 4202) {
-      // Refused (for a spreekuur: no free seat); do not ask again on the next reconnect.
-      if (frame.channel) delete self.positions[frame.channel];
-      self.onState("forbidden", frame);
-    }
-  };
-
-  /* Subscribe a channel afresh (the server decides again, e.g. takes a seat once a spreekuur is live). */
-  Live.prototype.rejoin = function (channel) {
-    var pos = this.positions[channel];
-    this.send({ type: "unsubscribe", id: this.nextId++, channel: channel });
-    var sub = { type: "subscribe", id: this.nextId++, channel: channel };
-    if (pos && pos.epoch) sub.since = { offset: pos.offset, epoch: pos.epoch };
-    this.send(sub);
-  };
 
   /* Following stored events over HTTP, for visitors without a session. */
   function Poller(url, position, onEvent) {
@@ -210,7 +138,7 @@
         setPhase(data.status, data.label);
         // Joining a live spreekuur takes a seat: ask the server again now that it has started.
         if (wasWaiting && data.status === "live" && live && root.getAttribute("data-staff") !== "1") {
-          live.rejoin(channel);
+          live.resubscribe(channel);
         }
       }
     }
@@ -252,10 +180,8 @@
     var mode = root.getAttribute("data-live");
     if (mode === "off") {
       root.setAttribute("data-connection-state", "off");
-    } else if (mode === "ws" && "WebSocket" in window) {
-      var positions = {};
-      positions[channel] = position;
-      live = new Live(positions, onEvent, function (state, frame) {
+    } else if (mode === "ws" && window.GemLive && window.GemLive.supported) {
+      live = Live([{ name: channel, since: position.epoch ? position : null }], onEvent, function (state, frame) {
         root.setAttribute("data-connection-state", state);
         if (!connection) return;
         if (state === "closed") {
@@ -337,9 +263,8 @@
       request.send();
     }
 
-    var positions = {};
-    root.getAttribute("data-channels").split(" ").forEach(function (ch) { positions[ch] = null; });
-    new Live(positions, function (channel, frame) {
+    if (!window.GemLive || !window.GemLive.supported) return;
+    Live(root.getAttribute("data-channels").split(" ").filter(Boolean), function (channel, frame) {
       if (frame.kind === "spreekuur" && frame.data && frame.data.spreekuur_id !== id) return;
       if (frame.kind === "spreekuur" || frame.kind === "qa") refresh();
     }, function (state) {
