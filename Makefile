@@ -7,7 +7,7 @@ RUN_STAMP := $(VENV)/.stamp-run
 TEST_STAMP := $(VENV)/.stamp-test
 PYTEST_ARGS ?=
 
-.PHONY: run test test-cluster lint unit install install-test browser bench clean
+.PHONY: run test test-cluster lint unit install install-test browser bench clean i18n-extract i18n-update i18n-compile
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,21 @@ test-cluster: $(TEST_STAMP) browser
 
 unit: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q tests/unit
+
+# Translations (docs/decisions/0022). Dutch is the source language: extract the Dutch message ids from the code and
+# templates, merge them into each language's .po (new ones empty, changed ones fuzzy), compile the .mo the server
+# reads. The .po and .mo files are committed; tests/unit/test_i18n.py fails when one of them is behind.
+I18N_POT := chatserver/locale/messages.pot
+
+i18n-extract: $(RUN_STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --add-location=file --no-wrap --add-comments=Translators: \
+	  --project=gem-chatserver --ignore-dirs='.* ._ var node_modules' -o $(I18N_POT) .
+
+i18n-update: i18n-extract
+	$(BIN)/pybabel update -i $(I18N_POT) -d chatserver/locale --no-wrap --ignore-obsolete
+
+i18n-compile: $(RUN_STAMP)
+	$(BIN)/pybabel compile -d chatserver/locale --statistics
 
 bench: $(TEST_STAMP)
 	$(BIN)/python -m loadtest compare --duration 10 --repeat 3 --peers socketio,bare,starlette

@@ -1,35 +1,57 @@
-"""UI translations. Dutch is the source language: a message id *is* its Dutch text.
+"""UI translations: gettext catalogues kept with Babel; Dutch is the source language.
 
-Other languages map the Dutch text to theirs; a missing entry falls back to
+A message id *is* its Dutch text. Another language lives in
+``chatserver/locale/<lang>/LC_MESSAGES/messages.po`` and is served from the compiled ``messages.mo`` beside it
+(``make i18n-update``, ``make i18n-compile``; docs/decisions/0022). A string missing from a catalogue falls back to
 Dutch, so an untranslated string is never an error.
 """
 
 from __future__ import annotations
 
+import gettext
 from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+from babel.support import Translations
 
 DEFAULT_LANG = "nl"
 SUPPORTED = ("nl", "en")
+DOMAIN = "messages"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
-CATALOGS: dict[str, dict[str, str]] = {
-    "nl": {},
-    "en": {
-        "Snel weg": "Quick exit",
-        "Hulp bij crisis": "Crisis help",
-        "Naar de inhoud": "Skip to content",
-        "Pagina niet gevonden": "Page not found",
-        "Er ging iets mis": "Something went wrong",
-    },
-}
+
+def catalog_path(lang: str) -> Path:
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.mo"
+
+
+@cache
+def catalog(lang: str) -> gettext.NullTranslations:
+    """The compiled catalogue of ``lang``, read once per process; Dutch (and anything unsupported) is the identity."""
+    if lang == DEFAULT_LANG or lang not in SUPPORTED:
+        return gettext.NullTranslations()
+    path = catalog_path(lang)
+    try:
+        with path.open("rb") as fp:
+            return Translations(fp, domain=DOMAIN)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path} ontbreekt: maak het met `make i18n-compile`") from None
+
+
+def load_catalogs() -> None:
+    """Read every supported catalogue now, so that a missing or broken one stops the start, not a page."""
+    for lang in SUPPORTED:
+        catalog(lang)
 
 
 def translator(lang: str) -> Callable[[str], str]:
-    catalog = CATALOGS.get(lang, {})
+    """``_`` for ``lang``: the translated text, or the Dutch message id where the catalogue has none."""
+    return catalog(lang).gettext
 
-    def _(message: str) -> str:
-        return catalog.get(message, message)
 
-    return _
+def plural_translator(lang: str) -> Callable[[str, str, int], str]:
+    """``ngettext`` for ``lang``: singular or plural form for a count, with the same fallback to Dutch."""
+    return catalog(lang).ngettext
 
 
 def pick_language(cookie_header: str | None) -> str:
@@ -43,3 +65,90 @@ def pick_language(cookie_header: str | None) -> str:
         if name == "gem_lang" and value in SUPPORTED:
             return value
     return DEFAULT_LANG
+
+
+def N_(message: str) -> str:  # the name gettext extractors look for
+    """Marks a message for extraction where it is written down; it is translated where it is shown."""
+    return message
+
+
+# Labels that Python modules hand to templates, which show them through ``_(label)``. Until those modules mark
+# their own strings (issue 17, phase 2), they are marked here so that the catalogue has them; a unit test checks
+# that each one still occurs in the code, so a reworded label shows up here instead of silently staying Dutch.
+LABELS_SHOWN_BY_TEMPLATES = (
+    # navigation of a flavour (wiring.SECTIONS)
+    N_("Artikelen"),
+    N_("Stel je vraag"),
+    N_("Chat"),
+    N_("Spreekuur"),
+    N_("Forum"),
+    # backoffice start page (wiring.BACKOFFICE_LINKS)
+    N_("Moderatie"),
+    N_("Auditlog moderatie"),
+    N_("Inhoud en redactie"),
+    N_("Uitgelicht op de startpagina's"),
+    N_("VraagBaak"),
+    N_("Chatruimtes"),
+    N_("E-spreekuren"),
+    N_("1-op-1 gesprekken"),
+    N_("Mijn dienst"),
+    N_("Rooster"),
+    # content: kinds, categories, statuses, status actions
+    N_("Artikel"),
+    N_("Veelgestelde vraag"),
+    N_("Ervaringsverhaal"),
+    N_("Veelgestelde vragen"),
+    N_("Ervaringsverhalen"),
+    N_("Psycho-educatie"),
+    N_("Zelfhulp"),
+    N_("Geen"),
+    N_("Concept"),
+    N_("Ter beoordeling"),
+    N_("Gepubliceerd"),
+    N_("Offline gehaald"),
+    N_("Gearchiveerd"),
+    N_("Afgewezen"),
+    N_("Ter beoordeling aanbieden"),
+    N_("Publiceren"),
+    N_("Offline halen"),
+    N_("Archiveren"),
+    N_("Afwijzen"),
+    N_("Terug naar concept"),
+    # chat rooms: modes and their explanations
+    N_("Open voor iedereen"),
+    N_("Alleen leden"),
+    N_("Mededelingen"),
+    N_("Alleen team"),
+    N_("Met host"),
+    N_("Iedereen kan meelezen en meepraten, ook zonder account."),
+    N_("Voor leden met een account."),
+    N_("Alleen het team plaatst hier berichten; iedereen kan meelezen."),
+    N_("Overleg voor medewerkers van deze community."),
+    N_("Open zolang een host van het team aanwezig is."),
+    # spreekuur phases
+    N_("Binnenkort"),
+    N_("Nu live"),
+    N_("Afgelopen"),
+    N_("Gaat niet door"),
+    # VraagBaak statuses
+    N_("Wacht op een medewerker"),
+    N_("Een medewerker is ermee bezig"),
+    N_("Beantwoord"),
+    N_("Doorverwezen"),
+    N_("Gesloten"),
+    # error pages (web.pages.site.ERRORS)
+    N_("Verzoek niet begrepen"),
+    N_("We konden dit verzoek niet verwerken. Controleer wat je invulde."),
+    N_("Geen toegang"),
+    N_("Je hebt geen toegang tot deze pagina, of het formulier is verlopen."),
+    N_("Pagina niet gevonden"),
+    N_("Deze pagina bestaat niet (meer). Misschien is de link verouderd."),
+    N_("Niet toegestaan"),
+    N_("Deze actie kan hier niet."),
+    N_("Even rustig aan"),
+    N_("Je hebt dit te vaak geprobeerd. Wacht even en probeer het dan opnieuw."),
+    N_("Er ging iets mis"),
+    N_("Er ging bij ons iets mis. Er is niets verloren gegaan; probeer het zo opnieuw."),
+    N_("Even niet beschikbaar"),
+    N_("Dit onderdeel is tijdelijk niet bereikbaar. Probeer het zo opnieuw."),
+)

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from chatserver.flavours import Flavour
-from chatserver.i18n import translator
+from chatserver.i18n import load_catalogs, plural_translator, translator
 from chatserver.web.sanitize import install_filters
 
 
@@ -28,6 +28,13 @@ class Templates:
             trim_blocks=True,
             lstrip_blocks=True,
             enable_async=False,
+            extensions=["jinja2.ext.i18n"],
+        )
+        # The page context brings the visitor's language (page_defaults); these Dutch defaults serve a fragment
+        # rendered without it. Old-style gettext: templates format with ``|format``, as they always have.
+        load_catalogs()
+        self.env.install_gettext_callables(  # type: ignore[attr-defined]  # added by jinja2.ext.i18n
+            translator("nl"), plural_translator("nl"), newstyle=False
         )
         self.static_dir = static_dir
         self.env.globals["static_url"] = self.static_url
@@ -82,6 +89,8 @@ def page_defaults(request: Request) -> dict[str, Any]:
         "lang": lang,
         "csp_nonce": request.scope.get("csp_nonce", ""),
         "_": translator(lang),
+        "gettext": translator(lang),
+        "ngettext": plural_translator(lang),
     }
     for hook in services.context_hooks:
         ctx.update(hook(request))
