@@ -47,6 +47,7 @@ __all__ = [
     "Mailer",
     "ModerationRecords",
     "ModerationStore",
+    "MuteStore",
     "OneOnOneStore",
     "PasswordHasher",
     "Positions",
@@ -320,6 +321,25 @@ class ModerationRecords(ModerationStore, Protocol):
     async def audit_page(
         self, flavours: Sequence[str] | None, before_seq: int | None, limit: int
     ) -> list[AuditEntry]: ...
+    async def count_outcome(self, version: str, outcome: str) -> None:
+        """One more ``outcome`` ("released" or "confirmed") of a crisis item for a detector version; counts only."""
+        ...
+
+    async def outcome_counts(self) -> dict[str, dict[str, int]]:
+        """``{version: {outcome: count}}`` of every detector version."""
+        ...
+
+
+@runtime_checkable
+class MuteStore(Protocol):
+    """Mutes per flavour and account that end by themselves, each with the moderator's reason ("" for none)."""
+
+    async def remaining_ms(self, flavour: str, account_id: str) -> int:
+        """How long the mute still runs; 0 or less when the account is not muted (asked on every live message)."""
+        ...
+
+    async def reason(self, flavour: str, account_id: str) -> str: ...
+    async def mute(self, flavour: str, account_id: str, reason: str, duration_ms: int) -> None: ...
 
 
 # --- features --------------------------------------------------------------------------------------------------------

@@ -1,23 +1,27 @@
-"""MongoDB storage of moderation items and the hash-chained audit log (implements moderation.ports.ModerationStore)."""
+"""MongoDB storage of moderation items, the hash-chained audit log and the crisis outcome counters
+(implements :class:`chatserver.ports.ModerationRecords`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, fields
-from datetime import UTC, datetime
+from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from chatserver.adapters.mongo_client import Database, register_indexes
+from chatserver.domain.moderation_items import aware, item_from_doc, item_to_doc, to_ms
 from moderation.audit import AuditEntry
 from moderation.queue import ModerationItem
 from moderation.tiers import Tier
 
+__all__ = ["AUDIT", "ITEMS", "OUTCOMES", "MongoModerationStore", "StoreError", "item_from_doc", "item_to_doc", "to_ms"]
+
 ITEMS = "moderation_items"
 AUDIT = "moderation_audit"
-_ITEM_FIELDS = tuple(f.name for f in fields(ModerationItem))
+OUTCOMES = "crisis_outcomes"  # counts per detector version and outcome, never texts
 
 register_indexes(
     ITEMS,
@@ -32,33 +36,6 @@ register_indexes(AUDIT, IndexModel([("flavour", ASCENDING), ("_id", DESCENDING)]
 StoreError = PyMongoError
 
 
-def to_ms(at: datetime) -> datetime:
-    """A UTC time truncated to milliseconds: what MongoDB keeps, so hashes computed before and after storing agree."""
-    at = at.astimezone(UTC)
-    return at.replace(microsecond=at.microsecond // 1000 * 1000)
-
-
-def _aware(value: Any) -> Any:
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
-def item_to_doc(item: ModerationItem) -> dict[str, Any]:
-    doc = asdict(item)
-    doc["_id"] = doc.pop("id")
-    doc["rules"] = list(item.rules)
-    return doc
-
-
-def item_from_doc(doc: dict[str, Any]) -> ModerationItem:
-    values = {name: _aware(doc.get(name)) for name in _ITEM_FIELDS if name != "id"}
-    values["rules"] = tuple(doc.get("rules") or ())
-    values["no_professional_on_shift"] = bool(doc.get("no_professional_on_shift"))
-    values["state"] = doc.get("state") or "open"
-    return ModerationItem(id=str(doc["_id"]), **values)
-
-
 def audit_to_doc(entry: AuditEntry) -> dict[str, Any]:
     doc = asdict(entry)
     doc["_id"] = doc.pop("seq")
@@ -70,7 +47,7 @@ def audit_from_doc(doc: dict[str, Any]) -> AuditEntry:
         seq=int(doc["_id"]),
         actor_id=str(doc["actor_id"]),
         role=doc["role"],
-        at=_aware(doc["at"]),
+        at=aware(doc["at"]),
         action=str(doc["action"]),
         reason=str(doc["reason"]),
         item_id=str(doc["item_id"]),
@@ -87,6 +64,7 @@ class MongoModerationStore:
     def __init__(self, db: Database) -> None:
         self.items = db[ITEMS]
         self.audit = db[AUDIT]
+        self.outcomes = db[OUTCOMES]
 
     # --- items ---------------------------------------------------------------------------------------------------
 
@@ -208,3 +186,18 @@ class MongoModerationStore:
     async def audit_for_item(self, item_id: str) -> list[AuditEntry]:
         cursor = self.audit.find({"item_id": item_id}).sort("_id", ASCENDING)
         return [audit_from_doc(doc) async for doc in cursor]
+
+    # --- crisis outcomes -----------------------------------------------------------------------------------------
+
+    async def count_outcome(self, version: str, outcome: str) -> None:
+        await self.outcomes.update_one(
+            {"_id": f"{version}:{outcome}"},
+            {"$inc": {"count": 1}, "$set": {"version": version, "outcome": outcome}},
+            upsert=True,
+        )
+
+    async def outcome_counts(self) -> dict[str, dict[str, int]]:
+        counts: dict[str, dict[str, int]] = {}
+        async for doc in self.outcomes.find({}):
+            counts.setdefault(str(doc.get("version")), {})[str(doc.get("outcome"))] = int(doc.get("count", 0))
+        return counts
