@@ -24,7 +24,7 @@ log = logging.getLogger("chatserver.demo")
 
 
 async def seed_demo_articles(services: Services) -> None:
-    await seed_demo_content(services.db, services.catalog)
+    await seed_demo_content(services.content, services.catalog)
 
 
 async def seed_demo_rooms(services: Services) -> None:

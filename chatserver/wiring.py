@@ -12,6 +12,7 @@ import logging
 from functools import partial
 
 from chatserver import demo
+from chatserver.adapters.content_repo import ContentRepo
 from chatserver.adapters.event_store import MongoEventStore
 from chatserver.adapters.mail import Mailer
 from chatserver.adapters.mongo_client import Database, MongoClient
@@ -24,7 +25,9 @@ from chatserver.adapters.redis_batch import AutoPipeline
 from chatserver.adapters.redis_broker import AccountRateLimiter, PresenceStore, RedisBroker
 from chatserver.adapters.redis_client import Redis
 from chatserver.adapters.session_store import RedisSessionStore
+from chatserver.adapters.spreekuur_repo import SpreekuurRepo
 from chatserver.adapters.spreekuur_seats import SpreekuurSeats
+from chatserver.adapters.vraagbaak_repo import VraagbaakRepo
 from chatserver.clock import Clock
 from chatserver.config import Settings
 from chatserver.container import BackofficeLink, Job, SectionProvider, Services
@@ -107,7 +110,7 @@ def build(
 
     # --- the features' services, each given what it uses ------------------------------------------------------
     content = ContentService(
-        db,
+        ContentRepo(db),
         {f.slug: f.name for f in catalog},
         clock=clock,
         second_reviewer=[f.slug for f in catalog if f.content.second_reviewer],
@@ -140,19 +143,20 @@ def build(
         db=db, redis=redis, key=key, catalog=catalog, chat=chat, moderation=moderation, identity=identity
     )
     spreekuur = SpreekuurService(
-        db,
+        SpreekuurRepo(db),
         catalog,
         chat=chat,
-        identity=identity,
+        accounts=identity.repo,
         moderation=moderation,
         content=content,
         seats=SpreekuurSeats(redis, key("spreekuur", "seats", "")),
         clock=clock,
     )
     vraagbaak = VraagbaakService(
-        db,
+        VraagbaakRepo(db),
         identity.limiter,
         {f.slug: f.name for f in catalog},
+        clock=clock,
         notify=forum.notify_account,  # the forum's notifications: one list, counter and live event
         moderation=moderation,
     )

@@ -7,9 +7,9 @@ from datetime import datetime
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 
 from chatserver.adapters.mongo_client import Database, Document, register_indexes
+from chatserver.domain.vraagbaak import ACTIVE_STATUSES
 
 QUESTIONS = "vraagbaak_questions"
-ACTIVE_STATUSES = ("open", "claimed")
 
 register_indexes(
     QUESTIONS,

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from chatserver.adapters.content_repo import ContentRepo
-
 if TYPE_CHECKING:
-    from chatserver.adapters.mongo_client import Database
     from chatserver.flavours import FlavourCatalog
+    from chatserver.services.content import ContentService
 
 DEMO_AUTHOR = "demo-redactie"
 
@@ -159,38 +157,16 @@ Denk je aan zelfdoding? Bel **113** of gratis **0800-0113**, of chat via 113.nl.
 ]
 
 
-async def seed_demo_content(db: Database, catalog: FlavourCatalog) -> None:
+async def seed_demo_content(content: ContentService, catalog: FlavourCatalog) -> None:
     """Publish the demo articles (skipping slugs that exist) and feature them where nothing is featured yet."""
-    repo = ContentRepo(db)
+    repo = content.repo
     known = {f.slug for f in catalog}
-    now = datetime.now(UTC)
+    now = content.clock()
     for article in ARTICLES:
         flavours = [f for f in article["flavours"] if f in known]
         if not flavours or await repo.slug_exists(article["slug"]):
             continue
-        doc = {
-            "_id": uuid.uuid4().hex,
-            "kind": "article",
-            "category": article["category"],
-            "title": article["title"],
-            "slug": article["slug"],
-            "summary": article["summary"],
-            "body": article["body"],
-            "flavours": flavours,
-            "status": "published",
-            "publish_at": None,
-            "published_at": now,
-            "author_id": DEMO_AUTHOR,
-            "author_pseudonym": "Redactie",
-            "byline": "Redactie",
-            "created_at": now,
-            "updated_at": now,
-            "updated_by": "Redactie",
-            "version": 1,
-            "reject_reason": "",
-            "crisis": False,
-        }
-        await repo.insert(doc)
+        await repo.insert(_published(article, flavours, now))
     for slug in known:
         if await repo.featured_of(slug):
             continue
@@ -200,3 +176,28 @@ async def seed_demo_content(db: Database, catalog: FlavourCatalog) -> None:
             if found is not None and slug in (found.get("flavours") or ()):
                 ids.append(str(found["_id"]))
         await repo.set_featured(slug, ids)
+
+
+def _published(article: dict[str, Any], flavours: list[str], now: datetime) -> dict[str, Any]:
+    return {
+        "_id": uuid.uuid4().hex,
+        "kind": "article",
+        "category": article["category"],
+        "title": article["title"],
+        "slug": article["slug"],
+        "summary": article["summary"],
+        "body": article["body"],
+        "flavours": flavours,
+        "status": "published",
+        "publish_at": None,
+        "published_at": now,
+        "author_id": DEMO_AUTHOR,
+        "author_pseudonym": "Redactie",
+        "byline": "Redactie",
+        "created_at": now,
+        "updated_at": now,
+        "updated_by": "Redactie",
+        "version": 1,
+        "reject_reason": "",
+        "crisis": False,
+    }

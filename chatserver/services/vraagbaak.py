@@ -9,51 +9,68 @@ nobody handled after :data:`UNHANDLED_RETENTION_DAYS` days) by a periodic purge.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from chatserver.adapters.mongo_client import Database, Document
-from chatserver.adapters.ratelimit import Limit, RateLimiter
-from chatserver.adapters.vraagbaak_repo import ACTIVE_STATUSES, VraagbaakRepo
+from chatserver.domain.content import clean_text
 from chatserver.domain.identity import ROLE_LABELS, Actor
-from chatserver.services.content import clean_text
+from chatserver.domain.vraagbaak import (
+    ACTIVE_STATUSES,
+    MAX_ANSWER_CHARS,
+    MAX_NOTE_CHARS,
+    MAX_QUESTION_CHARS,
+    MAX_URL_CHARS,
+    MIN_QUESTION_CHARS,
+    OUTCOME_TEXTS,
+    RECENTLY_DONE_LIMIT,
+    RETENTION_DAYS,
+    STAFF_LIST_LIMIT,
+    STATUSES,
+    TOKEN_RE,
+    UNHANDLED_RETENTION_DAYS,
+    hash_token,
+    may_see,
+)
+from chatserver.ports import Clock, Document, Limit, RateLimiter, VraagbaakStore
 from chatserver.services.refusal import Refused
 from moderation.crisis import detect
 
 if TYPE_CHECKING:
     from chatserver.services.moderation import ModerationService
 
+__all__ = [
+    "ACTIVE_STATUSES",
+    "ASK_LIMIT",
+    "MAX_ANSWER_CHARS",
+    "MAX_NOTE_CHARS",
+    "MAX_QUESTION_CHARS",
+    "MAX_URL_CHARS",
+    "MIN_QUESTION_CHARS",
+    "NOT_FOUND",
+    "PURGE_INTERVAL_S",
+    "RETENTION_DAYS",
+    "STAFF_LIST_LIMIT",
+    "STATUSES",
+    "TOKEN_RE",
+    "UNHANDLED_RETENTION_DAYS",
+    "Notifier",
+    "VraagbaakError",
+    "VraagbaakService",
+    "hash_token",
+    "safe_link",
+]
+
 log = logging.getLogger("chatserver.vraagbaak")
 
-Clock = Callable[[], datetime]
 # (account id, Dutch text, url): an in-app notification, the forum's list, counter and live event.
 Notifier = Callable[[str, str, str], Awaitable[None]]
 
-RETENTION_DAYS = 60
-UNHANDLED_RETENTION_DAYS = 180
 PURGE_INTERVAL_S = 10 * 60
-MIN_QUESTION_CHARS = 10
-MAX_QUESTION_CHARS = 3000
-MAX_ANSWER_CHARS = 10_000
-MAX_NOTE_CHARS = 1000
-MAX_URL_CHARS = 500
-STAFF_LIST_LIMIT = 300
 ASK_LIMIT = Limit("vraagbaak_ip", burst=5, rate=10, period_s=3600)
-TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
-
-STATUSES: dict[str, str] = {
-    "open": "Wacht op een medewerker",
-    "claimed": "Een medewerker is ermee bezig",
-    "answered": "Beantwoord",
-    "routed": "Doorverwezen",
-    "closed": "Gesloten",
-}
 
 
 class VraagbaakError(Refused):
@@ -65,10 +82,6 @@ class VraagbaakError(Refused):
 
 
 NOT_FOUND = VraagbaakError("not_found", 404, "Deze vraag bestaat niet (meer).")
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def safe_link(value: str) -> str:
@@ -89,20 +102,21 @@ def safe_link(value: str) -> str:
 class VraagbaakService:
     def __init__(
         self,
-        db: Database,
+        repo: VraagbaakStore,
         limiter: RateLimiter,
         catalog_names: dict[str, str],
-        clock: Clock | None = None,
+        *,
+        clock: Clock,
         retention_days: int = RETENTION_DAYS,
         notify: Notifier | None = None,
         moderation: ModerationService | None = None,
     ) -> None:
         self.notify = notify
         self.moderation = moderation
-        self.repo = VraagbaakRepo(db)
+        self.repo = repo
         self.limiter = limiter
         self.catalog_names = catalog_names
-        self.clock: Clock = clock or (lambda: datetime.now(UTC))
+        self.clock = clock
         self.retention_days = retention_days
 
     # visitors --------------------------------------------------------------------------
@@ -179,12 +193,7 @@ class VraagbaakService:
         author = doc.get("author_id")
         if not author or self.notify is None:
             return
-        texts = {
-            "answered": "Je vraag aan de VraagBaak is beantwoord.",
-            "routed": "Je vraag aan de VraagBaak is doorgestuurd; er staat een link naar het antwoord klaar.",
-            "closed": "Een medewerker heeft je vraag aan de VraagBaak gesloten.",
-        }
-        text = texts.get(str(doc.get("status")))
+        text = OUTCOME_TEXTS.get(str(doc.get("status")))
         if text is None:
             return
         try:
@@ -202,22 +211,19 @@ class VraagbaakService:
 
     @staticmethod
     def may_see(actor: Actor | None, doc: Document) -> bool:
-        if actor is None or not actor.is_staff:
-            return False
-        flavour = doc.get("flavour")
-        return flavour is None or actor.staff_in(str(flavour))
+        return may_see(actor, doc)
 
     async def staff_queue(self, actor: Actor | None) -> tuple[list[Document], list[Document]]:
         """Active questions (urgent first, then oldest) and recently handled ones, within the actor's scope."""
         if actor is None or not actor.is_staff:
             raise NOT_FOUND
-        active = [d for d in await self.repo.active(STAFF_LIST_LIMIT) if self.may_see(actor, d)]
-        done = [d for d in await self.repo.recently_done(50) if self.may_see(actor, d)]
+        active = [d for d in await self.repo.active(STAFF_LIST_LIMIT) if may_see(actor, d)]
+        done = [d for d in await self.repo.recently_done(RECENTLY_DONE_LIMIT) if may_see(actor, d)]
         return active, done
 
     async def access(self, actor: Actor | None, question_id: str) -> Document:
         doc = await self.repo.get(question_id)
-        if doc is None or not self.may_see(actor, doc):
+        if doc is None or not may_see(actor, doc):
             raise NOT_FOUND
         return doc
 

@@ -20,6 +20,11 @@ def service(server: RunningServer) -> SpreekuurService:
     return svc
 
 
+def seat_key(server: RunningServer, sid: str) -> str:
+    """The Redis key of a session's seat set (as the wiring names it)."""
+    return server.services.key("spreekuur", "seats", sid)
+
+
 async def host_account(server: RunningServer, flavour: str = "psychosenet", role: str = "professional") -> Actor:
     """A verified staff account stored in the database (hosts are chosen from stored accounts)."""
     identity = server.services.identity

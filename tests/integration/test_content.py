@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import httpx
 
 from chatserver.flavours import TIMEZONE
-from chatserver.services.content import ContentService
+from chatserver.services.content import ContentService, Draft
 
 from ..conftest import RunningServer
+from ..events_capture import CapturedEvents
 from .content_helpers import csrf_of, login_as, member, new_client, post_form, staff
+
+if TYPE_CHECKING:
+    from ..conftest import TestClock  # not imported at run time: pytest would collect it as a test class
 
 BODY = "### Wat helpt\nPraten met iemand die je vertrouwt **helpt** vaak.\n\n- rust\n- regelmaat"
 
@@ -82,12 +87,11 @@ async def test_drafts_in_review_and_unpublished_items_are_404_for_the_public(
 
 
 async def test_scheduled_publication_appears_when_the_clock_passes_publish_at(
-    server: RunningServer, client: httpx.AsyncClient
+    server: RunningServer, client: httpx.AsyncClient, clock: TestClock
 ) -> None:
     await login_as(server, client, staff("editor", "trauma"))
     item_id = await create_item(client, "Ingepland stuk", ["trauma"])
-    service = content(server)
-    real_now = datetime.now(UTC)
+    real_now = clock()
     future_local = (real_now + timedelta(days=2)).astimezone(TIMEZONE)
     response = await set_status(client, item_id, "publish", publish_at=future_local.strftime("%Y-%m-%dT%H:%M"))
     assert response.status_code == 303
@@ -95,12 +99,9 @@ async def test_scheduled_publication_appears_when_the_clock_passes_publish_at(
         assert (await public.get("/f/trauma/artikelen/ingepland-stuk")).status_code == 404
         edit = await client.get(f"/backoffice/inhoud/{item_id}")
         assert "ingepland voor" in edit.text
-        service.clock = lambda: real_now + timedelta(days=2, minutes=1)
-        try:
-            assert (await public.get("/f/trauma/artikelen/ingepland-stuk")).status_code == 200
-            assert "Ingepland stuk" in (await public.get("/f/trauma/artikelen/")).text
-        finally:
-            service.clock = lambda: datetime.now(UTC)
+        clock.advance(timedelta(days=2, minutes=1))  # the server's injected clock
+        assert (await public.get("/f/trauma/artikelen/ingepland-stuk")).status_code == 200
+        assert "Ingepland stuk" in (await public.get("/f/trauma/artikelen/")).text
 
 
 async def test_every_save_keeps_the_previous_version_as_a_revision(
@@ -234,8 +235,8 @@ async def test_slugs_are_unique_and_reserved_words_are_avoided(
 async def test_demo_seeder_publishes_shared_articles_once(server: RunningServer, client: httpx.AsyncClient) -> None:
     from chatserver.services.content_demo import seed_demo_content
 
-    await seed_demo_content(server.services.db, server.services.catalog)
-    await seed_demo_content(server.services.db, server.services.catalog)
+    await seed_demo_content(server.services.content, server.services.catalog)
+    await seed_demo_content(server.services.content, server.services.catalog)
     count = await server.services.db["content_items"].count_documents({"slug": "praten-helpt-zo-vind-je-steun"})
     assert count == 1
     for flavour in ("psychosenet", "proud2bme", "burn-out-en-werk"):
@@ -298,3 +299,17 @@ async def test_a_flavour_can_require_a_second_reviewer_before_publishing(
     ]
     assert audit[1]["second_reviewer"] is True and audit[1]["role"] == "editor"
     assert all("pseudonym" not in a for a in audit)
+
+
+async def test_editorial_changes_send_no_live_events(server: RunningServer, captured_events: CapturedEvents) -> None:
+    """Articles are read as pages: writing, publishing and featuring one stores and announces no server event."""
+    service = content(server)
+    editor = staff("editor", "psychosenet")
+    captured_events.watch(server.services.chat)
+    draft = Draft(kind="article", title="Stil gepubliceerd", body=BODY, flavours=("psychosenet",))
+    item = await service.create(editor, draft)
+    await service.change_status(editor, item["_id"], "publish")
+    await service.change_featured(editor, "psychosenet", "add", item["_id"])
+    # (The roster job may meanwhile alert the 1-on-1 queues; those are not content's.)
+    assert [(ch, e) for ch, e in captured_events.stored() if not ch.startswith("queue:")] == []
+    assert [(ch, n) for ch, n in captured_events.notices if not ch.startswith("queue:")] == []

@@ -5,10 +5,24 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from chatserver.domain.channels import user_channel
+import msgspec
+
+from chatserver.domain.channels import mod_channel, spreekuur_channel, user_channel
 from chatserver.flavours import TIMEZONE
+from chatserver.protocol.events import (
+    PublicAnswer,
+    PublicQuestion,
+    QaAnswer,
+    QaMerged,
+    QaQuestion,
+    QaStatus,
+    SpreekuurModeration,
+    SpreekuurQuestionRejected,
+    StaffQuestion,
+)
 
 from ..conftest import RunningServer
+from ..events_capture import CapturedEvents
 from .content_helpers import csrf_of, login_as, member, new_client, post_form, staff
 from .spreekuur_helpers import ask_over_http, host_account, scheduled, service
 
@@ -230,7 +244,7 @@ async def test_merge_counts_the_duplicate(server: RunningServer) -> None:
     merged = await svc.repo.question(second["_id"])
     assert merged is not None and merged["status"] == "merged" and merged["merged_into"] == first["_id"]
     stream = await svc.stream(doc)
-    assert [q["merged_count"] for q in stream] == [1]
+    assert [q.merged_count for q in stream] == [1]
 
 
 async def test_host_answers_only_when_open(server: RunningServer) -> None:
@@ -343,3 +357,73 @@ async def test_series_seeding_is_idempotent(server: RunningServer) -> None:
     seeder = next(s for s in server.services.demo_seeders if s.__name__ == "seed_demo_spreekuren")
     await seeder(server.services)
     assert len(await svc.upcoming("psychosenet")) == first
+
+
+async def test_each_step_of_a_question_emits_its_events_once(
+    server: RunningServer, captured_events: CapturedEvents
+) -> None:
+    host = await host_account(server)
+    doc = await scheduled(server, host)
+    svc = service(server)
+    sid = doc["_id"]
+    qa, mod = spreekuur_channel("psychosenet", sid), mod_channel("psychosenet")
+    first_asker, second_asker, third_asker = member(), member(), member()
+    askers = {user_channel(a.account_id) for a in (first_asker, second_asker, third_asker)}
+    captured_events.watch(server.services.chat)
+
+    def spreekuur_events() -> list[tuple[str, object]]:
+        """What this session sent (background jobs of other features emit on their own channels meanwhile)."""
+        return [
+            (channel, event)
+            for channel, event in captured_events.stored()
+            if channel in (qa, *askers) or isinstance(event, SpreekuurModeration)
+        ]
+
+    first = await svc.ask(first_asker, doc, "Hoe lang duurt herstel meestal?", False)
+    staff_view = StaffQuestion(id=first.question_id, text="Hoe lang duurt herstel meestal?",
+                               asker=first_asker.pseudonym, show_name=False, status="pending", crisis=False,
+                               phase="before")  # fmt: skip
+    assert spreekuur_events() == [(mod, SpreekuurModeration(event="new", spreekuur_id=sid, question=staff_view))]
+    captured_events.clear()
+
+    await svc.approve(host, first.question_id)
+    public = PublicQuestion(id=first.question_id, text="Hoe lang duurt herstel meestal?", asker=None, merged_count=0,
+                            answer=None)  # fmt: skip
+    approved = SpreekuurModeration(
+        event="decided", spreekuur_id=sid, question=msgspec.structs.replace(staff_view, status="approved")
+    )
+    assert spreekuur_events() == [(qa, QaQuestion(question=public)), (mod, approved)]
+    second = await svc.ask(second_asker, doc, "Hoe lang duurt het voor je beter bent?", False)
+    third = await svc.ask(third_asker, doc, "Een vraag die niet hier hoort", False)
+    captured_events.clear()
+
+    await svc.merge(host, second.question_id, first.question_id)
+    merged = spreekuur_events()
+    assert merged[0] == (qa, QaMerged(into=first.question_id, merged_count=1))
+    assert [(ch, type(e).__name__) for ch, e in merged] == [(qa, "QaMerged"), (mod, "SpreekuurModeration")]
+    assert isinstance(merged[1][1], SpreekuurModeration) and merged[1][1].question.status == "merged"
+    captured_events.clear()
+
+    await svc.reject(host, third.question_id, "Dit past beter op het forum.")
+    rejected = spreekuur_events()
+    assert [type(e).__name__ for _, e in rejected] == ["SpreekuurModeration", "SpreekuurQuestionRejected"]
+    assert rejected[1] == (
+        user_channel(third_asker.account_id),
+        SpreekuurQuestionRejected(
+            text="Je vraag voor ‘Spreekuur met de psychiater’ is niet geplaatst. Reden: Dit past beter op het forum.",
+            url=f"/f/psychosenet/spreekuur/{sid}/",
+        ),
+    )
+    captured_events.clear()
+
+    await svc.open_now(host, sid)
+    await svc.answer(host, first.question_id, "Dat verschilt; vaak een paar maanden.")
+    await svc.close_now(host, sid)
+    await svc.announce_due()  # the periodic job finds both changes announced already
+    answer = PublicAnswer(text="Dat verschilt; vaak een paar maanden.", host=host.pseudonym, role=host.role_label)
+    assert spreekuur_events() == [
+        (qa, QaStatus(status="live", label="Nu live")),
+        (qa, QaAnswer(question_id=first.question_id, answer=answer)),
+        (qa, QaStatus(status="ended", label="Afgelopen")),
+    ]
+    assert [n for ch, n in captured_events.notices if ch in (qa, mod, *askers)] == []

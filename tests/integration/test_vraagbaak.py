@@ -7,9 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from chatserver.domain.channels import user_channel
+from chatserver.protocol.events import AccountNotification
 from chatserver.services.vraagbaak import VraagbaakService
 
 from ..conftest import RunningServer
+from ..events_capture import CapturedEvents
 from .content_helpers import login_as, new_client, post_form, staff
 
 QUESTION = "Mijn zus hoort stemmen en wil geen hulp. Wat kan ik als naaste doen?"
@@ -255,7 +258,9 @@ async def question_id_in_queue_as_admin(server: RunningServer) -> str:
         return await question_id_in_queue(staff_client, "Mijn zus hoort stemmen")
 
 
-async def test_a_member_who_asked_gets_a_notification_that_opens_their_question(server: RunningServer) -> None:
+async def test_a_member_who_asked_gets_a_notification_that_opens_their_question(
+    server: RunningServer, captured_events: CapturedEvents
+) -> None:
     from .content_helpers import member
 
     asker, other = member("Vrager"), member("Ander")
@@ -264,8 +269,15 @@ async def test_a_member_who_asked_gets_a_notification_that_opens_their_question(
         await ask(asker_client, QUESTION, flavour="psychosenet")
         question_id = await question_id_in_queue_as_admin(server)
         moderator = staff("peer_expert", "psychosenet")
+        captured_events.watch(server.services.chat)
         await desk(server).claim(moderator, question_id)
         await desk(server).answer(moderator, question_id, "Blijf in contact met haar.")
+        # The answer tells the asker once, on their own channel (claiming tells them nothing).
+        own = user_channel(asker.account_id)
+        told = AccountNotification(
+            text="Je vraag aan de VraagBaak is beantwoord.", url=f"/vraagbaak/mijn/{question_id}"
+        )
+        assert [(ch, e) for ch, e in captured_events.stored() if ch == own] == [(own, told)]
         notes = await server.services.db["notifications"].find({"account_id": asker.account_id}).to_list(None)
         assert [(n["text"], n["url"]) for n in notes] == [
             ("Je vraag aan de VraagBaak is beantwoord.", f"/vraagbaak/mijn/{question_id}")

@@ -10,7 +10,7 @@ from chatserver.domain.channels import mod_channel, spreekuur_channel
 from chatserver.protocol import Error, Event, Subscribed
 
 from ..integration.content_helpers import member
-from ..integration.spreekuur_helpers import host_account, scheduled, service
+from ..integration.spreekuur_helpers import host_account, scheduled, seat_key, service
 from ..integration.test_oneonone_support import eventually
 from .conftest import session_for, ws
 
@@ -77,14 +77,13 @@ async def test_a_full_live_spreekuur_refuses_new_subscribers_only(server) -> Non
     host = await host_account(server)
     doc = await scheduled(server, host, capacity=1)
     svc = service(server)
-    assert svc.seat_store is not None
     channel = spreekuur_channel("psychosenet", doc["_id"])
     holder, latecomer, early = member(), member(), member()
     async with ws(server, await session_for(server, early)) as waiting_room:
         await waiting_room.recv()
         # Before the start subscribing only follows; it takes no seat.
         assert isinstance(await waiting_room.subscribe(channel), Subscribed)
-        assert await server.services.redis.scard(svc.seat_store.key(doc["_id"])) == 0
+        assert await server.services.redis.scard(seat_key(server, doc["_id"])) == 0
     await svc.open_now(host, doc["_id"])
     doc = await svc.repo.get(doc["_id"])
     async with (
@@ -107,14 +106,13 @@ async def test_a_full_live_spreekuur_refuses_new_subscribers_only(server) -> Non
     async with ws(server, await session_for(server, holder)) as again:
         await again.recv()
         assert isinstance(await again.subscribe(channel), Subscribed)  # an asker is never refused again
-        assert await server.services.redis.smembers(svc.seat_store.key(doc["_id"])) == {holder.account_id.encode()}
+        assert await server.services.redis.smembers(seat_key(server, doc["_id"])) == {holder.account_id.encode()}
     # Their last connection closed: the seat is free again (decision 0009).
     await eventually(lambda: _seats(server, doc["_id"], set()))
 
 
 async def _seats(server, sid: str, expected: set[str]) -> bool:  # type: ignore[no-untyped-def]
-    store = service(server).seat_store
-    members = await server.services.redis.smembers(store.key(sid))
+    members = await server.services.redis.smembers(seat_key(server, sid))
     return {m.decode() for m in members} == expected
 
 
