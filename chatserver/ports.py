@@ -48,6 +48,7 @@ __all__ = [
     "ModerationRecords",
     "ModerationStore",
     "MuteStore",
+    "OnShiftSets",
     "OneOnOneStore",
     "PasswordHasher",
     "Positions",
@@ -55,6 +56,7 @@ __all__ = [
     "PseudonymTaken",
     "RateLimiter",
     "RecentLines",
+    "RoomFlags",
     "RoomStore",
     "RoomTaken",
     "SeatCount",
@@ -64,6 +66,7 @@ __all__ = [
     "SessionStore",
     "SlugTaken",
     "SpreekuurStore",
+    "UnreadCounts",
     "ValidationHashTaken",
     "VraagbaakStore",
 ]
@@ -380,6 +383,19 @@ class ForumStore(Protocol):
 
 
 @runtime_checkable
+class UnreadCounts(Protocol):
+    """A cache of each account's unread notification count (the notifications stay in the :class:`ForumStore`)."""
+
+    async def cached(self, account_id: str) -> int | None: ...
+    async def remember(self, account_id: str, count: int) -> None: ...
+    async def bump(self, account_id: str) -> None:
+        """One more unread, only where a count is cached (a missing one is rebuilt from the store)."""
+        ...
+
+    async def forget(self, account_id: str) -> None: ...
+
+
+@runtime_checkable
 class ContentStore(Protocol):
     """Articles and their revisions, audit and featured lists; ``insert`` raises :class:`SlugTaken`."""
 
@@ -427,6 +443,10 @@ class OneOnOneStore(Protocol):
     ) -> Document | None: ...
     async def push_note(self, chat_id: str, note: Document) -> Document | None: ...
     async def set_fields(self, chat_id: str, changes: Document) -> Document | None: ...
+    async def add_staff(self, chat_id: str, staff_id: str) -> Document | None:
+        """Add a staff member to the chat's ``staff_ids`` (once); the chat as it is afterwards."""
+        ...
+
     async def purgeable(self, flavour: str, ended_before: datetime) -> list[Document]: ...
     async def messages(self, channel: str, limit: int = 2000) -> list[Document]: ...
     async def last_message_by(self, channel: str, sender: str) -> Document | None: ...
@@ -453,6 +473,22 @@ class OneOnOneStore(Protocol):
 
 
 @runtime_checkable
+class OnShiftSets(Protocol):
+    """Who is on shift now per flavour and role (a fast copy of the shift status in the :class:`OneOnOneStore`),
+    and the hourly marks that keep a coverage gap from being told twice."""
+
+    async def add(self, flavour: str, role: str, account_id: str) -> None: ...
+    async def remove(self, flavour: str, role: str, account_id: str) -> None: ...
+    async def count(self, flavour: str, role: str) -> int: ...
+    async def members(self, flavour: str, role: str) -> set[str]: ...
+    async def mark_gap(self, flavour: str, tier: int, hour: str, ttl_s: int) -> bool:
+        """True the first time this gap hour (``YYYYmmddHH``, UTC) is marked within ``ttl_s``."""
+        ...
+
+    async def unmark_gap(self, flavour: str, tier: int, hour: str) -> None: ...
+
+
+@runtime_checkable
 class RoomStore(Protocol):
     """Rooms created by admins (the flavour files hold the rest); ``insert`` raises :class:`RoomTaken`."""
 
@@ -461,6 +497,24 @@ class RoomStore(Protocol):
     async def active(self, flavour: str) -> list[Document]: ...
     async def in_flavours(self, flavours: list[str]) -> list[Document]: ...
     async def set_active(self, flavour: str, slug: str, active: bool, extra: dict[str, Any]) -> bool: ...
+
+
+@runtime_checkable
+class RoomFlags(Protocol):
+    """Short-lived room state: which hosted rooms a host opened, slow-mode turns, who already reported a message."""
+
+    async def is_open(self, channel: str) -> bool: ...
+    async def open(self, channel: str, host_id: str, ttl_s: int) -> None: ...
+    async def close(self, channel: str) -> None: ...
+    async def slow_mode_wait(self, channel: str, account_id: str, client_msg_id: str, seconds: int) -> int:
+        """0 when this message may go now (or is a retry of the one that did), else the seconds to wait."""
+        ...
+
+    async def first_report(self, channel: str, offset: int, account_id: str, ttl_s: int) -> bool:
+        """True when this account had not reported this message yet (remembered for ``ttl_s``)."""
+        ...
+
+    async def forget_report(self, channel: str, offset: int, account_id: str) -> None: ...
 
 
 @runtime_checkable

@@ -97,6 +97,11 @@ class OneOnOneRepo:
             {"_id": chat_id}, {"$set": changes}, return_document=ReturnDocument.AFTER
         )
 
+    async def add_staff(self, chat_id: str, staff_id: str) -> Document | None:
+        return await self.chats.find_one_and_update(
+            {"_id": chat_id}, {"$addToSet": {"staff_ids": staff_id}}, return_document=ReturnDocument.AFTER
+        )
+
     async def purgeable(self, flavour: str, ended_before: datetime) -> list[Document]:
         cursor = self.chats.find(
             {

@@ -16,15 +16,18 @@ from chatserver.adapters.forum_repo import ForumRepo
 from chatserver.adapters.mail import Mailer as SmtpMailer
 from chatserver.adapters.moderation_store import MongoModerationStore
 from chatserver.adapters.oneonone_repo import OneOnOneRepo
+from chatserver.adapters.onshift import RedisOnShift
 from chatserver.adapters.passwords import PasswordHashing
 from chatserver.adapters.positions import RedisPositions
 from chatserver.adapters.ratelimit import RateLimiter as RedisRateLimiter
 from chatserver.adapters.recent_lines import RedisRecentLines
 from chatserver.adapters.redis_broker import RedisAccountRateLimiter, RedisBroker, RedisPresenceStore
+from chatserver.adapters.room_flags import RedisRoomFlags
 from chatserver.adapters.rooms_repo import RoomsRepo
 from chatserver.adapters.session_store import RedisSessionStore
 from chatserver.adapters.spreekuur_repo import SpreekuurRepo
 from chatserver.adapters.spreekuur_seats import SpreekuurSeats
+from chatserver.adapters.unread_counts import RedisUnreadCounts
 from chatserver.adapters.vraagbaak_repo import VraagbaakRepo
 from chatserver.clock import system_clock
 from moderation.ports import ModerationStore
@@ -44,9 +47,12 @@ ADAPTERS: list[tuple[type[Any], type[Any]]] = [
     (ports.AccountStore, AccountsRepo),
     (ports.ModerationRecords, MongoModerationStore),
     (ports.ForumStore, ForumRepo),
+    (ports.UnreadCounts, RedisUnreadCounts),
     (ports.ContentStore, ContentRepo),
     (ports.OneOnOneStore, OneOnOneRepo),
+    (ports.OnShiftSets, RedisOnShift),
     (ports.RoomStore, RoomsRepo),
+    (ports.RoomFlags, RedisRoomFlags),
     (ports.SpreekuurStore, SpreekuurRepo),
     (ports.SeatStore, SpreekuurSeats),
     (ports.VraagbaakStore, VraagbaakRepo),
@@ -67,9 +73,12 @@ def _adapters_satisfy_their_ports(  # never called: mypy checks each assignment 
     accounts: AccountsRepo,
     moderation: MongoModerationStore,
     forum: ForumRepo,
+    unread: RedisUnreadCounts,
     content: ContentRepo,
     oneonone: OneOnOneRepo,
+    onshift: RedisOnShift,
     rooms: RoomsRepo,
+    room_flags: RedisRoomFlags,
     spreekuur: SpreekuurRepo,
     seats: SpreekuurSeats,
     vraagbaak: VraagbaakRepo,
@@ -88,9 +97,12 @@ def _adapters_satisfy_their_ports(  # never called: mypy checks each assignment 
     _moderation: ports.ModerationRecords = moderation
     _domain_moderation: ModerationStore = moderation  # the moderation domain's own port as well
     _forum: ports.ForumStore = forum
+    _unread: ports.UnreadCounts = unread
     _content: ports.ContentStore = content
     _oneonone: ports.OneOnOneStore = oneonone
+    _onshift: ports.OnShiftSets = onshift
     _rooms: ports.RoomStore = rooms
+    _room_flags: ports.RoomFlags = room_flags
     _spreekuur: ports.SpreekuurStore = spreekuur
     _seats: ports.SeatStore = seats
     _vraagbaak: ports.VraagbaakStore = vraagbaak
