@@ -14,6 +14,7 @@ from functools import partial
 from chatserver import demo
 from chatserver.adapters.content_repo import ContentRepo
 from chatserver.adapters.event_store import MongoEventStore
+from chatserver.adapters.forum_repo import ForumRepo
 from chatserver.adapters.mail import Mailer
 from chatserver.adapters.mongo_client import Database, MongoClient
 from chatserver.adapters.oneonone_repo import OneOnOneRepo
@@ -27,6 +28,7 @@ from chatserver.adapters.redis_client import Redis
 from chatserver.adapters.session_store import RedisSessionStore
 from chatserver.adapters.spreekuur_repo import SpreekuurRepo
 from chatserver.adapters.spreekuur_seats import SpreekuurSeats
+from chatserver.adapters.unread_counts import RedisUnreadCounts
 from chatserver.adapters.vraagbaak_repo import VraagbaakRepo
 from chatserver.clock import Clock
 from chatserver.config import Settings
@@ -140,8 +142,16 @@ def build(
     shifts.handover = oneonone.handover
     rooms = RoomService(db, redis, catalog, key, chat, moderation, presence)
     forum = ForumService(
-        db=db, redis=redis, key=key, catalog=catalog, chat=chat, moderation=moderation, identity=identity
+        repo=ForumRepo(db),
+        unread=RedisUnreadCounts(redis, prefix),
+        catalog=catalog,
+        chat=chat,
+        moderation=moderation,
+        identity=identity,
+        clock=clock,
     )
+    # How the owner of an account hears of an attack on it: through the forum's notifications.
+    identity.account_notifiers.append(forum.notify_account)
     spreekuur = SpreekuurService(
         SpreekuurRepo(db),
         catalog,

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import re
 
+from chatserver.domain.channels import thread_channel, user_channel
+from chatserver.protocol.events import AccountNotification, ForumPost, ForumPostEdited
+from tests.events_capture import CapturedEvents
+
 from ..conftest import RunningServer
 from .content_helpers import login_as, member, new_client, post_form, staff
-from .forum_helpers import FORUM, PREMODERATED_CATEGORY, approve_post, reply, start_thread
+from .forum_helpers import FLAVOUR, FORUM, OPEN_CATEGORY, PREMODERATED_CATEGORY, approve_post, reply, start_thread
 
 
 async def test_member_starts_thread_and_replies_and_guest_reads(server: RunningServer) -> None:
@@ -185,3 +189,45 @@ async def test_report_creates_moderation_item(server: RunningServer) -> None:
         assert response.status_code == 303
         item = await server.services.db["moderation_items"].find_one({"ref.id": post["_id"]})
         assert item is not None and item["source"] == "report"
+
+
+async def test_a_reply_emits_the_post_and_notifies_the_follower_and_an_edit_emits_one_change(
+    server: RunningServer, captured_events: CapturedEvents
+) -> None:
+    forum = server.services.forum
+    flavour = server.services.catalog.get(FLAVOUR)
+    assert flavour is not None
+    starter, replier = member("Starter"), member("Antwoorder")
+    posted = await forum.create_thread(starter, flavour, OPEN_CATEGORY, "Wie kent dit gevoel", "Het begin", "")
+    thread = await forum.repo.thread(posted.thread_id)
+    captured_events.watch(server.services.chat)
+    reply_posted = await forum.reply(replier, flavour, thread, "Ik herken het", "")
+    fragment = f"/f/{FLAVOUR}/forum/t/{posted.thread_id}/p/{reply_posted.post_id}"
+    channel = thread_channel(FLAVOUR, posted.thread_id)
+    url = fragment + "/ga"
+    assert _without_queue_alerts(captured_events) == [
+        (
+            channel,
+            ForumPost(
+                post_id=reply_posted.post_id,
+                thread_id=posted.thread_id,
+                author="Antwoorder",
+                role=None,
+                fragment=fragment,
+            ),
+        ),
+        (
+            user_channel(str(starter.account_id)),
+            AccountNotification(text="Nieuwe reactie van Antwoorder in “Wie kent dit gevoel”", url=url),
+        ),
+    ]
+    captured_events.clear()
+    post = await forum.repo.post(reply_posted.post_id)
+    await forum.edit(replier, flavour, thread, post, "Ik herken het heel goed", None)
+    assert _without_queue_alerts(captured_events) == [(channel, ForumPostEdited(post_id=reply_posted.post_id, fragment=fragment))]
+    assert captured_events.notices == []
+
+
+def _without_queue_alerts(captured: CapturedEvents) -> list[tuple[str, object]]:
+    """The stored events of the test's action: the server's own roster job may alert on the queue channels."""
+    return [(channel, event) for channel, event in captured.stored() if not channel.startswith("queue:")]

@@ -3,6 +3,18 @@
 
 from __future__ import annotations
 
+import secrets
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from chatserver.domain.forum import new_post, new_thread
+from chatserver.domain.identity import AccountId, Actor
+
+if TYPE_CHECKING:
+    from chatserver.clock import Clock
+    from chatserver.flavours import FlavourCatalog
+    from chatserver.ports import ForumStore
+
 # (title, (author, opening post), [(author, reply), ...])
 DemoThread = tuple[str, tuple[str, str], list[tuple[str, str]]]
 
@@ -60,3 +72,34 @@ DEMO_THREADS: list[DemoThread] = [
         ],
     ),
 ]
+
+
+def _demo_author(name: str) -> Actor:
+    return Actor(account_id=AccountId(f"demo-{name.lower()}"), pseudonym=name, kind="member")
+
+
+async def seed_demo(repo: ForumStore, catalog: FlavourCatalog, clock: Clock) -> int:
+    """A few realistic threads with replies per flavour; does nothing for a flavour that has threads."""
+    created = 0
+    for flavour in catalog:
+        if await repo.has_threads(flavour.slug):
+            continue
+        base = clock() - timedelta(days=6)
+        for index, (title, opening, replies) in enumerate(DEMO_THREADS):
+            category = flavour.forum_categories[index % len(flavour.forum_categories)].slug
+            thread_id = secrets.token_hex(8)
+            start = base + timedelta(days=index * 2)
+            lines = [(opening[0], opening[1], start)]
+            lines += [(name, text, start + timedelta(hours=n * 3)) for n, (name, text) in enumerate(replies, start=1)]
+            posts = [
+                new_post(secrets.token_hex(8), _demo_author(name), flavour.slug, thread_id, category, text,
+                         title if position == 0 else "", at)
+                for position, (name, text, at) in enumerate(lines)
+            ]  # fmt: skip
+            for post in posts:
+                await repo.insert_post(post)
+            thread = new_thread(thread_id, _demo_author(opening[0]), flavour.slug, category, title, posts[0], start)
+            thread.update(pinned=index == 0, last_post_at=lines[-1][2], reply_count=len(replies))
+            await repo.insert_thread(thread)
+            created += 1
+    return created
