@@ -18,6 +18,7 @@ from chatserver.adapters.forum_repo import ForumRepo
 from chatserver.adapters.mail import Mailer
 from chatserver.adapters.mongo_client import Database, MongoClient
 from chatserver.adapters.oneonone_repo import OneOnOneRepo
+from chatserver.adapters.onshift import RedisOnShift
 from chatserver.adapters.passwords import PasswordHashing
 from chatserver.adapters.positions import RedisPositions
 from chatserver.adapters.ratelimit import RateLimiter
@@ -118,7 +119,7 @@ def build(
         second_reviewer=[f.slug for f in catalog if f.content.second_reviewer],
     )
     oneonone_repo = OneOnOneRepo(db)
-    shifts = ShiftService(oneonone_repo, redis, key, catalog, lambda: chat, clock)
+    shifts = ShiftService(oneonone_repo, RedisOnShift(redis, prefix), catalog, chat, clock)
     moderation = ModerationService(
         catalog=catalog,
         db=db,
@@ -137,7 +138,7 @@ def build(
         return frozenset(members or ())
 
     oneonone = OneOnOneService(
-        oneonone_repo, shifts, catalog, lambda: chat, clock, moderation=lambda: moderation, online=online
+        oneonone_repo, shifts, catalog, chat, clock, moderation=moderation, online=online
     )
     shifts.handover = oneonone.handover
     rooms = RoomService(db, redis, catalog, key, chat, moderation, presence)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from chatserver.domain.identity import ROLE_LABELS, ROLE_TIER
 from chatserver.domain.identity import Tier as Tier
@@ -248,3 +248,69 @@ def tier_gap(
         if not any(tier_of_role(b.role) == tier and b.covers(moment) for b in blocks):
             return moment
     return None
+
+
+# --- 1-on-1 chats as stored ------------------------------------------------------------------------------------------
+
+OPEN_STATUSES: tuple[str, ...] = ("waiting", "active")
+
+
+def participants(doc: Mapping[str, Any]) -> frozenset[str]:
+    """Who may read and write the chat's channel now: the visitor and the staff member(s) in it."""
+    if doc.get("status") not in OPEN_STATUSES or doc.get("purged"):
+        return frozenset()
+    ids = {doc.get("visitor_id"), doc.get("staff_id"), doc.get("handoff_from")}
+    return frozenset(str(i) for i in ids if i)
+
+
+def waiting_entry(doc: Mapping[str, Any]) -> Waiting:
+    """A stored waiting chat as the queue rules see it."""
+    return Waiting(str(doc["_id"]), doc["queued_at"], bool(doc.get("risk")), Tier(int(doc["tier_needed"])))
+
+
+def block_of(doc: Mapping[str, Any]) -> Block:
+    """A stored roster block as the roster rules see it."""
+    return Block(str(doc["_id"]), str(doc["account_id"]), str(doc["role"]), doc["start_at"], doc["end_at"])
+
+
+def transcript(community: str, doc: Mapping[str, Any], events: Iterable[Mapping[str, Any]]) -> str:
+    """The plain-text transcript a visitor downloads: messages and system lines in Dutch time, nothing else."""
+    lines = [
+        f"Gesprek bij {community}",
+        f"Begonnen: {doc['requested_at'].astimezone(TIMEZONE):%d-%m-%Y %H:%M}",
+        "",
+    ]
+    for event in events:
+        at = event["ts"].astimezone(TIMEZONE).strftime("%H:%M")
+        data = event.get("data") or {}
+        if event.get("kind") == "message":
+            role = f" ({event['role']})" if event.get("role") else ""
+            text = "[verwijderd]" if data.get("deleted") else str(data.get("text", ""))
+            lines.append(f"[{at}] {event.get('pseudonym', '')}{role}: {text}")
+        elif event.get("kind") == "system":
+            lines.append(f"[{at}] — {data.get('text', '')}")
+    return "\n".join(lines) + "\n"
+
+
+def queue_rows(waiting: Sequence[Mapping[str, Any]], staff_tier: Tier | None, now: datetime) -> list[dict[str, Any]]:
+    """The staff console's queue: every waiting chat in queue order, with whether this staff member can take it."""
+    entries = queue_order([waiting_entry(d) for d in waiting])
+    by_id = {str(d["_id"]): d for d in waiting}
+    rows = []
+    for position, entry in enumerate(entries, start=1):
+        d = by_id[entry.chat_id]
+        rows.append(
+            {
+                "id": entry.chat_id,
+                "flavour": d["flavour"],
+                "topic": d.get("topic", ""),
+                "risk": entry.risk,
+                "position": position,
+                "wait_min": int((now - entry.queued_at).total_seconds() // 60),
+                "tier_needed": TIER_NAMES[entry.tier_needed],
+                "can_take": can_take(staff_tier, entry.tier_needed),
+                "handoff": bool(d.get("handoff_from")),
+                "pseudonym": d.get("visitor_pseudonym", ""),
+            }
+        )
+    return rows

@@ -1,4 +1,8 @@
-"""Shifts: staff signing on and off per flavour with a capacity, the roster and its switching, coverage alerts."""
+"""Shifts: staff signing on and off per flavour with a capacity, the roster and its switching, coverage alerts.
+
+The shift status of each staff member is stored (``OneOnOneStore``); who is on shift now per flavour and role is
+also kept in fast sets (``OnShiftSets``) that every process reads, rebuilt from the store after a restart.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +11,25 @@ import secrets
 from collections.abc import Awaitable, Callable, Collection
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING
 
-from chatserver.adapters.mongo_client import Document
-from chatserver.adapters.oneonone_repo import OneOnOneRepo
-from chatserver.adapters.redis_client import Redis
+from chatserver.clock import Clock
 from chatserver.domain import oneonone as rules
 from chatserver.domain.channels import queue_channel
 from chatserver.domain.identity import Actor, Tier
-from chatserver.flavours import FlavourCatalog, is_open
+from chatserver.flavours import Flavour, FlavourCatalog, is_open
+from chatserver.ports import Document, OneOnOneStore, OnShiftSets
+from chatserver.protocol.events import QueueAlert, QueueAlertBody, QueueAlertCleared, StaffOnShift
+
+if TYPE_CHECKING:
+    from chatserver.services.chat import ChatService
 
 log = logging.getLogger("chatserver.shifts")
 
 ALERT_TIERS: tuple[Tier, ...] = (Tier.PROFESSIONAL,)
 GAP_ALERT_TTL_S = 3600
 ROSTER_BLOCK_MAX = timedelta(hours=14)
-
-Clock = Callable[[], datetime]
+PROFESSIONAL_ROLES = ("professional", "admin")  # an admin counts as a professional (same tier)
 # (account id, flavours, handover note) -> None: what happens to the open chats of someone signing off.
 HandoverHook = Callable[[str, list[str], str], Awaitable[None]]
 
@@ -37,24 +43,14 @@ class ShiftError(Exception):
 
 class ShiftService:
     def __init__(
-        self,
-        repo: OneOnOneRepo,
-        redis: Redis,
-        key: Callable[..., str],
-        catalog: FlavourCatalog,
-        chat: Callable[[], Any],
-        clock: Clock,
+        self, repo: OneOnOneStore, onshift: OnShiftSets, catalog: FlavourCatalog, chat: ChatService, clock: Clock
     ) -> None:
         self.repo = repo
-        self.redis = redis
-        self.key = key
+        self.onshift = onshift
         self.catalog = catalog
         self.chat = chat
         self.clock = clock
         self.handover: HandoverHook | None = None
-
-    def onshift_key(self, flavour: str, role: str) -> str:
-        return self.key("onshift", flavour, role)
 
     # status -----------------------------------------------------------------------------------
 
@@ -84,16 +80,15 @@ class ShiftService:
         await self.repo.put_shift(doc)
         old = set(existing["flavours"]) if existing else set()
         for flavour in old - set(flavours):
-            await self.redis.srem(self.onshift_key(flavour, str(existing["role"] if existing else role)), account_id)
+            await self.onshift.remove(flavour, str(existing["role"] if existing else role), account_id)
         for flavour in flavours:
-            await self.redis.sadd(self.onshift_key(flavour, role), account_id)
+            await self.onshift.add(flavour, role, account_id)
         for flavour in old ^ set(flavours) | set(flavours):
             await self.announce(flavour)
         if rules.tier_of_role(role) == Tier.PROFESSIONAL:
-            for flavour in flavours:
-                if not covered[flavour]:
-                    await self.coverage_changed(flavour)
-            for flavour in old - set(flavours):
+            # Coverage changes where a professional is new (the first) and where one left.
+            changed = [f for f in flavours if not covered[f]] + sorted(old - set(flavours))
+            for flavour in changed:
                 await self.coverage_changed(flavour)
         return doc
 
@@ -110,7 +105,7 @@ class ShiftService:
         else:
             await self.repo.delete_shift(account_id)
         for flavour in leaving:
-            await self.redis.srem(self.onshift_key(flavour, str(existing["role"])), account_id)
+            await self.onshift.remove(flavour, str(existing["role"]), account_id)
         if self.handover is not None and leaving:
             await self.handover(account_id, leaving, note.strip()[:2000])
         for flavour in leaving:
@@ -127,13 +122,13 @@ class ShiftService:
     async def staff_count(self, flavour: str) -> int:
         total = 0
         for role in rules.CHAT_ROLES:
-            total += int(await self.redis.scard(self.onshift_key(flavour, role)))
+            total += await self.onshift.count(flavour, role)
         return total
 
     async def professional_on_shift(self, flavour: str) -> bool:
         """Whether a professional (or an admin, same tier) is on shift in ``flavour``."""
-        for role in ("professional", "admin"):
-            if int(await self.redis.scard(self.onshift_key(flavour, role))) > 0:
+        for role in PROFESSIONAL_ROLES:
+            if await self.onshift.count(flavour, role) > 0:
                 return True
         return False
 
@@ -147,22 +142,18 @@ class ShiftService:
         for flavour in self.catalog:
             for role in rules.CHAT_ROLES:
                 wanted = {str(d["_id"]) for d in docs if d["role"] == role and flavour.slug in d["flavours"]}
-                key = self.onshift_key(flavour.slug, role)
-                held = {m.decode() if isinstance(m, bytes) else str(m) for m in await self.redis.smembers(key)}
+                held = await self.onshift.members(flavour.slug, role)
                 # Differences are checked again one by one: someone may sign on or off while this runs.
                 for account_id in wanted ^ held:
                     fresh = await self.repo.shift(account_id)
                     if fresh is not None and fresh["role"] == role and flavour.slug in fresh["flavours"]:
-                        await self.redis.sadd(key, account_id)
+                        await self.onshift.add(flavour.slug, role, account_id)
                     else:
-                        await self.redis.srem(key, account_id)
+                        await self.onshift.remove(flavour.slug, role, account_id)
 
     async def announce(self, flavour: str) -> None:
         """A live count for the staff consoles of the flavour."""
-        chat = self.chat()
-        if chat is None:
-            return
-        await chat.do_notify(queue_channel(flavour), "queue", {"staff_on_shift": await self.staff_count(flavour)})
+        await self.chat.notify(queue_channel(flavour), StaffOnShift(staff_on_shift=await self.staff_count(flavour)))
 
     # alerts ----------------------------------------------------------------------------------------
 
@@ -180,29 +171,24 @@ class ShiftService:
             doc["chat_id"] = chat_id
         await self.repo.add_alert(doc)
         log.info("1-on-1 alert %s in %s", kind, flavour)
-        chat = self.chat()
-        if chat is not None:
-            alert = {"kind": kind, "text": text, "at": now.isoformat(), "chat_id": chat_id}
-            await chat.do_emit(queue_channel(flavour), "queue", {"event": "alert", "alert": alert})
+        alert = QueueAlertBody(kind=kind, text=text, at=now.isoformat(), chat_id=chat_id)
+        await self.chat.emit(queue_channel(flavour), QueueAlert(alert=alert))
 
     async def coverage_changed(self, flavour: str) -> None:
         """After someone signs on or off in ``flavour``: a professional on shift clears the coverage alert (live,
         and on every console that loads later); when the last one leaves, the gap is checked again at once."""
         now = self.clock()
-        if await self.professional_on_shift(flavour):
-            if await self.repo.resolve_alerts(flavour, "coverage", now):
-                # The hourly dedupe must not keep a gap that opens again today from being told.
-                for hour in range(int(rules.GAP_HORIZON / timedelta(hours=1)) + 2):
-                    moment = (now + timedelta(hours=hour)).astimezone(UTC)
-                    await self.redis.delete(
-                        self.key("gapalert", flavour, str(int(Tier.PROFESSIONAL)), f"{moment:%Y%m%d%H}")
-                    )
-                log.info("coverage alert cleared in %s", flavour)
-                chat = self.chat()
-                if chat is not None:
-                    await chat.do_emit(queue_channel(flavour), "queue", {"event": "alert_cleared", "kind": "coverage"})
+        if not await self.professional_on_shift(flavour):
+            await self.coverage_alerts(now, only=flavour)
             return
-        await self.coverage_alerts(now, only=flavour)
+        if not await self.repo.resolve_alerts(flavour, "coverage", now):
+            return
+        # The hourly dedupe must not keep a gap that opens again today from being told.
+        for hour in range(int(rules.GAP_HORIZON / timedelta(hours=1)) + 2):
+            moment = (now + timedelta(hours=hour)).astimezone(UTC)
+            await self.onshift.unmark_gap(flavour, int(Tier.PROFESSIONAL), f"{moment:%Y%m%d%H}")
+        log.info("coverage alert cleared in %s", flavour)
+        await self.chat.emit(queue_channel(flavour), QueueAlertCleared(kind="coverage"))
 
     # roster ------------------------------------------------------------------------------------------
 
@@ -262,34 +248,41 @@ class ShiftService:
         """Switch staff status at block starts and ends; returns the number of switches made."""
         now = now or self.clock()
         docs = await self.repo.due_blocks(now)
-        blocks = [_block(d) for d in docs]
+        blocks = [rules.block_of(d) for d in docs]
         by_id = {d["_id"]: d for d in docs}
         started = {d["_id"] for d in docs if d.get("started")}
         ended = {d["_id"] for d in docs if d.get("ended")}
-        switches = rules.roster_switches(blocks, started, ended, now)
         made = 0
-        for switch in switches:
+        for switch in rules.roster_switches(blocks, started, ended, now):
             doc = by_id[switch.block_id]
-            flavour = str(doc["flavour"])
             if switch.action == "on":
-                if not await self.repo.mark_block(switch.block_id, "started"):
-                    continue
-                current = await self.repo.shift(switch.account_id)
-                flavours = sorted(set(current["flavours"] if current else []) | {flavour})
-                capacity = int(current["capacity"]) if current else rules.DEFAULT_CAPACITY
-                await self._put(
-                    switch.account_id, str(doc["pseudonym"]), str(doc["role"]), flavours, capacity, "roster"
-                )
+                made += await self._block_starts(doc)
             else:
-                if not await self.repo.mark_block(switch.block_id, "ended"):
-                    continue
-                await self.repo.mark_block(switch.block_id, "started")
-                later = await self.repo.blocks(flavour, now, now + timedelta(seconds=1))
-                if any(b["account_id"] == switch.account_id for b in later):
-                    continue  # a back-to-back block of the same person continues the shift
-                await self.sign_off(switch.account_id, "Einde van de geplande dienst.", [flavour])
-            made += 1
+                made += await self._block_ends(doc, now)
         return made
+
+    async def _block_starts(self, doc: Document) -> int:
+        """Sign the block's staff member on in its flavour (keeping their other flavours); 1 when switched."""
+        if not await self.repo.mark_block(str(doc["_id"]), "started"):
+            return 0
+        account_id = str(doc["account_id"])
+        current = await self.repo.shift(account_id)
+        flavours = sorted(set(current["flavours"] if current else []) | {str(doc["flavour"])})
+        capacity = int(current["capacity"]) if current else rules.DEFAULT_CAPACITY
+        await self._put(account_id, str(doc["pseudonym"]), str(doc["role"]), flavours, capacity, "roster")
+        return 1
+
+    async def _block_ends(self, doc: Document, now: datetime) -> int:
+        """Sign the block's staff member off in its flavour, unless a next block of theirs starts now."""
+        block_id, account_id, flavour = str(doc["_id"]), str(doc["account_id"]), str(doc["flavour"])
+        if not await self.repo.mark_block(block_id, "ended"):
+            return 0
+        await self.repo.mark_block(block_id, "started")
+        later = await self.repo.blocks(flavour, now, now + timedelta(seconds=1))
+        if any(b["account_id"] == account_id for b in later):
+            return 0  # a back-to-back block of the same person continues the shift
+        await self.sign_off(account_id, "Einde van de geplande dienst.", [flavour])
+        return 1
 
     async def coverage_alerts(self, now: datetime | None = None, only: str | None = None) -> int:
         """Alert (once an hour per flavour and tier) when a tier has nobody on shift in the next two hours.
@@ -300,29 +293,28 @@ class ShiftService:
         for flavour in self.catalog:
             if only is not None and flavour.slug != only:
                 continue
-            blocks = [_block(d) for d in await self.repo.blocks(flavour.slug, now, now + rules.GAP_HORIZON)]
+            blocks = [rules.block_of(d) for d in await self.repo.blocks(flavour.slug, now, now + rules.GAP_HORIZON)]
             for tier in ALERT_TIERS:
-                on_now = tier == Tier.PROFESSIONAL and await self.professional_on_shift(flavour.slug)
-                if on_now:
-                    continue
-                gap = rules.tier_gap(blocks, tier, now, partial(is_open, flavour), on_now)
-                if gap is None:
-                    continue
-                # Once per flavour, tier and hour of the gap: a later tick about the same gap stays quiet.
-                dedupe = self.key("gapalert", flavour.slug, str(int(tier)), f"{gap.astimezone(UTC):%Y%m%d%H}")
-                if not await self.redis.set(dedupe, "1", nx=True, ex=GAP_ALERT_TTL_S):
-                    continue
-                when = gap.astimezone(rules.TIMEZONE).strftime("%H:%M")
-                who = rules.TIER_NAMES[tier]
-                await self.raise_alert(
-                    flavour.slug,
-                    "coverage",
-                    f"Vanaf {when} is er geen {who.split(' ', 1)[1]} ingeroosterd of in dienst (komende twee uur).",
-                    about=gap,
-                )
-                raised += 1
+                raised += await self._gap_alert(flavour, tier, blocks, now)
         return raised
 
-
-def _block(doc: Document) -> rules.Block:
-    return rules.Block(str(doc["_id"]), str(doc["account_id"]), str(doc["role"]), doc["start_at"], doc["end_at"])
+    async def _gap_alert(self, flavour: Flavour, tier: Tier, blocks: list[rules.Block], now: datetime) -> int:
+        """Alert about the first gap of ``tier`` in the flavour's next two hours, once per hour of the gap."""
+        on_now = tier == Tier.PROFESSIONAL and await self.professional_on_shift(flavour.slug)
+        if on_now:
+            return 0
+        gap = rules.tier_gap(blocks, tier, now, partial(is_open, flavour), on_now)
+        if gap is None:
+            return 0
+        # Once per flavour, tier and hour of the gap: a later tick about the same gap stays quiet.
+        if not await self.onshift.mark_gap(flavour.slug, int(tier), f"{gap.astimezone(UTC):%Y%m%d%H}", GAP_ALERT_TTL_S):
+            return 0
+        when = gap.astimezone(rules.TIMEZONE).strftime("%H:%M")
+        who = rules.TIER_NAMES[tier]
+        await self.raise_alert(
+            flavour.slug,
+            "coverage",
+            f"Vanaf {when} is er geen {who.split(' ', 1)[1]} ingeroosterd of in dienst (komende twee uur).",
+            about=gap,
+        )
+        return 1

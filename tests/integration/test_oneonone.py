@@ -12,8 +12,10 @@ import pytest
 
 from chatserver.adapters.oneonone_repo import OneOnOneRepo
 from chatserver.domain.identity import Tier
+from chatserver.protocol.events import ChatAccepted, ChatAssigned, QueueChange, StaffChatNotice, SystemLine
 from chatserver.services.oneonone import OneOnOneError
 from tests.conftest import MOMENTS
+from tests.events_capture import CapturedEvents
 
 from .test_oneonone_support import FLAVOUR, eventually, login, post_form, staff, system_lines, visitor
 
@@ -212,7 +214,7 @@ async def test_guest_asks_over_http_and_downloads_only_their_own_transcript(
 async def test_restart_rederives_on_shift_sets_from_the_database(server: Any) -> None:
     pro = staff("professional")
     await shifts(server).sign_on(pro, [FLAVOUR], 2)
-    key = shifts(server).onshift_key(FLAVOUR, "professional")
+    key = server.services.key("onshift", FLAVOUR, "professional")
     await server.services.redis.delete(key)
     assert not await shifts(server).professional_on_shift(FLAVOUR)
     await svc(server).rederive()
@@ -273,7 +275,9 @@ async def test_closed_page_shows_next_opening_and_crisis_resources_and_refuses(
     assert err.value.status == 409
 
 
-async def test_chat_whose_visitor_left_ends_after_the_grace_period_and_tells_the_staff_member(server: Any) -> None:
+async def test_chat_whose_visitor_left_ends_after_the_grace_period_and_tells_the_staff_member(
+    server: Any, captured_events: CapturedEvents
+) -> None:
     from chatserver.adapters.redis_broker import PresenceStore
     from chatserver.domain.oneonone import VISITOR_GONE_GRACE
 
@@ -284,15 +288,7 @@ async def test_chat_whose_visitor_left_ends_after_the_grace_period_and_tells_the
     accepted = await svc(server).accept(vol, chat["_id"])
     settings = server.services.settings
     presence = PresenceStore(server.services.redis, settings.redis_key_prefix, settings.presence_expiry_s)
-    notices: list[tuple[str, str, Any]] = []
-    live = server.services.chat
-    send_notice = live.do_notify
-
-    async def record(channel: str, kind: str, data: Any) -> None:
-        notices.append((channel, kind, data))
-        await send_notice(channel, kind, data)
-
-    live.do_notify = record
+    captured_events.watch(server.services.chat)
     repo = OneOnOneRepo(server.services.db)
     start = accepted["assigned_at"]
     await presence.join(chat["channel"], "c0ffee01", "Vertrekker")
@@ -301,12 +297,13 @@ async def test_chat_whose_visitor_left_ends_after_the_grace_period_and_tells_the
     await svc(server).tick(start + timedelta(seconds=30))  # gone from here on
     await svc(server).tick(start + timedelta(seconds=30) + VISITOR_GONE_GRACE - timedelta(seconds=1))
     assert (await repo.chat(chat["_id"]))["status"] == "active"
-    assert notices == []
+    assert captured_events.of(StaffChatNotice) == []
     await svc(server).tick(start + timedelta(seconds=30) + VISITOR_GONE_GRACE)
     doc = await repo.chat(chat["_id"])
     assert doc["status"] == "ended"
     assert await repo.count_active_of_staff(str(vol.account_id)) == 0  # the slot is free again
-    assert notices == [(f"user:{vol.account_id}", "chat", {"event": "visitor_gone", "chat_id": chat["_id"]})]
+    gone = StaffChatNotice(event="visitor_gone", chat_id=chat["_id"])
+    assert captured_events.of(StaffChatNotice) == [(f"user:{vol.account_id}", gone)]
     assert any("niet meer verbonden" in line for line in await system_lines(server, chat["channel"]))
 
 
@@ -329,3 +326,24 @@ async def test_a_reload_inside_the_grace_period_keeps_the_chat(server: Any) -> N
     await svc(server).tick(start + timedelta(seconds=45))
     await svc(server).tick(start + timedelta(seconds=45) + VISITOR_GONE_GRACE * 2)
     assert (await OneOnOneRepo(server.services.db).chat(chat["_id"]))["status"] == "active"
+
+
+async def test_accepting_a_request_says_so_in_the_chat_to_the_visitor_and_on_the_queue(
+    server: Any, captured_events: CapturedEvents
+) -> None:
+    vol = staff("volunteer", name="Vera")
+    await shifts(server).sign_on(vol, [FLAVOUR], 2)
+    person = visitor()
+    chat = await svc(server).request(person, FLAVOUR, "")
+    captured_events.watch(server.services.chat)
+    await svc(server).accept(vol, chat["_id"])
+    in_chat = [(c, e) for c, e in captured_events.stored() if c == chat["channel"]]
+    assert in_chat == [
+        (chat["channel"], SystemLine(text="Vera (Vrijwilliger) is er nu voor je.")),
+        (chat["channel"], ChatAssigned(staff="Vera", role="Vrijwilliger")),
+    ]
+    accepted = QueueChange(event="accepted", chat_id=chat["_id"], waiting=0, longest_wait_s=0, staff_on_shift=1)
+    assert captured_events.of(QueueChange) == [(f"queue:{FLAVOUR}", accepted)]
+    assert captured_events.notices == [
+        (f"user:{person.account_id}", ChatAccepted(chat_id=chat["_id"], staff="Vera", role="Vrijwilliger"))
+    ]

@@ -10,8 +10,10 @@ import pytest
 
 from chatserver.adapters.oneonone_repo import OneOnOneRepo
 from chatserver.flavours import TIMEZONE
+from chatserver.protocol.events import StaffOnShift
 from chatserver.services.shifts import ShiftError
 from tests.conftest import MOMENTS
+from tests.events_capture import CapturedEvents
 
 from .test_oneonone_support import FLAVOUR, login, post_form, staff, system_lines, visitor
 
@@ -188,3 +190,14 @@ async def test_demo_seeder_plans_the_coming_week_once(server: Any) -> None:
     assert await roster.count_documents({"flavour": FLAVOUR}) == 7 * 4
     assert await roster.count_documents({"flavour": "proud2bme"}) == 0  # nobody serves it
     assert "seed_demo_roster" in {getattr(s, "__name__", "") for s in server.services.demo_seeders}
+
+
+async def test_signing_on_and_off_tells_the_consoles_the_count(server: Any, captured_events: CapturedEvents) -> None:
+    vol = staff("volunteer")
+    captured_events.watch(server.services.chat)
+    await shifts(server).sign_on(vol, [FLAVOUR], 2)
+    await shifts(server).sign_off(vol.account_id, "")
+    assert captured_events.notices == [
+        (f"queue:{FLAVOUR}", StaffOnShift(staff_on_shift=1)),
+        (f"queue:{FLAVOUR}", StaffOnShift(staff_on_shift=0)),
+    ]
