@@ -26,6 +26,8 @@ from chatserver.adapters.recent_lines import RedisRecentLines
 from chatserver.adapters.redis_batch import AutoPipeline
 from chatserver.adapters.redis_broker import AccountRateLimiter, PresenceStore, RedisBroker
 from chatserver.adapters.redis_client import Redis
+from chatserver.adapters.room_flags import RedisRoomFlags
+from chatserver.adapters.rooms_repo import RoomsRepo
 from chatserver.adapters.session_store import RedisSessionStore
 from chatserver.adapters.spreekuur_repo import SpreekuurRepo
 from chatserver.adapters.spreekuur_seats import SpreekuurSeats
@@ -141,7 +143,7 @@ def build(
         oneonone_repo, shifts, catalog, chat, clock, moderation=moderation, online=online
     )
     shifts.handover = oneonone.handover
-    rooms = RoomService(db, redis, catalog, key, chat, moderation, presence)
+    rooms = RoomService(RoomsRepo(db), RedisRoomFlags(redis, prefix), catalog, chat, moderation, presence, clock)
     forum = ForumService(
         repo=ForumRepo(db),
         unread=RedisUnreadCounts(redis, prefix),

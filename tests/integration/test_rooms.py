@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from chatserver.domain.channels import room_channel
+from chatserver.protocol.events import MessageDeleted, MessageEdited, SystemLine
+from tests.events_capture import CapturedEvents
 from tests.integration.content_helpers import csrf_of, login_as, member, new_client, staff
 
 from ..conftest import RunningServer
@@ -187,7 +189,6 @@ async def test_admin_creates_and_closes_a_room(server: RunningServer) -> None:
         assert bad.status_code == 422
         closed = await c.post("/backoffice/ruimtes/psychosenet/nieuws/sluiten", data={"csrf_token": token})
         assert closed.status_code == 303
-    server.services.rooms._cache.clear()
     async with await new_client(server) as c:
         assert "Nieuws" not in (await c.get("/f/psychosenet/chat/")).text
         assert (await c.get("/f/psychosenet/chat/nieuws/")).status_code == 404
@@ -228,3 +229,33 @@ async def test_demo_seeder_is_idempotent(server: RunningServer) -> None:
     assert await rooms.seed_demo() == 0
     async with await new_client(server) as c:
         assert "Welkom in Welkom van PsychoseNet" in (await c.get(GUEST_ROOM)).text
+
+
+async def test_hosting_editing_and_deleting_emit_one_event_each(
+    server: RunningServer, captured_events: CapturedEvents
+) -> None:
+    rooms = server.services.rooms
+    flavour = server.services.catalog.get(FLAVOUR)
+    assert flavour is not None
+    hosted, welkom = flavour.room("herstelcafe"), flavour.room("welkom")
+    assert hosted is not None and welkom is not None
+    author = member("tikfout")
+    offset = await publish(server, author, "welkom", "een tikfuot")
+    captured_events.watch(server.services.chat)
+    await rooms.set_open(staff("professional", FLAVOUR), flavour, hosted, True)
+    await rooms.edit(author, flavour, welkom, offset, "een tikfout")
+    await rooms.delete(author, flavour, welkom, offset)
+    assert _without_queue_alerts(captured_events) == [
+        (
+            room_channel(FLAVOUR, "herstelcafe"),
+            SystemLine(text="De host heeft de ruimte geopend. Welkom!", room_open=True),
+        ),
+        (room_channel(FLAVOUR, "welkom"), MessageEdited(offset=offset, text="een tikfout")),
+        (room_channel(FLAVOUR, "welkom"), MessageDeleted(offset=offset)),
+    ]
+    assert captured_events.notices == []
+
+
+def _without_queue_alerts(captured: CapturedEvents) -> list[tuple[str, object]]:
+    """The stored events of the test's action: the server's own roster job may alert on the queue channels."""
+    return [(channel, event) for channel, event in captured.stored() if not channel.startswith("queue:")]
