@@ -61,10 +61,12 @@ async def healthz(request: Request) -> JSONResponse:
 def _feature_modules() -> list[Any]:
     """The page and API modules, in routing order. Each has ``install(services) -> Feature``."""
     from chatserver.live import install as live
-    from chatserver.web import api
+    from chatserver.web import api, api_markt
     from chatserver.web.pages import account, site
     from chatserver.web.pages import content as content_pages
     from chatserver.web.pages import forum as forum_pages
+    from chatserver.web.pages import markt as markt_pages
+    from chatserver.web.pages import markt_backoffice
     from chatserver.web.pages import moderation as moderation_pages
     from chatserver.web.pages import oneonone as oneonone_pages
     from chatserver.web.pages import rooms as room_pages
@@ -74,6 +76,7 @@ def _feature_modules() -> list[Any]:
     return [
         site,
         moderation_pages,
+        api_markt,  # before api: its catch-all answers every other /api/ path
         api,
         account,
         live,
@@ -83,6 +86,8 @@ def _feature_modules() -> list[Any]:
         spreekuur_pages,
         oneonone_pages,
         forum_pages,
+        markt_pages,
+        markt_backoffice,
     ]
 
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from chatserver.services.content import ContentService
     from chatserver.services.forum import ForumService
     from chatserver.services.identity import IdentityService
+    from chatserver.services.markt import MarktService
     from chatserver.services.moderation import ModerationService
     from chatserver.services.oneonone import OneOnOneService
     from chatserver.services.rooms import RoomService
@@ -90,6 +91,7 @@ class Services:
     forum: ForumService
     spreekuur: SpreekuurService
     vraagbaak: VraagbaakService
+    markt: MarktService
     hot_scripts: tuple[str, ...] = ()  # Lua scripts loaded into Redis before the first message
     backoffice_links: tuple[BackofficeLink, ...] = ()
     demo_seeders: tuple[Callable[[Services], Awaitable[None]], ...] = ()

@@ -154,3 +154,8 @@ async def seed_demo_roster(services: Services) -> None:
                         "ended": False,
                     }
                 )
+
+
+async def seed_demo_markt(services: Services) -> None:
+    """The VitaliteitsMarkt: fictional entries, local offers in several regions, a few test reports."""
+    await services.markt.seed_demo()

@@ -16,6 +16,8 @@ from chatserver.adapters.content_repo import ContentRepo
 from chatserver.adapters.event_store import MongoEventStore
 from chatserver.adapters.forum_repo import ForumRepo
 from chatserver.adapters.mail import Mailer
+from chatserver.adapters.markt_repo import MongoMarktStore
+from chatserver.adapters.markt_uptake import RedisUptake
 from chatserver.adapters.mongo_client import Database, MongoClient
 from chatserver.adapters.oneonone_repo import OneOnOneRepo
 from chatserver.adapters.onshift import RedisOnShift
@@ -36,6 +38,7 @@ from chatserver.adapters.vraagbaak_repo import VraagbaakRepo
 from chatserver.clock import Clock
 from chatserver.config import Settings
 from chatserver.container import BackofficeLink, Job, SectionProvider, Services
+from chatserver.data.regions import load_regions
 from chatserver.domain.channels import ChannelKind, ChannelResolvers
 from chatserver.domain.identity import Actor
 from chatserver.flavours import Flavour, FlavourCatalog
@@ -46,6 +49,8 @@ from chatserver.services.chat import ACCOUNT_PUBLISH_BURST, ACCOUNT_PUBLISH_PER_
 from chatserver.services.content import ContentService
 from chatserver.services.forum import ForumService
 from chatserver.services.identity import CODE_TTL_S, RECOVERY_TTL_S, IdentityService
+from chatserver.services.markt import REPORT_KIND, MarktService
+from chatserver.services.markt.uptake import FLUSH_INTERVAL_S as MARKT_FLUSH_INTERVAL_S
 from chatserver.services.moderation import ModerationService, apply_to_chat_message, staff_of
 from chatserver.services.oneonone import OneOnOneService
 from chatserver.services.privacy import PersonalDataService
@@ -174,6 +179,17 @@ def build(
         moderation=moderation,
     )
 
+    uptake = RedisUptake(redis, prefix, [f.slug for f in catalog])
+    markt = MarktService(
+        MongoMarktStore(db),
+        catalog=catalog,
+        regions=load_regions(),  # the CBS municipalities, checked now: a broken file stops the start
+        moderation=moderation,
+        counter=uptake,
+        reader=uptake,
+        clock=clock,
+    )
+
     # --- channels: who resolves which kind, what a message passes -----------------------------------------------
     resolvers.register(ChannelKind.ROOM, rooms.resolve)
     resolvers.register(ChannelKind.CHAT, oneonone.resolve)
@@ -195,6 +211,7 @@ def build(
     moderation.register_handler("room_message", partial(apply_to_chat_message, chat))
     moderation.register_handler("chat_message", partial(apply_to_chat_message, chat))
     moderation.register_handler("forum_post", forum.on_decision)
+    moderation.register_handler(REPORT_KIND, markt.reports.on_decision)
     moderation.register_report_resolver("forum_post", forum.report_resolver)
     moderation.register_handler("spreekuur_question", spreekuur.on_moderation_decision)
 
@@ -222,6 +239,7 @@ def build(
         forum=forum,
         spreekuur=spreekuur,
         vraagbaak=vraagbaak,
+        markt=markt,
         hot_scripts=(*limiter.HOT_SCRIPTS, *positions.HOT_SCRIPTS, *RedisRecentLines.HOT_SCRIPTS),
         backoffice_links=BACKOFFICE_LINKS,
         demo_seeders=DEMO_SEEDERS,
@@ -232,7 +250,9 @@ def build(
             shifts=shifts,
             spreekuur=spreekuur,
             vraagbaak=vraagbaak,
-        ),
+        )
+        # Every process writes its own market counters (not leader-elected).
+        + (Job("markt-uptake", markt.uptake.flush, MARKT_FLUSH_INTERVAL_S, leader=False),),
         section_providers=SECTIONS,
         context_hooks=(backoffice_alert_area, notifications_link),
     )
@@ -302,6 +322,7 @@ BACKOFFICE_LINKS: tuple[BackofficeLink, ...] = (
     BackofficeLink("Auditlog moderatie", "/backoffice/audit", _moderator),
     BackofficeLink("Inhoud en redactie", "/backoffice/inhoud", _editor),
     BackofficeLink("Uitgelicht op de startpagina's", "/backoffice/uitgelicht", _editor),
+    BackofficeLink("VitaliteitsMarkt", "/backoffice/markt", _editor),
     BackofficeLink("VraagBaak", "/backoffice/vraagbaak", _staff),
     BackofficeLink("Chatruimtes", "/backoffice/ruimtes", _admin),
     BackofficeLink("E-spreekuren", "/backoffice/spreekuren", _staff),
@@ -321,6 +342,7 @@ def _section(label: str, path: str) -> SectionProvider:
 # The sections of a flavour's navigation, in this order.
 SECTIONS: tuple[SectionProvider, ...] = (
     _section("Artikelen", "artikelen"),
+    _section("Markt", "markt"),
     _section("Stel je vraag", "vraagbaak"),
     _section("Chat", "chat"),
     _section("Spreekuur", "spreekuur"),
@@ -337,4 +359,5 @@ DEMO_SEEDERS = (
     demo.seed_demo_spreekuren,
     demo.seed_demo_roster,
     demo.seed_demo_forum,
+    demo.seed_demo_markt,
 )

@@ -8,7 +8,7 @@ from datetime import datetime
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from chatserver.adapters.mongo_client import Database, Document
+from chatserver.adapters.mongo_client import Database, Document, register_indexes
 from chatserver.ports_markt import EntrySlugTaken, ReportExists
 
 ENTRIES = "markt_entries"
@@ -27,11 +27,16 @@ INDEXES: dict[str, list[IndexModel]] = {
     REVISIONS: [IndexModel([("entry_id", ASCENDING), ("number", DESCENDING)], name="markt_revision_entry")],
     AUDIT: [IndexModel([("entry_id", ASCENDING), ("at", ASCENDING)], name="markt_audit_entry")],
     REPORTS: [
-        IndexModel([("entry_id", ASCENDING), ("author_id", ASCENDING)], unique=True, name="markt_report_once"),
+        # Not unique: erasure sets author_id to "deleted" on every report it keeps. One report per member per
+        # entry is kept by the conditional insert below.
+        IndexModel([("entry_id", ASCENDING), ("author_id", ASCENDING)], name="markt_report_once"),
         IndexModel([("entry_id", ASCENDING), ("published_at", DESCENDING)], name="markt_report_entry"),
         IndexModel([("author_id", ASCENDING)], name="markt_report_author"),
     ],
 }
+
+for _collection, _indexes in INDEXES.items():
+    register_indexes(_collection, *_indexes)
 
 
 class MongoMarktStore:
@@ -105,10 +110,15 @@ class MongoMarktStore:
     # test reports ------------------------------------------------------------------------------------------------
 
     async def insert_report(self, doc: Document) -> None:
-        try:
-            await self.reports.insert_one(doc)
-        except DuplicateKeyError as exc:
-            raise ReportExists(str(doc.get("entry_id", ""))) from exc
+        """Insert unless this author has a report on this entry (then :class:`ReportExists`)."""
+        found = await self.reports.find_one_and_update(
+            {"entry_id": doc["entry_id"], "author_id": doc["author_id"]},
+            {"$setOnInsert": doc},
+            upsert=True,
+            return_document=ReturnDocument.BEFORE,
+        )
+        if found is not None:
+            raise ReportExists(str(doc.get("entry_id", "")))
 
     async def report(self, report_id: str) -> Document | None:
         return await self.reports.find_one({"_id": report_id})

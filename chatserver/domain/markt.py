@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from chatserver.domain.content import TRANSITIONS, allowed_actions, target_of
+from chatserver.domain.identity import Actor
 
 __all__ = [
     "COSTS",
@@ -96,6 +97,16 @@ SORTS: dict[str, str] = {"relevant": "Best passend", "naam": "Naam (A–Z)", "er
 
 # --- the editorial workflow: the content table, one source for both --------------------------------------------------
 
+ACTION_NAMES: dict[str, str] = {
+    "submit": "Ter beoordeling aanbieden",
+    "publish": "Publiceren",
+    "unpublish": "Offline halen",
+    "archive": "Archiveren",
+    "reject": "Afwijzen",
+    "draft": "Terug naar concept",
+}
+EDITOR_ROLES = frozenset({"editor", "admin"})
+MAX_SLUG_CHARS = 80
 STATUSES: dict[str, str] = {
     "draft": "Concept",
     "in_review": "Ter beoordeling",
@@ -179,6 +190,25 @@ def fold(text: str) -> str:
     """Lower-cased, accent-folded text (``Één café`` → ``een cafe``)."""
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+def clean_text(value: str, limit: int) -> str:
+    """Trimmed, capped NFC text without control, format or surrogate characters (newlines and tabs kept)."""
+    value = value.encode("utf-8", "replace").decode("utf-8")
+    value = unicodedata.normalize("NFC", value)
+    value = "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
+    return value.replace("\r", "").strip()[:limit]
+
+
+def slugify(title: str) -> str:
+    """A stable URL slug from a name: ASCII letters, digits and hyphens."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii").lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title).strip("-")
+    return slug[:MAX_SLUG_CHARS].rstrip("-") or "aanbod"
+
+
+def is_editor(actor: Actor | None) -> bool:
+    return actor is not None and actor.is_staff and actor.role in EDITOR_ROLES
 
 
 def search_terms(text: str, limit: int = MAX_SEARCH_TERMS) -> list[str]:
@@ -267,11 +297,12 @@ def matches(entry: Mapping[str, object], filters: Filters) -> bool:
 
 
 def query_score(entry: Mapping[str, object], terms: Sequence[str]) -> int:
-    """How many of the query's words the entry has (0 without a query)."""
+    """How many of the query's words the entry has (0 without a query); the words are already folded."""
     if not terms:
         return 0
     have = set(_list(entry.get("search_terms")))
-    return sum(1 for term in terms if term in have)
+    # A word of four letters or more also finds longer words it starts ("ademhaling" → "ademhalingsoefening").
+    return sum(1 for t in terms if t in have or (len(t) >= 4 and any(h.startswith(t) for h in have)))
 
 
 def _list(value: object) -> list[str]:

@@ -252,7 +252,8 @@ async def seed_demo_markt(store: MarktStore, flavours: list[str], now: Any, refr
         entry_id = f"demo-{slug}"
         try:
             await store.insert_report({
-                "_id": f"{entry_id}-{pseudonym}", "entry_id": entry_id, "entry_slug": slug, "flavour": flavours[0],
+                "_id": f"{entry_id}-report-{pseudonym.lower()}", "entry_id": entry_id, "entry_slug": slug,
+                "flavour": flavours[0],
                 "author_id": f"demo-{pseudonym}", "author_pseudonym": pseudonym, "pending": None,
                 "published": answers, "published_at": now, "shown_in": flavours, "hidden": False,
                 "status": "published", "created_at": now, "updated_at": now, "version": 1, "moderation_item": None,

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chatserver.domain import markt as rules
-from chatserver.domain.content import clean_text
-from chatserver.domain.markt import RegionIndex, fold, search_terms
+from chatserver.domain.markt import RegionIndex, clean_text, fold, search_terms
 from chatserver.services.markt.errors import MarktError
 
 MAX_TITLE = 120

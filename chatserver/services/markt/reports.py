@@ -9,14 +9,15 @@ stays visible. An approved report is shown in each flavour of the entry whose ru
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chatserver.clock import Clock
 from chatserver.domain import markt as rules
-from chatserver.domain.content import clean_text
 from chatserver.domain.identity import AccountId, Actor
+from chatserver.domain.markt import clean_text
 from chatserver.flavours import Flavour, FlavourCatalog
 from chatserver.ports_markt import Document, MarktStore, ReportExists
 from chatserver.services.markt.errors import MarktError, not_found
@@ -140,7 +141,7 @@ class Reports:
         pending = {**answers.as_doc(), "at": now}
         if existing is None:
             doc: Document = {
-                "_id": f"{entry_id}-{author_id}"[:120], "entry_id": entry_id, "entry_slug": entry.get("slug", ""),
+                "_id": uuid.uuid4().hex, "entry_id": entry_id, "entry_slug": entry.get("slug", ""),
                 "flavour": flavour.slug, "author_id": author_id, "author_pseudonym": author.pseudonym,
                 "pending": pending, "published": None, "published_at": None, "shown_in": [], "hidden": False,
                 "status": "waiting", "created_at": now, "updated_at": now, "version": 1, "moderation_item": None,
