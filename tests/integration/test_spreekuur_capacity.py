@@ -95,7 +95,7 @@ async def test_staff_are_never_counted_or_refused(server: RunningServer) -> None
         await login_as(server, client, host)
         console = await client.get(f"/backoffice/spreekuren/{sid}")
         assert console.status_code == 200
-        assert "Bezoekers: 1 van 1 plaatsen bezet" in console.text and "<strong>Vol</strong>" in console.text
+        assert "Bezoekers: 1 van 1 plaats bezet" in console.text and "<strong>Vol</strong>" in console.text
 
 
 async def test_opening_the_live_page_takes_a_seat_and_a_holder_keeps_it(server: RunningServer) -> None:
