@@ -11,13 +11,16 @@ import pytest
 
 import moderation.rules as rules_module
 from chatserver.adapters.recent_lines import _SHA as RECENT_SHA
-from chatserver.adapters.recent_lines import KEEP_LINES
+from chatserver.adapters.recent_lines import KEEP_LINES, RedisRecentLines
+from chatserver.domain.channels import user_channel
+from chatserver.protocol.events import CrisisAlert, ModerationUpdate
 from chatserver.services.chat import ChatError
 from chatserver.services.moderation import ItemRef, StaffDecision
 from moderation.crisis import CrisisResult
 from moderation.rules import Verdict
 
 from ..conftest import RunningServer
+from ..events_capture import CapturedEvents
 from .moderation_helpers import client_for, events, member, put_on_shift, service_of, staff
 from .test_oneonone_support import visitor
 
@@ -37,6 +40,11 @@ def oneonone(server: RunningServer) -> Any:
 
 async def audit_actions(server: RunningServer, item_id: str) -> list[str]:
     return [entry.action for entry in await service_of(server).store.audit_for_item(item_id)]
+
+
+def recent_key(server: RunningServer, channel: str, account_id: str) -> str:
+    """Where the author's last lines in a channel are kept (the adapter's key layout)."""
+    return RedisRecentLines(server.services.batch, server.services.settings.redis_key_prefix).key(channel, account_id)
 
 
 async def crisis_item(server: RunningServer, **query: Any) -> dict[str, Any]:
@@ -61,6 +69,25 @@ async def test_room_crisis_line_is_held_with_the_notice_and_an_audited_alert(ser
     item = await crisis_item(server, author_id=author.account_id)
     assert item["tier"] == "professional" and item["detector_version"]
     assert "alert" in await audit_actions(server, str(item["_id"]))
+
+
+async def test_a_held_crisis_line_updates_the_consoles_once_and_alerts_who_is_on_shift(
+    server: RunningServer, captured_events: CapturedEvents
+) -> None:
+    prof = staff("professional", FLAVOUR)
+    await put_on_shift(server, prof)
+    captured_events.watch(server.services.chat)
+    author = member()
+    acked = await chat_of(server).do_publish(author, ROOM, secrets.token_hex(6), CRISIS)
+    assert acked.held
+    item_id = str((await crisis_item(server, author_id=author.account_id))["_id"])
+    [(channel, update)] = [(c, e) for c, e in captured_events.stored() if c in (f"mod:{FLAVOUR}", ROOM)]
+    assert channel == f"mod:{FLAVOUR}" and isinstance(update, ModerationUpdate) and update.event == "crisis"
+    assert (update.item.id, update.item.tier, update.item.severity) == (item_id, "professional", "critical")
+    assert update.item.crisis and not update.item.no_professional_on_shift
+    page = f"/backoffice/moderatie/{item_id}"
+    alert = CrisisAlert(flavour=FLAVOUR, item_id=item_id, url=page, context_url=page, no_professional_on_shift=False)
+    assert captured_events.of(CrisisAlert) == [(user_channel(prof.account_id), alert)]
 
 
 async def test_youth_room_notice_names_de_kindertelefoon(server: RunningServer) -> None:
@@ -104,7 +131,7 @@ async def test_short_lines_together_are_held_as_one_goodbye(
     assert item["crisis_reasons"][0].startswith("Samen met de vorige berichten")
     assert item["crisis_score"] == pytest.approx(0.91)
     # The context is a short-lived list of a handful of lines, per author and channel.
-    key = service_of(server).recent.key(ROOM, author.account_id)  # type: ignore[union-attr]
+    key = recent_key(server, ROOM, author.account_id)
     redis = server.services.redis
     for n in range(KEEP_LINES + 3):
         await chat.do_publish(author, ROOM, secrets.token_hex(6), f"regel {n}")
@@ -117,17 +144,27 @@ async def test_the_context_shares_the_round_trip_of_the_rate_limit(
 ) -> None:
     """The author's last lines are read and written in the same pipeline as the rate limit and the mute check."""
     chat = chat_of(server)
-    batch = server.services.batch
+    redis = server.services.redis
     author = member()
     await chat.do_publish(author, ROOM, secrets.token_hex(6), "hallo")  # warm: scripts loaded
     sent: list[list[tuple[Any, ...]]] = []
-    original = batch._send
+    original = redis.pipeline
 
-    async def recording(calls: list[Any]) -> None:
-        sent.append([args for args, _ in calls])
-        await original(calls)
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        """A pipeline that notes the commands it sends (one list per round trip)."""
+        pipe = original(*args, **kwargs)
+        commands: list[tuple[Any, ...]] = []
+        sent.append(commands)
+        queue_command = pipe.execute_command
 
-    monkeypatch.setattr(batch, "_send", recording)
+        def noted(*command: Any, **options: Any) -> Any:
+            commands.append(command)
+            return queue_command(*command, **options)
+
+        pipe.execute_command = noted
+        return pipe
+
+    monkeypatch.setattr(redis, "pipeline", recording)
     await chat.do_publish(author, ROOM, secrets.token_hex(6), "nog een gewone regel")
     with_recall = [names for names in sent if any(args[:2] == ("EVALSHA", RECENT_SHA) for args in names)]
     assert len(with_recall) == 1
@@ -140,7 +177,7 @@ async def test_contact_details_are_never_kept_in_the_context(server: RunningServ
     await chat_of(server).do_publish(author, ROOM, secrets.token_hex(6), "hoi")
     with pytest.raises(ChatError):  # refused: contact details
         await chat_of(server).do_publish(author, ROOM, secrets.token_hex(6), "mail me op iemand@example.org")
-    key = service_of(server).recent.key(ROOM, author.account_id)  # type: ignore[union-attr]
+    key = recent_key(server, ROOM, author.account_id)
     kept = [line.decode() for line in await server.services.redis.lrange(key, 0, -1)]
     assert kept == ["hoi"]
 

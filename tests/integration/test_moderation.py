@@ -6,14 +6,17 @@ import secrets
 from dataclasses import replace
 from datetime import timedelta
 
+import msgspec
 import pytest
 
 from chatserver.domain.channels import ChannelRef, parse_channel, user_channel
 from chatserver.protocol import ErrorCode
+from chatserver.protocol.events import CrisisAlert, MessageDeleted, ModerationOutcome, ModerationUpdate, ReportOutcome
 from chatserver.services.chat import ChatError
 from chatserver.services.moderation import ModerationError, StaffDecision
 
 from ..conftest import RunningServer
+from ..events_capture import CapturedEvents
 from .moderation_helpers import (
     FLAVOUR,
     OTHER,
@@ -113,6 +116,55 @@ async def test_release_and_approve_publish_the_held_message(server: RunningServe
     assert CRISIS in texts and "kijk op www.voorbeeld.nl en www.ander.nl" in texts
     notes = await _notices(server, author.account_id)
     assert {n["decision"] for n in notes} == {"release", "approve"}
+
+
+async def test_hiding_a_reported_message_sends_exactly_these_events(
+    server: RunningServer, captured_events: CapturedEvents
+) -> None:
+    """New, claimed, the removal in the room, the author's and the reporter's notifications, decided: in order."""
+    captured_events.watch(server.services.chat)
+    service = service_of(server)
+    author, reporter, moderator = member(), member(), staff("professional", FLAVOUR)
+    offset = await published(server, author, "een gemeen bericht")
+    item_id = await service.report(reporter, "room_message", f"{ROOM}#{offset}", ROOM, "Gemeen")
+    await service.claim(moderator, item_id)
+    await service.decide(moderator, item_id, StaffDecision("hide", reason="Kwetsend"))
+
+    mod, to_author, to_reporter = f"mod:{FLAVOUR}", user_channel(author.account_id), user_channel(reporter.account_id)
+    sent = [
+        (channel, event)
+        for channel, event in captured_events.stored()
+        if channel in (mod, ROOM, to_author, to_reporter)
+    ]
+    assert [(channel, type(event).__name__) for channel, event in sent] == [
+        (mod, "ModerationUpdate"),
+        (mod, "ModerationUpdate"),
+        (ROOM, "MessageDeleted"),
+        (to_author, "ModerationOutcome"),
+        (to_reporter, "ReportOutcome"),
+        (mod, "ModerationUpdate"),
+    ]
+    updates = [event for _, event in captured_events.of(ModerationUpdate)]
+    assert [(u.event, u.item.id, u.item.state) for u in updates] == [
+        ("new", item_id, "open"),
+        ("claimed", item_id, "claimed"),
+        ("decided", item_id, "decided"),
+    ]
+    assert updates[1].item.claimed_by == moderator.account_id and updates[2].item.decision == "hide"
+    assert sent[2][1] == MessageDeleted(offset=offset)
+    outcome = sent[3][1]
+    assert isinstance(outcome, ModerationOutcome)
+    assert (outcome.decision, outcome.reason, outcome.item_id, outcome.flavour) == (
+        "hide",
+        "Kwetsend",
+        item_id,
+        FLAVOUR,
+    )
+    assert outcome.resources and outcome.until is msgspec.UNSET  # the crisis lines; no mute, so no end
+    assert sent[4][1] == ReportOutcome(
+        decision="hide", title="Bedankt voor je melding. Het bericht is verborgen.", flavour=FLAVOUR, item_id=item_id
+    )
+    assert captured_events.of(CrisisAlert) == []  # not a crisis: nobody on shift is alerted
 
 
 async def test_reject_hide_redact_warn_on_reported_messages(server: RunningServer) -> None:

@@ -1,41 +1,43 @@
-"""The moderation feature: the service, the staff console under /backoffice/, the audit page and reporting."""
+"""The moderation pages: the backoffice start page, the staff console (queue, item, live row), the audit page, and
+reporting a message (the JSON API and the form for pages without JavaScript)."""
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlencode
+from typing import Any
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from chatserver.domain.identity import Actor
-from chatserver.services.identity import IdentityError
-from chatserver.services.moderation import (
+from chatserver.domain.moderation import (
     DECISION_LABELS,
     SEVERITY_LABELS,
     SOURCE_LABELS,
     TIER_LABELS,
     ModerationError,
-    ModerationItemView,
-    StaffDecision,
     staff_of,
 )
-from chatserver.web.feature import Feature
-from chatserver.web.pages.account import form_data
-from chatserver.web.pages.site import error_page
+from chatserver.domain.moderation_items import ModerationItemView, StaffDecision
+from chatserver.flavours import Flavour
+from chatserver.services.identity import IdentityError
+from chatserver.web.responses import (
+    PRIVATE_HEADERS,
+    actor_of,
+    form_data,
+    not_found,
+    page,
+    redirect,
+    services_of,
+    staff_login,
+)
 from moderation.queue import TARGET_AGE, DecisionKind, age, is_claimed, is_overdue
 from moderation.tiers import TIERS
 
-if TYPE_CHECKING:
-    from chatserver.container import Services
-
-log = logging.getLogger("chatserver.pages.moderation")
-
-PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
 AUDIT_PAGE = 50
+MAX_BULK_ITEMS = 200
 REPORT_KINDS = frozenset({"room_message", "forum_post", "story", "spreekuur_question", "chat_message"})
 NOTICES = {
     "geclaimd": "Je behandelt dit item nu. Niemand anders kan het nemen zolang je claim loopt.",
@@ -56,6 +58,16 @@ DECISION_HELP: dict[str, str] = {
     "escalate": "Doorzetten naar een hogere laag",
     "release": "Vrijgeven: vals alarm, alsnog plaatsen",
 }
+PROBLEM_TITLES = {
+    400: "Ongeldige invoer",
+    401: "Niet ingelogd",
+    404: "Niet gevonden",
+    422: "Ongeldige invoer",
+    429: "Te veel pogingen",
+}
+LOG_IN_TO_REPORT = "Log in of ga verder als gast om iets te melden."
+SAY_WHICH = "Geef aan welk bericht je meldt."
+SAY_WHY = "Schrijf kort waarom je dit meldt."
 
 
 def format_age(delta: timedelta) -> str:
@@ -80,322 +92,43 @@ def row_context(view: ModerationItemView, now: datetime, actor: Actor) -> dict[s
     }
 
 
-def install(services: Services) -> Feature:
-    service = services.moderation
-    templates = services.templates
-
-    def actor_of(request: Request) -> Actor | None:
-        actor: Actor | None = request.scope.get("actor")
-        return actor
-
-    def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
-        context.setdefault("notice", NOTICES.get(request.query_params.get("melding", "")))
-        context.setdefault("errors", {})
-        context.update(
-            tier_labels=TIER_LABELS,
-            source_labels=SOURCE_LABELS,
-            severity_labels=SEVERITY_LABELS,
-            decision_labels=DECISION_LABELS,
-            decision_help=DECISION_HELP,
-            flavour_names={f.slug: f.short_name for f in services.catalog},
-        )
-        return templates.response(request, name, context, status_code=status, headers=dict(PRIVATE_HEADERS))
-
-    def staff_login(request: Request) -> Response:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse("/staff/inloggen?volgende=" + quote(target, safe="/"), status_code=303)
-
-    def not_found(request: Request) -> Response:
-        response = error_page(services, request, 404)
-        response.headers.update(PRIVATE_HEADERS)
-        return response
-
-    def scoped_flavours(actor: Actor) -> list[Any]:
-        return [f for f in services.catalog if actor.staff_in(f.slug)]
-
-    def filters_of(request: Request, actor: Actor) -> dict[str, str]:
-        params = request.query_params
-        slugs = {f.slug for f in scoped_flavours(actor)}
-        flavour = params.get("flavour", "")
-        tier = params.get("tier", "")
-        source = params.get("source", "")
-        return {
-            "flavour": flavour if flavour in slugs else "",
-            "tier": tier if tier in TIERS else "",
-            "source": source if source in SOURCE_LABELS else "",
-        }
-
-    # --- index ----------------------------------------------------------------------------------------------------
-
-    async def index(request: Request) -> Response:
-        actor = actor_of(request)
-        if actor is None:
-            return staff_login(request)
-        if not actor.is_staff:
-            return not_found(request)
-        visible = []
-        for link in services.backoffice_links:
-            try:
-                allowed = bool(link.allowed(actor))
-            except Exception:
-                allowed = False
-            if allowed:
-                visible.append((link.label, link.url))
-        counts = {"open": 0, "crisis": 0, "overdue": 0}
-        now = service.clock()
-        for view in await service.queue(actor):
-            counts["open"] += 1
-            counts["crisis"] += 1 if view.crisis else 0
-            counts["overdue"] += 1 if is_overdue(view.item, now) else 0
-        return page(request, "pages/backoffice/index.html", {"links": visible, "counts": counts})
-
-    # --- queue ----------------------------------------------------------------------------------------------------
-
-    async def queue_page(request: Request) -> Response:
-        actor = actor_of(request)
-        if actor is None:
-            return staff_login(request)
-        if staff_of(actor) is None:
-            return not_found(request)
-        errors: dict[str, str] = {}
-        status = 200
-        if request.method == "POST":
-            form = await request.form()
-            ids = [str(v) for v in form.getlist("ids") if isinstance(v, str)][:200]
-            kind = str(form.get("bulk") or "")
-            if not ids:
-                errors["bulk"] = "Selecteer eerst een of meer items."
-                status = 422
-            elif kind not in ("approve", "hide"):
-                errors["bulk"] = "Kies goedkeuren of verbergen."
-                status = 422
-            else:
-                reason = str(form.get("reason") or "").strip()
-                result = await service.bulk(actor, ids, kind, reason)  # type: ignore[arg-type]
-                if not result.failed:
-                    return RedirectResponse("/backoffice/moderatie?melding=bulk", status_code=303)
-                errors["bulk"] = f"{len(result.done)} item(s) afgehandeld; {len(result.failed)} niet: " + "; ".join(
-                    sorted(set(result.failed.values()))
-                )
-                status = 409
-        chosen = filters_of(request, actor)
-        views = await service.queue(
-            actor,
-            flavour=chosen["flavour"] or None,
-            tier=chosen["tier"] or None,  # type: ignore[arg-type]
-            source=chosen["source"] or None,
-        )
-        now = service.clock()
-        staff = staff_of(actor)
-        assert staff is not None
-        context = {
-            "rows": [row_context(v, now, actor) for v in views],
-            "filters": chosen,
-            "flavours": scoped_flavours(actor),
-            "tiers": [t for t in TIERS if staff.is_admin or TIERS.index(t) < TIERS.index(staff.tier) + 1],
-            "sources": list(SOURCE_LABELS),
-            "channels": [f"mod:{f.slug}" for f in scoped_flavours(actor)],
-            "my_tier_rank": TIERS.index(staff.tier) + 1,
-            "errors": errors,
-        }
-        return page(request, "pages/backoffice/moderation.html", context, status)
-
-    async def row_fragment(request: Request) -> Response:
-        actor = actor_of(request)
-        if actor is None or staff_of(actor) is None:
-            return Response("", status_code=404, headers=PRIVATE_HEADERS)
-        try:
-            view = await service.get(actor, request.path_params["item_id"])
-        except ModerationError:
-            return Response("", status_code=404, headers=PRIVATE_HEADERS)
-        if view.item.state == "decided":
-            return Response("", status_code=404, headers=PRIVATE_HEADERS)
-        return page(request, "pages/backoffice/moderation_row.html", {"row": row_context(view, service.clock(), actor)})
-
-    # --- detail ---------------------------------------------------------------------------------------------------
-
-    async def detail(request: Request) -> Response:
-        actor = actor_of(request)
-        if actor is None:
-            return staff_login(request)
-        item_id = request.path_params["item_id"]
-        errors: dict[str, str] = {}
-        values: dict[str, str] = {}
-        status = 200
-        if request.method == "POST":
-            data = await form_data(request)
-            values = data
-            action = data.get("action", "")
-            try:
-                if action == "claim":
-                    claimed = await service.claim(actor, item_id)
-                    if data.get("volgende") == "context":  # the alert's one click: claim, then the message in context
-                        return RedirectResponse(claimed.context_url, status_code=303)
-                    return RedirectResponse(f"/backoffice/moderatie/{item_id}?melding=geclaimd", status_code=303)
-                if action == "release":
-                    await service.release(actor, item_id, data.get("reason", ""))
-                    return RedirectResponse("/backoffice/moderatie?melding=vrijgegeven", status_code=303)
-                if action == "unclaim":
-                    await service.unclaim(actor, item_id)
-                    return RedirectResponse("/backoffice/moderatie?melding=teruggezet", status_code=303)
-                if action == "decide":
-                    request_ = _decision_from(data)
-                    await service.decide(actor, item_id, request_)
-                    notice = "doorgezet" if request_.kind == "escalate" else "besloten"
-                    return RedirectResponse(f"/backoffice/moderatie?melding={notice}", status_code=303)
-                raise ModerationError(422, "Deze actie bestaat niet.")
-            except ModerationError as exc:
-                if exc.status == 404:
-                    return not_found(request)
-                errors["action"] = exc.detail
-                status = exc.status
-            except IdentityError as exc:
-                errors["action"] = exc.detail
-                status = exc.status
-        try:
-            view = await service.get(actor, item_id)
-            history = await service.history(actor, item_id)
-        except ModerationError:
-            return not_found(request)
-        context = {
-            "row": row_context(view, service.clock(), actor),
-            "history": history,
-            "decisions": service.decisions_for(actor),
-            "values": values,
-            "errors": errors,
-        }
-        return page(request, "pages/backoffice/moderation_item.html", context, status)
-
-    # --- audit ----------------------------------------------------------------------------------------------------
-
-    async def audit_page(request: Request) -> Response:
-        actor = actor_of(request)
-        if actor is None:
-            return staff_login(request)
-        if staff_of(actor) is None:
-            return not_found(request)
-        slugs = {f.slug for f in scoped_flavours(actor)}
-        flavour = request.query_params.get("flavour", "")
-        flavour = flavour if flavour in slugs else ""
-        before_raw = request.query_params.get("voor", "")
-        before = int(before_raw) if before_raw.isdigit() else None
-        entries = await service.audit_page(actor, flavour or None, before, AUDIT_PAGE + 1)
-        more = len(entries) > AUDIT_PAGE
-        entries = entries[:AUDIT_PAGE]
-        broken = await service.verify_chain()
-        next_url = None
-        if more and entries:
-            query = {"voor": str(entries[-1].seq)}
-            if flavour:
-                query["flavour"] = flavour
-            next_url = "/backoffice/audit?" + urlencode(query)
-        context = {
-            "entries": entries,
-            "names": await service.staff_names(entries),
-            "flavours": scoped_flavours(actor),
-            "flavour": flavour,
-            "broken": broken,
-            "next_url": next_url,
-            "first_page": before is None,
-        }
-        return page(request, "pages/backoffice/audit.html", context)
-
-    # --- reporting ------------------------------------------------------------------------------------------------
-
-    async def api_report(request: Request) -> Response:
-        actor = actor_of(request)
-        if actor is None:
-            return _problem(401, "Log in of ga verder als gast om iets te melden.")
-        try:
-            body = await request.json()
-        except ValueError:
-            return _problem(400, "Stuur een JSON-object.")
-        if not isinstance(body, dict):
-            return _problem(400, "Stuur een JSON-object.")
-        kind = str(body.get("kind", ""))
-        object_id = str(body.get("id", ""))[:200]
-        channel = body.get("channel")
-        reason = str(body.get("reason", "")).strip()
-        if kind not in REPORT_KINDS or not object_id:
-            return _problem(422, "Geef aan welk bericht je meldt.")
-        if not reason:
-            return _problem(422, "Schrijf kort waarom je dit meldt.")
-        try:
-            await services.identity.limit_action("post", actor, str(request.scope.get("ip_subject", "")))
-            await service.report(actor, kind, object_id, str(channel) if channel else None, reason)
-        except IdentityError as exc:
-            response = _problem(exc.status, exc.detail)
-            if exc.retry_after:
-                response.headers["Retry-After"] = str(exc.retry_after)
-            return response
-        except ModerationError as exc:
-            return _problem(exc.status, exc.detail)
-        return JSONResponse(
-            {"status": "ontvangen", "detail": "Bedankt voor je melding. Een moderator bekijkt het bericht."},
-            status_code=202,
-        )
-
-    async def report_form(request: Request) -> Response:
-        flavour = request.scope.get("flavour")
-        if flavour is None:
-            return not_found(request)
-        actor = actor_of(request)
-        source = request.query_params if request.method == "GET" else await form_data(request)
-        values = {k: str(source.get(k, ""))[:500] for k in ("kind", "id", "channel", "reason", "terug")}
-        if not values["terug"].startswith("/") or values["terug"].startswith("//"):
-            values["terug"] = f"/f/{flavour.slug}/"
-        errors: dict[str, str] = {}
-        status = 200
-        done = False
-        if request.method == "POST":
-            if actor is None:
-                errors["reason"] = "Log in of ga verder als gast om iets te melden."
-                status = 401
-            elif values["kind"] not in REPORT_KINDS or not values["id"]:
-                errors["reason"] = "Geef aan welk bericht je meldt."
-                status = 422
-            elif not values["reason"].strip():
-                errors["reason"] = "Schrijf kort waarom je dit meldt."
-                status = 422
-            else:
-                try:
-                    await services.identity.limit_action("post", actor, str(request.scope.get("ip_subject", "")))
-                    await service.report(
-                        actor, values["kind"], values["id"], values["channel"] or None, values["reason"]
-                    )
-                    done = True
-                except (IdentityError, ModerationError) as exc:
-                    errors["reason"] = exc.detail
-                    status = exc.status
-        return page(request, "pages/moderation_report.html", {"values": values, "done": done, "errors": errors}, status)
-
-    return Feature(
-        routes=[
-            Route("/backoffice", lambda request: RedirectResponse("/backoffice/", status_code=308), methods=["GET"]),
-            Route("/backoffice/", index, methods=["GET"]),
-            Route("/backoffice/moderatie", queue_page, methods=["GET", "POST"]),
-            Route("/backoffice/moderatie/{item_id}/rij", row_fragment, methods=["GET"]),
-            Route("/backoffice/moderatie/{item_id}", detail, methods=["GET", "POST"]),
-            Route("/backoffice/audit", audit_page, methods=["GET"]),
-            Route("/api/v1/reports", api_report, methods=["POST"]),
-            Route("/f/{slug}/melden", report_form, methods=["GET", "POST"]),
-        ],
+def moderation_page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    """A private page with the labels of tiers, sources, severities and decisions and the flavours' names."""
+    context.update(
+        tier_labels=TIER_LABELS,
+        source_labels=SOURCE_LABELS,
+        severity_labels=SEVERITY_LABELS,
+        decision_labels=DECISION_LABELS,
+        decision_help=DECISION_HELP,
+        flavour_names={f.slug: f.short_name for f in services_of(request).catalog},
     )
+    return page(request, name, context, status, notices=NOTICES, private=True)
 
 
-def _problem(status: int, detail: str) -> JSONResponse:
-    titles = {
-        400: "Ongeldige invoer",
-        401: "Niet ingelogd",
-        404: "Niet gevonden",
-        422: "Ongeldige invoer",
-        429: "Te veel pogingen",
+def scoped_flavours(request: Request, actor: Actor) -> list[Flavour]:
+    return [f for f in services_of(request).catalog if actor.staff_in(f.slug)]
+
+
+def filters_of(request: Request, actor: Actor) -> dict[str, str]:
+    params = request.query_params
+    slugs = {f.slug for f in scoped_flavours(request, actor)}
+    flavour = params.get("flavour", "")
+    tier = params.get("tier", "")
+    source = params.get("source", "")
+    return {
+        "flavour": flavour if flavour in slugs else "",
+        "tier": tier if tier in TIERS else "",
+        "source": source if source in SOURCE_LABELS else "",
     }
-    body = {"type": "about:blank", "title": titles.get(status, "Fout"), "status": status, "detail": detail}
+
+
+def problem(status: int, detail: str) -> JSONResponse:
+    body = {"type": "about:blank", "title": PROBLEM_TITLES.get(status, "Fout"), "status": status, "detail": detail}
     return JSONResponse(body, status_code=status, media_type="application/problem+json")
 
 
-def _decision_from(data: dict[str, str]) -> StaffDecision:
+def decision_from(data: dict[str, str]) -> StaffDecision:
+    """The decision a console form asks for; a ModerationError (422) for an incomplete one."""
     kind = data.get("kind", "")
     if kind not in DECISION_LABELS:
         raise ModerationError(422, "Kies een beslissing.")
@@ -414,3 +147,296 @@ def _decision_from(data: dict[str, str]) -> StaffDecision:
         redacted_text=data.get("redacted_text", ""),
         also_hide=kind == "mute" and data.get("also_hide", "") == "1",
     )
+
+
+# --- the backoffice start page ---------------------------------------------------------------------------------------
+
+
+async def backoffice_root(request: Request) -> Response:
+    return RedirectResponse("/backoffice/", status_code=308)
+
+
+async def index(request: Request) -> Response:
+    actor = actor_of(request)
+    if actor is None:
+        return staff_login(request)
+    if not actor.is_staff:
+        return not_found(request, private=True)
+    services = services_of(request)
+    visible = []
+    for link in services.backoffice_links:
+        try:
+            allowed = bool(link.allowed(actor))
+        except Exception:
+            allowed = False
+        if allowed:
+            visible.append((link.label, link.url))
+    counts = {"open": 0, "crisis": 0, "overdue": 0}
+    now = services.moderation.clock()
+    for view in await services.moderation.queue(actor):
+        counts["open"] += 1
+        counts["crisis"] += 1 if view.crisis else 0
+        counts["overdue"] += 1 if is_overdue(view.item, now) else 0
+    return moderation_page(request, "pages/backoffice/index.html", {"links": visible, "counts": counts})
+
+
+# --- the queue -------------------------------------------------------------------------------------------------------
+
+
+async def queue_page(request: Request) -> Response:
+    actor = actor_of(request)
+    if actor is None:
+        return staff_login(request)
+    staff = staff_of(actor)
+    if staff is None:
+        return not_found(request, private=True)
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        error, status = await bulk_from_form(request, actor)
+        if error is None:
+            return redirect("/backoffice/moderatie?melding=bulk")
+        errors["bulk"] = error
+    service = services_of(request).moderation
+    chosen = filters_of(request, actor)
+    views = await service.queue(
+        actor,
+        flavour=chosen["flavour"] or None,
+        tier=chosen["tier"] or None,  # type: ignore[arg-type]
+        source=chosen["source"] or None,
+    )
+    now = service.clock()
+    flavours = scoped_flavours(request, actor)
+    context = {
+        "rows": [row_context(v, now, actor) for v in views],
+        "filters": chosen,
+        "flavours": flavours,
+        "tiers": [t for t in TIERS if staff.is_admin or TIERS.index(t) < TIERS.index(staff.tier) + 1],
+        "sources": list(SOURCE_LABELS),
+        "channels": [f"mod:{f.slug}" for f in flavours],
+        "my_tier_rank": TIERS.index(staff.tier) + 1,
+        "errors": errors,
+    }
+    return moderation_page(request, "pages/backoffice/moderation.html", context, status)
+
+
+async def bulk_from_form(request: Request, actor: Actor) -> tuple[str | None, int]:
+    """Approve or hide the chosen items at once: (None, 303) when all went, else the error and its status."""
+    form = await request.form()
+    ids = [str(v) for v in form.getlist("ids") if isinstance(v, str)][:MAX_BULK_ITEMS]
+    kind = str(form.get("bulk") or "")
+    if not ids:
+        return "Selecteer eerst een of meer items.", 422
+    if kind not in ("approve", "hide"):
+        return "Kies goedkeuren of verbergen.", 422
+    reason = str(form.get("reason") or "").strip()
+    result = await services_of(request).moderation.bulk(actor, ids, kind, reason)  # type: ignore[arg-type]
+    if not result.failed:
+        return None, 303
+    failed = "; ".join(sorted(set(result.failed.values())))
+    return f"{len(result.done)} item(s) afgehandeld; {len(result.failed)} niet: " + failed, 409
+
+
+async def row_fragment(request: Request) -> Response:
+    actor = actor_of(request)
+    if actor is None or staff_of(actor) is None:
+        return Response("", status_code=404, headers=PRIVATE_HEADERS)
+    service = services_of(request).moderation
+    try:
+        view = await service.get(actor, request.path_params["item_id"])
+    except ModerationError:
+        return Response("", status_code=404, headers=PRIVATE_HEADERS)
+    if view.item.state == "decided":
+        return Response("", status_code=404, headers=PRIVATE_HEADERS)
+    context = {"row": row_context(view, service.clock(), actor)}
+    return moderation_page(request, "pages/backoffice/moderation_row.html", context)
+
+
+# --- one item --------------------------------------------------------------------------------------------------------
+
+
+async def detail(request: Request) -> Response:
+    actor = actor_of(request)
+    if actor is None:
+        return staff_login(request)
+    item_id = request.path_params["item_id"]
+    errors: dict[str, str] = {}
+    values: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        values = await form_data(request)
+        try:
+            return await act_on_item(request, actor, item_id, values)
+        except ModerationError as exc:
+            if exc.status == 404:
+                return not_found(request, private=True)
+            errors["action"] = exc.detail
+            status = exc.status
+        except IdentityError as exc:
+            errors["action"] = exc.detail
+            status = exc.status
+    service = services_of(request).moderation
+    try:
+        view = await service.get(actor, item_id)
+        history = await service.history(actor, item_id)
+    except ModerationError:
+        return not_found(request, private=True)
+    context = {
+        "row": row_context(view, service.clock(), actor),
+        "history": history,
+        "decisions": service.decisions_for(actor),
+        "values": values,
+        "errors": errors,
+    }
+    return moderation_page(request, "pages/backoffice/moderation_item.html", context, status)
+
+
+async def act_on_item(request: Request, actor: Actor, item_id: str, data: dict[str, str]) -> Response:
+    """Claim, release, give back or decide; where to go afterwards (raises the refusal)."""
+    service = services_of(request).moderation
+    action = data.get("action", "")
+    if action == "claim":
+        claimed = await service.claim(actor, item_id)
+        if data.get("volgende") == "context":  # the alert's one click: claim, then the message in context
+            return redirect(claimed.context_url)
+        return redirect(f"/backoffice/moderatie/{item_id}?melding=geclaimd")
+    if action == "release":
+        await service.release(actor, item_id, data.get("reason", ""))
+        return redirect("/backoffice/moderatie?melding=vrijgegeven")
+    if action == "unclaim":
+        await service.unclaim(actor, item_id)
+        return redirect("/backoffice/moderatie?melding=teruggezet")
+    if action == "decide":
+        decision = decision_from(data)
+        await service.decide(actor, item_id, decision)
+        notice = "doorgezet" if decision.kind == "escalate" else "besloten"
+        return redirect(f"/backoffice/moderatie?melding={notice}")
+    raise ModerationError(422, "Deze actie bestaat niet.")
+
+
+# --- the audit log ---------------------------------------------------------------------------------------------------
+
+
+async def audit_page(request: Request) -> Response:
+    actor = actor_of(request)
+    if actor is None:
+        return staff_login(request)
+    if staff_of(actor) is None:
+        return not_found(request, private=True)
+    service = services_of(request).moderation
+    flavours = scoped_flavours(request, actor)
+    flavour = request.query_params.get("flavour", "")
+    flavour = flavour if flavour in {f.slug for f in flavours} else ""
+    before_raw = request.query_params.get("voor", "")
+    before = int(before_raw) if before_raw.isdigit() else None
+    entries = await service.audit_page(actor, flavour or None, before, AUDIT_PAGE + 1)
+    more = len(entries) > AUDIT_PAGE
+    entries = entries[:AUDIT_PAGE]
+    broken = await service.verify_chain()
+    next_url = None
+    if more and entries:
+        query = {"voor": str(entries[-1].seq)}
+        if flavour:
+            query["flavour"] = flavour
+        next_url = "/backoffice/audit?" + urlencode(query)
+    context = {
+        "entries": entries,
+        "names": await service.staff_names(entries),
+        "flavours": flavours,
+        "flavour": flavour,
+        "broken": broken,
+        "next_url": next_url,
+        "first_page": before is None,
+    }
+    return moderation_page(request, "pages/backoffice/audit.html", context)
+
+
+# --- reporting -------------------------------------------------------------------------------------------------------
+
+
+async def api_report(request: Request) -> Response:
+    actor = actor_of(request)
+    if actor is None:
+        return problem(401, LOG_IN_TO_REPORT)
+    try:
+        body = await request.json()
+    except ValueError:
+        return problem(400, "Stuur een JSON-object.")
+    if not isinstance(body, dict):
+        return problem(400, "Stuur een JSON-object.")
+    kind = str(body.get("kind", ""))
+    object_id = str(body.get("id", ""))[:200]
+    channel = body.get("channel")
+    reason = str(body.get("reason", "")).strip()
+    if kind not in REPORT_KINDS or not object_id:
+        return problem(422, SAY_WHICH)
+    if not reason:
+        return problem(422, SAY_WHY)
+    services = services_of(request)
+    try:
+        await services.identity.limit_action("post", actor, str(request.scope.get("ip_subject", "")))
+        await services.moderation.report(actor, kind, object_id, str(channel) if channel else None, reason)
+    except IdentityError as exc:
+        response = problem(exc.status, exc.detail)
+        if exc.retry_after:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    except ModerationError as exc:
+        return problem(exc.status, exc.detail)
+    return JSONResponse(
+        {"status": "ontvangen", "detail": "Bedankt voor je melding. Een moderator bekijkt het bericht."},
+        status_code=202,
+    )
+
+
+async def report_form(request: Request) -> Response:
+    flavour = request.scope.get("flavour")
+    if flavour is None:
+        return not_found(request, private=True)
+    source = request.query_params if request.method == "GET" else await form_data(request)
+    values = {k: str(source.get(k, ""))[:500] for k in ("kind", "id", "channel", "reason", "terug")}
+    if not values["terug"].startswith("/") or values["terug"].startswith("//"):
+        values["terug"] = f"/f/{flavour.slug}/"
+    errors: dict[str, str] = {}
+    status = 200
+    done = False
+    if request.method == "POST":
+        error, status = await report_from_form(request, values)
+        done = error is None
+        if error is not None:
+            errors["reason"] = error
+    return moderation_page(
+        request, "pages/moderation_report.html", {"values": values, "done": done, "errors": errors}, status
+    )
+
+
+async def report_from_form(request: Request, values: dict[str, str]) -> tuple[str | None, int]:
+    """Send the report of the form: (None, 200) when it went, else the error for the person and its status."""
+    actor = actor_of(request)
+    if actor is None:
+        return LOG_IN_TO_REPORT, 401
+    if values["kind"] not in REPORT_KINDS or not values["id"]:
+        return SAY_WHICH, 422
+    if not values["reason"].strip():
+        return SAY_WHY, 422
+    services = services_of(request)
+    try:
+        await services.identity.limit_action("post", actor, str(request.scope.get("ip_subject", "")))
+        await services.moderation.report(
+            actor, values["kind"], values["id"], values["channel"] or None, values["reason"]
+        )
+    except (IdentityError, ModerationError) as exc:
+        return exc.detail, exc.status
+    return None, 200
+
+
+ROUTES: list[BaseRoute] = [
+    Route("/backoffice", backoffice_root, methods=["GET"]),
+    Route("/backoffice/", index, methods=["GET"]),
+    Route("/backoffice/moderatie", queue_page, methods=["GET", "POST"]),
+    Route("/backoffice/moderatie/{item_id}/rij", row_fragment, methods=["GET"]),
+    Route("/backoffice/moderatie/{item_id}", detail, methods=["GET", "POST"]),
+    Route("/backoffice/audit", audit_page, methods=["GET"]),
+    Route("/api/v1/reports", api_report, methods=["POST"]),
+    Route("/f/{slug}/melden", report_form, methods=["GET", "POST"]),
+]
