@@ -460,7 +460,8 @@ class RegionIndex:
         if prefix == "gm" and value in self.gemeenten:
             return f"gemeente {self.gemeenten[value].name}"
         if prefix == "ggd" and value in self.ggd_regions:
-            return f"GGD-regio {self.ggd_regions[value]}"
+            name = self.ggd_regions[value]
+            return name if name.startswith("GGD ") else f"GGD-regio {name}"
         if prefix == "pv" and value in self.provinces:
             return f"provincie {self.provinces[value]}"
         return ""
