@@ -172,7 +172,8 @@ TRANSLATABLE_ATTRIBUTES = frozenset(
 TAG = re.compile(r"<([!/]?[a-zA-Z][^\s>/]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>", re.S)
 ATTRIBUTE = re.compile(r"([\w:.-]+)\s*=\s*(\"[^\"]*\"|'[^']*')")
 WORD = re.compile(r"[^\W\d_]{2,}")
-NOT_WORDS = re.compile(r"\b[\w-]+(?:\.[\w-]+)*\.(?:nl|com|org|eu)\b|\b(?:tel|mailto|https?):")  # domains, schemes
+# Domain names, URL schemes and paths shown as they are (/markt/…).
+NOT_WORDS = re.compile(r"\b[\w-]+(?:\.[\w-]+)*\.(?:nl|com|org|eu)\b|\b(?:tel|mailto|https?):|(?<![\w/])/[\w/.-]*")
 # Not text to translate: abbreviations and names that read the same in every language.
 ALLOWED_WORDS = frozenset({"UTC"})
 OUTPUT_BEFORE = frozenset({"variable_begin", "else", "~"})  # a string right after these is printed as it is
@@ -205,11 +206,16 @@ def template_text(source: str) -> str:
         elif kind == "variable_begin":
             printed = []
             previous = kind
+            depth = 0  # inside brackets a string is an argument, not output
             while tokens[i][1] != "variable_end":
                 i += 1
                 _line, kind, value = tokens[i]
-                if kind == "string" and previous in OUTPUT_BEFORE:
+                if kind == "string" and previous in OUTPUT_BEFORE and depth == 0:
                     printed.append(ast.literal_eval(value))
+                if kind == "operator" and value in "([{":
+                    depth += 1
+                elif kind == "operator" and value in ")]}":
+                    depth -= 1
                 previous = value if kind in ("name", "operator") else kind
             out.append(HOLE + " ".join(printed) + HOLE)
         i += 1
@@ -223,7 +229,7 @@ def has_words(text: str) -> bool:
 
 def unmarked_text(source: str) -> list[str]:
     text = re.sub(r"<!--.*?-->", " ", template_text(source), flags=re.S)
-    text = re.sub(r"<(script|style)\b.*?</\1>", " ", text, flags=re.S | re.I)
+    text = re.sub(r"<(script|style|code)\b.*?</\1>", " ", text, flags=re.S | re.I)
     found: list[str] = []
 
     def check(name: str, attribute_text: str) -> None:
@@ -272,6 +278,9 @@ def test_template_has_no_unmarked_text(name: str) -> None:
         ('<input type="hidden" name="op" value="aanmelden">', False),
         ("<p>12:00 · 113 – 0800-0113, UTC</p>", False),
         ("<style>body { color: red; }</style>", False),
+        ('<span class="muted">/markt/{{ slug }}</span> <code>/f/{{ x }}/markt</code>', False),
+        ('{{ f("rating_" ~ scale ~ "_reason", _(label) ~ " – " ~ _("reden")) }}', False),
+        ('<p>{{ "Hallo " ~ name }}</p>', True),
     ],
 )
 def test_the_unmarked_text_check_itself(source: str, unmarked: bool) -> None:
@@ -309,7 +318,16 @@ DUTCH_UI_WORDS = (
     "Onderdelen van",
 )
 PORTAL_WORDS = ("zelfdoding", "Zelfmoordpreventie", "Welkom")
-ENGLISH_PAGES = ("/", "/hulp", "/privacy", "/inloggen", "/registreren", "/f/psychosenet/", "/f/psychosenet/hulp")
+ENGLISH_PAGES = (
+    "/",
+    "/hulp",
+    "/privacy",
+    "/inloggen",
+    "/registreren",
+    "/f/psychosenet/",
+    "/f/psychosenet/hulp",
+    "/f/psychosenet/markt/",
+)
 
 
 def visible_text(page: str) -> str:
