@@ -51,6 +51,7 @@ __all__ = [
     "OnShiftSets",
     "OneOnOneStore",
     "PasswordHasher",
+    "PersonalDataStore",
     "Positions",
     "PresenceCounter",
     "PseudonymTaken",
@@ -64,6 +65,7 @@ __all__ = [
     "SeatsUnavailable",
     "SeriesTaken",
     "SessionStore",
+    "ShortLivedStore",
     "SlugTaken",
     "SpreekuurStore",
     "UnreadCounts",
@@ -300,6 +302,65 @@ class AccountStore(Protocol):
     async def add_referral(self, doc: Document) -> None: ...
     async def use_referral(self, code_hash: str, account_id: str, now: datetime) -> Document | None: ...
     async def purge_expired_referrals(self, now: datetime) -> int: ...
+
+
+@runtime_checkable
+class ShortLivedStore(Protocol):
+    """Short-lived values of the identity service under the deployment's key prefix: validation and recovery codes,
+    flash values, once-only markers (a used TOTP code, an attack notice) and flavour-ban markers.
+
+    ``key`` is the name without the prefix (``vcode:<account id>``); ``ttl_ms=None`` keeps a value until deleted.
+    """
+
+    async def put(self, key: str, value: bytes, ttl_ms: int | None) -> None: ...
+    async def put_new(self, key: str, value: bytes, ttl_ms: int) -> bool:
+        """Store only when the key is free; True when this call stored it (a once-only marker)."""
+        ...
+
+    async def replace(self, key: str, value: bytes) -> None:
+        """Overwrite a value that is still there, keeping its expiry; nothing when it is gone."""
+        ...
+
+    async def get(self, key: str) -> bytes | None: ...
+    async def take(self, key: str) -> bytes | None:
+        """Read and delete at once (a code works once)."""
+        ...
+
+    async def delete(self, key: str) -> None: ...
+    async def remaining_ms(self, key: str) -> int | None:
+        """How long the value lives on: None when there is none, -1 when it does not expire."""
+        ...
+
+
+@runtime_checkable
+class PersonalDataStore(Protocol):
+    """Reads and writes in the collections and Redis keys where an account's data lives, for export and erasure.
+
+    Which collections those are is the list the privacy service is given (:class:`PersonalDataMap`); queries and
+    updates are documents the service builds from scalars. Counts are of documents (or keys) changed.
+    """
+
+    async def find(
+        self, collection: str, query: Document, projection: Document | None = None, limit: int = 0
+    ) -> list[Document]: ...
+    async def find_one(
+        self, collection: str, query: Document, projection: Document | None = None
+    ) -> Document | None: ...
+    async def insert(self, collection: str, doc: Document) -> None: ...
+    async def update_one(self, collection: str, query: Document, update: Document, upsert: bool = False) -> None: ...
+    async def update_many(self, collection: str, query: Document, update: Document) -> int: ...
+    async def update_each(self, collection: str, updates: Sequence[tuple[Document, Document]]) -> int:
+        """Each (query, update) applied to one document, in few round trips."""
+        ...
+
+    async def delete_many(self, collection: str, query: Document) -> int: ...
+    async def delete_keys(self, pattern: str) -> int:
+        """Delete the Redis keys matching ``pattern`` (without the deployment's prefix); how many went."""
+        ...
+
+    async def leave_members(self, pattern: str, member: str) -> None:
+        """Remove ``member`` from every set, sorted set or hash whose key matches ``pattern``."""
+        ...
 
 
 # --- moderation ------------------------------------------------------------------------------------------------------

@@ -21,11 +21,12 @@ from chatserver.adapters.markt_repo import MongoMarktStore
 from chatserver.adapters.markt_uptake import RedisUptake
 from chatserver.adapters.moderation_store import MongoModerationStore
 from chatserver.adapters.mongo_client import Database, MongoClient
-from chatserver.adapters.mutes import RedisMutes
 from chatserver.adapters.oneonone_repo import OneOnOneRepo
 from chatserver.adapters.onshift import RedisOnShift
 from chatserver.adapters.passwords import PasswordHashing
+from chatserver.adapters.personal_data import MongoPersonalData
 from chatserver.adapters.positions import RedisPositions
+from chatserver.adapters.privacy_places import PERSONAL_DATA
 from chatserver.adapters.ratelimit import RateLimiter
 from chatserver.adapters.recent_lines import RedisRecentLines
 from chatserver.adapters.redis_batch import AutoPipeline
@@ -34,6 +35,7 @@ from chatserver.adapters.redis_client import Redis
 from chatserver.adapters.room_flags import RedisRoomFlags
 from chatserver.adapters.rooms_repo import RoomsRepo
 from chatserver.adapters.session_store import RedisSessionStore
+from chatserver.adapters.short_lived import RedisShortLived
 from chatserver.adapters.spreekuur_repo import SpreekuurRepo
 from chatserver.adapters.spreekuur_seats import SpreekuurSeats
 from chatserver.adapters.unread_counts import RedisUnreadCounts
@@ -109,15 +111,19 @@ def build(
     outbox = settings.data_dir / "outbox"
     mailer = Mailer(settings.smtp_url, settings.mail_from, outbox, ttl_s=max(CODE_TTL_S, RECOVERY_TTL_S))
     mailer.sweep()
+    # Where an account's data lives is one list beside the adapters (PERSONAL_DATA); export and erasure walk it.
+    personal_data = PersonalDataService(MongoPersonalData(db, redis, prefix), PERSONAL_DATA, clock, chat=chat)
     identity = IdentityService(
         settings=settings,
-        db=db,
-        redis=redis,
+        accounts=AccountsRepo(db),
+        tokens=RedisShortLived(redis, prefix),
         sessions=sessions,
         mailer=mailer,
         limiter=RateLimiter(redis, prefix, settings.secret_key),
         passwords=PasswordHashing(),
-        personal_data=PersonalDataService(db, chat=lambda: chat, redis=redis, redis_prefix=prefix),
+        audit=MongoModerationStore(db),
+        personal_data=personal_data,
+        clock=clock,
         known_flavours=frozenset(f.slug for f in catalog),
     )
 
@@ -132,11 +138,11 @@ def build(
     shifts = ShiftService(oneonone_repo, RedisOnShift(redis, prefix), catalog, chat, clock)
     moderation = ModerationService(
         catalog=catalog,
-        records=MongoModerationStore(db),
-        accounts=AccountsRepo(db),
-        mutes=RedisMutes(redis, batch, prefix),
-        recent=RedisRecentLines(batch, prefix),
-        on_shift=RedisOnShift(redis, prefix),
+        db=db,
+        redis=redis,
+        key=key,
+        batch=batch,
+        redis_prefix=prefix,
         chat=chat,
         identity=identity,
         shifts=shifts,

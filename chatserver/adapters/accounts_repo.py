@@ -35,9 +35,6 @@ register_indexes(
 )
 register_indexes(REFERRALS, IndexModel([("expires_at", ASCENDING)], name="referral_expiry"))
 
-# Fields that never leave the server: not in exports, not in logs, not on pages.
-SECRET_FIELDS = ("password_hash", "totp_nonce", "recovery_hashes", "device_hashes")
-
 
 class AccountsRepo:
     def __init__(self, db: Database) -> None:

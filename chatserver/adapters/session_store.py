@@ -16,10 +16,10 @@ from dataclasses import asdict
 import msgspec
 
 from chatserver.adapters.redis_client import Redis, publish_command
+from chatserver.domain.accounts import WS_TOKEN_TTL_S as WS_TOKEN_TTL_S  # how long a WebSocket token lives
 from chatserver.domain.identity import AccountId, Actor
 
 REVOKED_CHANNEL = "sys:sessions-revoked"
-WS_TOKEN_TTL_S = 60
 
 GUEST_TTL_S = 2 * 24 * 3600
 MEMBER_TTL_S = 30 * 24 * 3600

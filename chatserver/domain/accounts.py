@@ -1,4 +1,5 @@
-"""Pure account rules: pseudonyms (normalisation, confusable skeleton), suggestions, password policy."""
+"""Pure account rules: pseudonyms (normalisation, confusable skeleton, reserved names), suggestions, password
+policy, addresses and codes, and what an owner sees of their account."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import secrets
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 PSEUDONYM_MIN = 3
 PSEUDONYM_MAX = 24
@@ -228,3 +231,49 @@ def valid_code(raw: object) -> bool:
 
 def new_code() -> str:
     return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+
+
+# Fields that never leave the server: not in exports, not in logs, not on pages.
+SECRET_FIELDS = ("password_hash", "totp_nonce", "recovery_hashes", "device_hashes")
+
+# How long a WebSocket token lives (the session store issues it, the API says so).
+WS_TOKEN_TTL_S = 60
+
+# Names nobody may take: they would pass for the platform or its staff.
+RESERVED_SKELETONS = frozenset(
+    skeleton(n)
+    for n in (
+        "admin", "beheer", "beheerder", "moderator", "moderatie", "redactie", "staff", "medewerker", "systeem",
+        "system", "verwijderd", "deleted", "support", "hulp", "crisis", "anoniem",
+    )
+)  # fmt: skip
+
+
+def reserved_pseudonym(key: str) -> bool:
+    """A skeleton that only the platform may use: guest names and the reserved words."""
+    return key.startswith(("gast_", "gast")) or key in RESERVED_SKELETONS
+
+
+def iso(value: object) -> str | None:
+    """A stored time as ISO 8601 in UTC; anything else None."""
+    return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else None
+
+
+def public_view(doc: dict[str, Any]) -> dict[str, Any]:
+    """What the account's owner sees of their account (the API's ``/me`` and the profile page): no secrets."""
+    validation = doc.get("validation") or {}
+    out: dict[str, Any] = {
+        "id": str(doc["_id"]),
+        "pseudonym": doc.get("pseudonym", ""),
+        "kind": doc.get("kind", "guest"),
+        "validated": bool(doc.get("validated")),
+        "validation_method": validation.get("method"),
+        "created_at": iso(doc.get("created_at")),
+    }
+    if doc.get("kind") == "staff":
+        out.update(
+            role=doc.get("role"),
+            flavours=sorted(doc.get("flavours") or ()),
+            verified=bool(doc.get("verified")),
+        )
+    return out

@@ -14,8 +14,8 @@ No duration is never "for ever": a permanent ban is asked for explicitly.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Literal
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 from chatserver.domain.identity import Actor
 
@@ -111,3 +111,41 @@ def refusal(actor: Actor, target: Target, sanction: Sanction) -> str | None:
     if sanction.duration is not None and sanction.duration > limit:
         return f"Met jouw rol kun je hoogstens {describe(limit)} dempen of weren."
     return None
+
+
+# --- bans: what a ban covers and what the banned person is told ---------------------------------------------------
+
+BanScope = Literal["account", "validation", "device"]
+BAN_SCOPES: tuple[BanScope, ...] = ("account", "validation", "device")
+
+
+def ban_subjects(account: dict[str, Any], scopes: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(kind, subject) per thing a ban sticks to: the account id, its validation hash, its devices' hashes."""
+    subjects: list[tuple[str, str]] = []
+    if "account" in scopes:
+        subjects.append(("account", str(account["_id"])))
+    validation_hash = (account.get("validation") or {}).get("hash")
+    if "validation" in scopes and validation_hash:
+        subjects.append(("validation", validation_hash))
+    if "device" in scopes:
+        subjects.extend(("device", h) for h in account.get("device_hashes") or ())
+    return subjects
+
+
+def ban_notice(until: datetime | None, reason: str) -> str:
+    """Why a platform-wide ban refuses the person (log-in, a new guest, validation), and where to object."""
+    when = "permanent" if until is None else f"tot {until.astimezone(UTC):%d-%m-%Y %H:%M} UTC"
+    return (
+        f"Je hebt hier geen toegang ({when}). Reden: {reason}. "
+        "Ben je het er niet mee eens? Stuur de moderatoren een bezwaar."
+    )
+
+
+def flavour_ban_notice(until: datetime | None) -> str:
+    """Why a flavour-scoped ban shuts the person out of that community (``until=None``: for good)."""
+    if until is None:
+        return "Je hebt in deze community geen toegang meer. Ben je het er niet mee eens? Stuur een bezwaar."
+    return (
+        f"Je hebt in deze community tijdelijk geen toegang (tot {until.astimezone(UTC):%d-%m-%Y %H:%M} UTC). "
+        "Ben je het er niet mee eens? Stuur een bezwaar."
+    )

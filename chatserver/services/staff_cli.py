@@ -3,33 +3,50 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import segno
 
 from chatserver.config import Settings
-from chatserver.services.identity import IdentityError
+from chatserver.services.identity import IdentityError, IdentityService
+
+if TYPE_CHECKING:
+    from chatserver.flavours import FlavourCatalog
 
 
 async def create_staff_from_cli(
     settings: Settings, pseudonym: str, role: str, flavours: list[str], registration: str
 ) -> int:
+    """Build the app for its services, create the account and print what the operator hands over."""
+    # The command line builds the whole app (clients, adapters, wiring); this import is the one place a use case
+    # reaches the composition root, and goes when the command line hands the services in itself.
     from chatserver.app import create_app
 
     app = create_app(settings)
     services = app.state.services
     async with app.router.lifespan_context(app):
-        identity = services.identity
-        slugs = {f.slug for f in services.catalog}
-        if role == "professional" and not registration.strip():
-            print("chatserver: een professional heeft --registration nodig (bijv. BIG-nummer)", file=sys.stderr)
-            return 2
-        try:
-            created = await identity.create_staff(
-                None, pseudonym, role, flavours, registration, catalog_slugs=slugs, verified=True
-            )
-        except IdentityError as exc:
-            print(f"chatserver: {exc.detail}", file=sys.stderr)
-            return 1
+        return await create_staff(services.identity, services.catalog, pseudonym, role, flavours, registration)
+
+
+async def create_staff(
+    identity: IdentityService,
+    catalog: FlavourCatalog,
+    pseudonym: str,
+    role: str,
+    flavours: list[str],
+    registration: str,
+) -> int:
+    """The use case behind ``create-staff``: 0 when created (and printed), 1 when refused, 2 for a bad call."""
+    if role == "professional" and not registration.strip():
+        print("chatserver: een professional heeft --registration nodig (bijv. BIG-nummer)", file=sys.stderr)
+        return 2
+    try:
+        created = await identity.create_staff(
+            None, pseudonym, role, flavours, registration, catalog_slugs={f.slug for f in catalog}, verified=True
+        )
+    except IdentityError as exc:
+        print(f"chatserver: {exc.detail}", file=sys.stderr)
+        return 1
     # Printed once for the operator; never logged.
     print(f"medewerker aangemaakt: {created.pseudonym} ({role}; {', '.join(sorted(flavours)) or 'geen community'})")
     print(f"eenmalig wachtwoord: {created.password}")

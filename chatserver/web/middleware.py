@@ -113,7 +113,7 @@ class FlavourBanMiddleware:
     """Shuts a visitor out of the flavours they are banned from (a flavour-scoped ban), with the Dutch reason.
 
     Runs after the session middleware (it needs ``scope["actor"]``); staff are never shut out this way. The live
-    path has the same check as a chat gate (``IdentityService.flavour_ban``), registered by the account pages.
+    path has the same check as a chat gate (``IdentityService.flavour_ban_gate``, added by the wiring).
     """
 
     def __init__(self, app: ASGIApp, services: Services) -> None:

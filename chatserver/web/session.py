@@ -20,6 +20,8 @@ from starlette.requests import Request, cookie_parser
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from chatserver.domain.identity import Actor
+
 if TYPE_CHECKING:
     from chatserver.container import Services
     from chatserver.services.identity import IdentityService
@@ -90,29 +92,10 @@ class SessionMiddleware:
         scope["ip_subject"] = identity.limiter.ip_subject(self.client_ip(scope, headers))
         cookies = cookie_parser(headers.get(b"cookie", b"").decode("latin-1"))
         authorization = headers.get(b"authorization", b"").decode("latin-1")
-        actor = None
-        token = ""
-        auth: str | None = None
-        if authorization:
-            # An explicit credential replaces cookies entirely: no ambient authority, no CSRF.
-            scheme, _, value = authorization.partition(" ")
-            if scheme.lower() == "bearer" and value.strip():
-                token = value.strip()
-                actor = await self.services.sessions.get(token)
-                auth = "bearer" if actor else None
-        else:
-            token = cookies.get(SESSION_COOKIE, "")
-            if token:
-                actor = await self.services.sessions.get(token)
-                auth = "cookie" if actor else None
+        actor, token, auth = await self._authenticate(authorization, cookies)
         stale_cookie = bool(not authorization and token and actor is None)
-        device = cookies.get(DEVICE_COOKIE, "") or headers.get(DEVICE_HEADER, b"").decode("latin-1")
-        if len(device) > 64 or not device.replace("-", "").replace("_", "").isalnum():
-            device = ""
-        new_device = ""
         is_api = path.startswith("/api/")
-        if not device and not is_api and scope["type"] == "http":
-            device = new_device = secrets.token_urlsafe(24)
+        device, new_device = _device_of(cookies, headers, fresh=not is_api and scope["type"] == "http")
         scope["actor"] = actor
         scope["auth"] = auth
         scope["session_token"] = token if actor else ""
@@ -123,35 +106,30 @@ class SessionMiddleware:
             await self.app(scope, receive, send)
             return
 
-        method = scope["method"]
-        if method in UNSAFE_METHODS and not authorization:
-            needs_check = auth == "cookie" or not is_api
-            if needs_check:
-                ok, receive = await self._check_csrf(scope, receive, headers, basis, bool(new_device))
-                if not ok:
-                    await self._forbidden(scope, receive, send, is_api)
-                    return
-
+        if scope["method"] in UNSAFE_METHODS and not authorization and (auth == "cookie" or not is_api):
+            ok, receive = await self._check_csrf(scope, receive, headers, basis, bool(new_device))
+            if not ok:
+                await self._forbidden(scope, receive, send, is_api)
+                return
         personal = actor is not None or path.startswith(PERSONAL_PREFIXES)
-        secure = self.services.settings.secure_cookies
+        send = _with_cookies(send, personal, new_device, stale_cookie, self.services.settings.secure_cookies)
+        await self.app(scope, receive, send)
 
-        async def send_wrapped(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                out = list(message.get("headers", []))
-                names = {k.lower() for k, _ in out}
-                if personal and b"cache-control" not in names:
-                    out.append((b"cache-control", b"no-store"))
-                if new_device:
-                    cookie = f"{DEVICE_COOKIE}={new_device}; Path=/; HttpOnly; SameSite=Lax; Max-Age={DEVICE_MAX_AGE_S}"
-                    out.append((b"set-cookie", (cookie + ("; Secure" if secure else "")).encode()))
-                if stale_cookie and not any(
-                    k.lower() == b"set-cookie" and v.startswith(SESSION_COOKIE.encode() + b"=") for k, v in out
-                ):
-                    out.append((b"set-cookie", clear_session_cookie(secure).encode()))
-                message["headers"] = out
-            await send(message)
-
-        await self.app(scope, receive, send_wrapped)
+    async def _authenticate(self, authorization: str, cookies: dict[str, str]) -> tuple[Actor | None, str, str | None]:
+        """(actor, token, "cookie" | "bearer" | None) of the request's credential."""
+        if authorization:
+            # An explicit credential replaces cookies entirely: no ambient authority, no CSRF.
+            scheme, _, value = authorization.partition(" ")
+            if scheme.lower() == "bearer" and value.strip():
+                token = value.strip()
+                actor = await self.services.sessions.get(token)
+                return actor, token, "bearer" if actor else None
+            return None, "", None
+        token = cookies.get(SESSION_COOKIE, "")
+        if not token:
+            return None, "", None
+        actor = await self.services.sessions.get(token)
+        return actor, token, "cookie" if actor else None
 
     async def _check_csrf(
         self, scope: Scope, receive: Receive, headers: dict[bytes, bytes], basis: str, fresh_device: bool
@@ -193,6 +171,39 @@ class SessionMiddleware:
 
         response = error_page(self.services, Request(scope, receive), 403, detail)
         await response(scope, receive, send)
+
+
+def _device_of(cookies: dict[str, str], headers: dict[bytes, bytes], fresh: bool) -> tuple[str, str]:
+    """(device token, the new one to set as a cookie or ""); a page request without one gets a new one."""
+    device = cookies.get(DEVICE_COOKIE, "") or headers.get(DEVICE_HEADER, b"").decode("latin-1")
+    if len(device) > 64 or not device.replace("-", "").replace("_", "").isalnum():
+        device = ""
+    if not device and fresh:
+        device = secrets.token_urlsafe(24)
+        return device, device
+    return device, ""
+
+
+def _with_cookies(send: Send, personal: bool, new_device: str, stale_cookie: bool, secure: bool) -> Send:
+    """``send`` that adds no-store to personal answers, sets a new device cookie and clears a stale session."""
+
+    async def send_wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            out = list(message.get("headers", []))
+            names = {k.lower() for k, _ in out}
+            if personal and b"cache-control" not in names:
+                out.append((b"cache-control", b"no-store"))
+            if new_device:
+                cookie = f"{DEVICE_COOKIE}={new_device}; Path=/; HttpOnly; SameSite=Lax; Max-Age={DEVICE_MAX_AGE_S}"
+                out.append((b"set-cookie", (cookie + ("; Secure" if secure else "")).encode()))
+            if stale_cookie and not any(
+                k.lower() == b"set-cookie" and v.startswith(SESSION_COOKIE.encode() + b"=") for k, v in out
+            ):
+                out.append((b"set-cookie", clear_session_cookie(secure).encode()))
+            message["headers"] = out
+        await send(message)
+
+    return send_wrapped
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:

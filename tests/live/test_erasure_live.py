@@ -6,6 +6,8 @@ import secrets
 from typing import Any
 
 from chatserver.protocol import Event, Subscribed, Welcome
+from chatserver.protocol.events import MessageDeleted, MessageEdited
+from tests.events_capture import CapturedEvents
 from tests.live.conftest import member, session_for, ws
 
 ROOM = "room:psychosenet:naasten"
@@ -58,3 +60,35 @@ async def test_kept_message_is_renamed_live_and_replayed_under_deleted_account(s
     message = next(e for e in replayed if e.offset == offset)
     assert message.data["sender"] == "verwijderd account" and marker in message.data["text"]
     assert all(author.pseudonym not in repr(event.data) for event in replayed)
+
+
+async def _two_messages_then_erase(server: Any, captured_events: CapturedEvents, keep: bool) -> list[int]:
+    captured_events.watch(server.services.chat)
+    author, token = await _account(server)
+    async with ws(server, token) as w:
+        await w.expect(Welcome)
+        offsets = [(await w.publish(ROOM, f"bericht {n}")).offset for n in range(2)]
+    captured_events.clear()
+    await server.services.identity.erase_account(author, keep_posts=keep)
+    return offsets
+
+
+def _message_changes(captured_events: CapturedEvents) -> list[tuple[str, MessageDeleted | MessageEdited]]:
+    """The delete and edit events sent, by offset (background jobs of the server may emit other kinds meanwhile)."""
+    changes = [*captured_events.of(MessageDeleted), *captured_events.of(MessageEdited)]
+    return sorted(changes, key=lambda item: item[1].offset)
+
+
+async def test_erasing_removes_each_message_with_one_delete_event(server: Any, captured_events: CapturedEvents) -> None:
+    offsets = await _two_messages_then_erase(server, captured_events, keep=False)
+    assert _message_changes(captured_events) == [(ROOM, MessageDeleted(offset=offset)) for offset in offsets]
+
+
+async def test_erasing_with_posts_kept_renames_each_message_with_one_edit_event(
+    server: Any, captured_events: CapturedEvents
+) -> None:
+    offsets = await _two_messages_then_erase(server, captured_events, keep=True)
+    assert _message_changes(captured_events) == [
+        (ROOM, MessageEdited(offset=offset, text=f"bericht {n}", sender="verwijderd account"))
+        for n, offset in enumerate(offsets)
+    ]

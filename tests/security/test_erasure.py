@@ -3,7 +3,7 @@
 The scripted session touches every feature that stores something of an
 account; then every collection of the database is scanned for the account id,
 the pseudonym and the marker in the texts. A collection that holds them must be
-on the erasure list (``chatserver.services.privacy_places.PLACES``) or explicitly
+on the erasure list (``chatserver.adapters.privacy_places.PLACES``) or explicitly
 exempted with a reason (``NOT_PERSONAL``); after erasure only the places the
 list keeps on purpose (a tombstone, bans, a transcript under a safeguarding
 hold) may still hold them.
@@ -17,9 +17,9 @@ from typing import Any
 
 import httpx
 
+from chatserver.adapters.privacy_places import NOT_PERSONAL, PLACES, RETAINED
 from chatserver.domain.identity import Actor
 from chatserver.services.forum import quote_of
-from chatserver.services.privacy_places import NOT_PERSONAL, PLACES, RETAINED
 
 from ..conftest import RunningServer
 from ..integration.spreekuur_helpers import host_account, scheduled

@@ -265,7 +265,7 @@ async def test_erasure_leaves_only_a_tombstone(client: httpx.AsyncClient, server
         "/api/v1/me/validation/confirm", json={"code": outbox_code(server.services.settings)},
         headers=auth(member["token"]),
     )  # fmt: skip
-    # A collection on the erasure list (chatserver.services.privacy_places.PLACES) is exported and pseudonymised.
+    # A collection on the erasure list (chatserver.adapters.privacy_places.PLACES) is exported and pseudonymised.
     await db["forum_posts"].insert_many(
         [{"author_id": member["id"], "author_pseudonym": member["pseudonym"], "body": f"bericht {i}"} for i in range(3)]
     )

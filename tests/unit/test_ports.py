@@ -18,6 +18,7 @@ from chatserver.adapters.moderation_store import MongoModerationStore
 from chatserver.adapters.oneonone_repo import OneOnOneRepo
 from chatserver.adapters.onshift import RedisOnShift
 from chatserver.adapters.passwords import PasswordHashing
+from chatserver.adapters.personal_data import MongoPersonalData
 from chatserver.adapters.positions import RedisPositions
 from chatserver.adapters.ratelimit import RateLimiter as RedisRateLimiter
 from chatserver.adapters.recent_lines import RedisRecentLines
@@ -25,6 +26,7 @@ from chatserver.adapters.redis_broker import RedisAccountRateLimiter, RedisBroke
 from chatserver.adapters.room_flags import RedisRoomFlags
 from chatserver.adapters.rooms_repo import RoomsRepo
 from chatserver.adapters.session_store import RedisSessionStore
+from chatserver.adapters.short_lived import RedisShortLived
 from chatserver.adapters.spreekuur_repo import SpreekuurRepo
 from chatserver.adapters.spreekuur_seats import SpreekuurSeats
 from chatserver.adapters.unread_counts import RedisUnreadCounts
@@ -45,6 +47,8 @@ ADAPTERS: list[tuple[type[Any], type[Any]]] = [
     (ports.PasswordHasher, PasswordHashing),
     (ports.SessionStore, RedisSessionStore),
     (ports.AccountStore, AccountsRepo),
+    (ports.ShortLivedStore, RedisShortLived),
+    (ports.PersonalDataStore, MongoPersonalData),
     (ports.ModerationRecords, MongoModerationStore),
     (ports.ForumStore, ForumRepo),
     (ports.UnreadCounts, RedisUnreadCounts),
@@ -71,6 +75,8 @@ def _adapters_satisfy_their_ports(  # never called: mypy checks each assignment 
     passwords: PasswordHashing,
     sessions: RedisSessionStore,
     accounts: AccountsRepo,
+    short_lived: RedisShortLived,
+    personal_data: MongoPersonalData,
     moderation: MongoModerationStore,
     forum: ForumRepo,
     unread: RedisUnreadCounts,
@@ -94,6 +100,8 @@ def _adapters_satisfy_their_ports(  # never called: mypy checks each assignment 
     _passwords: ports.PasswordHasher = passwords
     _sessions: ports.SessionStore = sessions
     _accounts: ports.AccountStore = accounts
+    _short_lived: ports.ShortLivedStore = short_lived
+    _personal_data: ports.PersonalDataStore = personal_data
     _moderation: ports.ModerationRecords = moderation
     _domain_moderation: ModerationStore = moderation  # the moderation domain's own port as well
     _forum: ports.ForumStore = forum

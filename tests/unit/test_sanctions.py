@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import itertools
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from chatserver.domain import sanctions
 from chatserver.domain.identity import STAFF_ROLES, AccountId, Actor
 from chatserver.domain.sanctions import (
     MAX_PROFESSIONAL_SANCTION,
@@ -91,3 +92,23 @@ def test_malformed_sanctions_are_invalid_whoever_asks() -> None:
     assert invalid(Sanction("ban", timedelta(days=4000), None))
     assert invalid(Sanction("ban", timedelta(hours=1), frozenset()))
     assert invalid(Sanction("ban", None, None)) is None  # permanent: asked for explicitly, allowed for admins
+
+
+def test_a_ban_sticks_to_the_account_its_validation_and_its_devices() -> None:
+    account = {"_id": "a1", "validation": {"hash": "v"}, "device_hashes": ["d1", "d2"]}
+    assert sanctions.ban_subjects(account, sanctions.BAN_SCOPES) == [
+        ("account", "a1"),
+        ("validation", "v"),
+        ("device", "d1"),
+        ("device", "d2"),
+    ]
+    assert sanctions.ban_subjects(account, ("device",)) == [("device", "d1"), ("device", "d2")]
+    assert sanctions.ban_subjects({"_id": "a2"}, ("validation", "device")) == []
+
+
+def test_the_banned_person_is_told_until_when_and_where_to_object() -> None:
+    until = datetime(2030, 1, 9, 11, 0, tzinfo=UTC)
+    assert "tot 09-01-2030 11:00 UTC" in sanctions.ban_notice(until, "spam")
+    assert "(permanent)" in sanctions.ban_notice(None, "spam") and "bezwaar" in sanctions.ban_notice(None, "spam")
+    assert "tijdelijk" in sanctions.flavour_ban_notice(until)
+    assert "geen toegang meer" in sanctions.flavour_ban_notice(None)

@@ -1,10 +1,16 @@
-"""Where an account's data lives: the one explicit list that export and erasure walk, and what stays on purpose."""
+"""Where an account's data lives: the one explicit list that export and erasure walk, and what stays on purpose.
+
+The list names storage collections and Redis keys, so it lives here beside the adapters that own them; the
+composition root hands :data:`PERSONAL_DATA` to the privacy service (``chatserver.services.privacy``), which
+walks it through the :class:`chatserver.ports.PersonalDataStore` port. Nothing registers itself: a feature that
+stores account data adds its line here. ``tests/security/test_erasure.py`` runs a session through every feature
+and fails when a collection holds an account's data without being listed here or exempted in ``NOT_PERSONAL``
+with a reason. What each treatment does is in :mod:`chatserver.domain.privacy`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any, Literal
 
 from chatserver.adapters.accounts_repo import ACCOUNTS, BANS, REFERRALS
 from chatserver.adapters.content_repo import AUDIT as CONTENT_AUDIT
@@ -14,6 +20,11 @@ from chatserver.adapters.content_repo import REVISIONS as CONTENT_REVISIONS
 from chatserver.adapters.event_store import EVENTS
 from chatserver.adapters.forum_repo import FOLLOWS, NOTIFICATIONS, POSTS, THREADS
 from chatserver.adapters.forum_repo import REVISIONS as FORUM_REVISIONS
+from chatserver.adapters.markt_repo import AUDIT as MARKT_AUDIT
+from chatserver.adapters.markt_repo import ENTRIES as MARKT_ENTRIES
+from chatserver.adapters.markt_repo import REGIONS as MARKT_REGIONS
+from chatserver.adapters.markt_repo import REPORTS as MARKT_REPORTS
+from chatserver.adapters.markt_repo import REVISIONS as MARKT_REVISIONS
 from chatserver.adapters.moderation_store import AUDIT as MODERATION_AUDIT
 from chatserver.adapters.moderation_store import ITEMS as MODERATION_ITEMS
 from chatserver.adapters.oneonone_repo import ALERTS, CHATS, ROSTER, SHIFTS
@@ -22,41 +33,10 @@ from chatserver.adapters.rooms_repo import ROOMS
 from chatserver.adapters.spreekuur_repo import QUESTIONS as SPREEKUUR_QUESTIONS
 from chatserver.adapters.spreekuur_repo import SPREEKUREN
 from chatserver.adapters.vraagbaak_repo import QUESTIONS as VRAAGBAAK_QUESTIONS
-from chatserver.domain.accounts import DELETED_PSEUDONYM
+from chatserver.domain.privacy import PersonalDataMap, Place
 
-# What erasure does in a place:
-#   account    the account document itself: replaced by a tombstone (IdentityService)
-#   authored   content others read: deleted (posts=remove) or kept under "verwijderd account" (posts=keep)
-#   private    only the account sees it: always deleted
-#   retained   kept as it is on purpose (``why``); exported
-#   events     live channel events: tombstones in place (offsets stay), a delete/edit event on the live channel
-#   chats      1-on-1 transcripts: erased now unless under a safeguarding hold (then kept, and said so)
-#   moderation queue items: the author's text and payload dropped, the decision stays
-#   reports    the account's reports on queue items: removed from the item
-Treatment = Literal["account", "authored", "private", "retained", "events", "chats", "moderation", "reports"]
-
-DELETED_ID = "deleted"
-# What a moderation item keeps of an erased author (the queue and its decision stay).
-DELETED_AUTHOR: dict[str, Any] = {
-    "account_id": DELETED_ID, "pseudonym": DELETED_PSEUDONYM, "kind": "deleted", "role": None, "flavours": [],
-    "validated": False, "verified": False,
-}  # fmt: skip
 RESERVED_PSEUDONYMS = "reserved_pseudonyms"
 CHANNEL_POSITIONS = "channel_positions"
-EXPORT_LIMIT = 10_000
-LIVE_CHUNK = 200
-
-
-@dataclass(frozen=True, slots=True)
-class Place:
-    """Documents of ``collection`` belong to the account whose id is in ``field``."""
-
-    collection: str
-    field: str
-    treatment: Treatment
-    names: tuple[str, ...] = ()  # fields that show the pseudonym beside the content
-    why: str = ""
-    export: tuple[str, ...] = ()  # fields exported (empty: the whole document)
 
 
 PLACES: tuple[Place, ...] = (
@@ -70,6 +50,10 @@ PLACES: tuple[Place, ...] = (
     Place(CONTENT_ITEMS, "author_id", "authored", names=("author_pseudonym", "byline", "updated_by")),
     Place(CONTENT_REVISIONS, "author_id", "authored", names=("author_pseudonym",)),
     Place(SPREEKUUR_QUESTIONS, "author_id", "authored", names=("author_pseudonym",)),
+    # Test reports on market entries: removed, or kept under "verwijderd account", like forum posts.
+    Place(MARKT_REPORTS, "author_id", "authored", names=("author_pseudonym",),
+          export=("entry_slug", "flavour", "status", "pending", "published", "created_at", "updated_at")),
+    Place(MARKT_REGIONS, "_id", "private"),  # the coarse region a member chose for the market
     Place(VRAAGBAAK_QUESTIONS, "author_id", "private", export=("text", "flavour", "status", "asked_at", "answer")),
     Place(FOLLOWS, "account_id", "private"),
     Place(NOTIFICATIONS, "account_id", "private"),
@@ -91,6 +75,9 @@ NOT_PERSONAL: dict[str, str] = {
     ROOMS: "room settings, written by staff",
     SPREEKUREN: "sessions and their staff hosts",
     CONTENT_FEATURED: "editorial ordering",
+    MARKT_ENTRIES: "market entries written by editors (staff id and pseudonym of the last editor)",
+    MARKT_REVISIONS: "earlier versions of market entries, by editors",
+    MARKT_AUDIT: "who on staff changed a market entry's status (staff id and role, no name)",
     CONTENT_AUDIT: "who on staff changed a piece's status (staff id and role, no name); never a member's id",
     ALERTS: "staff alerts about waiting times and coverage (no visitor id)",
     CHAT_AUDIT: "who on staff did what to a chat; the erasure of a held chat is recorded here",
@@ -124,3 +111,20 @@ RETAINED: dict[str, str] = {
 
 def collections_of(places: Iterable[Place] = PLACES) -> frozenset[str]:
     return frozenset(p.collection for p in places)
+
+
+PERSONAL_DATA = PersonalDataMap(
+    places=PLACES,
+    events=EVENTS,
+    chats=CHATS,
+    chat_audit=CHAT_AUDIT,
+    notifications=NOTIFICATIONS,
+    posts=POSTS,
+    forum_revisions=FORUM_REVISIONS,
+    moderation_items=MODERATION_ITEMS,
+    spreekuur_questions=SPREEKUUR_QUESTIONS,
+    channel_positions=CHANNEL_POSITIONS,
+    reserved_pseudonyms=RESERVED_PSEUDONYMS,
+    redis_keys=REDIS_PLACES,
+    redis_members=REDIS_MEMBER_PLACES,
+)
