@@ -21,6 +21,7 @@ from chatserver.adapters.markt_repo import MongoMarktStore
 from chatserver.adapters.markt_uptake import RedisUptake
 from chatserver.adapters.moderation_store import MongoModerationStore
 from chatserver.adapters.mongo_client import Database, MongoClient
+from chatserver.adapters.mutes import RedisMutes
 from chatserver.adapters.oneonone_repo import OneOnOneRepo
 from chatserver.adapters.onshift import RedisOnShift
 from chatserver.adapters.passwords import PasswordHashing
@@ -138,11 +139,11 @@ def build(
     shifts = ShiftService(oneonone_repo, RedisOnShift(redis, prefix), catalog, chat, clock)
     moderation = ModerationService(
         catalog=catalog,
-        db=db,
-        redis=redis,
-        key=key,
-        batch=batch,
-        redis_prefix=prefix,
+        records=MongoModerationStore(db),
+        accounts=AccountsRepo(db),
+        mutes=RedisMutes(redis, batch, prefix),
+        recent=RedisRecentLines(batch, prefix),
+        on_shift=RedisOnShift(redis, prefix),
         chat=chat,
         identity=identity,
         shifts=shifts,
