@@ -168,7 +168,8 @@ async def test_questionnaire_gives_a_shortlist_with_reasons(server: RunningServe
 
 
 async def test_api_catalogue_entry_local_offers_regions_and_export(server: RunningServer) -> None:
-    await markt(server).seed_demo()
+    assert await markt(server).seed_demo() == 9
+    assert await markt(server).seed_demo() == 0  # idempotent: nothing added the second time
     async with await new_client(server) as api:
         catalogue = (await api.get("/api/v1/markt/psychosenet/aanbod", params={"behoefte": "slaap"})).json()
         assert catalogue["count"] >= 2 and all("slaap" in e["needs"] for e in catalogue["entries"])
