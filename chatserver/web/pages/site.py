@@ -1,5 +1,7 @@
 """Site pages: the portal, each flavour's home, crisis help, privacy and errors.
 
+``error_page`` and ``flavour_of`` are shared with the other page modules, the app and the middleware.
+
 Crisis help and privacy render from flavour data only, so they work while Redis
 and the database are down.
 """
@@ -14,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from chatserver.flavours import WEEKDAYS, Flavour, is_open, next_opening
-from chatserver.web.feature import Feature
+from chatserver.web.responses import services_of
 
 if TYPE_CHECKING:
     from chatserver.container import Services
@@ -100,42 +102,45 @@ def error_page(services: Services, request: Request, status: int, message: str |
         return Response(f"{status} {title}", status_code=status, media_type="text/plain; charset=utf-8")
 
 
-def install(services: Services) -> Feature:
-    templates = services.templates
+async def portal(request: Request) -> Response:
+    return services_of(request).templates.response(request, "pages/portal.html", {})
 
-    async def portal(request: Request) -> Response:
-        return templates.response(request, "pages/portal.html", {})
 
-    async def flavour_home(request: Request) -> Response:
-        flavour = flavour_of(request)
-        state = chat_state(flavour, services.clock())
-        featured: list[Any] = []
-        try:  # the home page must render while the database is down
-            featured = await services.content.featured(flavour.slug)
-        except Exception as exc:  # one line, no traceback: an outage is not a bug
-            log.warning("featured items unavailable (%s)", type(exc).__name__)
-        return templates.response(request, "pages/flavour/home.html", {"chat_state": state, "featured": featured})
+async def flavour_home(request: Request) -> Response:
+    services = services_of(request)
+    flavour = flavour_of(request)
+    state = chat_state(flavour, services.clock())
+    featured: list[Any] = []
+    try:  # the home page must render while the database is down
+        featured = await services.content.featured(flavour.slug)
+    except Exception as exc:  # one line, no traceback: an outage is not a bug
+        log.warning("featured items unavailable (%s)", type(exc).__name__)
+    context = {"chat_state": state, "featured": featured}
+    return services.templates.response(request, "pages/flavour/home.html", context)
 
-    async def flavour_redirect(request: Request) -> Response:
-        flavour_of(request)
-        return RedirectResponse(f"{request.url.path}/", status_code=308)
 
-    async def help_page(request: Request) -> Response:
-        return templates.response(request, "pages/help.html", {})
+async def flavour_redirect(request: Request) -> Response:
+    flavour_of(request)
+    return RedirectResponse(f"{request.url.path}/", status_code=308)
 
-    async def privacy(request: Request) -> Response:
-        flavour: Flavour | None = request.scope.get("flavour")
-        days = flavour.chat.transcript_retention_days if flavour else 30
-        return templates.response(request, "pages/privacy.html", {"retention_days": days})
 
-    return Feature(
-        routes=[
-            Route("/", portal, methods=["GET"]),
-            Route("/hulp", help_page, methods=["GET"]),
-            Route("/privacy", privacy, methods=["GET"]),
-            Route("/f/{slug}", flavour_redirect, methods=["GET"]),
-            Route("/f/{slug}/", flavour_home, methods=["GET"]),
-            Route("/f/{slug}/hulp", help_page, methods=["GET"]),
-            Route("/f/{slug}/privacy", privacy, methods=["GET"]),
-        ]
-    )
+async def help_page(request: Request) -> Response:
+    return services_of(request).templates.response(request, "pages/help.html", {})
+
+
+async def privacy(request: Request) -> Response:
+    flavour: Flavour | None = request.scope.get("flavour")
+    days = flavour.chat.transcript_retention_days if flavour else 30
+    return services_of(request).templates.response(request, "pages/privacy.html", {"retention_days": days})
+
+
+# Public pages: rendered without ``page()``'s no-store, so they may be cached.
+ROUTES: list[BaseRoute] = [
+    Route("/", portal, methods=["GET"]),
+    Route("/hulp", help_page, methods=["GET"]),
+    Route("/privacy", privacy, methods=["GET"]),
+    Route("/f/{slug}", flavour_redirect, methods=["GET"]),
+    Route("/f/{slug}/", flavour_home, methods=["GET"]),
+    Route("/f/{slug}/hulp", help_page, methods=["GET"]),
+    Route("/f/{slug}/privacy", privacy, methods=["GET"]),
+]
