@@ -107,3 +107,39 @@ def test_tier_gap_finds_the_first_uncovered_open_moment() -> None:
     assert rules.tier_gap([volunteer_only], Tier.PROFESSIONAL, now, always_open) == now
     assert rules.tier_gap([], Tier.PROFESSIONAL, now, lambda m: False) is None
     assert rules.tier_gap([], Tier.PROFESSIONAL, now, always_open, on_shift_now=True) == now + rules.GAP_STEP
+
+
+def test_only_the_people_of_an_open_chat_take_part() -> None:
+    chat = {"status": "active", "visitor_id": "v1", "staff_id": "s2", "handoff_from": None}
+    assert rules.participants(chat) == frozenset({"v1", "s2"})
+    assert rules.participants({**chat, "status": "waiting", "staff_id": None, "handoff_from": "s1"}) == {"v1", "s1"}
+    assert rules.participants({**chat, "status": "ended"}) == frozenset()
+    assert rules.participants({**chat, "purged": True}) == frozenset()
+
+
+def test_the_transcript_has_messages_and_system_lines_in_dutch_time() -> None:
+    doc = {"requested_at": datetime(2026, 3, 2, 19, 5, tzinfo=UTC)}
+    events = [
+        {"kind": "system", "ts": T0, "data": {"text": "Je staat in de wachtrij."}},
+        {"kind": "message", "ts": T0, "pseudonym": "Vera", "role": "Vrijwilliger", "data": {"text": "Hoi"}},
+        {"kind": "message", "ts": T0, "pseudonym": "Merel", "data": {"text": "weg", "deleted": True}},
+        {"kind": "chat", "ts": T0, "data": {"event": "ended"}},
+    ]
+    assert rules.transcript("PsychoseNet", doc, events) == (
+        "Gesprek bij PsychoseNet\nBegonnen: 02-03-2026 20:05\n\n"
+        "[13:00] — Je staat in de wachtrij.\n[13:00] Vera (Vrijwilliger): Hoi\n[13:00] Merel: [verwijderd]\n"
+    )
+
+
+def test_queue_rows_follow_the_queue_order_and_say_who_can_take_what() -> None:
+    def doc(chat_id: str, minutes_ago: int, risk: bool = False, tier: Tier = Tier.VOLUNTEER) -> dict[str, object]:
+        return {"_id": chat_id, "flavour": "psychosenet", "queued_at": T0 - timedelta(minutes=minutes_ago),
+                "risk": risk, "tier_needed": int(tier), "visitor_pseudonym": chat_id}  # fmt: skip
+
+    waiting = [doc("a", 3), doc("b", 9, tier=Tier.PROFESSIONAL), doc("c", 1, risk=True)]
+    rows = rules.queue_rows(waiting, Tier.VOLUNTEER, T0)
+    assert [(r["id"], r["position"], r["wait_min"], r["can_take"]) for r in rows] == [
+        ("c", 1, 1, True),
+        ("b", 2, 9, False),
+        ("a", 3, 3, True),
+    ]
