@@ -142,12 +142,19 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_create_staff(args: argparse.Namespace) -> int:
-    from chatserver.services.staff_cli import create_staff_from_cli
+    from chatserver.app import create_app
+    from chatserver.container import Services
+    from chatserver.services.staff_cli import create_staff
 
     flavours = [f.strip() for f in args.flavours.split(",") if f.strip()]
 
     async def run(settings: Settings) -> int:
-        return await create_staff_from_cli(settings, args.pseudonym, args.role, flavours, args.registration or "")
+        app = create_app(settings)
+        services: Services = app.state.services
+        async with app.router.lifespan_context(app):
+            return await create_staff(
+                services.identity, services.catalog, args.pseudonym, args.role, flavours, args.registration or ""
+            )
 
     return _run_async(run)
 

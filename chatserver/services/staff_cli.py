@@ -7,25 +7,10 @@ from typing import TYPE_CHECKING
 
 import segno
 
-from chatserver.config import Settings
 from chatserver.services.identity import IdentityError, IdentityService
 
 if TYPE_CHECKING:
     from chatserver.flavours import FlavourCatalog
-
-
-async def create_staff_from_cli(
-    settings: Settings, pseudonym: str, role: str, flavours: list[str], registration: str
-) -> int:
-    """Build the app for its services, create the account and print what the operator hands over."""
-    # The command line builds the whole app (clients, adapters, wiring); this import is the one place a use case
-    # reaches the composition root, and goes when the command line hands the services in itself.
-    from chatserver.app import create_app
-
-    app = create_app(settings)
-    services = app.state.services
-    async with app.router.lifespan_context(app):
-        return await create_staff(services.identity, services.catalog, pseudonym, role, flavours, registration)
 
 
 async def create_staff(
