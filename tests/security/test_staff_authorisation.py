@@ -86,6 +86,13 @@ STAFF_ACTIONS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/backoffice/rooster"): ADMIN,
     ("POST", "/backoffice/rooster"): ADMIN,
     ("POST", "/backoffice/rooster/{block_id}/verwijderen"): ADMIN,
+    ("GET", "/backoffice/markt"): EDITORS,
+    ("GET", "/backoffice/markt/nieuw"): EDITORS,
+    ("POST", "/backoffice/markt/nieuw"): EDITORS,
+    ("GET", "/backoffice/markt/{entry_id}"): EDITORS,
+    ("POST", "/backoffice/markt/{entry_id}"): EDITORS,
+    ("POST", "/backoffice/markt/{entry_id}/status"): EDITORS,
+    ("GET", "/backoffice/markt/{entry_id}/versies/{number}"): EDITORS,
     ("POST", "/api/v1/bans"): ALL_STAFF,
     ("POST", "/api/v1/bans/{ban_id}/confirm"): ADMIN,
     ("POST", "/api/v1/referral-codes"): ALL_STAFF,
@@ -99,6 +106,9 @@ VISITOR_ACTIONS = frozenset(
         ("POST", "/api/v1/me/validation/confirm"), ("POST", "/api/v1/me/referral"), ("GET", "/api/v1/me/export"),
         ("GET", "/api/v1/flavours"), ("POST", "/api/v1/recovery"), ("POST", "/api/v1/recovery/confirm"),
         ("POST", "/api/v1/bans/{ban_id}/appeal"), ("POST", "/api/v1/reports"),
+        # The VitaliteitsMarkt's public catalogue, for partner sites (published entries only).
+        ("GET", "/api/v1/markt/export"), ("GET", "/api/v1/markt/regios"), ("GET", "/api/v1/markt/{flavour}/aanbod"),
+        ("GET", "/api/v1/markt/{flavour}/aanbod/{entry}"), ("GET", "/api/v1/markt/{flavour}/lokaal"),
     }
 )  # fmt: skip
 REFUSED = {401, 403, 404}
