@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from axe_playwright_python.async_playwright import Axe
@@ -48,6 +49,11 @@ async def open_room(browser: Browser, server: RunningServer) -> Page:
 async def send(page: Page, text: str) -> None:
     await page.fill("#bericht", text)
     await page.press("#bericht", "Enter")
+
+
+async def stored_texts(chat: Any, channel: str) -> list[str]:
+    """The texts of the channel's last stored messages."""
+    return [str((d.get("data") or {}).get("text", "")) for d in await chat.store.read_before(channel, None, 10)]
 
 
 def log_texts(page: Page):  # type: ignore[no-untyped-def]
@@ -104,6 +110,10 @@ async def test_offline_for_ten_seconds_recovers_every_message_once_in_order(
     for i, text in enumerate(expected[:3]):
         await chat.do_publish(team, "room:psychosenet:welkom", f"off-{i}", text, screen=False)
     await send(writer, expected[3])
+    # The next ones are published after the writer's line is stored, so the expected order is the stored one.
+    async with asyncio.timeout(WAIT_MS / 1000):
+        while expected[3] not in await stored_texts(chat, "room:psychosenet:welkom"):
+            await asyncio.sleep(0.05)
     for i, text in enumerate(expected[4:], start=4):
         await chat.do_publish(team, "room:psychosenet:welkom", f"off-{i}", text, screen=False)
     await writer.wait_for_selector(f"[data-log] .msg__body:has-text('{expected[-1]}')", timeout=WAIT_MS)
