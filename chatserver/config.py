@@ -11,6 +11,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -32,6 +33,8 @@ MAX_CONNECTIONS_PER_ADDRESS = 256
 # Loopback peers are one address for everything behind a reverse proxy on the same machine (and for the
 # load generator): capping them would cap the whole site. The proxy must cap per client address there.
 CONNECTION_CAP_EXEMPT = ("127.0.0.0/8", "::1/128")
+# GET /metrics answers these networks without a token (docs/operations.md, "Service metrics").
+METRICS_ALLOW = ("127.0.0.0/8", "::1/128")
 
 
 class ConfigError(ValueError):
@@ -71,6 +74,12 @@ class Settings:
     max_connections_per_account: int = MAX_CONNECTIONS_PER_ACCOUNT  # 0: no cap
     max_connections_per_address: int = MAX_CONNECTIONS_PER_ADDRESS  # 0: no cap
     connection_cap_exempt: tuple[str, ...] = CONNECTION_CAP_EXEMPT
+    metrics_token: str = field(default="", repr=False)  # Bearer token for /metrics from elsewhere; "": none
+    metrics_allow: tuple[str, ...] = METRICS_ALLOW
+    log_format: str = "text"  # or "json": one JSON object per line
+    reflectie_retention_days: int = 730
+    reflectie_threshold: int = 10
+    reflectie_epsilon: Fraction | None = None  # a flavour's noise budget per month for the public figures
 
     @property
     def embedded_redis(self) -> bool:
@@ -259,4 +268,37 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             env, "CHATSERVER_MAX_CONNECTIONS_PER_ADDRESS", MAX_CONNECTIONS_PER_ADDRESS, 0, 1_000_000
         ),
         connection_cap_exempt=_networks(env, "CHATSERVER_CONNECTION_CAP_EXEMPT", CONNECTION_CAP_EXEMPT),
+        metrics_token=_metrics_token(env),
+        metrics_allow=_networks(env, "CHATSERVER_METRICS_ALLOW", METRICS_ALLOW),
+        log_format=_choice(env, "CHATSERVER_LOG_FORMAT", ("text", "json")),
+        reflectie_retention_days=_int(env, "CHATSERVER_REFLECTIE_RETENTION_DAYS", 730, 7, 3650),
+        reflectie_threshold=_int(env, "CHATSERVER_REFLECTIE_THRESHOLD", 10, 5, 100),
+        reflectie_epsilon=_epsilon(env),
     )
+
+
+def _metrics_token(env: Mapping[str, str]) -> str:
+    raw = (env.get("CHATSERVER_METRICS_TOKEN") or "").strip()
+    if raw and len(raw) < 16:
+        raise ConfigError("CHATSERVER_METRICS_TOKEN", "te kort: minstens 16 tekens")
+    return raw
+
+
+def _choice(env: Mapping[str, str], name: str, options: tuple[str, ...]) -> str:
+    raw = (env.get(name) or options[0]).strip().lower()
+    if raw not in options:
+        raise ConfigError(name, f"moet een van {', '.join(options)} zijn, niet {raw!r}")
+    return raw
+
+
+def _epsilon(env: Mapping[str, str]) -> Fraction | None:
+    raw = (env.get("CHATSERVER_REFLECTIE_EPSILON") or "").strip()
+    if not raw:
+        return None
+    try:
+        value = Fraction(raw).limit_denominator(1000)
+    except (ValueError, ZeroDivisionError):
+        raise ConfigError("CHATSERVER_REFLECTIE_EPSILON", f"geen getal: {raw!r}") from None
+    if not 0 < value <= 10:
+        raise ConfigError("CHATSERVER_REFLECTIE_EPSILON", "moet groter dan 0 en hoogstens 10 zijn")
+    return value

@@ -12,6 +12,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import BulkWriteError, PyMongoError
 
+from chatserver import metrics
 from chatserver.adapters.mongo_client import GROUP_COMMIT_TIMEOUT_S, Database, Document, deadline, register_indexes
 from chatserver.ports import DuplicateEvents as DuplicateEvents  # raised here; re-exported for old importers
 
@@ -51,6 +52,7 @@ class MongoEventStore:
         doc = await self.events.find_one({"channel": channel}, {"offset": 1}, sort=[("offset", DESCENDING)])
         return int(doc["offset"]) if doc else 0
 
+    @metrics.timed_batch
     async def insert_batch(self, docs: list[Document]) -> None:
         """Insert every document in one ``insert_many``; raises DuplicateEvents naming the collisions."""
         try:

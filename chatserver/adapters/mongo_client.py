@@ -13,6 +13,8 @@ from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
+from chatserver.adapters.metered import MongoCommandCounter
+
 log = logging.getLogger("chatserver.mongo")
 
 HEALTH_TIMEOUT_S = 2.0
@@ -52,6 +54,7 @@ def open_mongo(url: str) -> MongoClient:
         retryWrites=True,
         tz_aware=True,
         appname="gem-chatserver",
+        event_listeners=[MongoCommandCounter()],  # commands and errors for /metrics
     )
 
 

@@ -23,6 +23,7 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisClusterException, RedisError
 
+from chatserver.adapters.metered import metered_connection
 from chatserver.config import CLUSTER_SCHEMES, cluster_nodes
 
 MAX_CONNECTIONS = 64
@@ -135,6 +136,7 @@ def open_redis(url: str) -> Redis:
     pool = BlockingConnectionPool.from_url(
         url, max_connections=MAX_CONNECTIONS, timeout=POOL_WAIT_S, retry_on_error=[RedisConnectionError], **options
     )
+    pool.connection_class = metered_connection(pool.connection_class)  # round trips and errors for /metrics
     return aioredis.Redis(connection_pool=pool)
 
 

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from chatserver.adapters.redis_broker import BrokerUnavailable, RedisBroker
 from chatserver.live.outbox import text_frame
+from chatserver.metrics import DELIVERIES, FANOUT_SECONDS
 from chatserver.protocol import MAX_REPLAY_EVENTS, Position, Reload, ServerFrame, encode_frame
 from chatserver.services.chat import ChatService
 
@@ -103,6 +104,7 @@ class Channel:
         if not out:
             return
         data = out[0] if len(out) == 1 else b"".join(out)
+        _count_deliveries(len(out) * len(self.writers))  # once per channel per turn, never per socket
         out.clear()
         broken: list[Member] | None = None
         for member, write in self.writers.items():
@@ -162,6 +164,10 @@ class Channel:
         return len(self.writers) + len(self.pending) + len(self.lagging)
 
 
+_count_deliveries = DELIVERIES.inc
+_observe_fanout = FANOUT_SECONDS.observe
+
+
 def _retracts(frame: bytes) -> bool:
     return RETRACTING_KINDS[0] in frame or RETRACTING_KINDS[1] in frame
 
@@ -184,6 +190,7 @@ class Hub:
         self.resyncs = 0
         self._dirty: list[Channel] = []
         self.flushes = 0
+        self._turn_started = 0.0  # when the first channel of this loop turn queued a frame
 
     # --- membership ------------------------------------------------------------
 
@@ -251,13 +258,16 @@ class Hub:
 
     def _schedule(self, channel: Channel) -> None:
         if not self._dirty:
-            asyncio.get_running_loop().call_soon(self._flush)
+            loop = asyncio.get_running_loop()
+            self._turn_started = loop.time()
+            loop.call_soon(self._flush)
         self._dirty.append(channel)
 
     def _flush(self) -> None:
         """End of the loop turn: one write per socket for everything its channels queued."""
         dirty, self._dirty = self._dirty, []
         self.flushes += 1
+        _observe_fanout(asyncio.get_running_loop().time() - self._turn_started)
         for channel in dirty:
             try:
                 channel.flush()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from typing import TYPE_CHECKING
 
+from chatserver import metrics
 from chatserver.adapters.redis_broker import PresenceStore
 from chatserver.live.frontdoor import GATEWAY_STATE_KEY, TIMEOUTS_STATE_KEY, RequestTimeouts
 from chatserver.live.gateway import ConnectionCaps, Gateway
@@ -43,6 +44,10 @@ def install(services: Services) -> Feature:
             ),
         )
         hub.on_system = gateway.on_system
+        # Read when /metrics is scraped: nothing on the live path.
+        metrics.GAUGES.watch("chatserver_connections", "Live WebSocket connections", lambda: len(gateway.connections))
+        metrics.GAUGES.watch("chatserver_subscriptions", "Channels subscribed in Redis", lambda: len(hub.channels))
+        metrics.GAUGES.watch("chatserver_commit_queue", "Events waiting for a group commit", lambda: len(chat._queue))
         services.supervisor.spawn("live-pubsub", lambda: broker.run(hub.on_message, hub.on_reconnect))
         services.supervisor.spawn("live-commit", chat.run_committer)
         gateway.start()

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from chatserver import metrics
 from chatserver.clock import Clock, system_clock
 from chatserver.domain.channels import ChannelRef, ChannelResolvers, check_channel, parse_channel
 from chatserver.domain.identity import Actor
@@ -241,6 +242,7 @@ class ChatService:
 
     # --- entry points ------------------------------------------------------------
 
+    @metrics.timed_publish
     async def do_publish(
         self,
         actor: Actor,
