@@ -67,8 +67,10 @@ def _feature_modules() -> list[Any]:
     from chatserver.web.pages import forum as forum_pages
     from chatserver.web.pages import markt as markt_pages
     from chatserver.web.pages import markt_backoffice
+    from chatserver.web.pages import metrics as metrics_page
     from chatserver.web.pages import moderation as moderation_pages
     from chatserver.web.pages import oneonone as oneonone_pages
+    from chatserver.web.pages import reflectie as reflectie_pages
     from chatserver.web.pages import rooms as room_pages
     from chatserver.web.pages import spreekuur as spreekuur_pages
     from chatserver.web.pages import vraagbaak as vraagbaak_pages
@@ -88,6 +90,8 @@ def _feature_modules() -> list[Any]:
         forum_pages,
         markt_pages,
         markt_backoffice,
+        reflectie_pages,
+        metrics_page,
     ]
 
 
@@ -252,5 +256,5 @@ def app_from_env() -> Starlette:
     from chatserver.logs import configure_logging
 
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     return create_app(settings, freeze_after_startup=True)

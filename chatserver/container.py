@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from chatserver.flavours import Flavour, FlavourCatalog
     from chatserver.jobs.supervisor import Supervisor
     from chatserver.ports import Renderer
+    from chatserver.ports_reflectie import Counter
     from chatserver.services.chat import ChatService
     from chatserver.services.content import ContentService
     from chatserver.services.forum import ForumService
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from chatserver.services.markt import MarktService
     from chatserver.services.moderation import ModerationService
     from chatserver.services.oneonone import OneOnOneService
+    from chatserver.services.reflectie import ReflectieService
     from chatserver.services.rooms import RoomService
     from chatserver.services.shifts import ShiftService
     from chatserver.services.spreekuur import SpreekuurService
@@ -92,6 +94,8 @@ class Services:
     spreekuur: SpreekuurService
     vraagbaak: VraagbaakService
     markt: MarktService
+    counter: Counter  # the Reflectietafel's counting port: hooks call ``services.counter.count(...)``
+    reflectie: ReflectieService
     hot_scripts: tuple[str, ...] = ()  # Lua scripts loaded into Redis before the first message
     backoffice_links: tuple[BackofficeLink, ...] = ()
     demo_seeders: tuple[Callable[[Services], Awaitable[None]], ...] = ()

@@ -9,9 +9,10 @@ an error at start-up (``ChannelResolvers.require``), never a silent default.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from functools import partial
 
-from chatserver import demo
+from chatserver import demo, metrics
 from chatserver.adapters.accounts_repo import AccountsRepo
 from chatserver.adapters.content_repo import ContentRepo
 from chatserver.adapters.event_store import MongoEventStore
@@ -33,6 +34,9 @@ from chatserver.adapters.recent_lines import RedisRecentLines
 from chatserver.adapters.redis_batch import AutoPipeline
 from chatserver.adapters.redis_broker import AccountRateLimiter, PresenceStore, RedisBroker
 from chatserver.adapters.redis_client import Redis
+from chatserver.adapters.reflectie_counters import FLUSH_INTERVAL_S as REFLECTIE_FLUSH_INTERVAL_S
+from chatserver.adapters.reflectie_counters import RedisCounters
+from chatserver.adapters.reflectie_store import MongoReflectieStore
 from chatserver.adapters.room_flags import RedisRoomFlags
 from chatserver.adapters.rooms_repo import RoomsRepo
 from chatserver.adapters.session_store import RedisSessionStore
@@ -60,6 +64,8 @@ from chatserver.services.markt.uptake import FLUSH_INTERVAL_S as MARKT_FLUSH_INT
 from chatserver.services.moderation import ModerationService, apply_to_chat_message, staff_of
 from chatserver.services.oneonone import OneOnOneService
 from chatserver.services.privacy import PersonalDataService
+from chatserver.services.reflectie import ReflectieService, ReflectieSettings
+from chatserver.services.reflectie.rollup import ROLLUP_INTERVAL_S as REFLECTIE_ROLLUP_INTERVAL_S
 from chatserver.services.rooms import RoomService
 from chatserver.services.shifts import ShiftService
 from chatserver.services.spreekuur import SpreekuurService
@@ -200,6 +206,9 @@ def build(
         clock=clock,
     )
 
+    # --- the Reflectietafel: counters in memory (flushed to Redis), aggregates in MongoDB (decision 0024) ----------
+    counter, reflectie = _reflectie(settings, catalog, redis, db, clock, shifts, markt)
+
     # --- channels: who resolves which kind, what a message passes -----------------------------------------------
     resolvers.register(ChannelKind.ROOM, rooms.resolve)
     resolvers.register(ChannelKind.CHAT, oneonone.resolve)
@@ -250,24 +259,72 @@ def build(
         spreekuur=spreekuur,
         vraagbaak=vraagbaak,
         markt=markt,
+        counter=counter,
+        reflectie=reflectie,
         hot_scripts=(*limiter.HOT_SCRIPTS, *positions.HOT_SCRIPTS, *RedisRecentLines.HOT_SCRIPTS),
         backoffice_links=BACKOFFICE_LINKS,
         demo_seeders=DEMO_SEEDERS,
-        jobs=jobs(
-            moderation=moderation,
-            identity=identity,
-            oneonone=oneonone,
-            shifts=shifts,
-            spreekuur=spreekuur,
-            vraagbaak=vraagbaak,
-        )
-        # Every process writes its own market counters (not leader-elected).
-        + (Job("markt-uptake", markt.uptake.flush, MARKT_FLUSH_INTERVAL_S, leader=False),),
+        jobs=_metered(
+            (
+                *jobs(
+                    moderation=moderation,
+                    identity=identity,
+                    oneonone=oneonone,
+                    shifts=shifts,
+                    spreekuur=spreekuur,
+                    vraagbaak=vraagbaak,
+                ),
+                # Every process writes its own market counters (not leader-elected).
+                Job("markt-uptake", markt.uptake.flush, MARKT_FLUSH_INTERVAL_S, leader=False),
+                *_reflectie_jobs(counter, reflectie),
+            )
+        ),
         section_providers=SECTIONS,
         context_hooks=(backoffice_alert_area, notifications_link),
     )
     resolvers.require()
     return services
+
+
+def _reflectie(
+    settings: Settings,
+    catalog: FlavourCatalog,
+    redis: Redis,
+    db: Database,
+    clock: Clock,
+    shifts: ShiftService,
+    markt: MarktService,
+) -> tuple[RedisCounters, ReflectieService]:
+    """The counters (in memory, flushed to Redis), the aggregates (MongoDB), the roster and the market's uptake."""
+    prefix = settings.redis_key_prefix
+    counter = RedisCounters(redis, prefix, [f.slug for f in catalog], markt.regions, clock)
+    metrics.GAUGES.watch("chatserver_reflectie_pending", "Counters waiting for a flush", lambda: len(counter.pending))
+    reflectie = ReflectieService(
+        source=counter,
+        store=MongoReflectieStore(db),
+        roster=shifts,
+        uptake=markt.uptake,
+        flavours={f.slug: f.name for f in catalog},
+        regions=markt.regions,
+        clock=clock,
+        settings=ReflectieSettings(
+            settings.reflectie_retention_days, settings.reflectie_threshold, settings.reflectie_epsilon
+        ),
+    )
+    return counter, reflectie
+
+
+def _reflectie_jobs(counter: RedisCounters, reflectie: ReflectieService) -> tuple[Job, ...]:
+    return (
+        # Every process writes its own counters once a second, in one round trip.
+        Job("reflectie-flush", counter.flush, REFLECTIE_FLUSH_INTERVAL_S, leader=False),
+        Job("reflectie-rollup", reflectie.rollup.run, REFLECTIE_ROLLUP_INTERVAL_S),
+    )
+
+
+def _metered(all_jobs: tuple[Job, ...]) -> tuple[Job, ...]:
+    """Every job's rounds counted for /metrics (by job name: a bounded label)."""
+    return tuple(replace(job, work=metrics.metered_job(job.name, job.work)) for job in all_jobs)
 
 
 def jobs(
@@ -326,6 +383,10 @@ def _chat_staff(actor: Actor | None) -> bool:
     return actor is not None and actor.is_staff and tier_of_role(actor.role) is not None
 
 
+def _reflectie_reader(actor: Actor | None) -> bool:
+    return actor is not None and actor.is_staff and actor.role in ("admin", "professional", "editor")
+
+
 # The backoffice start page, in this order.
 BACKOFFICE_LINKS: tuple[BackofficeLink, ...] = (
     BackofficeLink("Moderatie", "/backoffice/moderatie", _moderator),
@@ -339,6 +400,7 @@ BACKOFFICE_LINKS: tuple[BackofficeLink, ...] = (
     BackofficeLink("1-op-1 gesprekken", "/backoffice/gesprekken", _chat_staff),
     BackofficeLink("Mijn dienst", "/backoffice/dienst", _chat_staff),
     BackofficeLink("Rooster", "/backoffice/rooster", _admin),
+    BackofficeLink("Reflectietafel", "/backoffice/reflectie/", _reflectie_reader),
 )
 
 
@@ -357,6 +419,7 @@ SECTIONS: tuple[SectionProvider, ...] = (
     _section("Chat", "chat"),
     _section("Spreekuur", "spreekuur"),
     _section("Forum", "forum"),
+    _section("Cijfers", "cijfers"),
 )
 
 

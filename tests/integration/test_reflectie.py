@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 
 from chatserver.adapters.markt_uptake import RedisUptake
@@ -26,6 +27,8 @@ from chatserver.domain.reflectie import Cell
 from chatserver.flavours import TIMEZONE
 from chatserver.ports_markt import UptakeKey
 from chatserver.services.reflectie import ReflectieService, ReflectieSettings
+
+from ..conftest import RunningServer
 
 if TYPE_CHECKING:
     from ..conftest import TestClock  # not imported at run time: pytest would collect it as a test class
@@ -240,3 +243,48 @@ async def test_old_aggregates_go_after_the_retention(
     assert await service.rollup.purge_once() == 0
     clock.move_to(DAY + timedelta(days=31))
     assert await service.rollup.purge_once() == 1
+
+
+async def test_pages_show_exact_figures_to_admins_and_suppressed_ones_to_everyone_else(
+    server: RunningServer, client: httpx.AsyncClient, clock: TestClock
+) -> None:
+    from .content_helpers import login_as, new_client, staff
+
+    services = server.services
+    at(clock, 12)
+    for _ in range(14):
+        services.counter.count("oneonone.answered", "psychosenet")
+    for _ in range(3):
+        services.counter.count("oneonone.answered", "trauma", region="pv:utrecht")
+    await services.counter.flush()
+    await services.reflectie.rollup.run_once()
+    clock.move_to(DAY + timedelta(days=25))
+    await login_as(server, client, staff("admin", name="beheerderR"))
+    board = await client.get("/backoffice/reflectie/?tot=2030-W02&weken=4")
+    assert board.status_code == 200 and "Digitale Reflectietafel" in board.text
+    assert board.headers["cache-control"] == "no-store"
+    assert "<svg" in board.text and "<title" in board.text and "Tabel met deze cijfers" in board.text
+    month = await client.get("/backoffice/reflectie/maand?metriek=oneonone.answered&maand=2030-01")
+    assert month.status_code == 200, month.text[-3000:]
+    assert "&lt; 10" in month.text and ">17<" in month.text and ">14<" not in month.text
+    csv_text = (await client.get("/backoffice/reflectie/export.csv?metriek=oneonone.answered&maand=2030-01")).text
+    # 17 in all: 14 shown beside the total would give the 3 away, so the 14 is suppressed as well.
+    assert "totaal,totaal,Alle smaken samen,0,17" in csv_text
+    assert "psychosenet,PsychoseNet,1,×" in csv_text and "trauma,Trauma & Veerkracht,1,< 10" in csv_text
+    assert ",3\n" not in csv_text  # the small number itself never leaves
+    regional = await client.get("/backoffice/reflectie/regio?metriek=oneonone.answered&maand=2030-01")
+    assert regional.status_code == 200 and "provincie Utrecht" in regional.text
+    assert (await client.get("/backoffice/reflectie/export.csv?metriek=bestaat.niet")).status_code == 404
+    async with await new_client(server) as other:
+        await login_as(server, other, staff("volunteer", "psychosenet"))
+        assert (await other.get("/backoffice/reflectie/")).status_code == 404
+        assert (await other.get("/backoffice/reflectie/export.csv")).status_code == 404
+    async with await new_client(server) as professional:
+        await login_as(server, professional, staff("professional", "psychosenet"))
+        view = await professional.get("/backoffice/reflectie/?maand=2030-01")
+        assert view.status_code == 200 and "Maandcijfers" in view.text and "<svg" not in view.text
+    async with await new_client(server) as public:
+        figures = await public.get("/f/trauma/cijfers/")
+        assert (
+            figures.status_code == 200 and "&lt; 10" in figures.text and "Hoe we uw privacy beschermen" in figures.text
+        )
