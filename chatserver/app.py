@@ -11,6 +11,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from starlette.applications import Starlette
@@ -21,7 +22,10 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from chatserver import wiring
+from chatserver.adapters.indexes import DECLARED
+from chatserver.adapters.leader import RedisLease
 from chatserver.adapters.mongo_client import (
+    JOB_TIMEOUT_S,
     RETRY_AFTER_S,
     DatabaseError,
     deadline,
@@ -30,13 +34,15 @@ from chatserver.adapters.mongo_client import (
     open_mongo,
 )
 from chatserver.adapters.redis_client import open_redis, redis_health
+from chatserver.adapters.sanitizer import markdown_to_html, plain_to_html
 from chatserver.clock import Clock, system_clock
 from chatserver.config import Settings, load_settings
 from chatserver.container import Job, Services
 from chatserver.flavours import load_catalog
-from chatserver.jobs.supervisor import Leader, periodic
+from chatserver.jobs.supervisor import periodic
 from chatserver.web.filters import FILTERS
 from chatserver.web.middleware import FlavourBanMiddleware, FlavourMiddleware, SecurityHeadersMiddleware
+from chatserver.web.sanitize import install_filters
 from chatserver.web.session import SessionMiddleware
 from chatserver.web.templating import Templates
 
@@ -62,11 +68,10 @@ def _feature_modules() -> list[Any]:
     """The page and API modules, in routing order. Each has ``install(services) -> Feature``."""
     from chatserver.live import install as live
     from chatserver.web import api, api_markt
-    from chatserver.web.pages import account, site
+    from chatserver.web.pages import account, markt_backoffice, site
     from chatserver.web.pages import content as content_pages
     from chatserver.web.pages import forum as forum_pages
     from chatserver.web.pages import markt as markt_pages
-    from chatserver.web.pages import markt_backoffice
     from chatserver.web.pages import metrics as metrics_page
     from chatserver.web.pages import moderation as moderation_pages
     from chatserver.web.pages import oneonone as oneonone_pages
@@ -104,6 +109,7 @@ def create_app(
     catalog = load_catalog(settings.flavours_dir)
     templates = Templates(settings.templates_dir, settings.static_dir)
     templates.env.filters.update(FILTERS)
+    install_filters(templates.env, markdown_to_html, plain_to_html)
     redis = open_redis(settings.redis_url)
     mongo = open_mongo(settings.mongodb_url)
     services = wiring.build(
@@ -153,7 +159,7 @@ async def _create_indexes_until_done(services: Services) -> None:
     while True:
         try:
             with deadline(INDEX_START_TIMEOUT_S):
-                await ensure_indexes(services.db)
+                await ensure_indexes(services.db, DECLARED)
             return
         except Exception as exc:  # the database may come up after us
             log.warning("creating indexes failed (%s); retrying", type(exc).__name__)
@@ -171,7 +177,7 @@ def _lifespan(
         try:
             async with asyncio.timeout(INDEX_START_TIMEOUT_S):
                 with deadline(INDEX_START_TIMEOUT_S):
-                    await ensure_indexes(services.db)
+                    await ensure_indexes(services.db, DECLARED)
         except Exception as exc:
             log.warning("creating indexes at start-up failed (%s); retrying in the background", type(exc).__name__)
             services.supervisor.spawn_once("indexes", _create_indexes_until_done(services))
@@ -210,8 +216,10 @@ def _start_job(services: Services, job: Job) -> None:
     if job.interval_s is None:
         services.supervisor.spawn_once(job.name, job.work())
         return
-    leader = Leader(services.redis, services.key("leader", job.name), ttl_s=job.interval_s * 2) if job.leader else None
-    services.supervisor.spawn(job.name, periodic(job.interval_s, job.work, leader))
+    lease = (
+        RedisLease(services.redis, services.key("leader", job.name), ttl_s=job.interval_s * 2) if job.leader else None
+    )
+    services.supervisor.spawn(job.name, periodic(job.interval_s, job.work, lease, partial(deadline, JOB_TIMEOUT_S)))
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:

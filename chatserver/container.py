@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from chatserver.flavours import Flavour, FlavourCatalog
     from chatserver.jobs.supervisor import Supervisor
     from chatserver.ports import Renderer
-    from chatserver.ports_reflectie import Counter
+    from chatserver.ports.reflectie import Counter
     from chatserver.services.chat import ChatService
     from chatserver.services.content import ContentService
     from chatserver.services.forum import ForumService

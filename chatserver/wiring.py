@@ -9,7 +9,7 @@ an error at start-up (``ChannelResolvers.require``), never a silent default.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 
 from chatserver import demo, metrics
@@ -21,7 +21,7 @@ from chatserver.adapters.mail import Mailer
 from chatserver.adapters.markt_repo import MongoMarktStore
 from chatserver.adapters.markt_uptake import RedisUptake
 from chatserver.adapters.moderation_store import MongoModerationStore
-from chatserver.adapters.mongo_client import Database, MongoClient
+from chatserver.adapters.mongo_client import Database, DatabaseError, MongoClient
 from chatserver.adapters.mutes import RedisMutes
 from chatserver.adapters.oneonone_repo import OneOnOneRepo
 from chatserver.adapters.onshift import RedisOnShift
@@ -33,7 +33,7 @@ from chatserver.adapters.ratelimit import RateLimiter
 from chatserver.adapters.recent_lines import RedisRecentLines
 from chatserver.adapters.redis_batch import AutoPipeline
 from chatserver.adapters.redis_broker import AccountRateLimiter, PresenceStore, RedisBroker
-from chatserver.adapters.redis_client import Redis
+from chatserver.adapters.redis_client import REDIS_ERRORS, Redis
 from chatserver.adapters.reflectie_counters import FLUSH_INTERVAL_S as REFLECTIE_FLUSH_INTERVAL_S
 from chatserver.adapters.reflectie_counters import RedisCounters
 from chatserver.adapters.reflectie_store import MongoReflectieStore
@@ -83,6 +83,51 @@ SPREEKUUR_ANNOUNCE_INTERVAL_S = 10.0
 CHAT_PRESENCE_LIST = 50  # a 1-on-1 channel has a visitor and one or two staff members: always listed
 
 
+@dataclass(frozen=True)
+class _Base:
+    """What every part is built from: settings, flavours, the two clients, the clock, the key prefix."""
+
+    settings: Settings
+    catalog: FlavourCatalog
+    redis: Redis
+    db: Database
+    clock: Clock
+
+    @property
+    def prefix(self) -> str:
+        return self.settings.redis_key_prefix
+
+    def key(self, *parts: str) -> str:
+        return self.prefix + ":".join(parts)
+
+    def live_key(self, channel: str) -> str:
+        return f"{self.prefix}live:{channel}"
+
+
+@dataclass(frozen=True)
+class _Live:
+    sessions: RedisSessionStore
+    batch: AutoPipeline
+    broker: RedisBroker
+    presence: PresenceStore
+    resolvers: ChannelResolvers
+    chat: ChatService
+    hot_scripts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Features:
+    content: ContentService
+    shifts: ShiftService
+    moderation: ModerationService
+    oneonone: OneOnOneService
+    rooms: RoomService
+    forum: ForumService
+    spreekuur: SpreekuurService
+    vraagbaak: VraagbaakService
+    markt: MarktService
+
+
 def build(
     settings: Settings,
     *,
@@ -93,34 +138,79 @@ def build(
     clock: Clock,
 ) -> Services:
     """Every adapter and service of one process, built once and wired explicitly."""
-    prefix = settings.redis_key_prefix
-    db: Database = mongo[settings.mongodb_database]
+    base = _Base(settings, catalog, redis, mongo[settings.mongodb_database], clock)
+    live = _live_core(base)
+    identity = _identity(base, live.chat, live.sessions)
+    f = _features(base, live, identity)
+    counter, reflectie = _reflectie(base, f)
+    _wire_channels(live, identity, f)
+    _wire_moderation_handlers(live.chat, f)
+    services = Services(
+        settings=settings,
+        catalog=catalog,
+        templates=templates,
+        clock=clock,
+        redis=redis,
+        mongo=mongo,
+        db=base.db,
+        supervisor=Supervisor(outage_errors=(DatabaseError, *REDIS_ERRORS)),
+        sessions=live.sessions,
+        batch=live.batch,
+        broker=live.broker,
+        presence=live.presence,
+        resolvers=live.resolvers,
+        chat=live.chat,
+        identity=identity,
+        content=f.content,
+        shifts=f.shifts,
+        moderation=f.moderation,
+        oneonone=f.oneonone,
+        rooms=f.rooms,
+        forum=f.forum,
+        spreekuur=f.spreekuur,
+        vraagbaak=f.vraagbaak,
+        markt=f.markt,
+        counter=counter,
+        reflectie=reflectie,
+        hot_scripts=live.hot_scripts,
+        backoffice_links=BACKOFFICE_LINKS,
+        demo_seeders=DEMO_SEEDERS,
+        jobs=_metered(jobs(identity, f) + _reflectie_jobs(counter, reflectie)),
+        section_providers=SECTIONS,
+        context_hooks=(backoffice_alert_area, notifications_link),
+    )
+    live.resolvers.require()
+    return services
+
+
+def _live_core(base: _Base) -> _Live:
+    """The broker, the positions, the per-account limit and the chat service every feature publishes through."""
+    settings, redis, prefix = base.settings, base.redis, base.prefix
     assert settings.redis_url is not None
-
-    def key(*parts: str) -> str:
-        return prefix + ":".join(parts)
-
-    def live_key(channel: str) -> str:
-        return f"{prefix}live:{channel}"
-
-    # --- the live core ---------------------------------------------------------------------------------------
     sessions = RedisSessionStore(redis, prefix)
     batch = AutoPipeline(redis)
     broker = RedisBroker(settings.redis_url, redis, fixed_channels=(sessions.revoked_channel,))
     presence = PresenceStore(redis, prefix, settings.presence_expiry_s)
     resolvers = ChannelResolvers()
     limiter = AccountRateLimiter(redis, prefix, ACCOUNT_PUBLISH_PER_S, ACCOUNT_PUBLISH_BURST, batch)
-    positions = RedisPositions(redis, db, batch, prefix)
-    chat = ChatService(MongoEventStore(db), positions, broker, limiter, catalog, resolvers, live_key, clock)
+    positions = RedisPositions(redis, base.db, batch, prefix)
+    chat = ChatService(
+        MongoEventStore(base.db), positions, broker, limiter, base.catalog, resolvers, base.live_key, base.clock
+    )
+    hot_scripts = (*limiter.HOT_SCRIPTS, *positions.HOT_SCRIPTS, *RedisRecentLines.HOT_SCRIPTS)
+    return _Live(sessions, batch, broker, presence, resolvers, chat, hot_scripts)
 
-    # --- identity and privacy ----------------------------------------------------------------------------------
+
+def _identity(base: _Base, chat: ChatService, sessions: RedisSessionStore) -> IdentityService:
+    """Accounts, sessions, validation, staff and bans; export and erasure walk one list of places."""
+    settings, redis, db, prefix = base.settings, base.redis, base.db, base.prefix
     # An outbox file lives as long as the code it carries; what an earlier run left behind goes at start-up.
     outbox = settings.data_dir / "outbox"
     mailer = Mailer(settings.smtp_url, settings.mail_from, outbox, ttl_s=max(CODE_TTL_S, RECOVERY_TTL_S))
     mailer.sweep()
     # Where an account's data lives is one list beside the adapters (PERSONAL_DATA); export and erasure walk it.
-    personal_data = PersonalDataService(MongoPersonalData(db, redis, prefix), PERSONAL_DATA, clock, chat=chat)
-    identity = IdentityService(
+    personal_data = PersonalDataService(MongoPersonalData(db, redis, prefix), PERSONAL_DATA, base.clock, chat=chat)
+    return IdentityService(
         settings=settings,
         accounts=AccountsRepo(db),
         tokens=RedisShortLived(redis, prefix),
@@ -130,183 +220,119 @@ def build(
         passwords=PasswordHashing(),
         audit=MongoModerationStore(db),
         personal_data=personal_data,
-        clock=clock,
-        known_flavours=frozenset(f.slug for f in catalog),
+        clock=base.clock,
+        known_flavours=frozenset(f.slug for f in base.catalog),
     )
 
-    # --- the features' services, each given what it uses ------------------------------------------------------
+
+def _features(base: _Base, live: _Live, identity: IdentityService) -> _Features:
+    """The features' services in dependency order, each given what it uses."""
     content = ContentService(
-        ContentRepo(db),
-        {f.slug: f.name for f in catalog},
-        clock=clock,
-        second_reviewer=[f.slug for f in catalog if f.content.second_reviewer],
+        ContentRepo(base.db),
+        {f.slug: f.name for f in base.catalog},
+        clock=base.clock,
+        second_reviewer=[f.slug for f in base.catalog if f.content.second_reviewer],
     )
-    oneonone_repo = OneOnOneRepo(db)
-    shifts = ShiftService(oneonone_repo, RedisOnShift(redis, prefix), catalog, chat, clock)
-    moderation = ModerationService(
-        catalog=catalog,
-        records=MongoModerationStore(db),
-        accounts=AccountsRepo(db),
-        mutes=RedisMutes(redis, batch, prefix),
-        recent=RedisRecentLines(batch, prefix),
-        on_shift=RedisOnShift(redis, prefix),
-        chat=chat,
+    oneonone_repo = OneOnOneRepo(base.db)
+    on_shift = RedisOnShift(base.redis, base.prefix)
+    shifts = ShiftService(oneonone_repo, on_shift, base.catalog, live.chat, base.clock)
+    moderation = _moderation(base, live, identity, shifts, on_shift)
+    oneonone, rooms = _conversations(base, live, oneonone_repo, shifts, moderation)
+    forum = ForumService(
+        repo=ForumRepo(base.db),
+        unread=RedisUnreadCounts(base.redis, base.prefix),
+        catalog=base.catalog,
+        chat=live.chat,
+        moderation=moderation,
+        identity=identity,
+        clock=base.clock,
+    )
+    # How the owner of an account hears of an attack on it: through the forum's notifications.
+    identity.account_notifiers.append(forum.notify_account)
+    spreekuur = SpreekuurService(
+        SpreekuurRepo(base.db),
+        base.catalog,
+        chat=live.chat,
+        accounts=identity.repo,
+        moderation=moderation,
+        content=content,
+        seats=SpreekuurSeats(base.redis, base.key("spreekuur", "seats", "")),
+        clock=base.clock,
+    )
+    vraagbaak = VraagbaakService(
+        VraagbaakRepo(base.db),
+        identity.limiter,
+        {f.slug: f.name for f in base.catalog},
+        clock=base.clock,
+        notify=forum.notify_account,  # the forum's notifications: one list, counter and live event
+        moderation=moderation,
+    )
+    markt = _markt(base, moderation)
+    return _Features(content, shifts, moderation, oneonone, rooms, forum, spreekuur, vraagbaak, markt)
+
+
+def _moderation(
+    base: _Base, live: _Live, identity: IdentityService, shifts: ShiftService, on_shift: RedisOnShift
+) -> ModerationService:
+    redis, prefix = base.redis, base.prefix
+    return ModerationService(
+        catalog=base.catalog,
+        records=MongoModerationStore(base.db),
+        accounts=AccountsRepo(base.db),
+        mutes=RedisMutes(redis, live.batch, prefix),
+        recent=RedisRecentLines(live.batch, prefix),
+        on_shift=on_shift,
+        chat=live.chat,
         identity=identity,
         shifts=shifts,
-        clock=clock,
+        clock=base.clock,
     )
+
+
+def _conversations(
+    base: _Base, live: _Live, repo: OneOnOneRepo, shifts: ShiftService, moderation: ModerationService
+) -> tuple[OneOnOneService, RoomService]:
+    """The 1-on-1 service (handing over between shifts) and the rooms."""
+    presence = live.presence
 
     async def online(channel: str) -> frozenset[str]:
         _, members = await presence.snapshot(channel, CHAT_PRESENCE_LIST)
         return frozenset(members or ())
 
-    oneonone = OneOnOneService(
-        oneonone_repo, shifts, catalog, chat, clock, moderation=moderation, online=online
-    )
+    oneonone = OneOnOneService(repo, shifts, base.catalog, live.chat, base.clock, moderation=moderation, online=online)
     shifts.handover = oneonone.handover
-    rooms = RoomService(RoomsRepo(db), RedisRoomFlags(redis, prefix), catalog, chat, moderation, presence, clock)
-    forum = ForumService(
-        repo=ForumRepo(db),
-        unread=RedisUnreadCounts(redis, prefix),
-        catalog=catalog,
-        chat=chat,
-        moderation=moderation,
-        identity=identity,
-        clock=clock,
-    )
-    # How the owner of an account hears of an attack on it: through the forum's notifications.
-    identity.account_notifiers.append(forum.notify_account)
-    spreekuur = SpreekuurService(
-        SpreekuurRepo(db),
-        catalog,
-        chat=chat,
-        accounts=identity.repo,
-        moderation=moderation,
-        content=content,
-        seats=SpreekuurSeats(redis, key("spreekuur", "seats", "")),
-        clock=clock,
-    )
-    vraagbaak = VraagbaakService(
-        VraagbaakRepo(db),
-        identity.limiter,
-        {f.slug: f.name for f in catalog},
-        clock=clock,
-        notify=forum.notify_account,  # the forum's notifications: one list, counter and live event
-        moderation=moderation,
-    )
+    flags = RedisRoomFlags(base.redis, base.prefix)
+    rooms = RoomService(RoomsRepo(base.db), flags, base.catalog, live.chat, moderation, presence, base.clock)
+    return oneonone, rooms
 
-    uptake = RedisUptake(redis, prefix, [f.slug for f in catalog])
-    markt = MarktService(
-        MongoMarktStore(db),
-        catalog=catalog,
+
+def _markt(base: _Base, moderation: ModerationService) -> MarktService:
+    uptake = RedisUptake(base.redis, base.prefix, [f.slug for f in base.catalog])
+    return MarktService(
+        MongoMarktStore(base.db),
+        catalog=base.catalog,
         regions=load_regions(),  # the CBS municipalities, checked now: a broken file stops the start
         moderation=moderation,
         counter=uptake,
         reader=uptake,
-        clock=clock,
+        clock=base.clock,
     )
 
-    # --- the Reflectietafel: counters in memory (flushed to Redis), aggregates in MongoDB (decision 0024) ----------
-    counter, reflectie = _reflectie(settings, catalog, redis, db, clock, shifts, markt)
 
-    # --- channels: who resolves which kind, what a message passes -----------------------------------------------
-    resolvers.register(ChannelKind.ROOM, rooms.resolve)
-    resolvers.register(ChannelKind.CHAT, oneonone.resolve)
-    resolvers.register(ChannelKind.THREAD, forum.thread_facts)
-    # Subscribing a live session takes a seat; past the capacity a visitor is refused (error 4202).
-    resolvers.register(ChannelKind.SPREEKUUR, spreekuur.resolve_channel)
-    # A visitor's last live connection to a session going frees their seat (decision 0009).
-    resolvers.watch_leaves(ChannelKind.SPREEKUUR, spreekuur.on_last_leave)
-    chat.gates.append(identity.flavour_ban_gate)
-    chat.gates.append(rooms.mute_gate)
-    # Moderation first: a message that needs a moderator reaches one even in slow mode.
-    chat.screeners.append(rooms.moderation_screener)
-    chat.screeners.append(rooms.slow_mode_screener)
-    chat.screeners.append(oneonone.crisis_screener)
-    # An author's last few lines, judged together with the new one; shares the rate limit's round trip.
-    chat.recall = moderation.recall
-
-    # --- what a moderation decision does to each kind of object -------------------------------------------------
-    moderation.register_handler("room_message", partial(apply_to_chat_message, chat))
-    moderation.register_handler("chat_message", partial(apply_to_chat_message, chat))
-    moderation.register_handler("forum_post", forum.on_decision)
-    moderation.register_handler(REPORT_KIND, markt.reports.on_decision)
-    moderation.register_report_resolver("forum_post", forum.report_resolver)
-    moderation.register_handler("spreekuur_question", spreekuur.on_moderation_decision)
-
-    services = Services(
-        settings=settings,
-        catalog=catalog,
-        templates=templates,
-        clock=clock,
-        redis=redis,
-        mongo=mongo,
-        db=db,
-        supervisor=Supervisor(),
-        sessions=sessions,
-        batch=batch,
-        broker=broker,
-        presence=presence,
-        resolvers=resolvers,
-        chat=chat,
-        identity=identity,
-        content=content,
-        shifts=shifts,
-        moderation=moderation,
-        oneonone=oneonone,
-        rooms=rooms,
-        forum=forum,
-        spreekuur=spreekuur,
-        vraagbaak=vraagbaak,
-        markt=markt,
-        counter=counter,
-        reflectie=reflectie,
-        hot_scripts=(*limiter.HOT_SCRIPTS, *positions.HOT_SCRIPTS, *RedisRecentLines.HOT_SCRIPTS),
-        backoffice_links=BACKOFFICE_LINKS,
-        demo_seeders=DEMO_SEEDERS,
-        jobs=_metered(
-            (
-                *jobs(
-                    moderation=moderation,
-                    identity=identity,
-                    oneonone=oneonone,
-                    shifts=shifts,
-                    spreekuur=spreekuur,
-                    vraagbaak=vraagbaak,
-                ),
-                # Every process writes its own market counters (not leader-elected).
-                Job("markt-uptake", markt.uptake.flush, MARKT_FLUSH_INTERVAL_S, leader=False),
-                *_reflectie_jobs(counter, reflectie),
-            )
-        ),
-        section_providers=SECTIONS,
-        context_hooks=(backoffice_alert_area, notifications_link),
-    )
-    resolvers.require()
-    return services
-
-
-def _reflectie(
-    settings: Settings,
-    catalog: FlavourCatalog,
-    redis: Redis,
-    db: Database,
-    clock: Clock,
-    shifts: ShiftService,
-    markt: MarktService,
-) -> tuple[RedisCounters, ReflectieService]:
-    """The counters (in memory, flushed to Redis), the aggregates (MongoDB), the roster and the market's uptake."""
-    prefix = settings.redis_key_prefix
-    counter = RedisCounters(redis, prefix, [f.slug for f in catalog], markt.regions, clock)
+def _reflectie(base: _Base, f: _Features) -> tuple[RedisCounters, ReflectieService]:
+    """The Reflectietafel: counters in memory (flushed to Redis), aggregates in MongoDB, the roster and the
+    market's uptake as sources; retention, threshold and noise budget from the settings (decision 0024)."""
+    settings = base.settings
+    counter = RedisCounters(base.redis, base.prefix, [f.slug for f in base.catalog], f.markt.regions, base.clock)
     metrics.GAUGES.watch("chatserver_reflectie_pending", "Counters waiting for a flush", lambda: len(counter.pending))
     reflectie = ReflectieService(
         source=counter,
-        store=MongoReflectieStore(db),
-        roster=shifts,
-        uptake=markt.uptake,
-        flavours={f.slug: f.name for f in catalog},
-        regions=markt.regions,
-        clock=clock,
+        store=MongoReflectieStore(base.db),
+        roster=f.shifts,
+        uptake=f.markt.uptake,
+        flavours={flavour.slug: flavour.name for flavour in base.catalog},
+        regions=f.markt.regions,
+        clock=base.clock,
         settings=ReflectieSettings(
             settings.reflectie_retention_days, settings.reflectie_threshold, settings.reflectie_epsilon
         ),
@@ -327,35 +353,60 @@ def _metered(all_jobs: tuple[Job, ...]) -> tuple[Job, ...]:
     return tuple(replace(job, work=metrics.metered_job(job.name, job.work)) for job in all_jobs)
 
 
-def jobs(
-    *,
-    moderation: ModerationService,
-    identity: IdentityService,
-    oneonone: OneOnOneService,
-    shifts: ShiftService,
-    spreekuur: SpreekuurService,
-    vraagbaak: VraagbaakService,
-) -> tuple[Job, ...]:
+def _wire_channels(live: _Live, identity: IdentityService, f: _Features) -> None:
+    """Who resolves which channel kind, and what a chat message passes before it is stored."""
+    chat, resolvers = live.chat, live.resolvers
+    resolvers.register(ChannelKind.ROOM, f.rooms.resolve)
+    resolvers.register(ChannelKind.CHAT, f.oneonone.resolve)
+    resolvers.register(ChannelKind.THREAD, f.forum.thread_facts)
+    # Subscribing a live session takes a seat; past the capacity a visitor is refused (error 4202).
+    resolvers.register(ChannelKind.SPREEKUUR, f.spreekuur.resolve_channel)
+    # A visitor's last live connection to a session going frees their seat (decision 0009).
+    resolvers.watch_leaves(ChannelKind.SPREEKUUR, f.spreekuur.on_last_leave)
+    chat.gates.append(identity.flavour_ban_gate)
+    chat.gates.append(f.rooms.mute_gate)
+    # Moderation first: a message that needs a moderator reaches one even in slow mode.
+    chat.screeners.append(f.rooms.moderation_screener)
+    chat.screeners.append(f.rooms.slow_mode_screener)
+    chat.screeners.append(f.oneonone.crisis_screener)
+    # An author's last few lines, judged together with the new one; shares the rate limit's round trip.
+    chat.recall = f.moderation.recall
+
+
+def _wire_moderation_handlers(chat: ChatService, f: _Features) -> None:
+    """What a moderation decision does to each kind of object, and how a report finds its object."""
+    moderation = f.moderation
+    moderation.register_handler("room_message", partial(apply_to_chat_message, chat))
+    moderation.register_handler("chat_message", partial(apply_to_chat_message, chat))
+    moderation.register_handler("forum_post", f.forum.on_decision)
+    moderation.register_handler(REPORT_KIND, f.markt.reports.on_decision)
+    moderation.register_report_resolver("forum_post", f.forum.report_resolver)
+    moderation.register_handler("spreekuur_question", f.spreekuur.on_moderation_decision)
+
+
+def jobs(identity: IdentityService, f: _Features) -> tuple[Job, ...]:
     """The background work of the features (the live core's own tasks are started by the live feature)."""
 
     async def moderation_retention() -> None:
-        removed = await moderation.purge_once()
+        removed = await f.moderation.purge_once()
         if removed:
             log.info("moderation retention removed %d decided items", removed)
 
     async def roster() -> None:
-        await shifts.roster_tick()
-        await shifts.coverage_alerts()
+        await f.shifts.roster_tick()
+        await f.shifts.coverage_alerts()
 
     return (
         Job("moderation-retention", moderation_retention, MODERATION_PURGE_INTERVAL_S),
         Job("identity-retention", identity.purge_once, identity_module.PURGE_INTERVAL_S),
-        Job("vraagbaak-retention", vraagbaak.purge_once, vraagbaak_module.PURGE_INTERVAL_S),
-        Job("spreekuur-status", spreekuur.announce_round, SPREEKUUR_ANNOUNCE_INTERVAL_S),
-        Job("oneonone-rederive", oneonone.rederive),
-        Job("oneonone-tick", oneonone.tick, ONEONONE_TICK_INTERVAL_S),
+        Job("vraagbaak-retention", f.vraagbaak.purge_once, vraagbaak_module.PURGE_INTERVAL_S),
+        Job("spreekuur-status", f.spreekuur.announce_round, SPREEKUUR_ANNOUNCE_INTERVAL_S),
+        Job("oneonone-rederive", f.oneonone.rederive),
+        Job("oneonone-tick", f.oneonone.tick, ONEONONE_TICK_INTERVAL_S),
         Job("shift-roster", roster, ROSTER_INTERVAL_S),
-        Job("oneonone-retention", oneonone.purge, ONEONONE_PURGE_INTERVAL_S),
+        Job("oneonone-retention", f.oneonone.purge, ONEONONE_PURGE_INTERVAL_S),
+        # Every process writes its own market counters (not leader-elected).
+        Job("markt-uptake", f.markt.uptake.flush, MARKT_FLUSH_INTERVAL_S, leader=False),
     )
 
 

@@ -6,6 +6,7 @@ it, and a reason. Good: ``datetime.now(UTC)``; bad: ``datetime.now()``.
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
 from dataclasses import dataclass
@@ -62,8 +63,37 @@ RULES = (
 )
 
 
+MAX_MODULE_LINES = 500
+MAX_FUNCTION_LINES = 80
+SIZED = ("chatserver/**/*.py", "moderation/**/*.py")
+
+
+def size_violations() -> list[str]:
+    """Modules over 500 lines and functions over 80 lines: a house one can hold in one's head."""
+    found: list[str] = []
+    for glob in SIZED:
+        for path in sorted(ROOT.glob(glob)):
+            rel = path.relative_to(ROOT).as_posix()
+            text = path.read_text(encoding="utf-8")
+            lines = text.count("\n")
+            if lines > MAX_MODULE_LINES:
+                found.append(f"{rel}: [module-size] {lines} lines (at most {MAX_MODULE_LINES}); split it by concept")
+            for node in ast.walk(ast.parse(text)):
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    length = (node.end_lineno or node.lineno) - node.lineno + 1
+                    if length > MAX_FUNCTION_LINES:
+                        found.append(
+                            f"{rel}:{node.lineno}: [function-size] {node.name} has {length} lines "
+                            f"(at most {MAX_FUNCTION_LINES})"
+                        )
+    return found
+
+
 def main() -> int:
     failures = 0
+    for problem in size_violations():
+        print(problem)
+        failures += 1
     for rule in RULES:
         for glob in rule.globs:
             for path in sorted(ROOT.glob(glob)):

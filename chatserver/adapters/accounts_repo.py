@@ -14,7 +14,7 @@ from typing import Any
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from chatserver.adapters.mongo_client import Database, Document, register_indexes
+from chatserver.adapters.mongo_client import Database, Document, Indexes, add_indexes
 from chatserver.ports import PseudonymTaken as PseudonymTaken  # raised here; re-exported for old importers
 from chatserver.ports import ValidationHashTaken as ValidationHashTaken
 
@@ -22,18 +22,22 @@ ACCOUNTS = "accounts"
 BANS = "bans"
 REFERRALS = "referral_codes"
 
-register_indexes(
+# This aggregate's indexes; the app creates the indexes of every module it lists (chatserver/adapters/indexes.py).
+INDEXES: Indexes = {}
+add_indexes(
+    INDEXES,
     ACCOUNTS,
     IndexModel([("pseudonym_key", ASCENDING)], unique=True, sparse=True, name="pseudonym_key_unique"),
     IndexModel([("validation.hash", ASCENDING)], unique=True, sparse=True, name="validation_hash_unique"),
     IndexModel([("kind", ASCENDING), ("created_at", ASCENDING)], name="kind_created"),
 )
-register_indexes(
+add_indexes(
+    INDEXES,
     BANS,
     IndexModel([("subject", ASCENDING)], name="ban_subject"),
     IndexModel([("group", ASCENDING)], name="ban_group"),
 )
-register_indexes(REFERRALS, IndexModel([("expires_at", ASCENDING)], name="referral_expiry"))
+add_indexes(INDEXES, REFERRALS, IndexModel([("expires_at", ASCENDING)], name="referral_expiry"))
 
 
 class AccountsRepo:

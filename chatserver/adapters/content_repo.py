@@ -8,7 +8,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from chatserver.adapters.mongo_client import Database, Document, register_indexes
+from chatserver.adapters.mongo_client import Database, Document, Indexes, add_indexes
 from chatserver.ports import SlugTaken as SlugTaken  # raised here; re-exported for old importers
 
 ITEMS = "content_items"
@@ -16,15 +16,18 @@ REVISIONS = "content_revisions"
 FEATURED = "content_featured"
 AUDIT = "content_audit"
 
-register_indexes(
+# This aggregate's indexes; the app creates the indexes of every module it lists (chatserver/adapters/indexes.py).
+INDEXES: Indexes = {}
+add_indexes(
+    INDEXES,
     ITEMS,
     IndexModel([("slug", ASCENDING)], unique=True, name="content_slug_unique"),
     IndexModel([("flavours", ASCENDING), ("status", ASCENDING), ("published_at", DESCENDING)], name="content_public"),
     IndexModel([("author_id", ASCENDING)], name="content_author"),
 )
-register_indexes(REVISIONS, IndexModel([("item_id", ASCENDING), ("number", DESCENDING)], name="revision_item"))
-register_indexes(AUDIT, IndexModel([("item_id", ASCENDING), ("at", ASCENDING)], name="content_audit_item"))
-register_indexes(FEATURED, IndexModel([("flavour", ASCENDING), ("position", ASCENDING)], name="featured_order"))
+add_indexes(INDEXES, REVISIONS, IndexModel([("item_id", ASCENDING), ("number", DESCENDING)], name="revision_item"))
+add_indexes(INDEXES, AUDIT, IndexModel([("item_id", ASCENDING), ("at", ASCENDING)], name="content_audit_item"))
+add_indexes(INDEXES, FEATURED, IndexModel([("flavour", ASCENDING), ("position", ASCENDING)], name="featured_order"))
 
 
 def visible_filter(flavour: str, now: datetime) -> Document:

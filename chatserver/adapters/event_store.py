@@ -13,12 +13,15 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import BulkWriteError, PyMongoError
 
 from chatserver import metrics
-from chatserver.adapters.mongo_client import GROUP_COMMIT_TIMEOUT_S, Database, Document, deadline, register_indexes
+from chatserver.adapters.mongo_client import GROUP_COMMIT_TIMEOUT_S, Database, Document, Indexes, add_indexes, deadline
 from chatserver.ports import DuplicateEvents as DuplicateEvents  # raised here; re-exported for old importers
 
 EVENTS = "events"
 
-register_indexes(
+# This aggregate's indexes; the app creates the indexes of every module it lists (chatserver/adapters/indexes.py).
+INDEXES: Indexes = {}
+add_indexes(
+    INDEXES,
     EVENTS,
     IndexModel([("channel", ASCENDING), ("offset", ASCENDING)], unique=True, name="channel_offset"),
     IndexModel(

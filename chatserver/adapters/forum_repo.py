@@ -7,7 +7,7 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 
-from chatserver.adapters.mongo_client import Database, Document, register_indexes
+from chatserver.adapters.mongo_client import Database, Document, Indexes, add_indexes
 
 THREADS = "forum_threads"
 POSTS = "forum_posts"
@@ -16,7 +16,10 @@ FOLLOWS = "forum_follows"
 NOTIFICATIONS = "notifications"
 SEARCH_CANDIDATES = 300
 
-register_indexes(
+# This aggregate's indexes; the app creates the indexes of every module it lists (chatserver/adapters/indexes.py).
+INDEXES: Indexes = {}
+add_indexes(
+    INDEXES,
     THREADS,
     IndexModel(
         [("flavour", ASCENDING), ("category", ASCENDING), ("pinned", DESCENDING), ("last_post_at", DESCENDING)],
@@ -24,15 +27,18 @@ register_indexes(
     ),
     IndexModel([("author_id", ASCENDING)], name="by_author"),
 )
-register_indexes(
+add_indexes(
+    INDEXES,
     POSTS,
     IndexModel([("thread_id", ASCENDING), ("created_at", ASCENDING)], name="by_thread"),
     IndexModel([("flavour", ASCENDING), ("search_terms", ASCENDING)], name="search_terms"),
     IndexModel([("author_id", ASCENDING)], name="by_author"),
 )
-register_indexes(REVISIONS, IndexModel([("post_id", ASCENDING), ("version", ASCENDING)], name="by_post"))
-register_indexes(FOLLOWS, IndexModel([("thread_id", ASCENDING)], name="by_thread"))
-register_indexes(NOTIFICATIONS, IndexModel([("account_id", ASCENDING), ("created_at", DESCENDING)], name="by_account"))
+add_indexes(INDEXES, REVISIONS, IndexModel([("post_id", ASCENDING), ("version", ASCENDING)], name="by_post"))
+add_indexes(INDEXES, FOLLOWS, IndexModel([("thread_id", ASCENDING)], name="by_thread"))
+add_indexes(
+    INDEXES, NOTIFICATIONS, IndexModel([("account_id", ASCENDING), ("created_at", DESCENDING)], name="by_account")
+)
 
 
 def readable_filter(thread_id: str, viewer_id: str | None, staff: bool) -> dict[str, Any]:

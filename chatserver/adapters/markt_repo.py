@@ -8,8 +8,8 @@ from datetime import datetime
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from chatserver.adapters.mongo_client import Database, Document, register_indexes
-from chatserver.ports_markt import EntrySlugTaken, ReportExists
+from chatserver.adapters.mongo_client import Database, Document, Indexes
+from chatserver.ports.markt import EntrySlugTaken, ReportExists
 
 ENTRIES = "markt_entries"
 REVISIONS = "markt_revisions"
@@ -18,7 +18,7 @@ REPORTS = "markt_reports"
 REGIONS = "markt_regions"
 PUBLISHED_LIMIT = 2000
 
-INDEXES: dict[str, list[IndexModel]] = {
+INDEXES: Indexes = {
     ENTRIES: [
         IndexModel([("slug", ASCENDING)], unique=True, name="markt_slug_unique"),
         IndexModel([("flavours", ASCENDING), ("status", ASCENDING)], name="markt_public"),
@@ -34,9 +34,6 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("author_id", ASCENDING)], name="markt_report_author"),
     ],
 }
-
-for _collection, _indexes in INDEXES.items():
-    register_indexes(_collection, *_indexes)
 
 
 class MongoMarktStore:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from chatserver.adapters.redis_client import Redis
-from chatserver.ports_markt import UPTAKE_METRICS, UptakeKey, UptakeMetric, UptakeRow
+from chatserver.ports.markt import UPTAKE_METRICS, UptakeKey, UptakeMetric, UptakeRow
 
 UPTAKE_TTL_S = 400 * 24 * 3600  # a year of weeks and some slack for the Reflectietafel's comparisons
 SEPARATOR = "|"

@@ -11,7 +11,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from chatserver.adapters.mongo_client import Database, register_indexes
+from chatserver.adapters.mongo_client import Database, Indexes, add_indexes
 from chatserver.domain.moderation_items import aware, item_from_doc, item_to_doc, to_ms
 from moderation.audit import AuditEntry
 from moderation.queue import ModerationItem
@@ -23,15 +23,18 @@ ITEMS = "moderation_items"
 AUDIT = "moderation_audit"
 OUTCOMES = "crisis_outcomes"  # counts per detector version and outcome, never texts
 
-register_indexes(
+# This aggregate's indexes; the app creates the indexes of every module it lists (chatserver/adapters/indexes.py).
+INDEXES: Indexes = {}
+add_indexes(
+    INDEXES,
     ITEMS,
     IndexModel([("state", ASCENDING), ("flavour", ASCENDING), ("tier", ASCENDING)], name="open_by_flavour_tier"),
     IndexModel([("subject_id", ASCENDING), ("state", ASCENDING)], name="by_subject"),
     IndexModel([("author_id", ASCENDING)], name="by_author"),
     IndexModel([("decided_at", ASCENDING)], name="by_decided_at"),
 )
-register_indexes(AUDIT, IndexModel([("item_id", ASCENDING), ("_id", ASCENDING)], name="by_item"))
-register_indexes(AUDIT, IndexModel([("flavour", ASCENDING), ("_id", DESCENDING)], name="by_flavour"))
+add_indexes(INDEXES, AUDIT, IndexModel([("item_id", ASCENDING), ("_id", ASCENDING)], name="by_item"))
+add_indexes(INDEXES, AUDIT, IndexModel([("flavour", ASCENDING), ("_id", DESCENDING)], name="by_flavour"))
 
 StoreError = PyMongoError
 

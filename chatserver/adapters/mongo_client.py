@@ -36,13 +36,12 @@ Document = dict[str, Any]
 MongoClient = AsyncMongoClient[Document]
 Database = AsyncDatabase[Document]
 
-# Index declarations of every aggregate, created idempotently at start-up.
-# Features add their collections here, next to the repository that uses them.
-INDEXES: dict[str, list[IndexModel]] = {}
+# The index declarations of one module: collection -> its indexes, next to the repository that uses them.
+Indexes = dict[str, list[IndexModel]]
 
 
-def register_indexes(collection: str, *indexes: IndexModel) -> None:
-    INDEXES.setdefault(collection, []).extend(indexes)
+def add_indexes(target: Indexes, collection: str, *indexes: IndexModel) -> None:
+    target.setdefault(collection, []).extend(indexes)
 
 
 def open_mongo(url: str) -> MongoClient:
@@ -72,11 +71,15 @@ def deadline(seconds: float) -> Iterator[None]:
             bound.__exit__(None, None, None)
 
 
-async def ensure_indexes(db: Database) -> None:
-    for collection, indexes in INDEXES.items():
-        if indexes:
-            await db[collection].create_indexes(indexes)
-    log.info("indexes ensured for %d collections", len(INDEXES))
+async def ensure_indexes(db: Database, declared: list[Indexes]) -> None:
+    """Create every declared index (idempotent); ``declared`` is the explicit list of the app's modules."""
+    collections: set[str] = set()
+    for indexes in declared:
+        for collection, models in indexes.items():
+            if models:
+                await db[collection].create_indexes(models)
+            collections.add(collection)
+    log.info("indexes ensured for %d collections", len(collections))
 
 
 async def mongo_health(client: MongoClient) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 
 from chatserver.adapters.event_store import EVENTS
-from chatserver.adapters.mongo_client import Database, Document, register_indexes
+from chatserver.adapters.mongo_client import Database, Document, Indexes, add_indexes
 
 CHATS = "oneonone_chats"
 SHIFTS = "shift_status"
@@ -16,17 +16,20 @@ ROSTER = "shift_roster"
 ALERTS = "oneonone_alerts"
 AUDIT = "oneonone_audit"
 
-register_indexes(
+# This aggregate's indexes; the app creates the indexes of every module it lists (chatserver/adapters/indexes.py).
+INDEXES: Indexes = {}
+add_indexes(
+    INDEXES,
     CHATS,
     IndexModel([("flavour", ASCENDING), ("status", ASCENDING), ("queued_at", ASCENDING)], name="chat_queue"),
     IndexModel([("visitor_id", ASCENDING), ("status", ASCENDING)], name="chat_visitor"),
     IndexModel([("staff_id", ASCENDING), ("status", ASCENDING)], name="chat_staff"),
     IndexModel([("status", ASCENDING), ("ended_at", ASCENDING)], name="chat_ended"),
 )
-register_indexes(ROSTER, IndexModel([("flavour", ASCENDING), ("start_at", ASCENDING)], name="roster_flavour_start"))
-register_indexes(ROSTER, IndexModel([("end_at", ASCENDING)], name="roster_end"))
-register_indexes(ALERTS, IndexModel([("flavour", ASCENDING), ("at", DESCENDING)], name="alerts_flavour_at"))
-register_indexes(AUDIT, IndexModel([("chat_id", ASCENDING), ("at", ASCENDING)], name="audit_chat"))
+add_indexes(INDEXES, ROSTER, IndexModel([("flavour", ASCENDING), ("start_at", ASCENDING)], name="roster_flavour_start"))
+add_indexes(INDEXES, ROSTER, IndexModel([("end_at", ASCENDING)], name="roster_end"))
+add_indexes(INDEXES, ALERTS, IndexModel([("flavour", ASCENDING), ("at", DESCENDING)], name="alerts_flavour_at"))
+add_indexes(INDEXES, AUDIT, IndexModel([("chat_id", ASCENDING), ("at", ASCENDING)], name="audit_chat"))
 
 
 class OneOnOneRepo:

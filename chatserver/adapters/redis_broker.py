@@ -38,6 +38,7 @@ from chatserver.adapters.pubsub_link import RECONNECT_MAX_S, RECONNECT_MIN_S, Pu
 from chatserver.adapters.pubsub_link import MessageHandler as MessageHandler
 from chatserver.adapters.pubsub_link import ReconnectHandler as ReconnectHandler
 from chatserver.adapters.redis_client import REDIS_ERRORS, Redis, publish_command
+from chatserver.ports.values import BrokerUnavailable as BrokerUnavailable
 
 log = logging.getLogger("chatserver.broker")
 
@@ -45,10 +46,6 @@ SUBSCRIBE_TIMEOUT_S = 3.0
 TOPOLOGY_SETTLE_S = 0.2  # several links noticing one slot move read the topology once
 
 BrokerError = REDIS_ERRORS
-
-
-class BrokerUnavailable(Exception):
-    """The pub/sub connection is down; a subscription could not be confirmed."""
 
 
 class RedisBroker:

@@ -28,7 +28,7 @@ from chatserver.domain.reflectie import (
     local_day,
     local_hour,
 )
-from chatserver.ports_reflectie import CountRow
+from chatserver.ports.reflectie import CountRow
 
 log = logging.getLogger("chatserver.reflectie.counters")
 

@@ -9,14 +9,17 @@ from datetime import date
 from pymongo import ASCENDING, IndexModel, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
-from chatserver.adapters.mongo_client import Database, Document, register_indexes
+from chatserver.adapters.mongo_client import Database, Document, Indexes, add_indexes
 from chatserver.domain.reflectie import Bucketed, Cell, iso_week, month_of
-from chatserver.ports_reflectie import CountRow
+from chatserver.ports.reflectie import CountRow
 
 DAYS = "reflectie_days"
 RELEASES = "reflectie_releases"
 
-register_indexes(
+# This aggregate's indexes; the app creates the indexes of every module it lists (chatserver/adapters/indexes.py).
+INDEXES: Indexes = {}
+add_indexes(
+    INDEXES,
     DAYS,
     IndexModel([("flavour", ASCENDING), ("day", ASCENDING)], name="reflectie_flavour_day"),
     IndexModel([("day", ASCENDING)], name="reflectie_day"),

@@ -7,12 +7,15 @@ from typing import Any
 from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
-from chatserver.adapters.mongo_client import Database, Document, register_indexes
+from chatserver.adapters.mongo_client import Database, Document, Indexes, add_indexes
 from chatserver.ports import RoomTaken as RoomTaken  # raised here; re-exported for old importers
 
 ROOMS = "rooms"
 
-register_indexes(
+# This aggregate's indexes; the app creates the indexes of every module it lists (chatserver/adapters/indexes.py).
+INDEXES: Indexes = {}
+add_indexes(
+    INDEXES,
     ROOMS,
     IndexModel([("flavour", ASCENDING), ("slug", ASCENDING)], unique=True, name="room_flavour_slug"),
     IndexModel([("flavour", ASCENDING), ("active", ASCENDING)], name="room_flavour_active"),

@@ -8,19 +8,23 @@ from typing import Any
 from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from chatserver.adapters.mongo_client import Database, Document, register_indexes
+from chatserver.adapters.mongo_client import Database, Document, Indexes, add_indexes
 from chatserver.ports import SeriesTaken as SeriesTaken  # raised here; re-exported for old importers
 
 SPREEKUREN = "spreekuren"
 QUESTIONS = "spreekuur_questions"
 
-register_indexes(
+# This aggregate's indexes; the app creates the indexes of every module it lists (chatserver/adapters/indexes.py).
+INDEXES: Indexes = {}
+add_indexes(
+    INDEXES,
     SPREEKUREN,
     IndexModel([("flavour", ASCENDING), ("starts_at", ASCENDING)], name="spreekuur_flavour_start"),
     IndexModel([("series_key", ASCENDING)], unique=True, sparse=True, name="spreekuur_series_unique"),
     IndexModel([("ends_at", ASCENDING)], name="spreekuur_end"),
 )
-register_indexes(
+add_indexes(
+    INDEXES,
     QUESTIONS,
     IndexModel([("spreekuur_id", ASCENDING), ("status", ASCENDING), ("created_at", ASCENDING)], name="sq_status"),
     IndexModel([("author_id", ASCENDING), ("spreekuur_id", ASCENDING)], name="sq_author"),

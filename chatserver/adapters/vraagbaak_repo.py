@@ -6,12 +6,15 @@ from datetime import datetime
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 
-from chatserver.adapters.mongo_client import Database, Document, register_indexes
+from chatserver.adapters.mongo_client import Database, Document, Indexes, add_indexes
 from chatserver.domain.vraagbaak import ACTIVE_STATUSES
 
 QUESTIONS = "vraagbaak_questions"
 
-register_indexes(
+# This aggregate's indexes; the app creates the indexes of every module it lists (chatserver/adapters/indexes.py).
+INDEXES: Indexes = {}
+add_indexes(
+    INDEXES,
     QUESTIONS,
     IndexModel([("token_hash", ASCENDING)], unique=True, name="vraagbaak_token_unique"),
     IndexModel([("status", ASCENDING), ("urgent", DESCENDING), ("asked_at", ASCENDING)], name="vraagbaak_queue"),

@@ -149,33 +149,48 @@ def _room(actor: Actor, ref: ChannelRef, action: Action, catalog: FlavourCatalog
     return _allow(f"room-{room.mode}-publish")
 
 
+Rule = Callable[["Actor", ChannelRef, Action, FlavourCatalog, ChannelFacts], Decision]
+
+
 def authorise(
     actor: Actor, ref: ChannelRef, action: Action, catalog: FlavourCatalog, facts: ChannelFacts | None = None
 ) -> Decision:
     """Whether ``actor`` may ``action`` on channel ``ref``. A denial never says whether the channel exists."""
     facts = facts or ChannelFacts(exists=False)
-    if ref.kind is ChannelKind.USER:
-        if action == "publish":
-            return _deny("user-server-only")
-        return _allow("user-own") if ref.ident == actor.account_id else _deny("user-other")
-    if catalog.get(ref.flavour) is None:
+    if ref.kind is not ChannelKind.USER and catalog.get(ref.flavour) is None:
         return _deny("flavour-unknown")
-    if ref.kind is ChannelKind.ROOM:
-        return _room(actor, ref, action, catalog, facts)
-    if ref.kind is ChannelKind.QUEUE:
-        if action == "publish":
-            return _deny("queue-server-only")
-        return _allow("queue-staff") if actor.staff_in(ref.flavour) else _deny("queue-staff-only")
-    if ref.kind is ChannelKind.MOD:
-        return _allow("mod-staff") if actor.staff_in(ref.flavour) else _deny("mod-staff-only")
-    if ref.kind is ChannelKind.CHAT:
-        if not facts.exists:
-            return _deny("chat-unknown")
-        return _allow("chat-participant") if actor.account_id in facts.participants else _deny("chat-not-participant")
-    if ref.kind is ChannelKind.THREAD:
-        if action == "publish":
-            return _deny("thread-server-only")
-        return _allow("thread-reader") if facts.exists else _deny("thread-unknown")
+    return _RULES[ref.kind](actor, ref, action, catalog, facts)
+
+
+def _user(actor: Actor, ref: ChannelRef, action: Action, catalog: FlavourCatalog, facts: ChannelFacts) -> Decision:
+    if action == "publish":
+        return _deny("user-server-only")
+    return _allow("user-own") if ref.ident == actor.account_id else _deny("user-other")
+
+
+def _queue(actor: Actor, ref: ChannelRef, action: Action, catalog: FlavourCatalog, facts: ChannelFacts) -> Decision:
+    if action == "publish":
+        return _deny("queue-server-only")
+    return _allow("queue-staff") if actor.staff_in(ref.flavour) else _deny("queue-staff-only")
+
+
+def _mod(actor: Actor, ref: ChannelRef, action: Action, catalog: FlavourCatalog, facts: ChannelFacts) -> Decision:
+    return _allow("mod-staff") if actor.staff_in(ref.flavour) else _deny("mod-staff-only")
+
+
+def _chat(actor: Actor, ref: ChannelRef, action: Action, catalog: FlavourCatalog, facts: ChannelFacts) -> Decision:
+    if not facts.exists:
+        return _deny("chat-unknown")
+    return _allow("chat-participant") if actor.account_id in facts.participants else _deny("chat-not-participant")
+
+
+def _thread(actor: Actor, ref: ChannelRef, action: Action, catalog: FlavourCatalog, facts: ChannelFacts) -> Decision:
+    if action == "publish":
+        return _deny("thread-server-only")
+    return _allow("thread-reader") if facts.exists else _deny("thread-unknown")
+
+
+def _spreekuur(actor: Actor, ref: ChannelRef, action: Action, catalog: FlavourCatalog, facts: ChannelFacts) -> Decision:
     if not facts.exists:
         return _deny("spreekuur-unknown")
     if action == "subscribe":
@@ -183,6 +198,17 @@ def authorise(
             return _deny("spreekuur-full")
         return _allow("spreekuur-audience")
     return _allow("spreekuur-host") if actor.staff_in(ref.flavour) else _deny("spreekuur-host-only")
+
+
+_RULES: dict[ChannelKind, Rule] = {
+    ChannelKind.USER: _user,
+    ChannelKind.ROOM: _room,
+    ChannelKind.QUEUE: _queue,
+    ChannelKind.MOD: _mod,
+    ChannelKind.CHAT: _chat,
+    ChannelKind.THREAD: _thread,
+    ChannelKind.SPREEKUUR: _spreekuur,
+}
 
 
 Resolver = Callable[[Actor, ChannelRef], Awaitable[ChannelFacts]]

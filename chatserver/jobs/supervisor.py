@@ -1,22 +1,18 @@
 """The one owner of background tasks: starts, restarts with back-off, cancels.
 
 Nothing else in the server calls ``asyncio.create_task`` for long-lived work.
-Jobs that must run on only one process at a time take a Redis lease
-(:class:`Leader`), renewed while they run.
+Jobs that must run on only one process at a time take a :class:`Lease`
+(a Redis lease, renewed while they run; ``chatserver.adapters.leader``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any, Protocol
 
-from redis.exceptions import RedisError
-
-from chatserver.adapters.mongo_client import JOB_TIMEOUT_S, DatabaseError, deadline
-from chatserver.adapters.redis_client import Redis
 from chatserver.protocol import ErrorCode
 
 log = logging.getLogger("chatserver.jobs")
@@ -28,7 +24,9 @@ JobFactory = Callable[[], Coroutine[Any, Any, None]]
 
 
 class Supervisor:
-    def __init__(self) -> None:
+    def __init__(self, outage_errors: tuple[type[BaseException], ...] = ()) -> None:
+        # The exception types that mean Redis or the database is away (the adapters' ``unavailable_errors``).
+        self.outage_errors = outage_errors
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._stopping = False
 
@@ -58,7 +56,9 @@ class Supervisor:
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
-                    if _is_outage(exc):  # Redis or the database away: one line, the job retries by itself
+                    if _is_outage(
+                        exc, self.outage_errors
+                    ):  # Redis or the database away: one line, the job retries by itself
                         log.warning("job %s: %s; restarting in %.1f s", name, type(exc).__name__, backoff)
                     else:
                         log.exception("job %s crashed; restarting in %.1f s", name, backoff)
@@ -85,43 +85,32 @@ class Supervisor:
             log.warning("job %s did not stop within %.0f s", task.get_name(), STOP_GRACE_S)
 
 
-class Leader:
-    """A Redis lease so that a periodic job runs on one process at a time."""
+class Lease(Protocol):
+    """What makes a periodic job run on one process at a time (``chatserver.adapters.leader.RedisLease``)."""
 
-    def __init__(self, redis: Redis, key: str, ttl_s: float = 30.0) -> None:
-        self.redis = redis
-        self.key = key
-        self.ttl_ms = int(ttl_s * 1000)
-        self.token = secrets.token_hex(8)
-
-    async def acquire(self) -> bool:
-        try:
-            if await self.redis.set(self.key, self.token, nx=True, px=self.ttl_ms):
-                return True
-            # Renew when we already hold it.
-            held = await self.redis.get(self.key)
-            if held is not None and (held.decode() if isinstance(held, bytes) else held) == self.token:
-                await self.redis.pexpire(self.key, self.ttl_ms)
-                return True
-        except (RedisError, OSError):
-            return False
-        return False
+    async def acquire(self) -> bool: ...
 
 
-def _is_outage(exc: BaseException) -> bool:
-    """An engine that is down or too slow, as the drivers or the services (4205, retryable) report it."""
-    if isinstance(exc, DatabaseError | RedisError | TimeoutError | ConnectionError):
+def _is_outage(exc: BaseException, outage_errors: tuple[type[BaseException], ...]) -> bool:
+    """An engine that is down or too slow, as the adapters or the services (4205, retryable) report it."""
+    if isinstance(exc, (*outage_errors, TimeoutError, ConnectionError)):
         return True
     return getattr(exc, "code", None) == ErrorCode.UNAVAILABLE
 
 
-def periodic(interval_s: float, work: Callable[[], Awaitable[object]], leader: Leader | None = None) -> JobFactory:
-    """A job that calls ``work`` every ``interval_s`` seconds (only while leader, if given)."""
+def periodic(
+    interval_s: float,
+    work: Callable[[], Awaitable[object]],
+    leader: Lease | None = None,
+    deadline: Callable[[], AbstractContextManager[object]] = nullcontext,
+) -> JobFactory:
+    """A job that calls ``work`` every ``interval_s`` seconds (only while leader, if given), each call inside
+    ``deadline()`` (the database's bound for jobs, longer than a request's)."""
 
     async def loop() -> None:
         while True:
             if leader is None or await leader.acquire():
-                with deadline(JOB_TIMEOUT_S):  # a purge or roll-up may take longer than a request's call
+                with deadline():
                     await work()
             await asyncio.sleep(interval_s)
 

@@ -22,8 +22,6 @@ from typing import Any
 import msgspec
 from uvicorn.server import ServerState
 
-from chatserver.adapters.redis_broker import PresenceStore
-from chatserver.adapters.session_store import RedisSessionStore
 from chatserver.domain.channels import ChannelResolvers
 from chatserver.domain.identity import Actor
 from chatserver.flavours import FlavourCatalog
@@ -32,6 +30,7 @@ from chatserver.live.connection import Connection
 from chatserver.live.handshake import AUTH_TIMEOUT_S, HEARTBEAT_S, IDLE_TIMEOUT_S, ConnectionCaps, begin
 from chatserver.live.hub import Hub
 from chatserver.live.presence import ChannelPresence
+from chatserver.ports import LiveSessions, PresenceStore
 from chatserver.protocol import CloseCode
 from chatserver.services.chat import ChatService
 
@@ -47,7 +46,7 @@ class Gateway:
         self,
         *,
         catalog: FlavourCatalog,
-        sessions: RedisSessionStore,
+        sessions: LiveSessions,
         resolvers: ChannelResolvers,
         hub: Hub,
         chat: ChatService,

@@ -18,9 +18,9 @@ from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
-from chatserver.adapters.redis_broker import BrokerUnavailable, RedisBroker
 from chatserver.live.outbox import text_frame
 from chatserver.metrics import DELIVERIES, FANOUT_SECONDS
+from chatserver.ports import BrokerUnavailable, LiveBroker
 from chatserver.protocol import MAX_REPLAY_EVENTS, Position, Reload, ServerFrame, encode_frame
 from chatserver.services.chat import ChatService
 
@@ -175,7 +175,7 @@ def _retracts(frame: bytes) -> bool:
 class Hub:
     def __init__(
         self,
-        broker: RedisBroker,
+        broker: LiveBroker,
         chat: ChatService,
         live_key: Callable[[str], str],
         spawn: Spawn,

@@ -6,7 +6,6 @@ import ipaddress
 from typing import TYPE_CHECKING
 
 from chatserver import metrics
-from chatserver.adapters.redis_broker import PresenceStore
 from chatserver.live.frontdoor import GATEWAY_STATE_KEY, TIMEOUTS_STATE_KEY, RequestTimeouts
 from chatserver.live.gateway import ConnectionCaps, Gateway
 from chatserver.live.hub import Hub
@@ -18,7 +17,6 @@ if TYPE_CHECKING:
 
 def install(services: Services) -> Feature:
     settings = services.settings
-    prefix = settings.redis_key_prefix
     chat = services.chat
     broker = services.broker
     state: dict[str, Gateway] = {}
@@ -33,7 +31,7 @@ def install(services: Services) -> Feature:
             resolvers=services.resolvers,
             hub=hub,
             chat=chat,
-            presence=PresenceStore(services.redis, prefix, settings.presence_expiry_s),
+            presence=services.presence,
             allowed_origins=settings.allowed_origins(hosts),
             revoked_channel=services.sessions.revoked_channel,
             caps=ConnectionCaps(

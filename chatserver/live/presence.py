@@ -14,9 +14,9 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from chatserver.adapters.redis_broker import PresenceStore
 from chatserver.domain.channels import ChannelRef, ChannelResolvers, LeaveHook, parse_channel
 from chatserver.live.hub import Hub
+from chatserver.ports import PresenceStore
 from chatserver.protocol import Presence, PresenceSnapshot
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from chatserver.domain import markt as rules
 from chatserver.domain.markt import parse_filters
-from chatserver.ports_markt import Document
+from chatserver.ports.markt import Document
 from chatserver.services.markt import MarktError
 from chatserver.services.markt.reports import stats_of
 from chatserver.web.pages.markt import markt_of

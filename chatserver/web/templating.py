@@ -14,7 +14,6 @@ from starlette.responses import HTMLResponse
 
 from chatserver.flavours import Flavour
 from chatserver.i18n import load_catalogs, plural_translator, translator
-from chatserver.web.sanitize import install_filters
 
 
 class Templates:
@@ -38,7 +37,6 @@ class Templates:
         )
         self.static_dir = static_dir
         self.env.globals["static_url"] = self.static_url
-        install_filters(self.env)
 
     @lru_cache(maxsize=256)  # noqa: B019 - one Templates per app, files fixed at deploy
     def static_url(self, path: str) -> str:

@@ -224,7 +224,8 @@ async def test_a_reply_emits_the_post_and_notifies_the_follower_and_an_edit_emit
     captured_events.clear()
     post = await forum.repo.post(reply_posted.post_id)
     await forum.edit(replier, flavour, thread, post, "Ik herken het heel goed", None)
-    assert _without_queue_alerts(captured_events) == [(channel, ForumPostEdited(post_id=reply_posted.post_id, fragment=fragment))]
+    edited = ForumPostEdited(post_id=reply_posted.post_id, fragment=fragment)
+    assert _without_queue_alerts(captured_events) == [(channel, edited)]
     assert captured_events.notices == []
 
 

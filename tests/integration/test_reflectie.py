@@ -25,7 +25,7 @@ from chatserver.domain import reflectie_privacy as privacy
 from chatserver.domain.markt import RegionIndex
 from chatserver.domain.reflectie import Cell
 from chatserver.flavours import TIMEZONE
-from chatserver.ports_markt import UptakeKey
+from chatserver.ports.markt import UptakeKey
 from chatserver.services.reflectie import ReflectieService, ReflectieSettings
 
 from ..conftest import RunningServer

@@ -16,7 +16,7 @@ from chatserver.clock import Clock
 from chatserver.domain import markt as rules
 from chatserver.domain.identity import Actor
 from chatserver.domain.markt import ACTION_NAMES, MAX_SLUG_CHARS, RegionIndex, is_editor, slugify
-from chatserver.ports_markt import Document, EntrySlugTaken, MarktStore
+from chatserver.ports.markt import Document, EntrySlugTaken, MarktStore
 from chatserver.services.markt.drafts import EntryDraft, check_fields, form_values
 from chatserver.services.markt.errors import MarktError, not_found
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from chatserver.domain.markt import search_terms
-from chatserver.ports_markt import Document, MarktStore, ReportExists
+from chatserver.ports.markt import Document, MarktStore, ReportExists
 
 FICTION = " (fictief voorbeeld)"
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from chatserver.domain import markt as rules
 from chatserver.domain.markt import Answers, Filters, RegionIndex, Suggestion, fold
-from chatserver.ports_markt import Document, MarktStore
+from chatserver.ports.markt import Document, MarktStore
 from chatserver.services.markt.reports import stats_of
 
 

@@ -19,7 +19,7 @@ from chatserver.domain import markt as rules
 from chatserver.domain.identity import AccountId, Actor
 from chatserver.domain.markt import clean_text
 from chatserver.flavours import Flavour, FlavourCatalog
-from chatserver.ports_markt import Document, MarktStore, ReportExists
+from chatserver.ports.markt import Document, MarktStore, ReportExists
 from chatserver.services.markt.errors import MarktError, not_found
 from chatserver.services.moderation import ItemRef, crisis_notice
 

@@ -14,7 +14,7 @@ from chatserver.clock import Clock
 from chatserver.domain.identity import Actor
 from chatserver.domain.markt import REGION_PREFIXES, RegionIndex
 from chatserver.flavours import FlavourCatalog
-from chatserver.ports_markt import MarktStore, UptakeCounter, UptakeReader
+from chatserver.ports.markt import MarktStore, UptakeCounter, UptakeReader
 from chatserver.services.markt.catalogue import Catalogue
 from chatserver.services.markt.errors import MarktError
 from chatserver.services.markt.finding import Finder

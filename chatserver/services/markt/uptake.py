@@ -9,7 +9,7 @@ from collections import Counter
 
 from chatserver.clock import Clock
 from chatserver.domain.markt import RegionIndex, iso_week
-from chatserver.ports_markt import UptakeCounter, UptakeKey, UptakeMetric, UptakeReader, UptakeRow
+from chatserver.ports.markt import UptakeCounter, UptakeKey, UptakeMetric, UptakeReader, UptakeRow
 
 log = logging.getLogger("chatserver.markt.uptake")
 

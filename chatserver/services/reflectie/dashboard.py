@@ -20,7 +20,7 @@ from chatserver.domain.reflectie import (
 )
 from chatserver.flavours import TIMEZONE
 from chatserver.ports import Document
-from chatserver.ports_reflectie import CountRow
+from chatserver.ports.reflectie import CountRow
 
 HOURS_OF_WEEK = 168
 CRISIS_SLA_S = 300  # a professional takes a held crisis message within five minutes

@@ -14,7 +14,7 @@ from chatserver.domain import reflectie_privacy as privacy
 from chatserver.domain.markt import RegionIndex, province_key
 from chatserver.domain.reflectie import CATALOGUE, days_of_month
 from chatserver.domain.reflectie_privacy import Status
-from chatserver.ports_reflectie import AggregateStore, CountRow
+from chatserver.ports.reflectie import AggregateStore, CountRow
 
 
 @dataclass(frozen=True, slots=True)

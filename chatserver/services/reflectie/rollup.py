@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from chatserver.clock import Clock
 from chatserver.domain.reflectie import local_day
-from chatserver.ports_reflectie import AggregateStore, CounterSource
+from chatserver.ports.reflectie import AggregateStore, CounterSource
 
 log = logging.getLogger("chatserver.reflectie.rollup")
 

@@ -29,8 +29,8 @@ from chatserver.domain.reflectie import (
     quantile,
 )
 from chatserver.flavours import TIMEZONE
-from chatserver.ports_markt import UptakeReader
-from chatserver.ports_reflectie import AggregateStore, CounterSource, CountRow, RosterSource
+from chatserver.ports.markt import UptakeReader
+from chatserver.ports.reflectie import AggregateStore, CounterSource, CountRow, RosterSource
 from chatserver.services.reflectie import dashboard as d
 from chatserver.services.reflectie.release import Headline, Release, month_release
 from chatserver.services.reflectie.rollup import RollUp

@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from chatserver.domain import markt as rules
 from chatserver.domain.markt import ACTION_NAMES, is_editor
-from chatserver.ports_markt import Document
+from chatserver.ports.markt import Document
 from chatserver.services.markt import MarktError
 from chatserver.services.markt.drafts import EntryDraft
 from chatserver.web.pages.markt import labels, markt_of

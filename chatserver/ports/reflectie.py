@@ -3,7 +3,7 @@
 ``RedisCounters`` (``chatserver.adapters.reflectie_counters``) implements :class:`Counter` and
 :class:`CounterSource`; ``MongoReflectieStore`` (``chatserver.adapters.reflectie_store``) implements
 :class:`AggregateStore`; the shift service is the :class:`RosterSource`. The market's uptake comes through
-``chatserver.ports_markt.UptakeReader``. Only aggregates pass these ports: a metric, a flavour, a day, a coarse
+``chatserver.ports.markt.UptakeReader``. Only aggregates pass these ports: a metric, a flavour, a day, a coarse
 region, a sub-kind, counts — never an account, session, address or channel.
 """
 
