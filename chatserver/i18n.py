@@ -9,8 +9,10 @@ Dutch, so an untranslated string is never an error.
 from __future__ import annotations
 
 import gettext
+import re
 from collections.abc import Callable
-from functools import cache
+from dataclasses import dataclass
+from functools import cache, partial
 from pathlib import Path
 
 from babel.support import Translations
@@ -44,9 +46,89 @@ def load_catalogs() -> None:
         catalog(lang)
 
 
+PLACEHOLDER = re.compile(r"%(?:\((\w+)\))?([sd])|%%")
+
+
+@dataclass(frozen=True, slots=True)
+class _Pattern:
+    """A message with placeholders read backwards: which Dutch texts it formats to, and which values they hold."""
+
+    msgid: str
+    regex: re.Pattern[str]
+    slots: tuple[tuple[str, str], ...]  # (name or "" when positional, "s" or "d") per placeholder
+    literal_chars: int
+
+    def fill(self, match: re.Match[str], translated: str, gettext: Callable[[str], str]) -> str:
+        values: list[object] = []
+        for (_name, kind), value in zip(self.slots, match.groups(), strict=True):
+            # A value that is itself a marked message (a label) is translated too; anything else stays as it is.
+            values.append(int(value) if kind == "d" else gettext(value))
+        if any(name for name, _kind in self.slots):
+            return translated % {name: value for (name, _kind), value in zip(self.slots, values, strict=True)}
+        return translated % tuple(values)
+
+
+def _pattern(msgid: str) -> _Pattern | None:
+    parts: list[str] = []
+    slots: list[tuple[str, str]] = []
+    position = 0
+    for found in PLACEHOLDER.finditer(msgid):
+        parts.append(re.escape(msgid[position : found.start()]))
+        if found.group(0) == "%%":
+            parts.append("%")
+        else:
+            parts.append(r"(-?\d+)" if found.group(2) == "d" else "(.+?)")
+            slots.append((found.group(1) or "", found.group(2)))
+        position = found.end()
+    if not slots:
+        return None
+    parts.append(re.escape(msgid[position:]))
+    literal_chars = len(PLACEHOLDER.sub("", msgid))
+    return _Pattern(msgid, re.compile("".join(parts), re.S), tuple(slots), literal_chars)
+
+
+@cache
+def _patterns(lang: str) -> tuple[_Pattern, ...]:
+    """The catalogue's messages with placeholders, the most specific (most fixed text) first."""
+    found = [p for key in _known(lang) if (p := _pattern(key)) is not None]
+    return tuple(sorted(found, key=lambda p: -p.literal_chars))
+
+
+@cache
+def _known(lang: str) -> frozenset[str]:
+    """The catalogue's message ids (plural forms aside)."""
+    ids = getattr(catalog(lang), "_catalog", {})
+    return frozenset(key for key in ids if isinstance(key, str) and key)
+
+
+def translate(lang: str, text: str) -> str:
+    """``text`` in ``lang``: a marked message, also one already formatted with its values (``N_("… %s …") % x``).
+
+    Services write their messages in Dutch, formatted where they are raised; the page, the API or the live
+    connection translates them where the reader's language is known. A text the catalogue does not know (a name,
+    a person's own words) comes back unchanged.
+    """
+    if not text or lang == DEFAULT_LANG or lang not in SUPPORTED:
+        return text
+    gettext = catalog(lang).gettext
+    if text in _known(lang):
+        return gettext(text)
+    for pattern in _patterns(lang):
+        match = pattern.regex.fullmatch(text)
+        if match:
+            return pattern.fill(match, gettext(pattern.msgid), gettext)
+    return text
+
+
+@cache
 def translator(lang: str) -> Callable[[str], str]:
-    """``_`` for ``lang``: the translated text, or the Dutch message id where the catalogue has none."""
-    return catalog(lang).gettext
+    """``_`` for ``lang``: the translated text, or the Dutch message id where the catalogue has none.
+
+    It also translates a marked message that was formatted before it reached the page (see :func:`translate`).
+    """
+    if lang == DEFAULT_LANG or lang not in SUPPORTED:
+        return catalog(lang).gettext
+    return partial(translate, lang)
 
 
 def plural_translator(lang: str) -> Callable[[str, str, int], str]:
@@ -68,8 +150,50 @@ def pick_language(cookie_header: str | None) -> str:
 
 
 def N_(message: str) -> str:  # the name gettext extractors look for
-    """Marks a message for extraction where it is written down; it is translated where it is shown."""
+    """Marks a message for extraction where it is written down; it is translated where it is shown.
+
+    A message with values is formatted right away, ``N_("Nog %d minuten.") % n``: :func:`translate` recognises the
+    Dutch result by its message id and puts the same values into the translation.
+    """
     return message
+
+
+# --- the scripts' messages -------------------------------------------------------------------------------------------
+
+ScriptMessage = str | tuple[str, str]
+
+
+@cache
+def script_messages(js_dir: Path) -> tuple[ScriptMessage, ...]:
+    """The messages the browser scripts mark (``_``, ``N_``, ``ngettext``), as ``pybabel extract`` finds them."""
+    from babel.messages.extract import extract_from_file  # only when the pages are first built
+
+    found: dict[ScriptMessage, None] = {}
+    for path in sorted(js_dir.rglob("*.js")):
+        for _line, message, _comments, _context in extract_from_file("javascript", str(path)):
+            if isinstance(message, str):
+                found[message] = None
+            elif message and all(isinstance(form, str) for form in message[:2]):
+                found[(str(message[0]), str(message[1]))] = None
+    return tuple(found)
+
+
+@cache
+def script_catalog(lang: str, js_dir: Path) -> dict[str, str | list[str]]:
+    """The scripts' messages in ``lang``, keyed by the Dutch message id: a text, or the forms for 1 and for more.
+
+    ``static/js/i18n.js`` reads this from the page (``templates/base.html``); Dutch pages need none.
+    """
+    if lang == DEFAULT_LANG or lang not in SUPPORTED:
+        return {}
+    gettext, ngettext = catalog(lang).gettext, catalog(lang).ngettext
+    out: dict[str, str | list[str]] = {}
+    for message in script_messages(js_dir):
+        if isinstance(message, str):
+            out[message] = gettext(message)
+        else:
+            out[message[0]] = [ngettext(message[0], message[1], 1), ngettext(message[0], message[1], 2)]
+    return out
 
 
 # Labels that Python modules hand to templates, which show them through ``_(label)``. Until those modules mark

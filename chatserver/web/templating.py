@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from chatserver.flavours import Flavour
-from chatserver.i18n import load_catalogs, plural_translator, translator
+from chatserver.i18n import load_catalogs, plural_translator, script_catalog, translator
 
 
 class Templates:
@@ -37,6 +37,11 @@ class Templates:
         )
         self.static_dir = static_dir
         self.env.globals["static_url"] = self.static_url
+        self.env.globals["script_messages"] = self.script_messages
+
+    def script_messages(self, lang: str) -> dict[str, str | list[str]]:
+        """What the browser scripts say, in ``lang`` (base.html renders it for static/js/i18n.js; none for Dutch)."""
+        return script_catalog(lang, self.static_dir / "js")
 
     @lru_cache(maxsize=256)  # noqa: B019 - one Templates per app, files fixed at deploy
     def static_url(self, path: str) -> str:

@@ -11,6 +11,8 @@
 (function () {
   "use strict";
 
+  var _ = window.GemI18n.gettext;  // i18n.js: the visitor's language
+  var fmt = window.GemI18n.format;
   var TYPING_SHOW_MS = 4000;
   var MAX_TEXT_CHARS = 4000;
   var ROLE_KEYS = {
@@ -21,6 +23,16 @@
     "Beheerder": "admin"
   };
   var URL_RE = /\bhttps?:\/\/[^\s<>"']*[^\s<>"'.,;:!?)\]]/gi;
+
+  // The Dutch role label (as the live events carry it) of a badge on the page, whatever language it shows.
+  function roleOf(badge) {
+    for (var label in ROLE_KEYS) {
+      if (Object.prototype.hasOwnProperty.call(ROLE_KEYS, label) && badge.classList.contains("badge--" + ROLE_KEYS[label])) {
+        return label;
+      }
+    }
+    return badge.textContent;
+  }
 
   function linkify(text) {
     var frag = document.createDocumentFragment();
@@ -109,15 +121,15 @@
     function ownActions(offset, text, label) {
       var frag = document.createDocumentFragment();
       var details = el("details", "msg__edit");
-      var summary = el("summary", null, "Bewerken");
-      summary.appendChild(hidden(" bericht van " + label));
+      var summary = el("summary", null, _("Bewerken"));
+      summary.appendChild(hidden(" " + fmt(_("bericht van {time}"), {time: label})));
       details.appendChild(summary);
       var form = el("form");
       form.method = "post";
       form.action = roomUrl + "berichten/" + offset + "/bewerken";
       form.setAttribute("data-ajax", "");
       form.appendChild(csrfInput());
-      var lab = el("label", null, "Nieuwe tekst");
+      var lab = el("label", null, _("Nieuwe tekst"));
       lab.htmlFor = "bewerk-" + offset;
       var area = el("textarea");
       area.id = "bewerk-" + offset;
@@ -126,7 +138,7 @@
       area.rows = 2;
       area.required = true;
       area.value = text;
-      var save = el("button", "msg__button", "Opslaan");
+      var save = el("button", "msg__button", _("Opslaan"));
       save.type = "submit";
       form.appendChild(lab);
       form.appendChild(area);
@@ -137,11 +149,11 @@
       del.method = "post";
       del.action = roomUrl + "berichten/" + offset + "/verwijderen";
       del.setAttribute("data-ajax", "");
-      del.setAttribute("data-confirm", "Weet je zeker dat je dit bericht wilt verwijderen?");
+      del.setAttribute("data-confirm", _("Weet je zeker dat je dit bericht wilt verwijderen?"));
       del.appendChild(csrfInput());
-      var button = el("button", "msg__button", "Verwijderen");
+      var button = el("button", "msg__button", _("Verwijderen"));
       button.type = "submit";
-      button.appendChild(hidden(" bericht van " + label));
+      button.appendChild(hidden(" " + fmt(_("bericht van {time}"), {time: label})));
       del.appendChild(button);
       frag.appendChild(del);
       return frag;
@@ -164,18 +176,18 @@
       var meta = el("p", "msg__meta");
       meta.appendChild(el("span", "msg__author", String(d.sender || "")));
       if (d.role) {
-        var badge = el("span", "badge" + (roleKey ? " badge--" + roleKey : ""), String(d.role));
-        badge.title = "Geverifieerde medewerker";
+        var badge = el("span", "badge" + (roleKey ? " badge--" + roleKey : ""), _(String(d.role)));
+        badge.title = _("Geverifieerde medewerker");
         meta.appendChild(badge);
       }
       var time = el("time", null, clock(frame.ts));
       time.dateTime = new Date(frame.ts).toISOString();
       meta.appendChild(time);
-      if (d.edited && !d.deleted) { meta.appendChild(el("span", "msg__edited", "(bewerkt)")); }
+      if (d.edited && !d.deleted) { meta.appendChild(el("span", "msg__edited", _("(bewerkt)"))); }
       li.appendChild(meta);
       if (d.deleted) {
         li.className += " msg--deleted";
-        li.appendChild(el("p", "msg__body msg__body--deleted", "Dit bericht is verwijderd."));
+        li.appendChild(el("p", "msg__body msg__body--deleted", _("Dit bericht is verwijderd.")));
         return li;
       }
       var body = el("p", "msg__body");
@@ -188,10 +200,10 @@
         actions.appendChild(ownActions(frame.offset, String(d.text || ""), label));
       }
       if (!own) {
-        var report = el("a", "msg__report", "Melden");
+        var report = el("a", "msg__report", _("Melden"));
         report.href = roomUrl + "berichten/" + frame.offset + "/melden";
         report.setAttribute("data-report", "");
-        report.appendChild(hidden(" bericht van " + d.sender + " om " + label));
+        report.appendChild(hidden(" " + fmt(_("bericht van {name} om {time}"), {name: d.sender, time: label})));
         actions.appendChild(report);
       }
       li.appendChild(actions);
@@ -210,7 +222,7 @@
 
     function setOpen(isOpen) {
       var state = root.querySelector("[data-open-state]");
-      if (state) { state.textContent = isOpen ? "Nu open" : "Nu gesloten"; }
+      if (state) { state.textContent = isOpen ? _("Nu open") : _("Nu gesloten"); }
       if (root.getAttribute("data-can-host") === "true") { return; }  // staff: the page's host form rules
       if (composer) { composer.hidden = !isOpen; }
       if (note) { note.hidden = isOpen; }
@@ -228,7 +240,7 @@
         if (note) { note.textContent = String(d.text); note.hidden = false; }
         return;
       }
-      showNotice(String(d.title || "") + (d.reason ? " Reden van de moderator: " + String(d.reason) : ""));
+      showNotice(String(d.title || "") + (d.reason ? " " + fmt(_("Reden van de moderator: {reason}"), {reason: String(d.reason)}) : ""));
     }
 
     function onEvent(frame) {
@@ -254,7 +266,7 @@
         var renamed = typeof d.sender === "string";
         old.data = {
           sender: renamed ? d.sender : (author ? author.textContent : ""),
-          role: renamed ? null : (badge ? badge.textContent : null),
+          role: renamed ? null : (badge ? roleOf(badge) : null),
           text: frame.kind === "edit" ? String(typeof d.text === "string" ? d.text : (body ? body.textContent : "")) : "",
           edited: frame.kind === "edit" && !renamed,
           deleted: frame.kind === "delete"
@@ -268,7 +280,7 @@
       var li = el("li", "msg msg--own chat-pending__item");
       li.setAttribute("data-client-msg-id", clientMsgId);
       li.appendChild(el("p", "msg__body", text));
-      li.appendChild(el("p", "msg__meta chat-pending__state", "Wordt verstuurd…"));
+      li.appendChild(el("p", "msg__meta chat-pending__state", _("Wordt verstuurd…")));
       pendingList.appendChild(li);
       return li;
     }
@@ -294,7 +306,7 @@
       }
       if (!link) {
         var p = el("p", "chat-older-link");
-        link = el("a", null, "Oudere berichten");
+        link = el("a", null, _("Oudere berichten"));
         link.setAttribute("data-older", "");
         p.appendChild(link);
         scroller.insertBefore(p, scroller.firstChild);
@@ -320,7 +332,7 @@
         setOlderLink(list.getAttribute("data-older-than"));
         scroller.scrollTop = scroller.scrollHeight;
       }).catch(function () {
-        showNotice("We konden de berichten niet opnieuw laden. Vernieuw de pagina.");
+        showNotice(_("We konden de berichten niet opnieuw laden. Vernieuw de pagina."));
       });
     }
 
@@ -386,20 +398,20 @@
         headers: {"Accept": "application/json", "X-CSRF-Token": csrf},
         body: new URLSearchParams(new FormData(form))
       }).then(function (r) { return r.json().catch(function () { return {ok: false}; }); }).then(function (res) {
-        var text = res.ok ? res.message : (res.error || "Dat lukte niet. Probeer het opnieuw.");
+        var text = res.ok ? res.message : (res.error || _("Dat lukte niet. Probeer het opnieuw."));
         if (isReport) {
           if (submit) { submit.disabled = false; }
           if (!res.ok) { dialog.querySelector("[data-report-result]").textContent = text; return; }
           // Done: close the dialog (focus goes back to the message's link) and confirm outside it.
           field(form, "reason").value = "";
           dialog.close();
-          if (confirmationEl) { confirmationEl.textContent = text || "Bedankt, je melding is verstuurd."; }
+          if (confirmationEl) { confirmationEl.textContent = text || _("Bedankt, je melding is verstuurd."); }
           return;
         }
         if (!res.ok) { showNotice(text); }
       }).catch(function () {
         if (isReport && submit) { submit.disabled = false; }
-        var offline = "Dat lukte niet: geen verbinding. Probeer het opnieuw.";
+        var offline = _("Dat lukte niet: geen verbinding. Probeer het opnieuw.");
         if (isReport) { dialog.querySelector("[data-report-result]").textContent = offline; return; }
         showNotice(offline);
       });
@@ -424,15 +436,15 @@
       onPresence: function (frame) { if (presenceEl) { presenceEl.textContent = String(frame.count); } },
       onTyping: function (frame) {
         if (!typingEl || frame.pseudonym === me) { return; }
-        typingEl.textContent = frame.pseudonym + " typt…";
+        typingEl.textContent = fmt(_("{name} typt…"), {name: frame.pseudonym});
         clearTimeout(typingTimer);
         typingTimer = setTimeout(function () { typingEl.textContent = ""; }, TYPING_SHOW_MS);
       },
       onAck: function (frame, p) {
         var item = p ? findPending(p.clientMsgId) : null;
         if (frame.held) {
-          if (item) { item.querySelector(".chat-pending__state").textContent = "Je bericht wacht op een moderator."; }
-          showNotice("Je bericht wacht op een moderator voordat het verschijnt." + (frame.notice ? " " + frame.notice : ""));
+          if (item) { item.querySelector(".chat-pending__state").textContent = _("Je bericht wacht op een moderator."); }
+          showNotice(_("Je bericht wacht op een moderator voordat het verschijnt.") + (frame.notice ? " " + frame.notice : ""));
           return;
         }
         if (item) { item.parentNode.removeChild(item); }
@@ -446,9 +458,9 @@
           if (box && !box.value) { box.value = p.text; updateCounter(); }
         }
         if (frame.code === 4202 && !p) {
-          onStatus("stopped", "Je hebt geen toegang (meer) tot deze ruimte.");
+          onStatus("stopped", _("Je hebt geen toegang (meer) tot deze ruimte."));
         }
-        showNotice(frame.reason || "Dat lukte niet. Probeer het opnieuw.");
+        showNotice(frame.reason || _("Dat lukte niet. Probeer het opnieuw."));
       }
     });
 
@@ -456,7 +468,7 @@
     function updateCounter() {
       if (!composer || !counter) { return; }
       var n = field(composer, "text").value.length;
-      counter.textContent = n + " van " + MAX_TEXT_CHARS + " tekens";
+      counter.textContent = fmt(_("{n} van {max} tekens"), {n: n, max: MAX_TEXT_CHARS});
     }
 
     if (composer) {
@@ -466,7 +478,7 @@
         var text = box.value.trim();
         if (!text) { return; }
         if (text.length > MAX_TEXT_CHARS) {
-          showNotice("Je bericht is te lang: hoogstens " + MAX_TEXT_CHARS + " tekens.");
+          showNotice(fmt(_("Je bericht is te lang: hoogstens {max} tekens."), {max: MAX_TEXT_CHARS}));
           return;
         }
         showNotice("");

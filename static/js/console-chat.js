@@ -3,6 +3,9 @@
 (function () {
   "use strict";
 
+  var _ = window.GemI18n.gettext;  // i18n.js: the visitor's language
+  var fmt = window.GemI18n.format;
+
   function init() {
     var root = document.getElementById("console");
     if (!root || !window.GemLive || !window.fetch) { return; }
@@ -41,15 +44,15 @@
       onEvent: function (frame) {
         if (frame.kind !== "queue") { return; }
         var d = frame.data || {};
-        if (d.event === "alert" && d.alert) { refresh("Melding: " + d.alert.text); }
-        else if (d.event === "joined") { refresh("Nieuwe aanvraag in de wachtrij."); }
+        if (d.event === "alert" && d.alert) { refresh(fmt(_("Melding: {text}"), {text: _(d.alert.text)})); }
+        else if (d.event === "joined") { refresh(_("Nieuwe aanvraag in de wachtrij.")); }
         else { refresh(); }
       },
       onNotice: function (frame) {
         if (frame.kind !== "queue" && frame.kind !== "chat") { return; }
         var ev = frame.kind === "chat" && frame.data ? frame.data.event : "";
-        refresh(ev === "assigned" ? "Er is een gesprek aan je overgedragen."
-          : ev === "visitor_gone" ? "Een gesprek is beëindigd: de bezoeker was al een paar minuten niet meer verbonden. Je plek is weer vrij."
+        refresh(ev === "assigned" ? _("Er is een gesprek aan je overgedragen.")
+          : ev === "visitor_gone" ? _("Een gesprek is beëindigd: de bezoeker was al een paar minuten niet meer verbonden. Je plek is weer vrij.")
           : "");
       },
       onReload: function () { refresh(); },

@@ -8,6 +8,8 @@
 
   var root = document.getElementById("mod-console");
   if (!root || !window.GemLive || !window.GemLive.supported || !window.fetch) return;
+  var _ = window.GemI18n.gettext;  // i18n.js: the visitor's language
+  var fmt = window.GemI18n.format;
   var list = document.getElementById("mod-queue");
   var live = document.getElementById("mod-live");
   var alertBox = document.getElementById("mod-alert");
@@ -35,15 +37,15 @@
     alertBox.textContent = "";
     var p = document.createElement("p");
     var strong = document.createElement("strong");
-    strong.textContent = "Crisis: iemand is mogelijk in gevaar. ";
+    strong.textContent = _("Crisis: iemand is mogelijk in gevaar.") + " ";
     p.appendChild(strong);
     var link = document.createElement("a");
     link.href = "/backoffice/moderatie/" + encodeURIComponent(item.id);
-    link.textContent = "Neem het item direct op";
+    link.textContent = _("Neem het item direct op");
     p.appendChild(link);
     if (item.no_professional_on_shift) {
       var extra = document.createElement("span");
-      extra.textContent = " (geen professional in dienst)";
+      extra.textContent = " " + _("(geen professional in dienst)");
       p.appendChild(extra);
     }
     alertBox.appendChild(p);
@@ -111,7 +113,8 @@
         if (announce === "crisis") {
           crisisAlert(item);
         } else if (announce === "new") {
-          say("Nieuw item in de wachtrij: " + (item.source === "report" ? "melding" : "tegengehouden bericht") + ".");
+          say(item.source === "report" ? _("Nieuw item in de wachtrij: melding.")
+            : _("Nieuw item in de wachtrij: tegengehouden bericht."));
         }
       });
     }).catch(function () { /* the next refresh shows it */ });
@@ -124,7 +127,7 @@
     if (event === "decided" || item.state === "decided") {
       var had = document.getElementById("item-" + item.id);
       removeItem(item.id);
-      if (had) say("Een item is afgehandeld door een collega.");
+      if (had) say(_("Een item is afgehandeld door een collega."));
       return;
     }
     if (!matchesFilter(item)) { removeItem(item.id); return; }
@@ -146,10 +149,10 @@
       onReload: function () { window.location.reload(); },
       onStatus: function (state, text) {
         if (state === "connected") {
-          setStatus("Live: nieuwe items verschijnen vanzelf.");
+          setStatus(_("Live: nieuwe items verschijnen vanzelf."));
         } else if (state === "reconnecting" || state === "offline") {
           root.removeAttribute("data-live");
-          setStatus("Verbinding verbroken; opnieuw verbinden…");
+          setStatus(_("Verbinding verbroken; opnieuw verbinden…"));
         } else if (state === "stopped") {
           root.removeAttribute("data-live");
           setStatus(text);
@@ -167,8 +170,9 @@
       var ageEl = rows[i].querySelector(".mod-item__age");
       if (!created || !ageEl) continue;
       var minutes = Math.max(0, Math.floor((now - created) / 60000));
-      var text = minutes < 60 ? minutes + " min" : Math.floor(minutes / 60) + " u " + (minutes % 60) + " min";
-      ageEl.firstChild.nodeValue = text + " / doel " + ageEl.getAttribute("data-target");
+      var text = minutes < 60 ? fmt(_("{m} min"), {m: minutes})
+        : fmt(_("{h} u {m} min"), {h: Math.floor(minutes / 60), m: minutes % 60});
+      ageEl.firstChild.nodeValue = text + " / " + _("doel") + " " + ageEl.getAttribute("data-target");
     }
   }, 30000);
 

@@ -8,6 +8,8 @@
 
   var root = document.getElementById("crisis-alerts");
   if (!root || !window.GemLive || !window.GemLive.supported) return;
+  var _ = window.GemI18n.gettext;  // i18n.js: the visitor's language
+  var fmt = window.GemI18n.format;
   var list = document.getElementById("crisis-alerts-list");
   var tools = root.querySelector("[data-crisis-tools]");
   var toggle = root.querySelector("[data-crisis-signal]");
@@ -26,7 +28,7 @@
     if (!toggle) return;
     var on = signalOn();
     toggle.setAttribute("aria-pressed", on ? "true" : "false");
-    toggle.textContent = on ? "Geluid en knipperende titel: aan" : "Geluid en knipperende titel: uit";
+    toggle.textContent = on ? _("Geluid en knipperende titel: aan") : _("Geluid en knipperende titel: uit");
   }
 
   if (tools) tools.hidden = false;
@@ -66,7 +68,7 @@
     var on = false;
     flashTimer = window.setInterval(function () {
       on = !on;
-      document.title = on ? "⚠ CRISISMELDING" : originalTitle;
+      document.title = on ? "⚠ " + _("CRISISMELDING") : originalTitle;
     }, 1000);
   }
 
@@ -81,11 +83,11 @@
     box.setAttribute("data-open", "1");
     var p = document.createElement("p");
     var strong = document.createElement("strong");
-    strong.textContent = "Crisismelding: iemand is mogelijk in gevaar (" + item.flavour + "). ";
+    strong.textContent = fmt(_("Crisismelding: iemand is mogelijk in gevaar ({flavour})."), {flavour: item.flavour}) + " ";
     p.appendChild(strong);
     if (item.no_professional_on_shift) {
       var none = document.createElement("span");
-      none.textContent = "Er is geen professional in dienst: deze melding gaat naar ervaringsdeskundigen en beheerders. ";
+      none.textContent = _("Er is geen professional in dienst: deze melding gaat naar ervaringsdeskundigen en beheerders.") + " ";
       p.appendChild(none);
     }
     box.appendChild(p);
@@ -103,12 +105,12 @@
     var button = document.createElement("button");
     button.type = "submit";
     button.className = "button";
-    button.textContent = "Oppakken";
+    button.textContent = _("Oppakken");
     form.appendChild(button);
     form.appendChild(document.createTextNode(" "));
     var link = document.createElement("a");
     link.href = item.context_url || ("/backoffice/moderatie/" + encodeURIComponent(item.id));
-    link.textContent = "Bekijk het bericht in zijn context";
+    link.textContent = _("Bekijk het bericht in zijn context");
     form.appendChild(link);
     box.appendChild(form);
     var state = document.createElement("p");
@@ -135,7 +137,10 @@
       if (!list.querySelector("[data-open]")) { root.classList.remove("crisis-alerts--active"); stopFlash(); }
     } else if (item.claimed_by) {
       existing.removeAttribute("data-open");
-      if (state) state.textContent = "Opgepakt door " + (item.claimed_name || "een collega") + ".";
+      if (state) {
+        state.textContent = item.claimed_name ? fmt(_("Opgepakt door {name}."), {name: item.claimed_name})
+          : _("Opgepakt door een collega.");
+      }
       if (!list.querySelector("[data-open]")) stopFlash();
     }
   }
@@ -149,7 +154,7 @@
       note.setAttribute("role", "status");
       root.appendChild(note);
     }
-    note.textContent = "Crisismeldingen komen niet meer binnen. " + text;
+    note.textContent = _("Crisismeldingen komen niet meer binnen.") + " " + text;
   }
 
   function connect() {

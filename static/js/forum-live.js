@@ -28,7 +28,9 @@
         var node = template.content.firstElementChild;
         if (!node || node.tagName !== "ARTICLE") { return; }
         list.appendChild(node);
-        announce("Nieuwe reactie van " + String(data.author || "iemand"));
+        var _ = window.GemI18n.gettext;
+        announce(data.author ? window.GemI18n.format(_("Nieuwe reactie van {name}"), {name: String(data.author)})
+          : _("Nieuwe reactie"));
       })
       .catch(function () { /* the reply shows on the next page load */ });
   }

@@ -15,7 +15,8 @@
  *                                         // a request of yours
  *     onNotice, onPresence, onTyping, onSubscribed: function (frame) {},
  *     onStatus: function (state, text, code) {}  // "connecting" | "connected" | "reconnecting" | "offline" |
- *                                         // "stopped"; text is Dutch, code the close code that led to it
+ *                                         // "stopped"; text in the visitor's language (GemI18n from
+ *                                         // i18n.js), code the close code that led to it
  *   });
  *   conn.publish(channel, text) -> clientMsgId   kept and resent after a reconnect until acknowledged (the same
  *                                                client_msg_id: never stored twice); 4204/4205 are retried as told
@@ -27,13 +28,16 @@
  *   GemLive.closeAction(code) -> "reconnect" | "stop"   GemLive.stopText(code)   GemLive.backoffDelay(attempt)
  *
  * Reconnecting uses exponential back-off with full jitter (a random wait between 0 and 500 ms · 2^attempt, at
- * most 15 s) after 4000–4099, 1001, 1006 and 1011–1014; 4100–4199 and other codes stop with a Dutch text for the
- * person.
+ * most 15 s) after 4000–4099, 1001, 1006 and 1011–1014; 4100–4199 and other codes stop with a text for the
+ * person (a Dutch message id in STOP_TEXTS, translated when shown).
  */
 (function () {
   "use strict";
 
   if (window.GemLive) { return; }  // the layout and the page may both load this file: one definition
+
+  var _ = window.GemI18n.gettext;  // i18n.js, loaded first by templates/base.html
+  var N_ = window.GemI18n.N_;
 
   var BACKOFF_BASE_MS = 500;
   var BACKOFF_CAP_MS = 15000;
@@ -79,26 +83,26 @@
   };
   // END ERROR_CODES
 
-  // BEGIN STOP_TEXTS: what the person reads when the connection stops.
+  // BEGIN STOP_TEXTS: what the person reads when the connection stops (Dutch message ids, translated by stopText).
   var STOP_TEXTS = {
-    4100: "Je sessie is verlopen of je bent uitgelogd. Laad de pagina opnieuw om verder te chatten.",
-    4101: "Deze chat kan vanaf deze pagina niet verbinden.",
-    4102: "Er ging iets mis in de verbinding. Laad de pagina opnieuw.",
-    4103: "Je bericht was te groot. Laad de pagina opnieuw.",
-    4104: "Er werden te veel verzoeken geweigerd. Laad de pagina over een minuut opnieuw.",
-    4105: "Je hebt geen toegang meer tot de chat.",
-    4106: "Deze versie van de chat wordt niet meer ondersteund. Laad de pagina opnieuw.",
-    4107: "Je hebt te veel chatvensters tegelijk open. Sluit er een paar en laad de pagina opnieuw."
+    4100: N_("Je sessie is verlopen of je bent uitgelogd. Laad de pagina opnieuw om verder te chatten."),
+    4101: N_("Deze chat kan vanaf deze pagina niet verbinden."),
+    4102: N_("Er ging iets mis in de verbinding. Laad de pagina opnieuw."),
+    4103: N_("Je bericht was te groot. Laad de pagina opnieuw."),
+    4104: N_("Er werden te veel verzoeken geweigerd. Laad de pagina over een minuut opnieuw."),
+    4105: N_("Je hebt geen toegang meer tot de chat."),
+    4106: N_("Deze versie van de chat wordt niet meer ondersteund. Laad de pagina opnieuw."),
+    4107: N_("Je hebt te veel chatvensters tegelijk open. Sluit er een paar en laad de pagina opnieuw.")
   };
   // END STOP_TEXTS
-  var STOP_TEXT_OTHER = "De verbinding is verbroken. Laad de pagina opnieuw.";
-  var STOP_TEXT_CLOSED = "De verbinding is gesloten. Laad de pagina opnieuw om verder te chatten.";
+  var STOP_TEXT_OTHER = N_("De verbinding is verbroken. Laad de pagina opnieuw.");
+  var STOP_TEXT_CLOSED = N_("De verbinding is gesloten. Laad de pagina opnieuw om verder te chatten.");
 
   var STATUS_TEXT = {
-    connecting: "Verbinden…",
-    connected: "Verbonden",
-    reconnecting: "Opnieuw verbinden…",
-    offline: "Geen verbinding. We proberen het opnieuw zodra je weer online bent."
+    connecting: N_("Verbinden…"),
+    connected: N_("Verbonden"),
+    reconnecting: N_("Opnieuw verbinden…"),
+    offline: N_("Geen verbinding. We proberen het opnieuw zodra je weer online bent.")
   };
 
   function noop() {}
@@ -112,8 +116,8 @@
   }
 
   function stopText(code) {
-    if (Object.prototype.hasOwnProperty.call(STOP_TEXTS, code)) { return STOP_TEXTS[code]; }
-    return code >= 4100 && code <= 4199 ? STOP_TEXT_OTHER : STOP_TEXT_CLOSED;
+    if (Object.prototype.hasOwnProperty.call(STOP_TEXTS, code)) { return _(STOP_TEXTS[code]); }
+    return _(code >= 4100 && code <= 4199 ? STOP_TEXT_OTHER : STOP_TEXT_CLOSED);
   }
 
   /* Full jitter: anywhere between 0 and the exponential ceiling, so that many clients dropped at the same moment
@@ -171,7 +175,7 @@
     var welcomedAt = 0;
 
     function status(state, text, code) {
-      cb.onStatus(state, text || STATUS_TEXT[state] || "", code || 0);
+      cb.onStatus(state, text || (STATUS_TEXT[state] ? _(STATUS_TEXT[state]) : ""), code || 0);
     }
 
     function keep(channel, pos) {

@@ -5,6 +5,10 @@
 (function () {
   "use strict";
 
+  var _ = window.GemI18n.gettext;  // i18n.js: the visitor's language
+  var N_ = window.GemI18n.N_;
+  var ngettext = window.GemI18n.ngettext;
+  var fmt = window.GemI18n.format;
   var POLL_MS = 4000;
 
   /* The page's connection states on data-connection-state: "open", "closed" (reconnecting), "stopped",
@@ -74,18 +78,19 @@
     var fullRegion = root.querySelector("[data-full]");
     var askForm = root.querySelector("[data-ask-form]");
     var live = null;
-    var labels = { waiting: "Binnenkort", live: "Nu live", ended: "Afgelopen", cancelled: "Gaat niet door" };
+    var labels = { waiting: N_("Binnenkort"), live: N_("Nu live"), ended: N_("Afgelopen"), cancelled: N_("Gaat niet door") };
 
     function setPhase(phase, label) {
       root.setAttribute("data-phase", phase);
-      statusLabel.textContent = label || labels[phase] || phase;
+      statusLabel.textContent = _(label || labels[phase] || phase);
       statusLabel.className = "tag tag--" + phase;
       if (waiting) waiting.hidden = phase !== "waiting";
     }
 
     function answerBlock(answer) {
       var box = el("div", "qa__answer");
-      var who = "Antwoord van " + answer.host + (answer.role ? " (" + answer.role + ")" : "") + ":";
+      var who = answer.role ? fmt(_("Antwoord van {name} ({role}):"), {name: answer.host, role: _(answer.role)})
+        : fmt(_("Antwoord van {name}:"), {name: answer.host});
       box.appendChild(el("p", "qa__label", who));
       box.appendChild(el("p", "qa__text", answer.text));
       return box;
@@ -101,16 +106,17 @@
       li.id = "q-" + q.id;
       li.setAttribute("data-qid", q.id);
       var question = el("p", "qa__question");
-      question.appendChild(el("span", "qa__label", "Vraag" + (q.asker ? " van " + q.asker : "") + ":"));
+      question.appendChild(el("span", "qa__label", q.asker ? fmt(_("Vraag van {name}:"), {name: q.asker}) : _("Vraag:")));
       question.appendChild(document.createTextNode(" " + q.text));
       li.appendChild(question);
       var merged = el("p", "qa__merged muted small");
       merged.setAttribute("data-merged", "");
-      merged.appendChild(document.createTextNode("Ook gevraagd door "));
+      var around = _("Ook gevraagd door {n} anderen").split("{n}");  // the count is an element of its own
+      merged.appendChild(document.createTextNode(around[0]));
       var count = el("span", "", String(q.merged_count || 0));
       count.setAttribute("data-merged-count", "");
       merged.appendChild(count);
-      merged.appendChild(document.createTextNode(" anderen"));
+      merged.appendChild(document.createTextNode(around.slice(1).join("")));
       merged.hidden = !q.merged_count;
       li.appendChild(merged);
       if (q.answer) li.appendChild(answerBlock(q.answer));
@@ -156,7 +162,7 @@
       var starts = Date.parse(root.getAttribute("data-starts"));
       var left = Math.max(0, Math.floor((starts - Date.now()) / 1000));
       if (left <= 0) {
-        countdown.textContent = "Het spreekuur begint zo.";
+        countdown.textContent = _("Het spreekuur begint zo.");
         return;
       }
       var days = Math.floor(left / 86400);
@@ -164,11 +170,11 @@
       var minutes = Math.floor((left % 3600) / 60);
       var seconds = left % 60;
       var parts = [];
-      if (days) parts.push(days + (days === 1 ? " dag" : " dagen"));
-      if (hours) parts.push(hours + " uur");
-      if (minutes) parts.push(minutes + (minutes === 1 ? " minuut" : " minuten"));
-      if (!days) parts.push(seconds + (seconds === 1 ? " seconde" : " seconden"));
-      countdown.textContent = "Nog " + parts.join(", ") + ".";
+      if (days) parts.push(fmt(ngettext("{n} dag", "{n} dagen", days), {n: days}));
+      if (hours) parts.push(fmt(ngettext("{n} uur", "{n} uur", hours), {n: hours}));
+      if (minutes) parts.push(fmt(ngettext("{n} minuut", "{n} minuten", minutes), {n: minutes}));
+      if (!days) parts.push(fmt(ngettext("{n} seconde", "{n} seconden", seconds), {n: seconds}));
+      countdown.textContent = fmt(_("Nog {time}."), {time: parts.join(", ")});
     }
     tickCountdown();
     window.setInterval(tickCountdown, 1000);
@@ -186,14 +192,14 @@
         if (!connection) return;
         if (state === "closed") {
           connection.hidden = false;
-          connection.textContent = "Verbinding verbroken; we maken opnieuw verbinding…";
+          connection.textContent = _("Verbinding verbroken; we maken opnieuw verbinding…");
         } else if (state === "open") {
           connection.hidden = true;
         } else if (state === "reload") {
           window.location.reload();
         } else if (state === "stopped") {
           connection.hidden = false;
-          connection.textContent = "De live verbinding is gestopt. Laad de pagina opnieuw.";
+          connection.textContent = _("De live verbinding is gestopt. Laad de pagina opnieuw.");
         } else if (state === "forbidden" && frame && frame.channel === channel) {
           showFull();
         }
@@ -254,7 +260,7 @@
               var b = fresh.querySelector(sel);
               if (a && b) a.textContent = b.textContent;
             });
-            status.textContent = "De vragenlijst is bijgewerkt.";
+            status.textContent = _("De vragenlijst is bijgewerkt.");
           }
         }
         if (again) { again = false; refresh(); }

@@ -19,7 +19,8 @@ from chatserver.protocol.codes import (
 STATIC_JS = Path(__file__).resolve().parents[2] / "static" / "js"
 LIVE_JS = STATIC_JS / "live.js"
 OPENS_SOCKET = re.compile(r"new\s+WebSocket\s*\(")
-ENTRY = re.compile(r'^\s*(\d+)\s*:\s*"([^"]*)"\s*,?\s*(?://.*)?$')
+# `4100: "stop",` or, for a text marked for translation, `4100: N_("Je sessie …"),`
+ENTRY = re.compile(r'^\s*(\d+)\s*:\s*(?:N_\()?"([^"]*)"\)?\s*,?\s*(?://.*)?$')
 
 
 def table(name: str) -> dict[int, str]:
