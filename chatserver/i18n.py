@@ -37,7 +37,7 @@ def catalog(lang: str) -> gettext.NullTranslations:
         with path.open("rb") as fp:
             return Translations(fp, domain=DOMAIN)
     except FileNotFoundError:
-        raise FileNotFoundError(f"{path} ontbreekt: maak het met `make i18n-compile`") from None
+        raise FileNotFoundError(f"{path} ontbreekt: maak het met `make i18n-compile`") from None  # i18n: operator
 
 
 def load_catalogs() -> None:
@@ -46,7 +46,7 @@ def load_catalogs() -> None:
         catalog(lang)
 
 
-PLACEHOLDER = re.compile(r"%(?:\((\w+)\))?([sd])|%%")
+PLACEHOLDER = re.compile(r"%(?:\((\w+)\))?(?:0?\d+)?([sd])|%%")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,11 +58,11 @@ class _Pattern:
     slots: tuple[tuple[str, str], ...]  # (name or "" when positional, "s" or "d") per placeholder
     literal_chars: int
 
-    def fill(self, match: re.Match[str], translated: str, gettext: Callable[[str], str]) -> str:
+    def fill(self, match: re.Match[str], translated: str, value_of: Callable[[str], str]) -> str:
         values: list[object] = []
         for (_name, kind), value in zip(self.slots, match.groups(), strict=True):
-            # A value that is itself a marked message (a label) is translated too; anything else stays as it is.
-            values.append(int(value) if kind == "d" else gettext(value))
+            # A value that is itself a marked message (a label, a date) is translated too; anything else stays.
+            values.append(int(value) if kind == "d" else value_of(value))
         if any(name for name, _kind in self.slots):
             return translated % {name: value for (name, _kind), value in zip(self.slots, values, strict=True)}
         return translated % tuple(values)
@@ -105,19 +105,81 @@ def translate(lang: str, text: str) -> str:
     """``text`` in ``lang``: a marked message, also one already formatted with its values (``N_("… %s …") % x``).
 
     Services write their messages in Dutch, formatted where they are raised; the page, the API or the live
-    connection translates them where the reader's language is known. A text the catalogue does not know (a name,
-    a person's own words) comes back unchanged.
+    connection translates them where the reader's language is known. Sentences that were put together from several
+    messages are translated one by one. A text the catalogue does not know (a name, a person's own words) comes
+    back unchanged.
     """
     if not text or lang == DEFAULT_LANG or lang not in SUPPORTED:
         return text
+    found = _one(lang, text, VALUE_DEPTH)
+    if found is not None:
+        return found
+    return _sentences(lang, text) or text
+
+
+def _one(lang: str, text: str, depth: int) -> str | None:
+    """One message, or one formatted message (its values translated ``depth`` levels deep); None when unknown."""
     gettext = catalog(lang).gettext
     if text in _known(lang):
         return gettext(text)
+    capital = text[:1].upper() + text[1:]
+    if capital != text and capital in _known(lang):  # a label written in lower case inside a sentence
+        translated = gettext(capital)
+        return translated[:1].lower() + translated[1:]
+    small = text[:1].lower() + text[1:]
+    if small != text and small in _known(lang):  # a phrase that starts a sentence ("De naam mag …")
+        translated = gettext(small)
+        return translated[:1].upper() + translated[1:]
     for pattern in _patterns(lang):
         match = pattern.regex.fullmatch(text)
         if match:
-            return pattern.fill(match, gettext(pattern.msgid), gettext)
-    return text
+
+            def value_of(value: str) -> str:
+                return (_value(lang, value, depth - 1) if depth > 0 else None) or value
+
+            return pattern.fill(match, gettext(pattern.msgid), value_of)
+    return None
+
+
+VALUE_DEPTH = 2  # "morgen om 9:00": a value ("morgen") may itself be a message, and its values too ("maandag 7 …")
+
+
+def _value(lang: str, value: str, depth: int) -> str | None:
+    """A value inside a formatted message: a message, or a list of them ("maandag, dinsdag"); None when unknown."""
+    found = _one(lang, value, depth)
+    if found is None and ", " in value:
+        parts = [_one(lang, part, 0) for part in value.split(", ")]
+        if all(part is not None for part in parts):
+            return ", ".join(part for part in parts if part is not None)
+    return found
+
+
+SENTENCE_END = re.compile(r"(?<=[.!?…:])\s+")
+MAX_SENTENCES = 12
+
+
+def _sentences(lang: str, text: str) -> str | None:
+    """Text made of several messages joined by spaces: each run of sentences that is one message, translated."""
+    cuts = [0] + [m.end() for m in SENTENCE_END.finditer(text)]
+    if len(cuts) < 2 or len(cuts) > MAX_SENTENCES:
+        return None
+    ends = [*cuts[1:], len(text)]
+    # best[i]: the translation of text[cuts[i]:], built from whole messages; found from the end backwards.
+    best: list[str | None] = [None] * len(cuts) + [""]
+    for i in range(len(cuts) - 1, -1, -1):
+        for j in range(i, len(cuts)):
+            rest = best[j + 1]
+            if rest is None:
+                continue
+            piece = text[cuts[i] : ends[j]]
+            stripped = piece.rstrip()
+            translated = _one(lang, stripped, VALUE_DEPTH)
+            if translated is not None:
+                best[i] = translated + piece[len(stripped) :] + rest
+                break
+        if best[i] is None:  # a sentence that is no message (someone's own words) stays as it is
+            best[i] = text[cuts[i] : ends[i]] + (best[i + 1] or "")
+    return best[0] if best[0] != text else None
 
 
 @cache
@@ -194,170 +256,3 @@ def script_catalog(lang: str, js_dir: Path) -> dict[str, str | list[str]]:
         else:
             out[message[0]] = [ngettext(message[0], message[1], 1), ngettext(message[0], message[1], 2)]
     return out
-
-
-# Labels that Python modules hand to templates, which show them through ``_(label)``. Until those modules mark
-# their own strings (issue 17, phase 2), they are marked here so that the catalogue has them; a unit test checks
-# that each one still occurs in the code, so a reworded label shows up here instead of silently staying Dutch.
-LABELS_SHOWN_BY_TEMPLATES = (
-    # navigation of a flavour (wiring.SECTIONS)
-    N_("Artikelen"),
-    N_("Stel je vraag"),
-    N_("Chat"),
-    N_("Spreekuur"),
-    N_("Forum"),
-    # backoffice start page (wiring.BACKOFFICE_LINKS)
-    N_("Moderatie"),
-    N_("Auditlog moderatie"),
-    N_("Inhoud en redactie"),
-    N_("Uitgelicht op de startpagina's"),
-    N_("VraagBaak"),
-    N_("Chatruimtes"),
-    N_("E-spreekuren"),
-    N_("1-op-1 gesprekken"),
-    N_("Mijn dienst"),
-    N_("Rooster"),
-    # content: kinds, categories, statuses, status actions
-    N_("Artikel"),
-    N_("Veelgestelde vraag"),
-    N_("Ervaringsverhaal"),
-    N_("Veelgestelde vragen"),
-    N_("Ervaringsverhalen"),
-    N_("Psycho-educatie"),
-    N_("Zelfhulp"),
-    N_("Geen"),
-    N_("Concept"),
-    N_("Ter beoordeling"),
-    N_("Gepubliceerd"),
-    N_("Offline gehaald"),
-    N_("Gearchiveerd"),
-    N_("Afgewezen"),
-    N_("Ter beoordeling aanbieden"),
-    N_("Publiceren"),
-    N_("Offline halen"),
-    N_("Archiveren"),
-    N_("Afwijzen"),
-    N_("Terug naar concept"),
-    # chat rooms: modes and their explanations
-    N_("Open voor iedereen"),
-    N_("Alleen leden"),
-    N_("Mededelingen"),
-    N_("Alleen team"),
-    N_("Met host"),
-    N_("Iedereen kan meelezen en meepraten, ook zonder account."),
-    N_("Voor leden met een account."),
-    N_("Alleen het team plaatst hier berichten; iedereen kan meelezen."),
-    N_("Overleg voor medewerkers van deze community."),
-    N_("Open zolang een host van het team aanwezig is."),
-    # spreekuur phases
-    N_("Binnenkort"),
-    N_("Nu live"),
-    N_("Afgelopen"),
-    N_("Gaat niet door"),
-    # VraagBaak statuses
-    N_("Wacht op een medewerker"),
-    N_("Een medewerker is ermee bezig"),
-    N_("Beantwoord"),
-    N_("Doorverwezen"),
-    N_("Gesloten"),
-    # error pages (web.pages.site.ERRORS)
-    N_("Verzoek niet begrepen"),
-    N_("We konden dit verzoek niet verwerken. Controleer wat je invulde."),
-    N_("Geen toegang"),
-    N_("Je hebt geen toegang tot deze pagina, of het formulier is verlopen."),
-    N_("Pagina niet gevonden"),
-    N_("Deze pagina bestaat niet (meer). Misschien is de link verouderd."),
-    N_("Niet toegestaan"),
-    N_("Deze actie kan hier niet."),
-    N_("Even rustig aan"),
-    N_("Je hebt dit te vaak geprobeerd. Wacht even en probeer het dan opnieuw."),
-    N_("Er ging iets mis"),
-    N_("Er ging bij ons iets mis. Er is niets verloren gegaan; probeer het zo opnieuw."),
-    N_("Even niet beschikbaar"),
-    N_("Dit onderdeel is tijdelijk niet bereikbaar. Probeer het zo opnieuw."),
-    # VitaliteitsMarkt (domain.markt): navigation, backoffice link and the closed sets' names
-    N_("Markt"),
-    N_("VitaliteitsMarkt"),
-    # VitaliteitsMarkt: kinds, needs, costs, languages, platforms
-    N_("App"),
-    N_("Online programma of cursus"),
-    N_("Website"),
-    N_("Boek"),
-    N_("Hulplijn"),
-    N_("Lokale groep of centrum"),
-    N_("Somberheid en depressie"),
-    N_("Angst en paniek"),
-    N_("Stress en burn-out"),
-    N_("Slapen"),
-    N_("Eenzaamheid en contact"),
-    N_("Verslaving en middelen"),
-    N_("Trauma en nare ervaringen"),
-    N_("Eten en lichaamsbeeld"),
-    N_("Psychose en stemmen horen"),
-    N_("Dwang en piekeren"),
-    N_("Als naaste"),
-    N_("Ontspanning en zelfzorg"),
-    N_("Gratis"),
-    N_("Vergoed door de zorgverzekering"),
-    N_("Betaald"),
-    N_("Nederlands"),
-    N_("Engels"),
-    N_("Fries"),
-    N_("Turks"),
-    N_("Arabisch"),
-    N_("Pools"),
-    N_("Papiaments"),
-    N_("Nederlandse Gebarentaal"),
-    N_("Browser"),
-    N_("iPhone (iOS)"),
-    N_("Android"),
-    N_("Telefoon"),
-    N_("Op papier"),
-    N_("Op een locatie"),
-    # VitaliteitsMarkt: evidence, quality marks, MDR classes
-    N_("Effectief volgens onderzoek"),
-    N_("Onderzocht, effect nog niet vastgesteld"),
-    N_("Gebaseerd op praktijkervaring"),
-    N_("Onbekend"),
-    N_("Onlinehulpstempel"),
-    N_("CE-markering als medisch hulpmiddel (MDR)"),
-    N_("Erkende interventie (databank)"),
-    N_("Aanbevolen op Thuisarts.nl"),
-    N_("Geen medisch hulpmiddel"),
-    N_("Klasse I"),
-    N_("Klasse IIa"),
-    N_("Klasse IIb"),
-    N_("Klasse III"),
-    # VitaliteitsMarkt: ratings and test reports
-    N_("Betrouwbaarheid"),
-    N_("Gebruikservaring"),
-    N_("Privacy-transparantie"),
-    N_("zwak"),
-    N_("matig"),
-    N_("redelijk"),
-    N_("goed"),
-    N_("uitstekend"),
-    N_("Ja"),
-    N_("Misschien"),
-    N_("Nee"),
-    N_("Een paar weken"),
-    N_("Een paar maanden"),
-    N_("Langer dan een half jaar"),
-    N_("heel lastig"),
-    N_("lastig"),
-    N_("gaat wel"),
-    N_("makkelijk"),
-    N_("heel makkelijk"),
-    # VitaliteitsMarkt: finding: where, sort order, formats
-    N_("Online en in de buurt"),
-    N_("Alleen online en op afstand"),
-    N_("Alleen in de buurt"),
-    N_("Best passend"),
-    N_("Naam (A–Z)"),
-    N_("Meeste ervaringen"),
-    N_("Nieuwste eerst"),
-    N_("Zelf aan de slag, op mijn eigen tempo"),
-    N_("Iets lezen of luisteren"),
-    N_("Praten met iemand"),
-    N_("Samen met anderen, in een groep"),
-)

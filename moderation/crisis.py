@@ -28,6 +28,7 @@ from moderation.crisis_rules import (
 )
 from moderation.decision import decide
 from moderation.features import SLANG_SOURCES, prepare_sentences
+from moderation.i18n import N_
 from moderation.model import CrisisModel, load
 from moderation.text import fold
 from moderation.tiers import Severity
@@ -53,12 +54,12 @@ DETECTOR_VERSION = f"{RULES_VERSION}+{MODEL.version}"
 RECENT_LINES = 5
 
 _RULE_REASON: dict[str, str] = {
-    "plan": "regel: een plan, middel of plaats genoemd",
-    "intent": "regel: voornemen om een eind aan het leven te maken",
-    "ideation": "regel: doodswens of suïcidale gedachten",
-    "self_harm": "regel: zelfbeschadiging",
-    "past": "regel: over het eigen verleden",
-    "other_person": "regel: over iemand anders",
+    "plan": N_("regel: een plan, middel of plaats genoemd"),
+    "intent": N_("regel: voornemen om een eind aan het leven te maken"),
+    "ideation": N_("regel: doodswens of suïcidale gedachten"),
+    "self_harm": N_("regel: zelfbeschadiging"),
+    "past": N_("regel: over het eigen verleden"),
+    "other_person": N_("regel: over iemand anders"),
 }
 
 
@@ -143,7 +144,7 @@ def detect_recent(texts: Sequence[str]) -> CrisisResult:
             result.severity,
             category,
             result.score,
-            ("samen met eerdere berichten", *result.reasons),
+            (N_("samen met eerdere berichten"), *result.reasons),
             DETECTOR_VERSION,
         )
     return result

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
+from moderation.i18n import N_
 from moderation.tiers import Severity, StaffRole, Tier, max_tier, next_tier, role_tier, severity_rank, tier_rank
 
 ItemSource = Literal["report", "rule", "premoderation", "crisis", "spreekuur_question"]
@@ -131,18 +132,18 @@ def is_claimed(item: ModerationItem, now: datetime) -> bool:
 def claim(item: ModerationItem, staff: Staff, now: datetime, ttl: timedelta = CLAIM_TTL) -> ModerationItem:
     """Take an item (or renew one's own claim); an expired claim by someone else may be taken over."""
     if not can_see(staff, item):
-        raise QueueError("Dit item bestaat niet of je mag het niet zien.")
+        raise QueueError(N_("Dit item bestaat niet of je mag het niet zien."))
     if item.state == "decided":
-        raise QueueError("Over dit item is al besloten.")
+        raise QueueError(N_("Over dit item is al besloten."))
     if is_claimed(item, now) and item.claimed_by != staff.id:
-        raise QueueError("Een collega behandelt dit item al.")
+        raise QueueError(N_("Een collega behandelt dit item al."))
     return replace(item, state="claimed", claimed_by=staff.id, claim_expires_at=now + ttl)
 
 
 def unclaim(item: ModerationItem, staff: Staff, now: datetime) -> ModerationItem:
     """Give an item back to the queue."""
     if item.claimed_by != staff.id or not is_claimed(item, now):
-        raise QueueError("Je hebt dit item niet (meer) geclaimd.")
+        raise QueueError(N_("Je hebt dit item niet (meer) geclaimd."))
     return replace(item, state="open", claimed_by=None, claim_expires_at=None)
 
 
@@ -156,19 +157,19 @@ def allowed_decisions(staff: Staff) -> frozenset[DecisionKind]:
 def decide(item: ModerationItem, staff: Staff, decision: Decision, now: datetime) -> ModerationItem:
     """Apply a decision to an item the staff member holds; escalation reopens it one tier up."""
     if not is_claimed(item, now) or item.claimed_by != staff.id:
-        raise QueueError("Claim dit item eerst.")
+        raise QueueError(N_("Claim dit item eerst."))
     if decision.kind not in allowed_decisions(staff):
-        raise QueueError("Deze beslissing mag jouw rol niet nemen.")
+        raise QueueError(N_("Deze beslissing mag jouw rol niet nemen."))
     if decision.kind in _NEEDS_REASON and not decision.reason.strip():
-        raise QueueError("Geef een reden op.")
+        raise QueueError(N_("Geef een reden op."))
     if decision.kind == "mute" and (decision.mute_for is None or not timedelta(0) < decision.mute_for <= MAX_MUTE):
-        raise QueueError("Kies een duur voor het dempen tussen een minuut en 90 dagen.")
+        raise QueueError(N_("Kies een duur voor het dempen tussen een minuut en 90 dagen."))
     if decision.kind == "release" and item.source not in ("crisis", "rule", "premoderation"):
-        raise QueueError("Alleen automatisch tegengehouden berichten kunnen worden vrijgegeven.")
+        raise QueueError(N_("Alleen automatisch tegengehouden berichten kunnen worden vrijgegeven."))
     if decision.kind == "escalate":
         higher = next_tier(max_tier(item.tier, staff.tier))
         if higher is None:
-            raise QueueError("Dit item staat al bij de hoogste laag.")
+            raise QueueError(N_("Dit item staat al bij de hoogste laag."))
         return replace(item, tier=higher, state="open", claimed_by=None, claim_expires_at=None)
     return replace(
         item,

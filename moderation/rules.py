@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Literal
 
 from moderation.crisis import CrisisResult, detect, detect_recent
+from moderation.i18n import N_
 from moderation.text import normalize, skeleton
 from moderation.tiers import Severity, Tier
 
@@ -29,21 +30,23 @@ RuleName = Literal[
 PREMODERATED_PLACES: frozenset[PlaceKind] = frozenset({"forum", "spreekuur_question"})
 _ACTION_RANK: dict[Action, int] = {"allow": 0, "hold": 1, "block": 2}
 
-REASON_WORD = "Je bericht bevat een woord of uitdrukking die we hier niet gebruiken. Pas je bericht aan."
-REASON_PATTERN = "Je bericht wordt eerst bekeken door een moderator voordat het zichtbaar wordt."
-REASON_BODY_NUMBERS = (
+REASON_WORD = N_("Je bericht bevat een woord of uitdrukking die we hier niet gebruiken. Pas je bericht aan.")
+REASON_PATTERN = N_("Je bericht wordt eerst bekeken door een moderator voordat het zichtbaar wordt.")
+REASON_BODY_NUMBERS = N_(
     "We delen hier geen cijfers over gewicht, BMI, calorieën of kledingmaten, omdat die voor anderen schadelijk "
     "kunnen zijn. Pas je bericht aan en probeer het opnieuw."
 )
-REASON_CONTACT = (
+REASON_CONTACT = N_(
     "Deel hier geen contactgegevens zoals een telefoonnummer, e-mailadres of account op sociale media. "
     "Zo blijft iedereen anoniem en veilig."
 )
-REASON_LINKS = "Nieuwe accounts mogen nog niet zoveel links plaatsen. Een moderator bekijkt je bericht eerst."
-REASON_PREMODERATION = "Omdat je account nog nieuw is, bekijkt een moderator je bericht voordat het zichtbaar wordt."
+REASON_LINKS = N_("Nieuwe accounts mogen nog niet zoveel links plaatsen. Een moderator bekijkt je bericht eerst.")
+REASON_PREMODERATION = N_(
+    "Omdat je account nog nieuw is, bekijkt een moderator je bericht voordat het zichtbaar wordt."
+)
 # Shown to staff when a message is flagged only together with the author's previous lines in the same channel.
-CONTEXT_REASON = "Samen met de vorige berichten van deze schrijver in hetzelfde kanaal"
-REASON_CRISIS = (
+CONTEXT_REASON = N_("Samen met de vorige berichten van deze schrijver in hetzelfde kanaal")
+REASON_CRISIS = N_(
     "Je bericht is even tegengehouden zodat iemand van ons team met je mee kan kijken. Je staat er niet alleen voor."
 )
 
@@ -155,13 +158,13 @@ _MESSAGING_URL = re.compile(
     r"snapchat\.com/add|instagram\.com|tiktok\.com/@|m\.me|signal\.me|signal\.group|kik\.me)(?![\w-])"
 )
 _CONTACT_CHECKS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (_MESSAGING_URL, "link naar een berichtendienst"),
-    (_EMAIL, "e-mailadres"),
-    (_EMAIL_OBFUSCATED, "verhuld e-mailadres"),
-    (_PHONE, "telefoonnummer"),
-    (_SOCIAL_NAMED, "account op sociale media"),
-    (_HANDLE, "gebruikersnaam (@)"),
-    (_SOCIAL_INVITE, "vraag om contact buiten het platform"),
+    (_MESSAGING_URL, N_("link naar een berichtendienst")),
+    (_EMAIL, N_("e-mailadres")),
+    (_EMAIL_OBFUSCATED, N_("verhuld e-mailadres")),
+    (_PHONE, N_("telefoonnummer")),
+    (_SOCIAL_NAMED, N_("account op sociale media")),
+    (_HANDLE, N_("gebruikersnaam (@)")),
+    (_SOCIAL_INVITE, N_("vraag om contact buiten het platform")),
 )
 
 # --- links ----------------------------------------------------------------------------------------------------

@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from chatserver.i18n import N_
+
 PSEUDONYM_MIN = 3
 PSEUDONYM_MAX = 24
 PASSWORD_MIN = 10
 PASSWORD_MAX = 256  # argon2 hashes any length; the cap stops a megabyte "password" from costing CPU
 CODE_DIGITS = 6
-DELETED_PSEUDONYM = "verwijderd account"
+DELETED_PSEUDONYM = N_("verwijderd account")
 
 # Characters that reorder or hide text: bidi controls, zero-width, BOM, soft hyphen.
 INVISIBLE = frozenset(
@@ -90,16 +92,16 @@ PSEUDONYM_PATTERN = f"^[{_LETTERS}0-9][{_LETTERS}0-9_-]{{{PSEUDONYM_MIN - 1},{PS
 def normalise_pseudonym(raw: object) -> str:
     """NFKC, trimmed; raises PseudonymError with a Dutch reason when a rule is broken."""
     if not isinstance(raw, str):
-        raise PseudonymError("Kies een schuilnaam.")
+        raise PseudonymError(N_("Kies een schuilnaam."))
     if any(ch in INVISIBLE for ch in raw):
         raise PseudonymError(
-            "Een schuilnaam mag geen onzichtbare tekens of tekens die de leesrichting omdraaien bevatten."
+            N_("Een schuilnaam mag geen onzichtbare tekens of tekens die de leesrichting omdraaien bevatten.")
         )
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in raw):
-        raise PseudonymError("Een schuilnaam mag geen stuur- of onzichtbare tekens bevatten.")
+        raise PseudonymError(N_("Een schuilnaam mag geen stuur- of onzichtbare tekens bevatten."))
     name = unicodedata.normalize("NFKC", raw).strip()
     if len(name) < PSEUDONYM_MIN or len(name) > PSEUDONYM_MAX:
-        raise PseudonymError(f"Een schuilnaam is {PSEUDONYM_MIN} tot {PSEUDONYM_MAX} tekens lang.")
+        raise PseudonymError(N_("Een schuilnaam is %d tot %d tekens lang.") % (PSEUDONYM_MIN, PSEUDONYM_MAX))
     for ch in name:
         if ch in "_-":
             continue
@@ -108,9 +110,9 @@ def normalise_pseudonym(raw: object) -> str:
             continue
         if category == "Nd" and ch.isascii():
             continue
-        raise PseudonymError("Een schuilnaam bestaat uit letters, cijfers, _ en -; geen spaties of andere tekens.")
+        raise PseudonymError(N_("Een schuilnaam bestaat uit letters, cijfers, _ en -; geen spaties of andere tekens."))
     if name[0] in "_-":
-        raise PseudonymError("Een schuilnaam begint met een letter of cijfer.")
+        raise PseudonymError(N_("Een schuilnaam begint met een letter of cijfer."))
     return name
 
 
@@ -165,16 +167,16 @@ COMMON_PASSWORDS = frozenset(
 def password_problem(password: object, pseudonym: str = "") -> str | None:
     """None when the password is acceptable, else the Dutch reason."""
     if not isinstance(password, str) or len(password) < PASSWORD_MIN:
-        return f"Kies een wachtwoord van minstens {PASSWORD_MIN} tekens."
+        return N_("Kies een wachtwoord van minstens %d tekens.") % PASSWORD_MIN
     if len(password) > PASSWORD_MAX:
-        return f"Een wachtwoord is hoogstens {PASSWORD_MAX} tekens lang."
+        return N_("Een wachtwoord is hoogstens %d tekens lang.") % PASSWORD_MAX
     lowered = password.casefold()
     if lowered in COMMON_PASSWORDS:
-        return "Dit wachtwoord staat op de lijst van veelgebruikte wachtwoorden. Kies een ander."
+        return N_("Dit wachtwoord staat op de lijst van veelgebruikte wachtwoorden. Kies een ander.")
     if len(set(password)) < 4:
-        return "Dit wachtwoord is te eenvoudig. Kies een langere zin of meer verschillende tekens."
+        return N_("Dit wachtwoord is te eenvoudig. Kies een langere zin of meer verschillende tekens.")
     if pseudonym and pseudonym.casefold() in lowered:
-        return "Je wachtwoord mag je schuilnaam niet bevatten."
+        return N_("Je wachtwoord mag je schuilnaam niet bevatten.")
     return None
 
 

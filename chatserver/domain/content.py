@@ -11,28 +11,33 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from chatserver.domain.identity import Actor
+from chatserver.i18n import N_
 
 Kind = Literal["article", "faq", "story"]
 Action = Literal["submit", "publish", "unpublish", "archive", "reject", "draft"]
 
-KINDS: dict[str, str] = {"article": "Artikel", "faq": "Veelgestelde vraag", "story": "Ervaringsverhaal"}
-KIND_PLURALS: dict[str, str] = {"article": "Artikelen", "faq": "Veelgestelde vragen", "story": "Ervaringsverhalen"}
-CATEGORIES: dict[str, str] = {"psycho-educatie": "Psycho-educatie", "zelfhulp": "Zelfhulp", "": "Geen"}
+KINDS: dict[str, str] = {"article": N_("Artikel"), "faq": N_("Veelgestelde vraag"), "story": N_("Ervaringsverhaal")}
+KIND_PLURALS: dict[str, str] = {
+    "article": N_("Artikelen"),
+    "faq": N_("Veelgestelde vragen"),
+    "story": N_("Ervaringsverhalen"),
+}
+CATEGORIES: dict[str, str] = {"psycho-educatie": N_("Psycho-educatie"), "zelfhulp": N_("Zelfhulp"), "": N_("Geen")}
 STATUSES: dict[str, str] = {
-    "draft": "Concept",
-    "in_review": "Ter beoordeling",
-    "published": "Gepubliceerd",
-    "unpublished": "Offline gehaald",
-    "archived": "Gearchiveerd",
-    "rejected": "Afgewezen",
+    "draft": N_("Concept"),
+    "in_review": N_("Ter beoordeling"),
+    "published": N_("Gepubliceerd"),
+    "unpublished": N_("Offline gehaald"),
+    "archived": N_("Gearchiveerd"),
+    "rejected": N_("Afgewezen"),
 }
 ACTION_NAMES: dict[str, str] = {
-    "submit": "Ter beoordeling aanbieden",
-    "publish": "Publiceren",
-    "unpublish": "Offline halen",
-    "archive": "Archiveren",
-    "reject": "Afwijzen",
-    "draft": "Terug naar concept",
+    "submit": N_("Ter beoordeling aanbieden"),
+    "publish": N_("Publiceren"),
+    "unpublish": N_("Offline halen"),
+    "archive": N_("Archiveren"),
+    "reject": N_("Afwijzen"),
+    "draft": N_("Terug naar concept"),
 }
 EDITOR_ROLES = frozenset({"editor", "admin"})
 RESERVED_SLUGS = frozenset({"verhaal-insturen", "mijn-verhalen", "nieuw", "uitgelicht"})

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from chatserver.domain.identity import Actor
+from chatserver.i18n import N_
 
 PostStatus = Literal["visible", "held", "hidden"]
 Doc = dict[str, Any]
@@ -31,6 +32,7 @@ SEARCH_RESULTS = 20
 MAX_ID_CHARS = 64
 QUOTE_LINES = 40
 
+# i18n: Dutch stop words for the search, not a text
 _STOPWORD_TEXT = (
     "de het een en van in op te dat die is ik je jij we wij ze zij hij er met voor aan om maar ook als dan "
     "nog wel niet geen bij uit of tot naar over zo wat wie hoe waar mijn jouw zijn haar hun dit deze al was"
@@ -137,7 +139,7 @@ def post_url(flavour: str, post: Mapping[str, Any]) -> str:
 
 
 def follow_text(author: str, title: str) -> str:
-    return f"Nieuwe reactie van {author} in “{title}”"
+    return N_("Nieuwe reactie van %(author)s in “%(title)s”") % {"author": author, "title": title}
 
 
 def new_post(

@@ -8,6 +8,7 @@ from typing import Any
 
 from chatserver.domain.spreekuur import aware
 from chatserver.flavours import Flavour
+from chatserver.i18n import N_
 
 FOLD_OCTETS = 75
 
@@ -39,9 +40,10 @@ def ical_time(moment: datetime) -> str:
     return aware(moment).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
+# i18n: the calendar file is the community's content, in its language
 def _event(doc: Mapping[str, Any], base_url: str, stamp: str, uid_host: str) -> list[str]:
     url = f"{base_url}/{doc['_id']}/"
-    host = doc.get("host_pseudonym") or "nog bekend te maken"
+    host = doc.get("host_pseudonym") or N_("nog bekend te maken")
     description = f"{doc.get('description', '')}\n\nHost: {host}\nStel je vraag anoniem: {url}"
     return [
         "BEGIN:VEVENT",

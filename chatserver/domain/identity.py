@@ -10,17 +10,19 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Literal, NewType
 
+from chatserver.i18n import N_
+
 AccountId = NewType("AccountId", str)
 ActorKind = Literal["guest", "member", "staff"]
 StaffRole = Literal["volunteer", "peer_expert", "professional", "editor", "admin"]
 
 STAFF_ROLES: tuple[StaffRole, ...] = ("volunteer", "peer_expert", "professional", "editor", "admin")
 ROLE_LABELS: dict[str, str] = {
-    "volunteer": "Vrijwilliger",
-    "peer_expert": "Ervaringsdeskundige",
-    "professional": "Professional",
-    "editor": "Redacteur",
-    "admin": "Beheerder",
+    "volunteer": N_("Vrijwilliger"),
+    "peer_expert": N_("Ervaringsdeskundige"),
+    "professional": N_("Professional"),
+    "editor": N_("Redacteur"),
+    "admin": N_("Beheerder"),
 }
 
 

@@ -11,6 +11,7 @@ from datetime import date
 
 from chatserver.domain.content import TRANSITIONS, allowed_actions, target_of
 from chatserver.domain.identity import Actor
+from chatserver.i18n import N_
 
 __all__ = [
     "COSTS",
@@ -31,108 +32,112 @@ __all__ = [
 # --- the catalogue's closed sets (key -> Dutch label) ---------------------------------------------------------------
 
 KINDS: dict[str, str] = {
-    "app": "App",
-    "programma": "Online programma of cursus",
-    "website": "Website",
-    "boek": "Boek",
-    "hulplijn": "Hulplijn",
-    "lokaal": "Lokale groep of centrum",
+    "app": N_("App"),
+    "programma": N_("Online programma of cursus"),
+    "website": N_("Website"),
+    "boek": N_("Boek"),
+    "hulplijn": N_("Hulplijn"),
+    "lokaal": N_("Lokale groep of centrum"),
 }
 LOCAL_KINDS = frozenset({"lokaal"})
 NEEDS: dict[str, str] = {
-    "somber": "Somberheid en depressie",
-    "angst": "Angst en paniek",
-    "stress": "Stress en burn-out",
-    "slaap": "Slapen",
-    "eenzaam": "Eenzaamheid en contact",
-    "verslaving": "Verslaving en middelen",
-    "trauma": "Trauma en nare ervaringen",
-    "eten": "Eten en lichaamsbeeld",
-    "psychose": "Psychose en stemmen horen",
-    "dwang": "Dwang en piekeren",
-    "naasten": "Als naaste",
-    "zelfzorg": "Ontspanning en zelfzorg",
+    "somber": N_("Somberheid en depressie"),
+    "angst": N_("Angst en paniek"),
+    "stress": N_("Stress en burn-out"),
+    "slaap": N_("Slapen"),
+    "eenzaam": N_("Eenzaamheid en contact"),
+    "verslaving": N_("Verslaving en middelen"),
+    "trauma": N_("Trauma en nare ervaringen"),
+    "eten": N_("Eten en lichaamsbeeld"),
+    "psychose": N_("Psychose en stemmen horen"),
+    "dwang": N_("Dwang en piekeren"),
+    "naasten": N_("Als naaste"),
+    "zelfzorg": N_("Ontspanning en zelfzorg"),
 }
-COSTS: dict[str, str] = {"gratis": "Gratis", "vergoed": "Vergoed door de zorgverzekering", "betaald": "Betaald"}
+COSTS: dict[str, str] = {
+    "gratis": N_("Gratis"),
+    "vergoed": N_("Vergoed door de zorgverzekering"),
+    "betaald": N_("Betaald"),
+}
 LANGUAGES: dict[str, str] = {
-    "nl": "Nederlands",
-    "en": "Engels",
-    "fy": "Fries",
-    "tr": "Turks",
-    "ar": "Arabisch",
-    "pl": "Pools",
-    "pap": "Papiaments",
-    "ngt": "Nederlandse Gebarentaal",
+    "nl": N_("Nederlands"),
+    "en": N_("Engels"),
+    "fy": N_("Fries"),
+    "tr": N_("Turks"),
+    "ar": N_("Arabisch"),
+    "pl": N_("Pools"),
+    "pap": N_("Papiaments"),
+    "ngt": N_("Nederlandse Gebarentaal"),
 }
 PLATFORMS: dict[str, str] = {
-    "web": "Browser",
-    "ios": "iPhone (iOS)",
-    "android": "Android",
-    "telefoon": "Telefoon",
-    "papier": "Op papier",
-    "locatie": "Op een locatie",
+    "web": N_("Browser"),
+    "ios": N_("iPhone (iOS)"),
+    "android": N_("Android"),
+    "telefoon": N_("Telefoon"),
+    "papier": N_("Op papier"),
+    "locatie": N_("Op een locatie"),
 }
 # How well it is known to work, strongest first; the filter "at least" uses this order.
 EVIDENCE: dict[str, str] = {
-    "effectief": "Effectief volgens onderzoek",
-    "onderzocht": "Onderzocht, effect nog niet vastgesteld",
-    "praktijk": "Gebaseerd op praktijkervaring",
-    "onbekend": "Onbekend",
+    "effectief": N_("Effectief volgens onderzoek"),
+    "onderzocht": N_("Onderzocht, effect nog niet vastgesteld"),
+    "praktijk": N_("Gebaseerd op praktijkervaring"),
+    "onbekend": N_("Onbekend"),
 }
 QUALITY_MARKS: dict[str, str] = {
-    "onlinehulpstempel": "Onlinehulpstempel",
-    "ce_mdr": "CE-markering als medisch hulpmiddel (MDR)",
-    "erkend_interventie": "Erkende interventie (databank)",
-    "thuisarts": "Aanbevolen op Thuisarts.nl",
+    "onlinehulpstempel": N_("Onlinehulpstempel"),
+    "ce_mdr": N_("CE-markering als medisch hulpmiddel (MDR)"),
+    "erkend_interventie": N_("Erkende interventie (databank)"),
+    "thuisarts": N_("Aanbevolen op Thuisarts.nl"),
 }
-MDR_CLASSES: dict[str, str] = {"": "Geen medisch hulpmiddel", "I": "Klasse I", "IIa": "Klasse IIa", "IIb": "Klasse IIb",
-                               "III": "Klasse III"}  # fmt: skip
+MDR_CLASSES: dict[str, str] = {"": N_("Geen medisch hulpmiddel"), "I": N_("Klasse I"), "IIa": N_("Klasse IIa"),
+                               "IIb": N_("Klasse IIb"), "III": N_("Klasse III")}  # fmt: skip
 WHERE: dict[str, str] = {
-    "": "Online en in de buurt",
-    "online": "Alleen online en op afstand",
-    "lokaal": "Alleen in de buurt",
+    "": N_("Online en in de buurt"),
+    "online": N_("Alleen online en op afstand"),
+    "lokaal": N_("Alleen in de buurt"),
 }
-SORTS: dict[str, str] = {"relevant": "Best passend", "naam": "Naam (A–Z)", "ervaringen": "Meeste ervaringen",
-                         "nieuw": "Nieuwste eerst"}  # fmt: skip
+SORTS: dict[str, str] = {"relevant": N_("Best passend"), "naam": N_("Naam (A–Z)"),
+                         "ervaringen": N_("Meeste ervaringen"), "nieuw": N_("Nieuwste eerst")}  # fmt: skip
 
 # --- the editorial workflow: the content table, one source for both --------------------------------------------------
 
 ACTION_NAMES: dict[str, str] = {
-    "submit": "Ter beoordeling aanbieden",
-    "publish": "Publiceren",
-    "unpublish": "Offline halen",
-    "archive": "Archiveren",
-    "reject": "Afwijzen",
-    "draft": "Terug naar concept",
+    "submit": N_("Ter beoordeling aanbieden"),
+    "publish": N_("Publiceren"),
+    "unpublish": N_("Offline halen"),
+    "archive": N_("Archiveren"),
+    "reject": N_("Afwijzen"),
+    "draft": N_("Terug naar concept"),
 }
 EDITOR_ROLES = frozenset({"editor", "admin"})
 MAX_SLUG_CHARS = 80
 STATUSES: dict[str, str] = {
-    "draft": "Concept",
-    "in_review": "Ter beoordeling",
-    "published": "Gepubliceerd",
-    "unpublished": "Offline gehaald",
-    "archived": "Gearchiveerd",
-    "rejected": "Afgewezen",
+    "draft": N_("Concept"),
+    "in_review": N_("Ter beoordeling"),
+    "published": N_("Gepubliceerd"),
+    "unpublished": N_("Offline gehaald"),
+    "archived": N_("Gearchiveerd"),
+    "rejected": N_("Afgewezen"),
 }
 
 # --- ratings: the editors' three scales and the members' test reports, side by side, never one number -------------
 
 RATING_SCALES: dict[str, str] = {
-    "credibility": "Betrouwbaarheid",
-    "experience": "Gebruikservaring",
-    "privacy": "Privacy-transparantie",
+    "credibility": N_("Betrouwbaarheid"),
+    "experience": N_("Gebruikservaring"),
+    "privacy": N_("Privacy-transparantie"),
 }
 SCORE_MIN = 1
 SCORE_MAX = 5
-SCORE_WORDS = {1: "zwak", 2: "matig", 3: "redelijk", 4: "goed", 5: "uitstekend"}
-RECOMMEND: dict[str, str] = {"ja": "Ja", "misschien": "Misschien", "nee": "Nee"}
+SCORE_WORDS = {1: N_("zwak"), 2: N_("matig"), 3: N_("redelijk"), 4: N_("goed"), 5: N_("uitstekend")}
+RECOMMEND: dict[str, str] = {"ja": N_("Ja"), "misschien": N_("Misschien"), "nee": N_("Nee")}
 USED_FOR: dict[str, str] = {
-    "weken": "Een paar weken",
-    "maanden": "Een paar maanden",
-    "langer": "Langer dan een half jaar",
+    "weken": N_("Een paar weken"),
+    "maanden": N_("Een paar maanden"),
+    "langer": N_("Langer dan een half jaar"),
 }
-EASE_WORDS = {1: "heel lastig", 2: "lastig", 3: "gaat wel", 4: "makkelijk", 5: "heel makkelijk"}
+EASE_WORDS = {1: N_("heel lastig"), 2: N_("lastig"), 3: N_("gaat wel"), 4: N_("makkelijk"), 5: N_("heel makkelijk")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +181,7 @@ def report_stats(reports: Iterable[Mapping[str, object]]) -> ReportStats:
 
 # --- search words (no $text: the words are stored with the entry and matched with $in) -----------------------------
 
+# i18n: Dutch stop words for the search, not a text
 _STOPWORD_TEXT = (
     "de het een en van in op te dat die is ik je jij we wij ze zij hij er met voor aan om maar ook als dan nog wel "
     "niet geen bij uit of tot naar over zo wat wie hoe waar mijn jouw zijn haar hun dit deze al was"
@@ -312,10 +318,10 @@ def _list(value: object) -> list[str]:
 # --- the needs questionnaire and its shortlist ------------------------------------------------------------------------
 
 FORMATS: dict[str, str] = {
-    "zelf": "Zelf aan de slag, op mijn eigen tempo",
-    "lezen": "Iets lezen of luisteren",
-    "praten": "Praten met iemand",
-    "samen": "Samen met anderen, in een groep",
+    "zelf": N_("Zelf aan de slag, op mijn eigen tempo"),
+    "lezen": N_("Iets lezen of luisteren"),
+    "praten": N_("Praten met iemand"),
+    "samen": N_("Samen met anderen, in een groep"),
 }
 FORMAT_KINDS: dict[str, frozenset[str]] = {
     "zelf": frozenset({"app", "programma"}),
@@ -369,7 +375,7 @@ def suggest(entry: Mapping[str, object], answers: Answers, near: bool = False) -
     shared = [n for n in answers.needs if n in _list(entry.get("needs"))]
     if answers.needs and not shared:
         return None
-    reasons = [f"helpt bij {NEEDS[n].lower()}" for n in shared]
+    reasons = [N_("helpt bij %s") % NEEDS[n].lower() for n in shared]
     score = 3 * len(shared)
     kind = str(entry.get("kind", ""))
     fitting = [f for f in answers.formats if kind in FORMAT_KINDS[f]]
@@ -381,7 +387,7 @@ def suggest(entry: Mapping[str, object], answers: Answers, near: bool = False) -
         reasons.append(EVIDENCE[str(entry["evidence"])].lower())
     if near:
         score += 1
-        reasons.append("bij jou in de buurt")
+        reasons.append(N_("bij jou in de buurt"))
     if score == 0:
         return None
     return Suggestion(entry_id=str(entry.get("_id", "")), score=score, reasons=tuple(reasons))

@@ -13,6 +13,7 @@ from typing import Literal
 
 from chatserver.domain.identity import Actor
 from chatserver.flavours import TIMEZONE, Flavour
+from chatserver.i18n import N_
 from chatserver.protocol.events import CrisisResourceLink
 from moderation.queue import DecisionKind, ItemSource, Staff
 from moderation.rules import PlaceKind, RuleSettings, Verdict
@@ -46,63 +47,68 @@ DECISION_ORDER: tuple[DecisionKind, ...] = (
 BULK_KINDS: frozenset[DecisionKind] = frozenset({"approve", "hide", "reject"})
 
 DECISION_LABELS: dict[str, str] = {
-    "approve": "Goedgekeurd",
-    "reject": "Afgewezen",
-    "redact": "Aangepast",
-    "hide": "Verborgen",
-    "warn": "Gewaarschuwd",
-    "mute": "Tijdelijk gedempt",
-    "ban": "Geweerd",
-    "escalate": "Doorgezet naar hogere laag",
-    "release": "Vrijgegeven (vals alarm)",
+    "approve": N_("Goedgekeurd"),
+    "reject": N_("Afgewezen"),
+    "redact": N_("Aangepast"),
+    "hide": N_("Verborgen"),
+    "warn": N_("Gewaarschuwd"),
+    "mute": N_("Tijdelijk gedempt"),
+    "ban": N_("Geweerd"),
+    "escalate": N_("Doorgezet naar hogere laag"),
+    "release": N_("Vrijgegeven (vals alarm)"),
 }
 SOURCE_LABELS: dict[str, str] = {
-    "report": "Melding",
-    "rule": "Regel",
-    "premoderation": "Voormoderatie",
-    "crisis": "Crisis",
-    "spreekuur_question": "Spreekuurvraag",
+    "report": N_("Melding"),
+    "rule": N_("Regel"),
+    "premoderation": N_("Voormoderatie"),
+    "crisis": N_("Crisis"),
+    "spreekuur_question": N_("Spreekuurvraag"),
 }
 TIER_LABELS: dict[str, str] = {
-    "volunteer": "Vrijwilliger",
-    "peer_expert": "Ervaringsdeskundige",
-    "professional": "Professional",
-    "admin": "Beheerder",
-    "editor": "Redacteur",
+    "volunteer": N_("Vrijwilliger"),
+    "peer_expert": N_("Ervaringsdeskundige"),
+    "professional": N_("Professional"),
+    "admin": N_("Beheerder"),
+    "editor": N_("Redacteur"),
 }
-SEVERITY_LABELS: dict[str, str] = {"low": "laag", "medium": "middel", "high": "hoog", "critical": "kritiek"}
+SEVERITY_LABELS: dict[str, str] = {
+    "low": N_("laag"),
+    "medium": N_("middel"),
+    "high": N_("hoog"),
+    "critical": N_("kritiek"),
+}
 
 AUTHOR_NOTICES: dict[str, str] = {
-    "reject": "Je bericht is niet geplaatst.",
-    "hide": "Je bericht is verborgen door een moderator.",
-    "redact": "Een moderator heeft je bericht aangepast.",
-    "warn": "Je hebt een waarschuwing gekregen van een moderator.",
-    "mute": "Je kunt een tijdje geen berichten plaatsen.",
-    "ban": "Je hebt geen toegang meer tot deze community.",
-    "approve": "Je bericht is bekeken en geplaatst.",
-    "release": "Je bericht is bekeken en alsnog geplaatst.",
+    "reject": N_("Je bericht is niet geplaatst."),
+    "hide": N_("Je bericht is verborgen door een moderator."),
+    "redact": N_("Een moderator heeft je bericht aangepast."),
+    "warn": N_("Je hebt een waarschuwing gekregen van een moderator."),
+    "mute": N_("Je kunt een tijdje geen berichten plaatsen."),
+    "ban": N_("Je hebt geen toegang meer tot deze community."),
+    "approve": N_("Je bericht is bekeken en geplaatst."),
+    "release": N_("Je bericht is bekeken en alsnog geplaatst."),
 }
-AUTHOR_NOTICE_DEFAULT = "Een moderator heeft naar je bericht gekeken."
+AUTHOR_NOTICE_DEFAULT = N_("Een moderator heeft naar je bericht gekeken.")
 REPORTER_OUTCOMES: dict[str, str] = {
-    "approve": "We hebben je melding bekeken. Het bericht blijft staan: het past binnen onze huisregels.",
-    "reject": "Bedankt voor je melding. We hebben actie ondernomen.",
-    "redact": "Bedankt voor je melding. Het bericht is aangepast.",
-    "hide": "Bedankt voor je melding. Het bericht is verborgen.",
-    "warn": "Bedankt voor je melding. De schrijver heeft een waarschuwing gekregen.",
-    "mute": "Bedankt voor je melding. De schrijver kan een tijdje niets plaatsen.",
-    "ban": "Bedankt voor je melding. De schrijver heeft geen toegang meer.",
+    "approve": N_("We hebben je melding bekeken. Het bericht blijft staan: het past binnen onze huisregels."),
+    "reject": N_("Bedankt voor je melding. We hebben actie ondernomen."),
+    "redact": N_("Bedankt voor je melding. Het bericht is aangepast."),
+    "hide": N_("Bedankt voor je melding. Het bericht is verborgen."),
+    "warn": N_("Bedankt voor je melding. De schrijver heeft een waarschuwing gekregen."),
+    "mute": N_("Bedankt voor je melding. De schrijver kan een tijdje niets plaatsen."),
+    "ban": N_("Bedankt voor je melding. De schrijver heeft geen toegang meer."),
 }
 # Counted per detector version when staff decide a crisis item: a release is a false positive, the rest confirm it.
 OUTCOME_OF: dict[str, str] = {"release": "released", "approve": "confirmed", "reject": "confirmed",
                               "redact": "confirmed", "hide": "confirmed", "warn": "confirmed", "mute": "confirmed",
                               "ban": "confirmed"}  # fmt: skip
 
-MUTED_REASON = "Je kunt tijdelijk geen berichten plaatsen in deze community (tot {until})."
-MUTED_BECAUSE = " Reden van de moderator: {reason}"
+MUTED_REASON = N_("Je kunt tijdelijk geen berichten plaatsen in deze community (tot %(until)s).")
+MUTED_BECAUSE = N_("Reden van de moderator: %(reason)s")
 MAX_MUTE_REASON_CHARS = 300  # kept with the mute and shown to the muted person
 
-NOT_FOUND = "Dit item bestaat niet of je mag het niet zien."
-ERASED_ACCOUNT = "verwijderd account"
+NOT_FOUND = N_("Dit item bestaat niet of je mag het niet zien.")
+ERASED_ACCOUNT = N_("verwijderd account")
 
 
 class ModerationError(Exception):
@@ -184,13 +190,19 @@ def routing_of(source: ItemSource, verdict: Verdict | None) -> Routing:
 def nl_until(moment: datetime) -> str:
     """'7-12-2026 om 10:45' in Dutch time (Europe/Amsterdam), for the end of a mute."""
     local = moment.astimezone(TIMEZONE)
-    return f"{local.day}-{local.month}-{local.year} om {local:%H:%M}"
+    return N_("%(day)d-%(month)d-%(year)d om %(hour)02d:%(minute)02d") % {
+        "day": local.day,
+        "month": local.month,
+        "year": local.year,
+        "hour": local.hour,
+        "minute": local.minute,
+    }
 
 
 def muted_text(until: datetime, reason: str) -> str:
     """What a muted person reads when they try to post: the end in Dutch time and the moderator's reason."""
-    text = MUTED_REASON.format(until=nl_until(until))
-    return text + MUTED_BECAUSE.format(reason=reason) if reason else text
+    text = MUTED_REASON % {"until": nl_until(until)}
+    return text + " " + MUTED_BECAUSE % {"reason": reason} if reason else text
 
 
 def crisis_notice(flavour: Flavour | None, *, held: bool = True, staffed: bool = True) -> str:
@@ -200,28 +212,31 @@ def crisis_notice(flavour: Flavour | None, *, held: bool = True, staffed: bool =
     the author is then told plainly to call 113 or 112 now.
     """
     if not staffed:
-        first = (
+        first = N_(
             "Er is nu geen professional van ons team in dienst. Wacht niet op ons: bel nu 113 (gratis: 0800-0113) "
             "of chat via 113.nl. Is er direct gevaar? Bel 112."
         )
-        lines = [first] if not held else ["Je bericht is even tegengehouden.", first]
-        lines.append("Je staat er niet alleen voor: een ervaringsdeskundige van ons team kijkt mee.")
+        lines = [first] if not held else [N_("Je bericht is even tegengehouden."), first]
+        lines.append(N_("Je staat er niet alleen voor: een ervaringsdeskundige van ons team kijkt mee."))
         if flavour is not None and flavour.youth:
-            lines.append("Ben je jonger dan 18? Bel of chat gratis met De Kindertelefoon: 0800-0432.")
+            lines.append(N_("Ben je jonger dan 18? Bel of chat gratis met De Kindertelefoon: 0800-0432."))
         return " ".join(lines)
     lines = [
         (
-            "Je bericht is even tegengehouden zodat iemand van ons team met je mee kan kijken. "
+            N_("Je bericht is even tegengehouden zodat iemand van ons team met je mee kan kijken.")
             if held
-            else "We lezen met je mee en een professional van ons team is gewaarschuwd. "
+            else N_("We lezen met je mee en een professional van ons team is gewaarschuwd.")
         )
-        + "Je staat er niet alleen voor.",
-        "Denk je aan zelfmoord? Praat erover met 113 Zelfmoordpreventie: bel 113 of gratis 0800-0113, "
-        "of chat via 113.nl.",
-        "Is er direct gevaar? Bel 112.",
+        + " "
+        + N_("Je staat er niet alleen voor."),
+        N_(
+            "Denk je aan zelfmoord? Praat erover met 113 Zelfmoordpreventie: bel 113 of gratis 0800-0113, "
+            "of chat via 113.nl."
+        ),
+        N_("Is er direct gevaar? Bel 112."),
     ]
     if flavour is not None and flavour.youth:
-        lines.append("Ben je jonger dan 18? Bel of chat gratis met De Kindertelefoon: 0800-0432.")
+        lines.append(N_("Ben je jonger dan 18? Bel of chat gratis met De Kindertelefoon: 0800-0432."))
     return " ".join(lines)
 
 
@@ -237,8 +252,8 @@ def resources_of(flavour: Flavour | None) -> list[CrisisResourceLink]:
 
 def sanction_note(kind: DecisionKind, reason: str, mute_minutes: int | None, ban_days: int | None, hide: bool) -> str:
     """The audit reason of a decision: a mute says how long (and whether the message went), a ban how many days."""
-    if kind == "mute" and mute_minutes:
-        return f"{reason} ({mute_minutes} min{', bericht verborgen' if hide else ''})"
+    if kind == "mute" and mute_minutes:  # the audit log keeps it in Dutch, like the rest of the record
+        return f"{reason} ({mute_minutes} min{', bericht verborgen' if hide else ''})"  # i18n: record
     if kind == "ban":
-        return f"{reason} ({ban_days} dagen)" if ban_days else f"{reason} (onbepaalde tijd)"
+        return f"{reason} ({ban_days} dagen)" if ban_days else f"{reason} (onbepaalde tijd)"  # i18n: record
     return reason

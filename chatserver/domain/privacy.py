@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from chatserver.domain.accounts import DELETED_PSEUDONYM, iso
+from chatserver.i18n import N_
 from chatserver.protocol.events import MessageDeleted, MessageEdited
 
 # What erasure does in a place:
@@ -36,7 +37,7 @@ DELETED_AUTHOR: dict[str, Any] = {
 }  # fmt: skip
 EXPORT_LIMIT = 10_000
 LIVE_CHUNK = 200
-HELD_REASON = (
+HELD_REASON = N_(
     "Account gewist; dit gesprek staat onder bewaarplicht en blijft bewaard tot die is opgeheven. "
     "Daarna geldt de gewone bewaartermijn."
 )

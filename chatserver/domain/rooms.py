@@ -14,21 +14,22 @@ from typing import Any
 
 from chatserver.domain.identity import ROLE_LABELS, AccountId, Actor
 from chatserver.flavours import SLUG_RE, TIMEZONE, Room, RoomMode
+from chatserver.i18n import N_
 
 EDIT_WINDOW_S = 300
 MODES: dict[str, str] = {
-    "guests": "Open voor iedereen",
-    "members": "Alleen leden",
-    "announcements": "Mededelingen",
-    "staff": "Alleen team",
-    "hosted": "Met host",
+    "guests": N_("Open voor iedereen"),
+    "members": N_("Alleen leden"),
+    "announcements": N_("Mededelingen"),
+    "staff": N_("Alleen team"),
+    "hosted": N_("Met host"),
 }
 MODE_HELP: dict[str, str] = {
-    "guests": "Iedereen kan meelezen en meepraten, ook zonder account.",
-    "members": "Voor leden met een account.",
-    "announcements": "Alleen het team plaatst hier berichten; iedereen kan meelezen.",
-    "staff": "Overleg voor medewerkers van deze community.",
-    "hosted": "Open zolang een host van het team aanwezig is.",
+    "guests": N_("Iedereen kan meelezen en meepraten, ook zonder account."),
+    "members": N_("Voor leden met een account."),
+    "announcements": N_("Alleen het team plaatst hier berichten; iedereen kan meelezen."),
+    "staff": N_("Overleg voor medewerkers van deze community."),
+    "hosted": N_("Open zolang een host van het team aanwezig is."),
 }
 RESERVED_SLUGS = frozenset({"gesprek"})  # /chat/gesprek/ is the 1-on-1 chat
 NAME_MAX = 60
@@ -158,22 +159,22 @@ def room_from_form(fields: Mapping[str, str], clean: Callable[[str], str | None]
     """
     slug = fields.get("slug", "").strip().lower()
     if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS:
-        raise InvalidRoom("slug", "Gebruik alleen kleine letters, cijfers en streepjes (2 tot 40 tekens).")
+        raise InvalidRoom("slug", N_("Gebruik alleen kleine letters, cijfers en streepjes (2 tot 40 tekens)."))
     name = fields.get("name", "").strip()
     if not name or len(name) > NAME_MAX or clean(name) is None:
-        raise InvalidRoom("name", f"Geef de ruimte een naam van hoogstens {NAME_MAX} tekens.")
+        raise InvalidRoom("name", N_("Geef de ruimte een naam van hoogstens %d tekens.") % NAME_MAX)
     description = fields.get("description", "").strip()
     if len(description) > DESCRIPTION_MAX or (description and clean(description) is None):
-        raise InvalidRoom("description", f"De beschrijving mag hoogstens {DESCRIPTION_MAX} tekens hebben.")
+        raise InvalidRoom("description", N_("De beschrijving mag hoogstens %d tekens hebben.") % DESCRIPTION_MAX)
     mode = fields.get("mode", "")
     if mode not in MODES:
-        raise InvalidRoom("mode", "Kies hoe de ruimte werkt.")
+        raise InvalidRoom("mode", N_("Kies hoe de ruimte werkt."))
     try:
         slow = int(fields.get("slow_mode_s", "0") or "0")
     except ValueError:
         slow = -1
     if not 0 <= slow <= SLOW_MODE_MAX_S:
-        raise InvalidRoom("slow_mode_s", "De langzame modus is 0 tot 3600 seconden.")
+        raise InvalidRoom("slow_mode_s", N_("De langzame modus is 0 tot 3600 seconden."))
     mode_value: RoomMode = mode  # type: ignore[assignment]
     return Room(slug=slug, name=name, description=description, mode=mode_value, slow_mode_s=slow)
 
@@ -181,8 +182,10 @@ def room_from_form(fields: Mapping[str, str], clean: Callable[[str], str | None]
 def welcome_lines(flavour_name: str, room: Room) -> list[str]:
     """The demo's welcome lines in a guest room."""
     return [
-        f"Welkom in {room.name} van {flavour_name}! Hier praat je anoniem met lotgenoten.",
-        "Wees vriendelijk, deel geen contactgegevens en respecteer dat ieders verhaal anders is.",
-        "Gaat het nu echt niet goed? Kijk bij 'Hulp bij crisis' of bel 113 (gratis: 0800-0113). "
-        "Bij direct levensgevaar: 112.",
+        f"Welkom in {room.name} van {flavour_name}! Hier praat je anoniem met lotgenoten.",  # i18n: stored content
+        N_("Wees vriendelijk, deel geen contactgegevens en respecteer dat ieders verhaal anders is."),
+        N_(
+            "Gaat het nu echt niet goed? Kijk bij 'Hulp bij crisis' of bel 113 (gratis: 0800-0113). "
+            "Bij direct levensgevaar: 112."
+        ),
     ]

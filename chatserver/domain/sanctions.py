@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from chatserver.domain.identity import Actor
+from chatserver.i18n import N_
 
 SanctionKind = Literal["mute", "ban"]
 
@@ -74,17 +75,17 @@ def limit_of(actor: Actor, kind: SanctionKind) -> timedelta | None:
 def describe(duration: timedelta) -> str:
     """A Dutch duration for refusals: "24 uur", "7 dagen"."""
     hours = int(duration.total_seconds() // 3600)
-    return f"{hours} uur" if hours <= 48 else f"{hours // 24} dagen"
+    return N_("%d uur") % hours if hours <= 48 else N_("%d dagen") % (hours // 24)
 
 
 def invalid(sanction: Sanction) -> str | None:
     """A malformed request (422), independent of who asks; None when well-formed."""
     if sanction.duration is not None and not MIN_SANCTION <= sanction.duration <= MAX_TIMED_BAN:
-        return "Kies een duur tussen een minuut en tien jaar."
+        return N_("Kies een duur tussen een minuut en tien jaar.")
     if sanction.kind == "mute" and sanction.duration is None:
-        return "Geef aan hoe lang het dempen duurt."
+        return N_("Geef aan hoe lang het dempen duurt.")
     if sanction.flavours is not None and not sanction.flavours:
-        return "Kies minstens één community."
+        return N_("Kies minstens één community.")
     return None
 
 
@@ -95,21 +96,21 @@ def refusal(actor: Actor, target: Target, sanction: Sanction) -> str | None:
     """
     limit = limit_of(actor, sanction.kind)
     if limit is None:
-        return "Jouw rol kan niemand dempen of weren."
+        return N_("Jouw rol kan niemand dempen of weren.")
     if target.account_id == actor.account_id:
-        return "Je kunt jezelf niet dempen of weren."
+        return N_("Je kunt jezelf niet dempen of weren.")
     if target.kind == "staff" and not actor.is_admin:
-        return "Alleen een beheerder kan een medewerker dempen of weren."
+        return N_("Alleen een beheerder kan een medewerker dempen of weren.")
     if target.rank >= ROLE_RANK.get(actor.role or "", 0):
-        return "Je kunt geen medewerker met een gelijke of hogere rol dempen of weren."
+        return N_("Je kunt geen medewerker met een gelijke of hogere rol dempen of weren.")
     if sanction.flavours is None and not actor.is_admin:
-        return "Alleen een beheerder kan iemand op het hele platform weren. Kies je eigen community."
+        return N_("Alleen een beheerder kan iemand op het hele platform weren. Kies je eigen community.")
     if sanction.flavours is not None and not all(actor.staff_in(f) for f in sanction.flavours):
-        return "Je kunt alleen dempen of weren in je eigen communities."
+        return N_("Je kunt alleen dempen of weren in je eigen communities.")
     if sanction.duration is None and not actor.is_admin:
-        return "Alleen beheerders kunnen iemand voorgoed weren, en dan met een tweede beheerder."
+        return N_("Alleen beheerders kunnen iemand voorgoed weren, en dan met een tweede beheerder.")
     if sanction.duration is not None and sanction.duration > limit:
-        return f"Met jouw rol kun je hoogstens {describe(limit)} dempen of weren."
+        return N_("Met jouw rol kun je hoogstens %s dempen of weren.") % describe(limit)
     return None
 
 
@@ -134,18 +135,20 @@ def ban_subjects(account: dict[str, Any], scopes: tuple[str, ...]) -> list[tuple
 
 def ban_notice(until: datetime | None, reason: str) -> str:
     """Why a platform-wide ban refuses the person (log-in, a new guest, validation), and where to object."""
-    when = "permanent" if until is None else f"tot {until.astimezone(UTC):%d-%m-%Y %H:%M} UTC"
+    when = N_("permanent") if until is None else N_("tot %s UTC") % f"{until.astimezone(UTC):%d-%m-%Y %H:%M}"
     return (
-        f"Je hebt hier geen toegang ({when}). Reden: {reason}. "
-        "Ben je het er niet mee eens? Stuur de moderatoren een bezwaar."
+        N_("Je hebt hier geen toegang (%(when)s). Reden: %(reason)s.") % {"when": when, "reason": reason}
+        + " "
+        + N_("Ben je het er niet mee eens? Stuur de moderatoren een bezwaar.")
     )
 
 
 def flavour_ban_notice(until: datetime | None) -> str:
     """Why a flavour-scoped ban shuts the person out of that community (``until=None``: for good)."""
     if until is None:
-        return "Je hebt in deze community geen toegang meer. Ben je het er niet mee eens? Stuur een bezwaar."
+        return N_("Je hebt in deze community geen toegang meer. Ben je het er niet mee eens? Stuur een bezwaar.")
     return (
-        f"Je hebt in deze community tijdelijk geen toegang (tot {until.astimezone(UTC):%d-%m-%Y %H:%M} UTC). "
-        "Ben je het er niet mee eens? Stuur een bezwaar."
+        N_("Je hebt in deze community tijdelijk geen toegang (tot %s UTC).") % f"{until.astimezone(UTC):%d-%m-%Y %H:%M}"
+        + " "
+        + N_("Ben je het er niet mee eens? Stuur een bezwaar.")
     )

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from chatserver.domain.identity import ROLE_LABELS, Actor
 from chatserver.flavours import TIMEZONE, Flavour
+from chatserver.i18n import N_
 from chatserver.protocol.events import PublicAnswer, PublicQuestion, StaffQuestion
 
 Phase = Literal["waiting", "live", "ended", "cancelled"]
@@ -21,10 +22,10 @@ SessionDoc = Mapping[str, Any]
 """A stored session or question, field names as in the database."""
 
 PHASE_LABELS: dict[str, str] = {
-    "waiting": "Binnenkort",
-    "live": "Nu live",
-    "ended": "Afgelopen",
-    "cancelled": "Gaat niet door",
+    "waiting": N_("Binnenkort"),
+    "live": N_("Nu live"),
+    "ended": N_("Afgelopen"),
+    "cancelled": N_("Gaat niet door"),
 }
 SCHEDULER_ROLES = frozenset({"editor", "admin"})
 HOST_ROLES = frozenset({"peer_expert", "professional"})
@@ -167,10 +168,11 @@ def staff_question(doc: SessionDoc) -> StaffQuestion:
     )
 
 
+# i18n: a draft for the editor, who publishes it in the community's language
 def transcript_markdown(doc: SessionDoc, questions: Sequence[SessionDoc]) -> str:
     """The approved, answered Q&A as Markdown, for the editor to edit before publishing."""
     local = aware(doc["starts_at"]).astimezone(TIMEZONE)
-    host = doc.get("host_pseudonym") or "de host"
+    host = doc.get("host_pseudonym") or N_("de host")
     parts = [
         f"Verslag van het e-spreekuur van {local:%d-%m-%Y} met {host}.",
         "",
@@ -194,12 +196,14 @@ def next_weekdays(today: date, weekday: int, weeks: int) -> list[date]:
 def crisis_notice(flavour: Flavour) -> str:
     """What the asker of a question that signals a crisis reads at once (help lines; the question waits)."""
     lines = [
-        "Dank je dat je dit deelt. Je vraag klinkt alsof het nu erg zwaar is. Een professional van ons team "
-        "leest je vraag zo snel mogelijk. Wacht daar niet op als je aan zelfdoding denkt of in gevaar bent:",
-        "bel 113 of gratis 0800-0113, of chat op 113.nl (113 Zelfmoordpreventie); bij acuut gevaar bel 112.",
+        N_(
+            "Dank je dat je dit deelt. Je vraag klinkt alsof het nu erg zwaar is. Een professional van ons team "
+            "leest je vraag zo snel mogelijk. Wacht daar niet op als je aan zelfdoding denkt of in gevaar bent:"
+        ),
+        N_("bel 113 of gratis 0800-0113, of chat op 113.nl (113 Zelfmoordpreventie); bij acuut gevaar bel 112."),
     ]
     if flavour.youth:
-        lines.append("Ben je jonger dan 18? Bel ook gerust De Kindertelefoon: 0800-0432.")
+        lines.append(N_("Ben je jonger dan 18? Bel ook gerust De Kindertelefoon: 0800-0432."))
     return " ".join(lines)
 
 

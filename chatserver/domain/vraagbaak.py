@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from chatserver.domain.identity import Actor
+from chatserver.i18n import N_
 
 RETENTION_DAYS = 60
 UNHANDLED_RETENTION_DAYS = 180
@@ -22,19 +23,19 @@ RECENTLY_DONE_LIMIT = 50
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
 
 STATUSES: dict[str, str] = {
-    "open": "Wacht op een medewerker",
-    "claimed": "Een medewerker is ermee bezig",
-    "answered": "Beantwoord",
-    "routed": "Doorverwezen",
-    "closed": "Gesloten",
+    "open": N_("Wacht op een medewerker"),
+    "claimed": N_("Een medewerker is ermee bezig"),
+    "answered": N_("Beantwoord"),
+    "routed": N_("Doorverwezen"),
+    "closed": N_("Gesloten"),
 }
 ACTIVE_STATUSES = ("open", "claimed")
 """A question in one of these still waits for staff; any other status is done (and counts towards retention)."""
 
 OUTCOME_TEXTS: dict[str, str] = {
-    "answered": "Je vraag aan de VraagBaak is beantwoord.",
-    "routed": "Je vraag aan de VraagBaak is doorgestuurd; er staat een link naar het antwoord klaar.",
-    "closed": "Een medewerker heeft je vraag aan de VraagBaak gesloten.",
+    "answered": N_("Je vraag aan de VraagBaak is beantwoord."),
+    "routed": N_("Je vraag aan de VraagBaak is doorgestuurd; er staat een link naar het antwoord klaar."),
+    "closed": N_("Een medewerker heeft je vraag aan de VraagBaak gesloten."),
 }
 """What a member who asked while logged in is told when their question reaches one of these statuses."""
 

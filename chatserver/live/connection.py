@@ -22,12 +22,14 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import TYPE_CHECKING
 
+import msgspec
 from uvicorn.server import ServerState
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
 
 from chatserver.domain.channels import check_channel
 from chatserver.domain.identity import Actor
+from chatserver.i18n import DEFAULT_LANG, translate
 from chatserver.live import outbox
 from chatserver.live.handshake import LiveServerProtocol, http_response, redeem_hello
 from chatserver.live.session import Session, Step, Work, error_frame
@@ -57,6 +59,16 @@ from chatserver.services.chat import ChatError, Turn
 if TYPE_CHECKING:
     from chatserver.live.gateway import Gateway
 
+
+def in_language(frame: ServerFrame, lang: str) -> ServerFrame:
+    """An error or ack frame with its text for the person (written in Dutch) in ``lang``; other frames as they are."""
+    if isinstance(frame, Error) and frame.reason:
+        return msgspec.structs.replace(frame, reason=translate(lang, frame.reason))
+    if isinstance(frame, Ack) and frame.notice:
+        return msgspec.structs.replace(frame, notice=translate(lang, frame.notice))
+    return frame
+
+
 log = logging.getLogger("chatserver.live")
 
 CLOSE_GRACE_S = 2.0
@@ -67,8 +79,8 @@ class Connection(asyncio.Protocol):
     """One WebSocket connection after the front door handed it over."""
 
     __slots__ = (
-        "_abort_timer", "_send", "actor", "address", "closing", "gateway", "handshake_timer", "held", "id", "lost",
-        "open", "over_cap", "present", "server_state", "session", "transport", "turns", "ws",
+        "_abort_timer", "_send", "actor", "address", "closing", "gateway", "handshake_timer", "held", "id", "lang",
+        "lost", "open", "over_cap", "present", "server_state", "session", "transport", "turns", "ws",
     )  # fmt: skip
 
     transport_attached = True
@@ -82,6 +94,7 @@ class Connection(asyncio.Protocol):
         self.ws = LiveServerProtocol(max_size=MAX_FRAME_BYTES)
         self.session = Session(self.id, time.monotonic())
         self.actor: Actor | None = None
+        self.lang = DEFAULT_LANG  # the visitor's language (cookie gem_lang), for the texts of error and ack frames
         self.open = False
         self.closing = False
         self.lost = False
@@ -135,6 +148,8 @@ class Connection(asyncio.Protocol):
 
     def send(self, frame: ServerFrame) -> None:
         if not self.gone():
+            if self.lang != DEFAULT_LANG:
+                frame = in_language(frame, self.lang)
             self.write(outbox.text_frame(encode_frame(frame)))
 
     def answer_http(self, status: HTTPStatus, text: str) -> None:

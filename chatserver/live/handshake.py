@@ -32,6 +32,7 @@ from chatserver.config import (
     MAX_CONNECTIONS_PER_ADDRESS,
 )
 from chatserver.domain.identity import Actor
+from chatserver.i18n import DEFAULT_LANG, N_, pick_language
 from chatserver.live.session import MAX_SUBSCRIPTIONS, PUBLISH_BURST, PUBLISH_PER_S
 from chatserver.protocol import (
     MAX_FRAME_BYTES,
@@ -59,7 +60,7 @@ _FAIL_CODES = {
     1007: int(CloseCode.PROTOCOL_ERROR),
     1002: int(CloseCode.PROTOCOL_ERROR),
 }
-_UNAVAILABLE = (HTTPStatus.SERVICE_UNAVAILABLE, "Tijdelijk niet beschikbaar.")
+_UNAVAILABLE = (HTTPStatus.SERVICE_UNAVAILABLE, N_("Tijdelijk niet beschikbaar."))
 
 LIMITS = Limits(
     max_frame_bytes=MAX_FRAME_BYTES,
@@ -122,6 +123,7 @@ class Accepted:
 
     response: Response
     token: str | None
+    lang: str = DEFAULT_LANG  # chosen with the gem_lang cookie, as for pages
 
 
 def _cookie(headers: Headers, name: str) -> str | None:
@@ -152,18 +154,19 @@ def read_upgrade(ws: ServerProtocol, head: bytes, allowed_origins: frozenset[str
     events = ws.events_received()
     request = events[0] if events else None
     if not isinstance(request, Request):
-        return Refused(HTTPStatus.BAD_REQUEST, "Ongeldig WebSocket-verzoek.", "malformed-handshake")
+        return Refused(HTTPStatus.BAD_REQUEST, N_("Ongeldig WebSocket-verzoek."), "malformed-handshake")
     query = urlsplit(request.path).query
     if any(name.lower() in _URL_SECRETS for name, _ in parse_qsl(query, keep_blank_values=True)):
-        text = "Geen tokens in de URL; gebruik de cookie of een hello-frame."
+        text = N_("Geen tokens in de URL; gebruik de cookie of een hello-frame.")
         return Refused(HTTPStatus.BAD_REQUEST, text, "url-token")
     origin = request.headers.get("Origin")
     if origin is not None and origin not in allowed_origins:
-        return Refused(HTTPStatus.FORBIDDEN, "Verbinding vanaf deze website is niet toegestaan.", "foreign-origin")
+        return Refused(HTTPStatus.FORBIDDEN, N_("Verbinding vanaf deze website is niet toegestaan."), "foreign-origin")
     authorization = request.headers.get("Authorization", "")
     bearer = authorization[7:].strip() if authorization.lower().startswith("bearer ") else None
     token = bearer if bearer is not None else (_cookie(request.headers, SESSION_COOKIE) if origin else None)
-    return Accepted(ws.accept(request), token)
+    lang = pick_language("; ".join(request.headers.get_all("Cookie")))
+    return Accepted(ws.accept(request), token, lang)
 
 
 def begin(connection: Connection, head: bytes) -> bool:
@@ -174,6 +177,7 @@ def begin(connection: Connection, head: bytes) -> bool:
         connection.answer_http(verdict.status, verdict.text)
         return False
     response = verdict.response
+    connection.lang = verdict.lang
     if response.status_code != HTTPStatus.SWITCHING_PROTOCOLS:
         connection.ws.send_response(response)  # websockets' own refusal, then the end of the connection
         connection.flush()

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from chatserver.i18n import N_
+
 RECONNECT_RANGE = range(4000, 4100)
 STOP_RANGE = range(4100, 4200)
 APPLICATION_RANGE = range(4200, 4300)
@@ -51,32 +53,32 @@ class ErrorCode(IntEnum):
 
 
 CLOSE_REASONS: dict[CloseCode, str] = {
-    CloseCode.SERVICE_RESTART: "De server start opnieuw; je wordt zo weer verbonden.",
-    CloseCode.SLOW_CONSUMER: "De verbinding liep achter; je wordt opnieuw verbonden.",
-    CloseCode.UNAVAILABLE: "De dienst is tijdelijk niet beschikbaar; je wordt opnieuw verbonden.",
-    CloseCode.IDLE_TIMEOUT: "Geen teken van leven ontvangen; je wordt opnieuw verbonden.",
-    CloseCode.SESSION_ENDED: "Je sessie is beëindigd; log opnieuw in.",
-    CloseCode.FORBIDDEN_ORIGIN: "Verbinding vanaf deze website is niet toegestaan.",
-    CloseCode.PROTOCOL_ERROR: "Ongeldig bericht ontvangen; de verbinding is gesloten.",
-    CloseCode.MESSAGE_TOO_BIG: "Bericht te groot; de verbinding is gesloten.",
-    CloseCode.RATE_LIMIT_ABUSE: "Te veel berichten in korte tijd; de verbinding is gesloten.",
-    CloseCode.BANNED: "Je hebt geen toegang meer tot de chat.",
-    CloseCode.UNSUPPORTED_VERSION: "Deze protocolversie wordt niet ondersteund; ververs de pagina.",
-    CloseCode.TOO_MANY_CONNECTIONS: "Te veel chatverbindingen tegelijk; sluit andere vensters.",
+    CloseCode.SERVICE_RESTART: N_("De server start opnieuw; je wordt zo weer verbonden."),
+    CloseCode.SLOW_CONSUMER: N_("De verbinding liep achter; je wordt opnieuw verbonden."),
+    CloseCode.UNAVAILABLE: N_("De dienst is tijdelijk niet beschikbaar; je wordt opnieuw verbonden."),
+    CloseCode.IDLE_TIMEOUT: N_("Geen teken van leven ontvangen; je wordt opnieuw verbonden."),
+    CloseCode.SESSION_ENDED: N_("Je sessie is beëindigd; log opnieuw in."),
+    CloseCode.FORBIDDEN_ORIGIN: N_("Verbinding vanaf deze website is niet toegestaan."),
+    CloseCode.PROTOCOL_ERROR: N_("Ongeldig bericht ontvangen; de verbinding is gesloten."),
+    CloseCode.MESSAGE_TOO_BIG: N_("Bericht te groot; de verbinding is gesloten."),
+    CloseCode.RATE_LIMIT_ABUSE: N_("Te veel berichten in korte tijd; de verbinding is gesloten."),
+    CloseCode.BANNED: N_("Je hebt geen toegang meer tot de chat."),
+    CloseCode.UNSUPPORTED_VERSION: N_("Deze protocolversie wordt niet ondersteund; ververs de pagina."),
+    CloseCode.TOO_MANY_CONNECTIONS: N_("Te veel chatverbindingen tegelijk; sluit andere vensters."),
 }
 
 ERROR_REASONS: dict[ErrorCode, str] = {
     ErrorCode.BAD_REQUEST: "Ongeldig verzoek.",
     ErrorCode.UNKNOWN_TYPE: "Onbekend berichttype.",
-    ErrorCode.FORBIDDEN: "Dit kanaal bestaat niet of je hebt er geen toegang toe.",
-    ErrorCode.NOT_SUBSCRIBED: "Je bent niet aangemeld bij dit kanaal.",
-    ErrorCode.RATE_LIMITED: "Je stuurt te snel berichten; wacht even.",
-    ErrorCode.UNAVAILABLE: "Opslaan lukt nu niet; probeer het zo opnieuw.",
-    ErrorCode.INVALID_MESSAGE: "Dit bericht kan niet worden verstuurd (leeg of te lang).",
-    ErrorCode.UNAUTHENTICATED: "Log eerst in.",
-    ErrorCode.TOO_MANY_SUBSCRIPTIONS: "Je volgt te veel kanalen tegelijk.",
-    ErrorCode.ALREADY_AUTHENTICATED: "Je bent al ingelogd op deze verbinding.",
-    ErrorCode.REFUSED: "Dit bericht kan hier niet worden geplaatst; pas het aan.",
+    ErrorCode.FORBIDDEN: N_("Dit kanaal bestaat niet of je hebt er geen toegang toe."),
+    ErrorCode.NOT_SUBSCRIBED: N_("Je bent niet aangemeld bij dit kanaal."),
+    ErrorCode.RATE_LIMITED: N_("Je stuurt te snel berichten; wacht even."),
+    ErrorCode.UNAVAILABLE: N_("Opslaan lukt nu niet; probeer het zo opnieuw."),
+    ErrorCode.INVALID_MESSAGE: N_("Dit bericht kan niet worden verstuurd (leeg of te lang)."),
+    ErrorCode.UNAUTHENTICATED: N_("Log eerst in."),
+    ErrorCode.TOO_MANY_SUBSCRIPTIONS: N_("Je volgt te veel kanalen tegelijk."),
+    ErrorCode.ALREADY_AUTHENTICATED: N_("Je bent al ingelogd op deze verbinding."),
+    ErrorCode.REFUSED: N_("Dit bericht kan hier niet worden geplaatst; pas het aan."),
 }
 
 RETRYABLE_ERRORS: frozenset[ErrorCode] = frozenset({ErrorCode.RATE_LIMITED, ErrorCode.UNAVAILABLE})

@@ -39,6 +39,7 @@ from chatserver.domain.rooms import (
     welcome_lines,
 )
 from chatserver.flavours import SLUG_RE, Flavour, FlavourCatalog, Room
+from chatserver.i18n import N_
 from chatserver.ports import Document, PresenceCounter, RoomFlags, RoomStore, RoomTaken
 from chatserver.protocol.events import MessageDeleted, MessageEdited, SystemLine
 from chatserver.services.chat import ALLOW, ChatService, Screening, clean_text
@@ -66,7 +67,7 @@ HOSTED_OPEN_TTL_S = 8 * 3600
 ADMIN_ROOM_CACHE_S = 5.0
 REPORT_MEMORY_S = 30 * 24 * 3600
 MAX_REASON_CHARS = 500
-NOT_YOURS = "Dit bericht bestaat niet of is niet van jou."
+NOT_YOURS = N_("Dit bericht bestaat niet of is niet van jou.")
 
 
 class RoomError(Exception):
@@ -164,14 +165,14 @@ class RoomService:
 
     async def set_open(self, actor: Actor, flavour: Flavour, room: Room, opened: bool) -> None:
         if room.mode != "hosted" or not actor.staff_in(flavour.slug):
-            raise RoomError(404, "Deze ruimte bestaat niet.")
+            raise RoomError(404, N_("Deze ruimte bestaat niet."))
         channel = room_channel(flavour.slug, room.slug)
         if opened:
             await self.flags.open(channel, str(actor.account_id), HOSTED_OPEN_TTL_S)
-            text = "De host heeft de ruimte geopend. Welkom!"
+            text = N_("De host heeft de ruimte geopend. Welkom!")
         else:
             await self.flags.close(channel)
-            text = "De host heeft de ruimte gesloten. Je kunt nog meelezen, maar niet meer schrijven."
+            text = N_("De host heeft de ruimte gesloten. Je kunt nog meelezen, maar niet meer schrijven.")
         await self.chat.emit(channel, SystemLine(text=text, room_open=opened))
 
     # --- screening ----------------------------------------------------------------------
@@ -190,11 +191,14 @@ class RoomService:
         wait = await self.flags.slow_mode_wait(ref.name, str(actor.account_id), client_msg_id, seconds)
         if wait == 0:
             return ALLOW
-        unit = "seconde" if wait == 1 else "seconden"
+        unit = N_("seconde") if wait == 1 else N_("seconden")
         return Screening(
             "refuse",
-            reason=f"In deze ruimte staat de langzame modus aan: je kunt één bericht per {seconds} seconden sturen. "
-            f"Wacht nog {wait} {unit}.",
+            reason=N_(
+                "In deze ruimte staat de langzame modus aan: je kunt één bericht per %s seconden sturen. Wacht "
+                "nog %s %s."
+            )
+            % (seconds, wait, unit),
         )
 
     async def mute_gate(self, actor: Actor, ref: ChannelRef) -> str | None:
@@ -230,9 +234,9 @@ class RoomService:
         if doc is None or doc.get("kind", "message") != "message" or doc.get("sender") != actor.account_id:
             raise RoomError(404, NOT_YOURS)
         if (doc.get("data") or {}).get("deleted"):
-            raise RoomError(409, "Dit bericht is al verwijderd.")
+            raise RoomError(409, N_("Dit bericht is al verwijderd."))
         if self.clock() - aware(doc.get("ts")) > timedelta(seconds=EDIT_WINDOW_S):
-            raise RoomError(409, "Je kunt een bericht alleen in de eerste 5 minuten wijzigen of verwijderen.")
+            raise RoomError(409, N_("Je kunt een bericht alleen in de eerste 5 minuten wijzigen of verwijderen."))
         return doc
 
     async def edit(self, actor: Actor, flavour: Flavour, room: Room, offset: int, text: str) -> None:
@@ -240,7 +244,7 @@ class RoomService:
         await self._own_message(actor, channel, offset)
         cleaned = clean_text(text)
         if cleaned is None:
-            raise RoomError(422, "Je bericht is leeg, te lang of bevat tekens die niet mogen.", "text")
+            raise RoomError(422, N_("Je bericht is leeg, te lang of bevat tekens die niet mogen."), "text")
         verdict = self.moderation.screen(actor, flavour.slug, "room", cleaned)
         crisis = getattr(getattr(verdict, "crisis", None), "flagged", False)
         if verdict.action != "allow" or crisis:
@@ -248,8 +252,10 @@ class RoomService:
             raise RoomError(
                 422,
                 reason
-                or "Deze wijziging kunnen we niet zo plaatsen. Stuur je tekst als nieuw bericht; "
-                "dan kijkt een moderator ernaar.",
+                or N_(
+                    "Deze wijziging kunnen we niet zo plaatsen. Stuur je tekst als nieuw bericht; "
+                    "dan kijkt een moderator ernaar."
+                ),
                 "text",
             )
         if not await self.chat.store.update_event(channel, offset, {"data.text": cleaned, "data.edited": True}):
@@ -269,11 +275,11 @@ class RoomService:
         """Send a message to the moderation queue; False when this person already reported it."""
         reason = reason.strip()[:MAX_REASON_CHARS]
         if not reason:
-            raise RoomError(422, "Schrijf kort waarom je dit bericht meldt.", "reason")
+            raise RoomError(422, N_("Schrijf kort waarom je dit bericht meldt."), "reason")
         channel = room_channel(flavour.slug, room.slug)
         doc = await self.chat.store.find_event(channel, offset)
         if doc is None or doc.get("kind", "message") != "message":
-            raise RoomError(404, "Dit bericht bestaat niet.")
+            raise RoomError(404, N_("Dit bericht bestaat niet."))
         account_id = str(actor.account_id)
         if not await self.flags.first_report(channel, offset, account_id, REPORT_MEMORY_S):
             return False
@@ -303,31 +309,31 @@ class RoomService:
     async def create_room(self, admin: Actor, fields: dict[str, str]) -> Room:
         flavour = self.catalog.get(fields.get("flavour", ""))
         if flavour is None or not admin.is_admin:
-            raise RoomError(422, "Kies een community.", "flavour")
+            raise RoomError(422, N_("Kies een community."), "flavour")
         try:
             room = room_from_form(fields, clean_text)
         except InvalidRoom as exc:
             raise RoomError(422, exc.detail, exc.field) from None
         if flavour.room(room.slug) is not None:
-            raise RoomError(409, "Deze community heeft al een ruimte met dit adres.", "slug")
+            raise RoomError(409, N_("Deze community heeft al een ruimte met dit adres."), "slug")
         doc: Document = {"flavour": flavour.slug, **msgspec.structs.asdict(room)}
         doc.update(active=True, created_by=admin.account_id, created_at=self.clock())
         try:
             await self.repo.insert(doc)
         except RoomTaken:
-            raise RoomError(409, "Deze community heeft al een ruimte met dit adres.", "slug") from None
+            raise RoomError(409, N_("Deze community heeft al een ruimte met dit adres."), "slug") from None
         self._cache.pop((flavour.slug, room.slug), None)
         log.info("room created by an admin (mode %s)", room.mode)
         return room
 
     async def set_room_active(self, admin: Actor, flavour_slug: str, slug: str, active: bool) -> None:
         if not admin.is_admin or self.catalog.get(flavour_slug) is None:
-            raise RoomError(404, "Deze ruimte bestaat niet.")
+            raise RoomError(404, N_("Deze ruimte bestaat niet."))
         stamp = {"closed_at": self.clock(), "closed_by": admin.account_id} if not active else {}
         if not await self.repo.set_active(flavour_slug, slug, active, stamp):
-            raise RoomError(404, "Deze ruimte bestaat niet.")
+            raise RoomError(404, N_("Deze ruimte bestaat niet."))
         self._cache.pop((flavour_slug, slug), None)
-        text = "Deze ruimte is door de beheerder gesloten." if not active else "Deze ruimte is weer geopend."
+        text = N_("Deze ruimte is door de beheerder gesloten.") if not active else N_("Deze ruimte is weer geopend.")
         await self.chat.emit(room_channel(flavour_slug, slug), SystemLine(text=text))
 
     # --- demo ---------------------------------------------------------------------------

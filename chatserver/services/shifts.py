@@ -18,6 +18,7 @@ from chatserver.domain import oneonone as rules
 from chatserver.domain.channels import queue_channel
 from chatserver.domain.identity import Actor, Tier
 from chatserver.flavours import Flavour, FlavourCatalog, is_open
+from chatserver.i18n import N_
 from chatserver.ports import Document, OneOnOneStore, OnShiftSets
 from chatserver.protocol.events import QueueAlert, QueueAlertBody, QueueAlertCleared, StaffOnShift
 
@@ -56,10 +57,12 @@ class ShiftService:
 
     async def sign_on(self, actor: Actor, flavours: list[str], capacity: int, source: str = "manual") -> Document:
         if rules.tier_of_role(actor.role) is None or not actor.is_staff:
-            raise ShiftError(403, "Alleen vrijwilligers, ervaringsdeskundigen en professionals draaien chatdiensten.")
+            raise ShiftError(
+                403, N_("Alleen vrijwilligers, ervaringsdeskundigen en professionals draaien chatdiensten.")
+            )
         chosen = sorted({f for f in flavours if self.catalog.get(f) is not None and actor.staff_in(f)})
         if not chosen:
-            raise ShiftError(422, "Kies minstens één community waarvoor je dienst hebt.")
+            raise ShiftError(422, N_("Kies minstens één community waarvoor je dienst hebt."))
         return await self._put(actor.account_id, actor.pseudonym, str(actor.role), chosen, capacity, source)
 
     async def _put(
@@ -206,19 +209,19 @@ class ShiftService:
     ) -> Document:
         """A roster block; ``role`` and ``member_flavours`` are the staff member's stored role and flavours."""
         if not admin.is_admin:
-            raise ShiftError(404, "Niet gevonden.")
+            raise ShiftError(404, N_("Niet gevonden."))
         if self.catalog.get(flavour) is None:
-            raise ShiftError(422, "Onbekende community.")
+            raise ShiftError(422, N_("Onbekende community."))
         if rules.tier_of_role(role) is None:
-            raise ShiftError(422, "Deze medewerker draait geen chatdiensten.")
+            raise ShiftError(422, N_("Deze medewerker draait geen chatdiensten."))
         if role != "admin" and flavour not in member_flavours:
             # On shift in a community they cannot serve, they would take chats they may not open.
-            raise ShiftError(422, "Deze medewerker hoort niet bij deze community.")
+            raise ShiftError(422, N_("Deze medewerker hoort niet bij deze community."))
         if not (rules.valid_hhmm(start) and rules.valid_hhmm(end)) or start == end:
-            raise ShiftError(422, "Vul een begin- en eindtijd in als UU:MM (verschillend).")
+            raise ShiftError(422, N_("Vul een begin- en eindtijd in als UU:MM (verschillend)."))
         start_at, end_at = rules.block_interval(day, start, end)
         if end_at - start_at > ROSTER_BLOCK_MAX:
-            raise ShiftError(422, "Een dienst duurt hoogstens 14 uur.")
+            raise ShiftError(422, N_("Een dienst duurt hoogstens 14 uur."))
         doc: Document = {
             "_id": secrets.token_hex(8),
             "flavour": flavour,
@@ -281,7 +284,7 @@ class ShiftService:
         later = await self.repo.blocks(flavour, now, now + timedelta(seconds=1))
         if any(b["account_id"] == account_id for b in later):
             return 0  # a back-to-back block of the same person continues the shift
-        await self.sign_off(account_id, "Einde van de geplande dienst.", [flavour])
+        await self.sign_off(account_id, N_("Einde van de geplande dienst."), [flavour])
         return 1
 
     async def coverage_alerts(self, now: datetime | None = None, only: str | None = None) -> int:
@@ -314,7 +317,7 @@ class ShiftService:
         await self.raise_alert(
             flavour.slug,
             "coverage",
-            f"Vanaf {when} is er geen {who.split(' ', 1)[1]} ingeroosterd of in dienst (komende twee uur).",
+            N_("Vanaf %s is er geen %s ingeroosterd of in dienst (komende twee uur).") % (when, who.split(" ", 1)[1]),
             about=gap,
         )
         return 1

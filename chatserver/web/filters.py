@@ -1,4 +1,8 @@
-"""Jinja2 filters for Dutch dates and times (registered once when the templates are built)."""
+"""Jinja2 filters for dates and times in Dutch time (registered once when the templates are built).
+
+Day and month names follow the page's language (``lang`` in the page context); the order stays the Dutch one
+("woensdag 4 maart 2026, 20:00", "Wednesday 4 March 2026, 20:00"), which reads well in British English too.
+"""
 
 from __future__ import annotations
 
@@ -6,28 +10,39 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from jinja2 import pass_context
+from jinja2.runtime import Context
+
 from chatserver.flavours import TIMEZONE
+from chatserver.i18n import DEFAULT_LANG, N_, translator
 
-DAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
-MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-          "november", "december")  # fmt: skip
+DAYS = (N_("maandag"), N_("dinsdag"), N_("woensdag"), N_("donderdag"), N_("vrijdag"), N_("zaterdag"), N_("zondag"))
+MONTHS = (N_("januari"), N_("februari"), N_("maart"), N_("april"), N_("mei"), N_("juni"), N_("juli"),
+          N_("augustus"), N_("september"), N_("oktober"), N_("november"), N_("december"))  # fmt: skip
 
 
-def format_date(value: Any, with_time: bool = False) -> str:
+def _gettext(context: Context) -> Callable[[str], str]:
+    return translator(str(context.get("lang", DEFAULT_LANG)))
+
+
+@pass_context
+def format_date(context: Context, value: Any, with_time: bool = False) -> str:
     """'4 maart 2026' (with ', 20:00' when asked) in Dutch time."""
     if not isinstance(value, datetime):
         return ""
     local = value.astimezone(TIMEZONE)
-    text = f"{local.day} {MONTHS[local.month - 1]} {local.year}"
+    text = f"{local.day} {_gettext(context)(MONTHS[local.month - 1])} {local.year}"
     return f"{text}, {local:%H:%M}" if with_time else text
 
 
-def nl_moment(value: Any) -> str:
+@pass_context
+def nl_moment(context: Context, value: Any) -> str:
     """'woensdag 4 maart 2026, 20:00' in Dutch time."""
     if not isinstance(value, datetime):
         return ""
     local = value.astimezone(TIMEZONE) if value.tzinfo else value.replace(tzinfo=TIMEZONE).astimezone(TIMEZONE)
-    return f"{DAYS[local.weekday()]} {local.day} {MONTHS[local.month - 1]} {local.year}, {local:%H:%M}"
+    _ = _gettext(context)
+    return f"{_(DAYS[local.weekday()])} {local.day} {_(MONTHS[local.month - 1])} {local.year}, {local:%H:%M}"
 
 
 def local_input(value: Any) -> str:

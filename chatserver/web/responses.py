@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from chatserver.domain.identity import Actor
+from chatserver.i18n import DEFAULT_LANG, translate
 from chatserver.web.session import session_cookie
 
 if TYPE_CHECKING:
@@ -27,6 +28,17 @@ PRIVATE_HEADERS: dict[str, str] = {
     "X-Robots-Tag": "noindex",
 }
 MAX_FIELD_CHARS = 4000
+TRANSLATED_TEXTS = ("notice", "message", "error")  # context keys that carry a service's text for the person
+
+
+def lang_of(request: Request) -> str:
+    """The visitor's language (chosen with the ``gem_lang`` cookie; Dutch by default)."""
+    return str(request.scope.get("lang", DEFAULT_LANG))
+
+
+def text_for(request: Request, text: str) -> str:
+    """A Dutch text written by a service or page (a marked message, perhaps formatted) in the visitor's language."""
+    return translate(lang_of(request), text)
 
 
 def services_of(request: Request) -> Services:
@@ -50,10 +62,19 @@ def page(
     notices: Mapping[str, str] | None = None,
     private: bool = False,
 ) -> Response:
-    """Render a template with the usual defaults: the notice named by ``?melding=``, no errors, no values."""
+    """Render a template with the usual defaults: the notice named by ``?melding=``, no errors, no values.
+
+    The texts a page hands over for the person (``notice``, ``message``, ``error`` and the values of ``errors``)
+    are written in Dutch by the services and translated here into the visitor's language.
+    """
     context.setdefault("notice", (notices or {}).get(request.query_params.get("melding", "")))
     context.setdefault("errors", {})
     context.setdefault("values", {})
+    for key in TRANSLATED_TEXTS:
+        if isinstance(context.get(key), str):
+            context[key] = text_for(request, context[key])
+    if isinstance(context["errors"], dict) and context["errors"]:
+        context["errors"] = {k: text_for(request, v) if isinstance(v, str) else v for k, v in context["errors"].items()}
     headers = PRIVATE_HEADERS if private else NO_STORE
     return services_of(request).templates.response(request, name, context, status_code=status, headers=dict(headers))
 

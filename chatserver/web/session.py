@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chatserver.domain.identity import Actor
+from chatserver.i18n import DEFAULT_LANG, N_, translate
 
 if TYPE_CHECKING:
     from chatserver.container import Services
@@ -159,11 +160,13 @@ class SessionMiddleware:
         return (bool(value) and hmac.compare_digest(value, expected)), replay
 
     async def _forbidden(self, scope: Scope, receive: Receive, send: Send, is_api: bool) -> None:
-        detail = (
+        detail = N_(
             "Het formulier is verlopen of kwam niet van deze website. Laad de pagina opnieuw en probeer het nog eens."
         )
         if is_api:
-            body = {"type": "about:blank", "title": "Geen toegang", "status": 403, "detail": detail, "code": "csrf"}
+            lang = str(scope.get("lang", DEFAULT_LANG))
+            title, detail = translate(lang, N_("Geen toegang")), translate(lang, detail)
+            body = {"type": "about:blank", "title": title, "status": 403, "detail": detail, "code": "csrf"}
             api_response = JSONResponse(body, status_code=403, media_type="application/problem+json")
             await api_response(scope, receive, send)
             return

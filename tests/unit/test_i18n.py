@@ -24,7 +24,6 @@ from babel.messages.pofile import read_po
 
 from chatserver.config import PROJECT_ROOT
 from chatserver.i18n import (
-    LABELS_SHOWN_BY_TEMPLATES,
     LOCALE_DIR,
     SUPPORTED,
     catalog_path,
@@ -149,16 +148,115 @@ def test_the_compiled_catalogue_is_current(lang: str) -> None:
     assert catalog_path(lang).read_bytes() == compiled.getvalue(), f"{lang}: run `make i18n-compile`"
 
 
-def test_labels_marked_in_i18n_still_exist_in_the_code() -> None:
-    literals: set[str] = set()
-    for path in (PROJECT_ROOT / "chatserver").rglob("*.py"):
-        if path.name == "i18n.py":
-            continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                literals.add(node.value)
-    gone = [label for label in LABELS_SHOWN_BY_TEMPLATES if label not in literals]
-    assert not gone, f"reworded or removed in the code; update LABELS_SHOWN_BY_TEMPLATES in chatserver/i18n.py: {gone}"
+# --- every Dutch text in the Python that speaks to people is marked --------------------------------------------------
+
+# A literal "looks Dutch" when it has two or more words and one of these (none of them an English word), or when it is
+# a capitalised message id (a label: "Verbergen").
+DUTCH_TEXT = (
+    "de het een je jij jouw jullie uw niet van en op te voor met deze dit dat kan kun kunt wordt worden zijn geen er "
+    "naar bij ook nog al wat wij mag mogen moet moeten heeft hebt heb hier daar alleen wel nu om tot uit aan meer dan "
+    "als maar zo eerst opnieuw probeer lukte gaat ging staat bent wil wilt zal zou iets niets iemand niemand bericht "
+    "berichten gesprek melding pagina dag dagen uur minuut minuten"
+)
+DUTCH_WORDS = frozenset(DUTCH_TEXT.split(" "))
+MARKERS = frozenset({"_", "N_", "gettext", "ngettext"})
+LOG_CALLS = frozenset({"debug", "info", "warning", "error", "exception", "critical", "log"})
+# Python that does not speak to a visitor or staff member in the interface: the command line and its setup, the
+# operator's configuration checks, demo content, the data files' checks, the adapters' messages to operators,
+# metric help texts and the API description for developers.
+NOT_SPOKEN = (
+    "cli.py",
+    "config.py",
+    "demo.py",
+    "flavours.py",
+    "logs.py",
+    "metrics.py",
+    "adapters/",
+    "data/",
+    "services/content_demo.py",
+    "services/forum/demo.py",
+    "services/markt/demo.py",
+    "services/staff_cli.py",
+    "web/api/openapi.py",
+)
+REVIEWED = re.compile(r"#\s*i18n:")  # "# i18n: content" on or above a statement: reviewed, stays as it is
+WORDS = re.compile(r"[^\W\d_]+")
+
+
+def looks_dutch(text: str, msgids: frozenset[str]) -> bool:
+    if text in msgids and text[:1].isupper():
+        return True
+    words = [w.lower() for w in WORDS.findall(text)]
+    return len(words) >= 2 and " " in text.strip() and any(w in DUTCH_WORDS for w in words)
+
+
+def unmarked_python(source: str, msgids: frozenset[str]) -> list[tuple[int, str]]:
+    """The Dutch-looking string literals outside ``_``/``N_``/``ngettext``, log calls, docstrings and reviewed lines."""
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    skip: set[int] = set()
+
+    def skip_all(node: ast.AST) -> None:
+        skip.update(id(sub) for sub in ast.walk(node))
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            if name in MARKERS or name == "compile" or (isinstance(func, ast.Attribute) and name in LOG_CALLS):
+                skip_all(node)  # marked, a regular expression, or a log line
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):  # docstrings, also of attributes
+            skip_all(node)
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+            skip_all(node)
+        if isinstance(node, ast.stmt):
+            above = lines[node.lineno - 2] if node.lineno > 1 else ""
+            if REVIEWED.search(above) or REVIEWED.search(lines[node.lineno - 1]):
+                skip_all(node)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip:
+            if REVIEWED.search(lines[node.lineno - 1]) or not looks_dutch(node.value, msgids):
+                continue
+            found.append((node.lineno, node.value))
+    return sorted(found)
+
+
+SPOKEN_MODULES = sorted(
+    [
+        str(p.relative_to(PROJECT_ROOT))
+        for p in (PROJECT_ROOT / "chatserver").rglob("*.py")
+        if not str(p.relative_to(PROJECT_ROOT / "chatserver")).startswith(NOT_SPOKEN)
+    ]
+    # the moderation domain's refusals, notices and reasons (its patterns and word lists are not texts)
+    + ["moderation/queue.py", "moderation/rules.py", "moderation/crisis.py"]
+)
+
+
+@pytest.mark.parametrize("module", SPOKEN_MODULES)
+def test_python_marks_its_dutch_texts(module: str) -> None:
+    msgids = frozenset(messages(read_catalog(POT)))
+    found = unmarked_python((PROJECT_ROOT / module).read_text(encoding="utf-8"), msgids)
+    assert not found, f"{module}: mark with N_(…) (or `# i18n: why` for content): {found}"
+
+
+@pytest.mark.parametrize(
+    ("source", "unmarked"),
+    [
+        ('X = "Je bericht is verstuurd."', True),
+        ('X = N_("Je bericht is verstuurd.")', False),
+        ('X = N_("Nog %d minuten.") % n', False),
+        ('log.info("dit is een logregel voor de beheerder")', False),
+        ('def f():\n    """Een docstring is geen tekst voor de bezoeker."""', False),
+        ('X = "Snel weg"', True),  # one of the message ids
+        ('X = "room_message"', False),
+        ('X = "Welkom in de ruimte!"  # i18n: stored content', False),
+        ('# i18n: content\nX = ("Hoi, fijn dat je er bent.",)', False),
+        ('X = f"Je bericht is te lang: {n} tekens."', True),
+    ],
+)
+def test_the_python_check_itself(source: str, unmarked: bool) -> None:
+    assert bool(unmarked_python(source, frozenset({"Snel weg"}))) is unmarked
 
 
 # --- every visible string in a template is marked --------------------------------------------------------------------

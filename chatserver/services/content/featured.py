@@ -6,6 +6,7 @@ from typing import Any
 
 from chatserver.domain.content import MAX_FEATURED
 from chatserver.domain.identity import Actor
+from chatserver.i18n import N_
 from chatserver.ports import Clock, ContentStore, Document
 from chatserver.services.content.refusals import NOT_FOUND, ContentError, require_editor
 
@@ -67,7 +68,7 @@ class FeaturedLists:
         elif op in ("up", "down"):
             _move(ids, item_id, -1 if op == "up" else 1)
         else:
-            raise ContentError("op", 422, "Deze actie bestaat niet.")
+            raise ContentError("op", 422, N_("Deze actie bestaat niet."))
         await self.repo.set_featured(flavour, ids)
 
     async def _addable(self, flavour: str, item_id: str, ids: list[str]) -> bool:
@@ -75,12 +76,12 @@ class FeaturedLists:
         item = await self.repo.get(item_id)
         if item is None or flavour not in (item.get("flavours") or ()) or item.get("status") != "published":
             raise ContentError(
-                "feature", 422, "Alleen gepubliceerde stukken van deze community kunnen worden uitgelicht.", "item"
+                "feature", 422, N_("Alleen gepubliceerde stukken van deze community kunnen worden uitgelicht."), "item"
             )
         if item_id in ids:
             return False
         if len(ids) >= MAX_FEATURED:
-            raise ContentError("feature", 422, f"Er kunnen hoogstens {MAX_FEATURED} stukken uitgelicht zijn.")
+            raise ContentError("feature", 422, N_("Er kunnen hoogstens %s stukken uitgelicht zijn.") % MAX_FEATURED)
         return True
 
 

@@ -29,6 +29,7 @@ from chatserver.domain.content import (
 )
 from chatserver.domain.content import clean_text as clean
 from chatserver.domain.identity import Actor
+from chatserver.i18n import N_
 from chatserver.ports import Clock, ContentStore, Document, SlugTaken
 from chatserver.services.content.refusals import CONFLICT_RELOAD, NOT_FOUND, ContentError, require_editor
 from moderation.crisis import detect
@@ -64,7 +65,9 @@ class ContentItems:
     def check_draft(self, actor: Actor, draft: Draft) -> Draft:
         kind = draft.kind if draft.kind in KINDS else ""
         if not kind:
-            raise ContentError("kind", 422, "Kies een soort: artikel, veelgestelde vraag of ervaringsverhaal.", "kind")
+            raise ContentError(
+                "kind", 422, N_("Kies een soort: artikel, veelgestelde vraag of ervaringsverhaal."), "kind"
+            )
         title, summary, body = _checked_texts(draft)
         category = draft.category if draft.category in CATEGORIES and kind == "article" else ""
         flavours = self._checked_flavours(actor, draft.flavours)
@@ -73,18 +76,23 @@ class ContentItems:
     def _checked_flavours(self, actor: Actor, chosen: tuple[str, ...]) -> tuple[str, ...]:
         flavours = tuple(dict.fromkeys(f for f in chosen if f))
         if not flavours:
-            raise ContentError("flavours", 422, "Kies minstens één community waarin dit stuk verschijnt.", "flavours")
+            raise ContentError(
+                "flavours", 422, N_("Kies minstens één community waarin dit stuk verschijnt."), "flavours"
+            )
         unknown = [f for f in flavours if f not in self.catalog_names]
         if unknown:
-            raise ContentError("flavours", 422, "Een van de gekozen communities bestaat niet.", "flavours")
+            raise ContentError("flavours", 422, N_("Een van de gekozen communities bestaat niet."), "flavours")
         outside = [f for f in flavours if not actor.staff_in(f)]
         if outside:
             names = ", ".join(self.catalog_names[f] for f in outside)
             raise ContentError(
                 "scope",
                 403,
-                f"Je bent geen redacteur van {names}. Je kunt alleen publiceren in je eigen communities; "
-                "vraag een redacteur van die community of een beheerder.",
+                N_(
+                    "Je bent geen redacteur van %s. Je kunt alleen publiceren in je eigen communities; vraag een "
+                    "redacteur van die community of een beheerder."
+                )
+                % names,
                 "flavours",
             )
         return flavours
@@ -106,7 +114,7 @@ class ContentItems:
                 return doc
             except SlugTaken:
                 continue
-        raise ContentError("slug", 409, "Er bestaat al een stuk met deze titel. Kies een andere titel.", "title")
+        raise ContentError("slug", 409, N_("Er bestaat al een stuk met deze titel. Kies een andere titel."), "title")
 
     # editors ---------------------------------------------------------------------------
 
@@ -128,8 +136,10 @@ class ContentItems:
             raise ContentError(
                 "conflict",
                 409,
-                "Iemand anders heeft dit stuk intussen opgeslagen. Laad de pagina opnieuw en voer je wijziging "
-                "nog eens in.",
+                N_(
+                    "Iemand anders heeft dit stuk intussen opgeslagen. Laad de pagina opnieuw en voer je wijziging "
+                    "nog eens in."
+                ),
             )
         revision = _revision_of(doc, item_id, version, now)
         changes: Document = {
@@ -169,7 +179,7 @@ class ContentItems:
 
     async def submit_story(self, actor: Actor | None, flavour: str, title: str, body: str) -> Document:
         if actor is None or not actor.is_member:
-            raise ContentError("login", 401, "Log in om een verhaal in te sturen.")
+            raise ContentError("login", 401, N_("Log in om een verhaal in te sturen."))
         if flavour not in self.catalog_names:
             raise NOT_FOUND
         clean_title, clean_body = _checked_story(title, body)
@@ -188,15 +198,19 @@ def _checked_texts(draft: Draft) -> tuple[str, str, str]:
     """The draft's title, summary and body, cleaned and within their limits, or the refusal naming the field."""
     title = clean(draft.title, MAX_TITLE_CHARS + 1)
     if len(title) < MIN_TITLE_CHARS or len(title) > MAX_TITLE_CHARS:
-        raise ContentError("title", 422, f"Geef een titel van {MIN_TITLE_CHARS} tot {MAX_TITLE_CHARS} tekens.", "title")
+        raise ContentError(
+            "title", 422, N_("Geef een titel van %s tot %s tekens.") % (MIN_TITLE_CHARS, MAX_TITLE_CHARS), "title"
+        )
     summary = clean(draft.summary, MAX_SUMMARY_CHARS + 1)
     if len(summary) > MAX_SUMMARY_CHARS:
-        raise ContentError("summary", 422, f"De samenvatting mag hoogstens {MAX_SUMMARY_CHARS} tekens zijn.", "summary")
+        raise ContentError(
+            "summary", 422, N_("De samenvatting mag hoogstens %s tekens zijn.") % MAX_SUMMARY_CHARS, "summary"
+        )
     body = clean(draft.body, MAX_BODY_CHARS + 1)
     if not body:
-        raise ContentError("body", 422, "De tekst is leeg. Schrijf de tekst van het stuk.", "body")
+        raise ContentError("body", 422, N_("De tekst is leeg. Schrijf de tekst van het stuk."), "body")
     if len(body) > MAX_BODY_CHARS:
-        raise ContentError("body", 422, f"De tekst is te lang (hoogstens {MAX_BODY_CHARS} tekens).", "body")
+        raise ContentError("body", 422, N_("De tekst is te lang (hoogstens %s tekens).") % MAX_BODY_CHARS, "body")
     return title, summary, body
 
 
@@ -204,15 +218,18 @@ def _checked_story(title: str, body: str) -> tuple[str, str]:
     clean_title = clean(title, MAX_TITLE_CHARS + 1)
     if len(clean_title) < MIN_TITLE_CHARS or len(clean_title) > MAX_TITLE_CHARS:
         raise ContentError(
-            "title", 422, f"Geef je verhaal een titel van {MIN_TITLE_CHARS} tot {MAX_TITLE_CHARS} tekens.", "title"
+            "title",
+            422,
+            N_("Geef je verhaal een titel van %s tot %s tekens.") % (MIN_TITLE_CHARS, MAX_TITLE_CHARS),
+            "title",
         )
     clean_body = clean(body, MAX_BODY_CHARS + 1)
     if len(clean_body) < MIN_STORY_CHARS:
         raise ContentError(
-            "body", 422, f"Je verhaal is nog erg kort. Schrijf minstens {MIN_STORY_CHARS} tekens.", "body"
+            "body", 422, N_("Je verhaal is nog erg kort. Schrijf minstens %s tekens.") % MIN_STORY_CHARS, "body"
         )
     if len(clean_body) > MAX_BODY_CHARS:
-        raise ContentError("body", 422, f"Je verhaal is te lang (hoogstens {MAX_BODY_CHARS} tekens).", "body")
+        raise ContentError("body", 422, N_("Je verhaal is te lang (hoogstens %s tekens).") % MAX_BODY_CHARS, "body")
     return clean_title, clean_body
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chatserver.domain.content import is_editor
 from chatserver.domain.identity import Actor
+from chatserver.i18n import N_
 from chatserver.services.refusal import Refused
 
 
@@ -11,8 +12,8 @@ class ContentError(Refused):
     """A refused content use case."""
 
 
-NOT_FOUND = ContentError("not_found", 404, "Dit stuk bestaat niet of je hebt er geen toegang toe.")
-CONFLICT_RELOAD = "Iemand anders heeft dit stuk intussen opgeslagen. Laad de pagina opnieuw."
+NOT_FOUND = ContentError("not_found", 404, N_("Dit stuk bestaat niet of je hebt er geen toegang toe."))
+CONFLICT_RELOAD = N_("Iemand anders heeft dit stuk intussen opgeslagen. Laad de pagina opnieuw.")
 
 
 def require_editor(actor: Actor | None) -> Actor:

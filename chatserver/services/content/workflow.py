@@ -16,6 +16,7 @@ from chatserver.domain import content as workflow
 from chatserver.domain.content import ACTION_NAMES, MAX_REASON_CHARS, STATUSES, TRANSITIONS, last_editor
 from chatserver.domain.content import clean_text as clean
 from chatserver.domain.identity import Actor
+from chatserver.i18n import N_
 from chatserver.ports import Clock, ContentStore, Document
 from chatserver.services.content.items import ContentItems
 from chatserver.services.content.refusals import ContentError
@@ -42,7 +43,7 @@ class ContentWorkflow:
         doc = await self.items.access_item(actor, item_id)
         assert actor is not None
         if action not in TRANSITIONS:
-            raise ContentError("action", 422, "Deze actie bestaat niet.")
+            raise ContentError("action", 422, N_("Deze actie bestaat niet."))
         current = str(doc.get("status", ""))
         target = workflow.target_of(current, action)
         if target is None:
@@ -53,14 +54,16 @@ class ContentWorkflow:
             raise ContentError(
                 "second_reviewer",
                 403,
-                "Deze community vraagt een tweede redacteur: jij hebt dit stuk ter beoordeling aangeboden of als "
-                "laatste bewerkt. Een andere redacteur moet het goedkeuren en publiceren.",
+                N_(
+                    "Deze community vraagt een tweede redacteur: jij hebt dit stuk ter beoordeling aangeboden of als "
+                    "laatste bewerkt. Een andere redacteur moet het goedkeuren en publiceren."
+                ),
             )
         now = self.clock()
         changes = _status_changes(actor, action, target, now, publish_at, reason)
         updated = await self.repo.update_if_version(item_id, int(doc.get("version", 1)), changes)
         if updated is None:
-            raise ContentError("conflict", 409, "Het stuk is intussen gewijzigd. Laad de pagina opnieuw.")
+            raise ContentError("conflict", 409, N_("Het stuk is intussen gewijzigd. Laad de pagina opnieuw."))
         audit: Document = {
             "_id": uuid.uuid4().hex,
             "item_id": item_id,
@@ -115,20 +118,20 @@ def _checked_reason(reason: str) -> str:
     text = clean(reason, MAX_REASON_CHARS + 1)
     if not text:
         raise ContentError(
-            "reason", 422, "Schrijf kort waarom je dit afwijst; de schrijver krijgt de reden te zien.", "reason"
+            "reason", 422, N_("Schrijf kort waarom je dit afwijst; de schrijver krijgt de reden te zien."), "reason"
         )
     if len(text) > MAX_REASON_CHARS:
-        raise ContentError("reason", 422, f"De reden mag hoogstens {MAX_REASON_CHARS} tekens zijn.", "reason")
+        raise ContentError("reason", 422, N_("De reden mag hoogstens %s tekens zijn.") % MAX_REASON_CHARS, "reason")
     return text
 
 
 def _refused_transition(current: str, action: str) -> ContentError:
     label = STATUSES.get(current, current)
     if TRANSITIONS[action][1] == current:
-        return ContentError("transition", 409, f"Dit stuk heeft al de status ‘{label}’; er is niets veranderd.")
+        return ContentError("transition", 409, N_("Dit stuk heeft al de status ‘%s’; er is niets veranderd.") % label)
     possible = ", ".join(f"‘{ACTION_NAMES[a]}’" for a in workflow.allowed_actions(current)) or "geen"
     return ContentError(
         "transition",
         409,
-        f"‘{ACTION_NAMES[action]}’ kan niet bij een stuk met status ‘{label}’. Wel mogelijk: {possible}.",
+        N_("‘%s’ kan niet bij een stuk met status ‘%s’. Wel mogelijk: %s.") % (ACTION_NAMES[action], label, possible),
     )

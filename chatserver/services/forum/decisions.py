@@ -12,6 +12,7 @@ from chatserver.domain.channels import thread_channel
 from chatserver.domain.forum import MAX_REASON_CHARS, clean_text, post_url
 from chatserver.domain.identity import AccountId, Actor
 from chatserver.flavours import Flavour
+from chatserver.i18n import N_
 from chatserver.services.forum.errors import NOT_FOUND, ForumError
 
 if TYPE_CHECKING:
@@ -41,14 +42,14 @@ class ForumDecisions:
 
     async def report(self, actor: Actor | None, flavour: Flavour, post: Document, reason: str) -> None:
         if actor is None:
-            raise ForumError("login", 403, "Log in om een bericht te melden.")
+            raise ForumError("login", 403, N_("Log in om een bericht te melden."))
         if post.get("status") != "visible":
             raise NOT_FOUND
         if post.get("author_id") == actor.account_id:
-            raise ForumError("own", 422, "Je kunt je eigen bericht niet melden.")
+            raise ForumError("own", 422, N_("Je kunt je eigen bericht niet melden."))
         reason = clean_text(reason, MAX_REASON_CHARS)
         if len(reason) < 3:
-            raise ForumError("reason", 422, "Vertel kort wat er mis is met dit bericht.", "reason")
+            raise ForumError("reason", 422, N_("Vertel kort wat er mis is met dit bericht."), "reason")
         from chatserver.services.moderation import ModerationError
 
         channel = thread_channel(flavour.slug, str(post["thread_id"]))

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from chatserver.domain import forum as rules
 from chatserver.domain.identity import Actor
 from chatserver.flavours import Flavour
+from chatserver.i18n import N_
 from chatserver.services.forum.errors import ForumError, Posted
 from chatserver.services.forum.posts import held_notice
 
@@ -36,7 +37,10 @@ class ForumEdits:
         new_title = rules.clean_title(title)
         if not rules.MIN_TITLE_CHARS <= len(new_title) <= rules.MAX_TITLE_CHARS:
             raise ForumError(
-                "title", 422, f"Een titel heeft {rules.MIN_TITLE_CHARS} tot {rules.MAX_TITLE_CHARS} tekens.", "title"
+                "title",
+                422,
+                N_("Een titel heeft %s tot %s tekens.") % (rules.MIN_TITLE_CHARS, rules.MAX_TITLE_CHARS),
+                "title",
             )
         return new_title
 
@@ -44,7 +48,7 @@ class ForumEdits:
         self, actor: Actor | None, flavour: Flavour, thread: Document, post: Document, body: str, title: str | None
     ) -> Posted:
         if actor is None or not self.can_edit(actor, flavour, thread, post):
-            raise ForumError("forbidden", 403, "Je kunt dit bericht niet bewerken.")
+            raise ForumError("forbidden", 403, N_("Je kunt dit bericht niet bewerken."))
         body = self.posts.check_body(body)
         new_title = self._new_title(post, title)
         thread_id, post_id = str(thread["_id"]), str(post["_id"])

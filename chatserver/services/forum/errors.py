@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chatserver.domain.forum import PostStatus
+from chatserver.i18n import N_
 from chatserver.services.refusal import Refused
 
 
@@ -12,7 +13,7 @@ class ForumError(Refused):
     """A refused forum use case."""
 
 
-NOT_FOUND = ForumError("not_found", 404, "Dit onderwerp bestaat niet of je hebt er geen toegang toe.")
+NOT_FOUND = ForumError("not_found", 404, N_("Dit onderwerp bestaat niet of je hebt er geen toegang toe."))
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from chatserver.domain.channels import user_channel
 from chatserver.domain.forum import follow_text, post_url
 from chatserver.domain.identity import Actor
 from chatserver.flavours import Flavour
+from chatserver.i18n import N_
 from chatserver.protocol.events import AccountNotification
 from chatserver.services.forum.errors import ForumError
 
@@ -40,7 +41,7 @@ class ForumFollows:
 
     async def set_following(self, actor: Actor | None, flavour: Flavour, thread: Document, follow: bool) -> None:
         if actor is None or actor.is_guest:
-            raise ForumError("login", 403, "Log in om een onderwerp te volgen.")
+            raise ForumError("login", 403, N_("Log in om een onderwerp te volgen."))
         if follow:
             await self.follow(str(actor.account_id), flavour, str(thread["_id"]))
         else:

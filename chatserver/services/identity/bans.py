@@ -17,6 +17,7 @@ from typing import Any, Literal
 from chatserver.domain import sanctions
 from chatserver.domain.channels import ChannelRef
 from chatserver.domain.identity import Actor
+from chatserver.i18n import N_
 from chatserver.ports import Document
 from chatserver.services.identity.core import (
     AUDIT_RETRIES,
@@ -88,7 +89,7 @@ class Bans(IdentityCore):
     async def _target(self, account_id: str) -> tuple[Document, sanctions.Target]:
         doc = await self.repo.get(str(account_id))
         if doc is None or doc.get("kind") == "deleted":
-            raise IdentityError("not_found", 404, "Dit account bestaat niet.")
+            raise IdentityError("not_found", 404, N_("Dit account bestaat niet."))
         return doc, sanctions.Target(str(doc["_id"]), str(doc.get("kind", "guest")), doc.get("role"))
 
     def authorise_sanction(self, actor: Actor, target: sanctions.Target, sanction: sanctions.Sanction) -> None:
@@ -103,9 +104,9 @@ class Bans(IdentityCore):
     def require_sanctioner(self, actor: Actor, action: Literal["ban", "referral"] = "ban") -> None:
         """403 before anything else for a caller who may not take this staff action at all."""
         if action == "referral" and (not actor.is_staff or not actor.verified):
-            raise IdentityError("forbidden", 403, "Alleen geverifieerde medewerkers geven verwijscodes uit.")
+            raise IdentityError("forbidden", 403, N_("Alleen geverifieerde medewerkers geven verwijscodes uit."))
         if action == "ban" and sanctions.limit_of(actor, "ban") is None:
-            raise IdentityError("forbidden", 403, "Jouw rol kan niemand dempen of weren.")
+            raise IdentityError("forbidden", 403, N_("Jouw rol kan niemand dempen of weren."))
 
     async def sanction_target(self, account_id: str) -> sanctions.Target:
         """The stored kind and role of an account, for :func:`sanctions.refusal` (mutes in the moderation service)."""
@@ -124,12 +125,12 @@ class Bans(IdentityCore):
         if who is not None:
             raise IdentityError("forbidden", 403, who)
         if duration is None and not permanent:
-            raise IdentityError("invalid", 422, "Kies hoe lang de maatregel duurt (uren of dagen).")
+            raise IdentityError("invalid", 422, N_("Kies hoe lang de maatregel duurt (uren of dagen)."))
         if duration is not None and permanent:
-            raise IdentityError("invalid", 422, "Kies een duur of 'voorgoed', niet allebei.")
+            raise IdentityError("invalid", 422, N_("Kies een duur of 'voorgoed', niet allebei."))
         self.authorise_sanction(moderator, target, sanctions.Sanction("ban", duration, scope))
         if scope is not None and self.known_flavours is not None and not scope <= self.known_flavours:
-            raise IdentityError("invalid", 422, "Onbekende community.", extra={"field": "flavours"})
+            raise IdentityError("invalid", 422, N_("Onbekende community."), extra={"field": "flavours"})
 
     # imposing, confirming, lifting -----------------------------------------------------------------------------------
 
@@ -156,7 +157,7 @@ class Bans(IdentityCore):
         self._check_ban_request(moderator, target, duration, scope, permanent)
         subjects = sanctions.ban_subjects(doc, scopes)
         if not subjects:
-            raise IdentityError("invalid", 422, "Kies waarop de maatregel geldt (account, adres of apparaat).")
+            raise IdentityError("invalid", 422, N_("Kies waarop de maatregel geldt (account, adres of apparaat)."))
         now = self.clock()
         until = now + duration if duration is not None else None
         pending = duration is None
@@ -182,7 +183,7 @@ class Bans(IdentityCore):
             )
             ids.append(ban_id)
         where = ",".join(sorted(scope)) if scope is not None else ""
-        length = "voorgoed (wacht op tweede beheerder)" if pending else sanctions.describe(duration or timedelta())
+        length = N_("voorgoed (wacht op tweede beheerder)") if pending else sanctions.describe(duration or timedelta())
         await self._audit(moderator, "ban_requested" if pending else "ban", f"{reason} ({length})", group, where)
         if not pending:
             await self._enforce(str(doc["_id"]), scope, until, now)
@@ -202,13 +203,15 @@ class Bans(IdentityCore):
     async def confirm_ban(self, admin: Actor, ban_id: str) -> BanOutcome:
         """A second admin confirms a pending permanent ban; only then does it take effect."""
         if not admin.is_admin or not admin.verified:
-            raise IdentityError("forbidden", 403, "Alleen een tweede beheerder kan een blijvende maatregel bevestigen.")
+            raise IdentityError(
+                "forbidden", 403, N_("Alleen een tweede beheerder kan een blijvende maatregel bevestigen.")
+            )
         ban = await self.repo.get_ban(str(ban_id))
         if ban is None or not ban.get("pending") or ban.get("lifted"):
-            raise IdentityError("not_found", 404, "Er wacht geen maatregel met dit nummer op bevestiging.")
+            raise IdentityError("not_found", 404, N_("Er wacht geen maatregel met dit nummer op bevestiging."))
         if str(ban.get("by")) == admin.account_id:
             raise IdentityError(
-                "forbidden", 403, "Een blijvende maatregel bevestigt een andere beheerder dan wie hem aanvroeg."
+                "forbidden", 403, N_("Een blijvende maatregel bevestigt een andere beheerder dan wie hem aanvroeg.")
             )
         group = str(ban.get("group") or ban["_id"])
         ids = await self.repo.activate_ban_group(group, admin.account_id, self.clock())
@@ -222,17 +225,17 @@ class Bans(IdentityCore):
     async def appeal(self, ban_id: str, text: str) -> None:
         text = str(text).strip()
         if not text:
-            raise IdentityError("invalid", 422, "Schrijf kort waarom je bezwaar maakt.")
+            raise IdentityError("invalid", 422, N_("Schrijf kort waarom je bezwaar maakt."))
         ban = await self.repo.get_ban(str(ban_id))
         if ban is None:
-            raise IdentityError("not_found", 404, "Deze maatregel bestaat niet.")
+            raise IdentityError("not_found", 404, N_("Deze maatregel bestaat niet."))
         await self.repo.set_appeal(str(ban_id), text[:MAX_APPEAL_CHARS], self.clock())
 
     async def lift_ban(self, moderator: Actor, ban_id: str) -> None:
         """Lift a ban: whoever could have imposed it (same flavours, rank above the target) may lift it."""
         ban = await self.repo.get_ban(str(ban_id))
         if ban is None:
-            raise IdentityError("not_found", 404, "Deze maatregel bestaat niet.")
+            raise IdentityError("not_found", 404, N_("Deze maatregel bestaat niet."))
         _, target = await self._target(str(ban.get("account_id") or ban.get("subject")))
         flavours = ban.get("flavours")
         scope = frozenset(flavours) if flavours is not None else None
@@ -261,4 +264,4 @@ class Bans(IdentityCore):
             )
             if await self.audit_store.append_audit(entry):
                 return
-        raise IdentityError("busy", 503, "Het auditlog is even niet bij te werken. Probeer het opnieuw.")
+        raise IdentityError("busy", 503, N_("Het auditlog is even niet bij te werken. Probeer het opnieuw."))

@@ -19,6 +19,7 @@ import msgspec
 from chatserver.clock import Clock
 from chatserver.config import Settings
 from chatserver.domain.identity import AccountId, Actor, StaffRole
+from chatserver.i18n import N_
 from chatserver.ports import (
     AccountStore,
     Document,
@@ -65,13 +66,13 @@ LIMITS: dict[str, Limit] = {
 }
 
 TITLES = {
-    400: "Ongeldige invoer",
-    401: "Niet ingelogd",
-    403: "Geen toegang",
-    404: "Niet gevonden",
-    409: "Bestaat al",
-    422: "Ongeldige invoer",
-    429: "Te veel pogingen",
+    400: N_("Ongeldige invoer"),
+    401: N_("Niet ingelogd"),
+    403: N_("Geen toegang"),
+    404: N_("Niet gevonden"),
+    409: N_("Bestaat al"),
+    422: N_("Ongeldige invoer"),
+    429: N_("Te veel pogingen"),
 }
 
 
@@ -101,13 +102,13 @@ def rate_error(retry_after: int) -> IdentityError:
     return IdentityError(
         "rate_limited",
         429,
-        f"Je hebt dit te vaak geprobeerd. Probeer het over {when} opnieuw.",
+        N_("Je hebt dit te vaak geprobeerd. Probeer het over %s opnieuw.") % when,
         retry_after=retry_after,
     )
 
 
 def gone() -> IdentityError:
-    return IdentityError("not_found", 404, "Dit account bestaat niet (meer).")
+    return IdentityError("not_found", 404, N_("Dit account bestaat niet (meer)."))
 
 
 @dataclass

@@ -15,11 +15,12 @@ from chatserver.domain import accounts as rules
 from chatserver.domain.accounts import SECRET_FIELDS, iso
 from chatserver.domain.identity import Actor
 from chatserver.domain.privacy import ErasureResult, jsonable
+from chatserver.i18n import N_
 from chatserver.ports import Document, PseudonymTaken
 from chatserver.services.identity.bans import Bans
 from chatserver.services.identity.core import LIMITS, PURGE_BATCH, IdentityError, Session, log
 
-EXPORT_NOTE = "Je e-mailadres, telefoonnummer en IP-adres bewaren we niet; daarom staan ze hier ook niet."
+EXPORT_NOTE = N_("Je e-mailadres, telefoonnummer en IP-adres bewaren we niet; daarom staan ze hier ook niet.")
 
 
 class Members(Bans):
@@ -36,7 +37,7 @@ class Members(Bans):
             raise IdentityError(
                 "invalid_pseudonym",
                 422,
-                "Deze schuilnaam is voorbehouden. Kies een andere.",
+                N_("Deze schuilnaam is voorbehouden. Kies een andere."),
                 extra={"field": "pseudonym"},
             )
         if await self.repo.key_taken(key) or await self.pseudonym_reserved(key):
@@ -47,7 +48,7 @@ class Members(Bans):
         return IdentityError(
             "pseudonym_taken",
             409,
-            "Deze schuilnaam (of een die er sterk op lijkt) is al in gebruik.",
+            N_("Deze schuilnaam (of een die er sterk op lijkt) is al in gebruik."),
             extra={"field": "pseudonym", "suggestions": await self.free_suggestions(name)},
         )
 

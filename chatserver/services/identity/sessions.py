@@ -7,16 +7,17 @@ from datetime import datetime
 
 from chatserver.domain import accounts as rules
 from chatserver.domain.identity import Actor
+from chatserver.i18n import N_
 from chatserver.ports import Document, PseudonymTaken
 from chatserver.services.identity.core import ATTACK_NOTICE_TTL_S, LIMITS, IdentityError, Session, log, rate_error
 from chatserver.services.identity.staff import StaffAccounts
 
-ATTACK_NOTICE = (
+ATTACK_NOTICE = N_(
     "Iemand probeert vaak met een verkeerd wachtwoord op je account in te loggen. Jij kunt gewoon inloggen. "
     "Kies een sterk wachtwoord dat je nergens anders gebruikt; je kunt ook overal uitloggen."
 )
 # One answer for every failed log-in, staff included: it does not say whether the password was right.
-BAD_CREDENTIALS = (
+BAD_CREDENTIALS = N_(
     "Deze gegevens kloppen niet. Controleer je schuilnaam en wachtwoord; medewerkers vullen ook de code uit "
     "hun authenticator-app in."
 )
@@ -47,7 +48,7 @@ class Sessions(StaffAccounts):
             except PseudonymTaken:
                 continue
             return await self._start_session(doc, previous_token)
-        raise IdentityError("busy", 503, "We konden nu geen gastnaam maken. Probeer het zo opnieuw.")
+        raise IdentityError("busy", 503, N_("We konden nu geen gastnaam maken. Probeer het zo opnieuw."))
 
     async def login(
         self,

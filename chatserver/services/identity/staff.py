@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from chatserver.domain import accounts as rules
 from chatserver.domain import second_factor as factor
 from chatserver.domain.identity import STAFF_ROLES, Actor
+from chatserver.i18n import N_
 from chatserver.ports import Document, PseudonymTaken
 from chatserver.services.identity.core import TOTP_REPLAY_TTL_S, IdentityError, log
 from chatserver.services.identity.members import Members
@@ -26,17 +27,17 @@ class StaffCreated:
 
 
 def _not_staff() -> IdentityError:
-    return IdentityError("not_found", 404, "Deze medewerker bestaat niet.")
+    return IdentityError("not_found", 404, N_("Deze medewerker bestaat niet."))
 
 
 class StaffAccounts(Members):
     def _require_admin(self, actor: Actor | None) -> None:
         if actor is not None and not actor.is_admin:
-            raise IdentityError("forbidden", 403, "Alleen een beheerder mag dit.")
+            raise IdentityError("forbidden", 403, N_("Alleen een beheerder mag dit."))
 
     def _check_scope(self, role: str, flavours: list[str], catalog_slugs: set[str] | None) -> None:
         if role not in STAFF_ROLES:
-            raise IdentityError("invalid", 422, "Onbekende rol.", extra={"field": "role"})
+            raise IdentityError("invalid", 422, N_("Onbekende rol."), extra={"field": "role"})
         if catalog_slugs is not None:
             unknown = [f for f in flavours if f not in catalog_slugs]
             if unknown:
@@ -88,7 +89,7 @@ class StaffAccounts(Members):
         try:
             await self.repo.insert(doc)
         except PseudonymTaken:
-            raise IdentityError("pseudonym_taken", 409, "Deze schuilnaam is al in gebruik.") from None
+            raise IdentityError("pseudonym_taken", 409, N_("Deze schuilnaam is al in gebruik.")) from None
         log.info("staff account created (role %s, %d flavours)", role, len(doc["flavours"]))
         return StaffCreated(str(doc["_id"]), name, password, self.provisioning_uri(doc), doc, recovery)
 
@@ -148,7 +149,7 @@ class StaffAccounts(Members):
             raise _not_staff()
         if role == "professional" and verified and not str(registration).strip():
             raise IdentityError(
-                "invalid", 422, "Leg voor een professional de registratie vast (bijvoorbeeld het BIG-nummer).",
+                "invalid", 422, N_("Leg voor een professional de registratie vast (bijvoorbeeld het BIG-nummer)."),
                 extra={"field": "registration"},
             )  # fmt: skip
         now = self.clock()

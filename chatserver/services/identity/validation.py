@@ -12,6 +12,7 @@ import msgspec
 
 from chatserver.domain import accounts as rules
 from chatserver.domain.identity import Actor
+from chatserver.i18n import N_
 from chatserver.ports import ValidationHashTaken
 from chatserver.services.identity.bans import Bans
 from chatserver.services.identity.core import (
@@ -27,10 +28,12 @@ from chatserver.services.identity.core import (
 
 ValidationMethod = Literal["email", "phone"]
 
+# i18n: mail and text messages go out in Dutch, the communities' language (the reader's choice is not known here)
 VALIDATION_MAIL = (
     "Je validatiecode is: {code}\n\nDe code is 15 minuten geldig. Heb je hier niet om gevraagd? "
     "Dan kun je dit bericht negeren.\n\nWe bewaren je adres niet: alleen een onomkeerbare vingerafdruk ervan."
 )
+# i18n: mail, in Dutch (see above)
 RECOVERY_MAIL = (
     "Je herstelcode voor '{pseudonym}' is: {token}\n\nVul hem in op de pagina "
     "'account herstellen' en kies een nieuw wachtwoord. De code is 15 minuten geldig."
@@ -46,13 +49,15 @@ class Validation(Bans):
         if method == "email":
             value = rules.normalise_email(address)
             if value is None:
-                raise IdentityError("invalid_address", 422, "Vul een geldig e-mailadres in.", extra={"field": "email"})
+                raise IdentityError(
+                    "invalid_address", 422, N_("Vul een geldig e-mailadres in."), extra={"field": "email"}
+                )
             return value
         if method == "phone":
             value = rules.normalise_phone(address)
             if value is None:
                 raise IdentityError(
-                    "invalid_address", 422, "Vul een geldig mobiel nummer in, bijvoorbeeld 06 12345678.",
+                    "invalid_address", 422, N_("Vul een geldig mobiel nummer in, bijvoorbeeld 06 12345678."),
                     extra={"field": "phone"},
                 )  # fmt: skip
             return value
@@ -62,7 +67,7 @@ class Validation(Bans):
 
     async def request_validation(self, actor: Actor, method: ValidationMethod, address: str, ip_subject: str) -> None:
         if actor.is_guest:
-            raise IdentityError("forbidden", 403, "Maak eerst een account aan; daarna kun je het valideren.")
+            raise IdentityError("forbidden", 403, N_("Maak eerst een account aan; daarna kun je het valideren."))
         value = self.normalise_address(method, address)
         await self._limit("code_account", actor.account_id)
         await self._limit("code_ip", ip_subject)
@@ -73,12 +78,15 @@ class Validation(Bans):
             raise IdentityError(
                 "address_in_use",
                 409,
-                "Dit adres hoort al bij een ander account. Ben je je wachtwoord vergeten? "
-                "Gebruik dan 'account herstellen'.",
+                N_(
+                    "Dit adres hoort al bij een ander account. Ben je je wachtwoord vergeten? "
+                    "Gebruik dan 'account herstellen'."
+                ),
             )
         code = rules.new_code()
         record = {"hash": digest, "method": method, "code": self.keyed_hash("code", code), "attempts": 0}
         await self.tokens.put(f"vcode:{actor.account_id}", msgspec.json.encode(record), CODE_TTL_S * 1000)
+        # i18n: mail and text message, in Dutch (see VALIDATION_MAIL)
         if method == "email":
             await self.mailer.send(value, "Je validatiecode", VALIDATION_MAIL.format(code=code))
         else:
@@ -93,7 +101,7 @@ class Validation(Bans):
         try:
             doc = await self.repo.set_validation(actor.account_id, validation)
         except ValidationHashTaken:
-            raise IdentityError("address_in_use", 409, "Dit adres hoort al bij een ander account.") from None
+            raise IdentityError("address_in_use", 409, N_("Dit adres hoort al bij een ander account.")) from None
         if doc is None:
             raise gone()
         await self._refresh_sessions(doc)
@@ -106,17 +114,19 @@ class Validation(Bans):
         key = f"vcode:{account_id}"
         raw = await self.tokens.get(key)
         if raw is None:
-            raise IdentityError("code_expired", 422, "Deze code is verlopen of al gebruikt. Vraag een nieuwe code aan.")
+            raise IdentityError(
+                "code_expired", 422, N_("Deze code is verlopen of al gebruikt. Vraag een nieuwe code aan.")
+            )
         record: dict[str, Any] = msgspec.json.decode(raw)
         expected = str(record.get("code", ""))
         if not rules.valid_code(code) or not hmac.compare_digest(expected, self.keyed_hash("code", str(code))):
             attempts = int(record.get("attempts", 0)) + 1
             if attempts >= CODE_MAX_ATTEMPTS:
                 await self.tokens.delete(key)
-                raise _code_invalid("De code klopt niet. Vraag een nieuwe code aan.")
+                raise _code_invalid(N_("De code klopt niet. Vraag een nieuwe code aan."))
             record["attempts"] = attempts
             await self.tokens.replace(key, msgspec.json.encode(record))
-            raise _code_invalid("De code klopt niet. Controleer de cijfers en probeer het opnieuw.")
+            raise _code_invalid(N_("De code klopt niet. Controleer de cijfers en probeer het opnieuw."))
         await self.tokens.delete(key)
         return record
 
@@ -125,7 +135,7 @@ class Validation(Bans):
     async def create_referral(self, staff: Actor, flavour: str, days: int = REFERRAL_DAYS) -> str:
         if not staff.is_staff or not staff.verified or not staff.staff_in(flavour):
             raise IdentityError(
-                "forbidden", 403, "Alleen geverifieerde medewerkers van deze community geven verwijscodes uit."
+                "forbidden", 403, N_("Alleen geverifieerde medewerkers van deze community geven verwijscodes uit.")
             )
         code = "-".join(secrets.token_hex(2).upper() for _ in range(3))
         now = self.clock()
@@ -143,12 +153,14 @@ class Validation(Bans):
 
     async def redeem_referral(self, actor: Actor, code: str) -> Actor:
         if actor.is_guest:
-            raise IdentityError("forbidden", 403, "Maak eerst een account aan; daarna kun je de verwijscode invullen.")
+            raise IdentityError(
+                "forbidden", 403, N_("Maak eerst een account aan; daarna kun je de verwijscode invullen.")
+            )
         await self._limit("confirm_account", actor.account_id)
         clean = str(code).strip().upper().replace(" ", "")
         used = await self.repo.use_referral(self.keyed_hash("referral", clean), actor.account_id, self.clock())
         if used is None:
-            raise _code_invalid("Deze verwijscode klopt niet, is verlopen of is al gebruikt.")
+            raise _code_invalid(N_("Deze verwijscode klopt niet, is verlopen of is al gebruikt."))
         doc = await self.repo.update(
             actor.account_id,
             {"validated": True, "referral": {"flavour": used.get("flavour"), "at": self.clock()}},
@@ -174,6 +186,7 @@ class Validation(Bans):
         await self.tokens.put(
             f"recovery:{self.keyed_hash('recovery', token)}", str(doc["_id"]).encode(), RECOVERY_TTL_S * 1000
         )
+        # i18n: mail and text message, in Dutch (see VALIDATION_MAIL)
         if method == "email":
             body = RECOVERY_MAIL.format(pseudonym=doc.get("pseudonym", ""), token=token)
             await self.mailer.send(value, "Je account herstellen", body)
@@ -187,10 +200,10 @@ class Validation(Bans):
         await self._limit("recovery_ip", ip_subject)
         account_id = await self.tokens.take(f"recovery:{self.keyed_hash('recovery', str(code).strip())}")
         if account_id is None:
-            raise _code_invalid("Deze herstelcode klopt niet of is verlopen.")
+            raise _code_invalid(N_("Deze herstelcode klopt niet of is verlopen."))
         doc = await self.repo.get(account_id.decode())
         if doc is None or doc.get("kind") not in ("member", "staff"):
-            raise _code_invalid("Deze herstelcode klopt niet of is verlopen.")
+            raise _code_invalid(N_("Deze herstelcode klopt niet of is verlopen."))
         problem = rules.password_problem(new_password, str(doc.get("pseudonym", "")))
         if problem:
             raise IdentityError("weak_password", 422, problem, extra={"field": "password"})
@@ -199,5 +212,7 @@ class Validation(Bans):
         assert updated is not None
         await self.sessions.revoke_all(str(doc["_id"]))
         if doc.get("kind") == "staff":
-            raise IdentityError("totp_required", 401, "Je wachtwoord is gewijzigd. Log in via de medewerkerspagina.")
+            raise IdentityError(
+                "totp_required", 401, N_("Je wachtwoord is gewijzigd. Log in via de medewerkerspagina.")
+            )
         return await self._start_session(updated, previous_token)

@@ -16,6 +16,7 @@ from chatserver.clock import Clock
 from chatserver.domain import markt as rules
 from chatserver.domain.identity import Actor
 from chatserver.domain.markt import ACTION_NAMES, MAX_SLUG_CHARS, RegionIndex, is_editor, slugify
+from chatserver.i18n import N_
 from chatserver.ports.markt import Document, EntrySlugTaken, MarktStore
 from chatserver.services.markt.drafts import EntryDraft, check_fields, form_values
 from chatserver.services.markt.errors import MarktError, not_found
@@ -68,8 +69,8 @@ class Catalogue:
         outside = [f for f in fields["flavours"] if not editor.staff_in(f)]
         if outside:
             names = ", ".join(self.catalog_names[f] for f in outside)
-            raise MarktError("scope", 403, f"Je bent geen redacteur van {names}. Vraag een redacteur van die "
-                             "community of een beheerder.", "flavours")  # fmt: skip
+            refusal = N_("Je bent geen redacteur van %s. Vraag een redacteur van die community of een beheerder.")
+            raise MarktError("scope", 403, refusal % names, "flavours")
         return fields
 
     # editors -------------------------------------------------------------------------------------------------
@@ -100,15 +101,15 @@ class Catalogue:
                 continue
             log.info("market entry created (%s, %d flavours)", fields["kind"], len(fields["flavours"]))
             return doc
-        raise MarktError("slug", 409, "Er bestaat al aanbod met deze naam. Kies een andere naam.", "title")
+        raise MarktError("slug", 409, N_("Er bestaat al aanbod met deze naam. Kies een andere naam."), "title")
 
     async def save(self, actor: Actor | None, entry_id: str, draft: EntryDraft, version: int) -> Document:
         """A new version; the previous one is kept whole as a revision (who and when)."""
         doc = await self.access_entry(actor, entry_id)
         editor = self.require_editor(actor)
         fields = self._checked(editor, draft)
-        conflict = MarktError("conflict", 409, "Iemand anders heeft dit aanbod intussen opgeslagen. Laad de pagina "
-                              "opnieuw en voer je wijziging nog eens in.")  # fmt: skip
+        conflict = MarktError("conflict", 409, N_("Iemand anders heeft dit aanbod intussen opgeslagen. Laad de pagina "
+                              "opnieuw en voer je wijziging nog eens in."))  # fmt: skip
         if int(doc.get("version", 1)) != version:
             raise conflict
         now = self.clock()
@@ -131,13 +132,13 @@ class Catalogue:
         editor = self.require_editor(actor)
         current = str(doc.get("status", ""))
         if action not in rules.TRANSITIONS:
-            raise MarktError("action", 422, "Deze actie bestaat niet.")
+            raise MarktError("action", 422, N_("Deze actie bestaat niet."))
         target = rules.target_of(current, action)
         if target is None:
             label = rules.STATUSES.get(current, current)
             possible = ", ".join(f"‘{ACTION_NAMES[a]}’" for a in rules.allowed_actions(current)) or "geen"
-            raise MarktError("transition", 409, f"‘{ACTION_NAMES[action]}’ kan niet bij aanbod met status "
-                             f"‘{label}’. Wel mogelijk: {possible}.")  # fmt: skip
+            refusal = N_("‘%s’ kan niet bij aanbod met status ‘%s’. Wel mogelijk: %s.")
+            raise MarktError("transition", 409, refusal % (ACTION_NAMES[action], label, possible))
         now = self.clock()
         changes: Document = {"status": target, "status_changed_at": now, "status_changed_by": editor.pseudonym}
         if action == "publish":
@@ -145,11 +146,11 @@ class Catalogue:
         if action == "reject":
             text = " ".join(reason.split())[:500]
             if len(text) < 3:
-                raise MarktError("reason", 422, "Schrijf kort waarom je dit afwijst.", "reason")
+                raise MarktError("reason", 422, N_("Schrijf kort waarom je dit afwijst."), "reason")
             changes["reject_reason"] = text
         updated = await self.store.update_if_version(entry_id, int(doc.get("version", 1)), changes)
         if updated is None:
-            raise MarktError("conflict", 409, "Het aanbod is intussen gewijzigd. Laad de pagina opnieuw.")
+            raise MarktError("conflict", 409, N_("Het aanbod is intussen gewijzigd. Laad de pagina opnieuw."))
         await self.store.add_audit({"_id": uuid.uuid4().hex, "entry_id": entry_id, "action": action, "from": current,
                                     "to": target, "actor_id": str(editor.account_id), "role": str(editor.role),
                                     "at": now})  # fmt: skip

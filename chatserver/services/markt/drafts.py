@@ -14,6 +14,7 @@ from typing import Any
 
 from chatserver.domain import markt as rules
 from chatserver.domain.markt import RegionIndex, clean_text, fold, search_terms
+from chatserver.i18n import N_
 from chatserver.services.markt.errors import MarktError
 
 MAX_TITLE = 120
@@ -47,10 +48,12 @@ class EntryDraft:
 def _text(draft: EntryDraft, name: str, limit: int, label: str, required: bool = False, minimum: int = 0) -> str:
     value = clean_text(draft.get(name), limit + 1)
     if required and len(value) < max(1, minimum):
-        extra = f" (minstens {minimum} tekens)" if minimum > 1 else ""
-        raise MarktError(name, 422, f"Vul {label} in{extra}.", name)
+        if minimum > 1:
+            raise MarktError(name, 422, N_("Vul %s in (minstens %s tekens).") % (label, minimum), name)
+        raise MarktError(name, 422, N_("Vul %s in.") % label, name)
     if len(value) > limit:
-        raise MarktError(name, 422, f"{label[0].upper()}{label[1:]} mag hoogstens {limit} tekens zijn.", name)
+        capital = label[0].upper() + label[1:]
+        raise MarktError(name, 422, N_("%s mag hoogstens %s tekens zijn.") % (capital, limit), name)
     return value
 
 
@@ -64,7 +67,7 @@ def _choices(draft: EntryDraft, name: str, allowed: Mapping[str, str], label: st
 def _url(value: str, name: str) -> str:
     value = value.strip()
     if value and (len(value) > MAX_URL or not URL_RE.match(value)):
-        raise MarktError(name, 422, "Een link begint met https:// of http:// en bevat geen spaties.", name)
+        raise MarktError(name, 422, N_("Een link begint met https:// of http:// en bevat geen spaties."), name)
     return value
 
 
@@ -75,7 +78,7 @@ def parse_links(text: str) -> list[dict[str, str]]:
         if not line.strip():
             continue
         label, _, url = line.rpartition("|") if "|" in line else ("", "", line)
-        links.append({"label": clean_text(label, 80) or "Website", "url": _url(url, "links")})
+        links.append({"label": clean_text(label, 80) or N_("Website"), "url": _url(url, "links")})
     if len(links) > MAX_LINKS:
         raise MarktError("links", 422, f"Geef hoogstens {MAX_LINKS} links.", "links")
     return links
@@ -90,19 +93,17 @@ def _rating(draft: EntryDraft) -> dict[str, Any]:
     rating: dict[str, Any] = {}
     for scale, label in rules.RATING_SCALES.items():
         raw = draft.get(f"rating_{scale}").strip()
-        reason = _text(draft, f"rating_{scale}_reason", MAX_REASON, f"de reden bij {label.lower()}")
+        reason = _text(draft, f"rating_{scale}_reason", MAX_REASON, N_("de reden bij %s") % label.lower())
         if not raw:
             if reason:
-                raise MarktError(f"rating_{scale}", 422, f"Geef ook een score bij {label.lower()}.", f"rating_{scale}")
+                missing = N_("Geef ook een score bij %s.") % label.lower()
+                raise MarktError(f"rating_{scale}", 422, missing, f"rating_{scale}")
             continue
         if not raw.isdigit() or not rules.SCORE_MIN <= int(raw) <= rules.SCORE_MAX:
-            raise MarktError(f"rating_{scale}", 422, "Een score is een getal van 1 tot 5.", f"rating_{scale}")
+            raise MarktError(f"rating_{scale}", 422, N_("Een score is een getal van 1 tot 5."), f"rating_{scale}")
         if len(reason) < 10:
-            raise MarktError(
-                f"rating_{scale}_reason", 422,
-                f"Leg de score bij {label.lower()} uit (minstens 10 tekens): lezers zien de reden bij het cijfer.",
-                f"rating_{scale}_reason",
-            )  # fmt: skip
+            explain = N_("Leg de score bij %s uit (minstens 10 tekens): lezers zien de reden bij het cijfer.")
+            raise MarktError(f"rating_{scale}_reason", 422, explain % label.lower(), f"rating_{scale}_reason")
         rating[scale] = {"score": int(raw), "reason": reason}
     return rating
 
@@ -123,12 +124,16 @@ def _regions(draft: EntryDraft, regions: RegionIndex) -> list[str]:
             keys.append(f"gm:{code}")
     if unknown:
         raise MarktError(
-            "gemeenten", 422, f"Deze gemeente(n) kennen we niet: {', '.join(unknown[:5])}. Gebruik de naam zoals het "
-            "CBS die schrijft, bijvoorbeeld ‘Bergen (NH.)’ of ‘'s-Hertogenbosch’.", "gemeenten",
+            "gemeenten", 422, N_(
+                "Deze gemeente(n) kennen we niet: %s. Gebruik de naam zoals het CBS die schrijft, bijvoorbeeld "
+                "‘Bergen (NH.)’ of ‘'s-Hertogenbosch’."
+            ) % ', '.join(unknown[:5]), "gemeenten",
         )  # fmt: skip
     keys = list(dict.fromkeys(keys))
     if len(keys) > MAX_REGIONS:
-        raise MarktError("regions", 422, f"Kies hoogstens {MAX_REGIONS} regio's; kies anders een provincie.", "regions")
+        raise MarktError(
+            "regions", 422, N_("Kies hoogstens %s regio's; kies anders een provincie.") % MAX_REGIONS, "regions"
+        )
     return keys
 
 
@@ -137,22 +142,22 @@ def _local(draft: EntryDraft, regions: RegionIndex) -> dict[str, Any] | None:
         return None
     keys = _regions(draft, regions)
     if not keys:
-        raise MarktError("regions", 422, "Een lokaal aanbod hoort bij minstens één regio of gemeente.", "regions")
+        raise MarktError("regions", 422, N_("Een lokaal aanbod hoort bij minstens één regio of gemeente."), "regions")
     phone = clean_text(draft.get("org_phone"), 40)
     if phone and not PHONE_RE.match(phone):
-        raise MarktError("org_phone", 422, "Schrijf het telefoonnummer met cijfers, spaties en hoogstens + ( ) -.",
+        raise MarktError("org_phone", 422, N_("Schrijf het telefoonnummer met cijfers, spaties en hoogstens + ( ) -."),
                          "org_phone")  # fmt: skip
     email = clean_text(draft.get("org_email"), 200)
     if email and not EMAIL_RE.match(email):
-        raise MarktError("org_email", 422, "Dit e-mailadres van de organisatie klopt niet.", "org_email")
+        raise MarktError("org_email", 422, N_("Dit e-mailadres van de organisatie klopt niet."), "org_email")
     return {
         "regions": keys,
-        "opening_hours": _text(draft, "opening_hours", MAX_SHORT, "de openingstijden", required=True),
+        "opening_hours": _text(draft, "opening_hours", MAX_SHORT, N_("de openingstijden"), required=True),
         "referral": draft.get("referral") in ("1", "ja", "on"),
-        "organisation": _text(draft, "org_name", 150, "de naam van de organisatie", required=True),
+        "organisation": _text(draft, "org_name", 150, N_("de naam van de organisatie"), required=True),
         "phone": phone,
         "email": email,
-        "address": _text(draft, "org_address", 200, "het adres van de organisatie"),
+        "address": _text(draft, "org_address", 200, N_("het adres van de organisatie")),
     }
 
 
@@ -160,38 +165,38 @@ def check_fields(draft: EntryDraft, regions: RegionIndex, catalog_names: Mapping
     """The stored fields of an entry from its form, or a :class:`MarktError` naming the first field to fix."""
     kind = draft.get("kind")
     if kind not in rules.KINDS:
-        raise MarktError("kind", 422, "Kies wat voor aanbod dit is.", "kind")
-    title = " ".join(_text(draft, "title", MAX_TITLE, "de naam", required=True, minimum=MIN_TITLE).split())
+        raise MarktError("kind", 422, N_("Kies wat voor aanbod dit is."), "kind")
+    title = " ".join(_text(draft, "title", MAX_TITLE, N_("de naam"), required=True, minimum=MIN_TITLE).split())
     fields: dict[str, Any] = {
         "kind": kind,
         "title": title,
-        "summary": _text(draft, "summary", MAX_SUMMARY, "de korte beschrijving", required=True, minimum=10),
-        "body": _text(draft, "body", MAX_BODY, "de beschrijving"),
-        "audience": _text(draft, "audience", MAX_SHORT, "voor wie het is", required=True),
-        "needs": _choices(draft, "needs", rules.NEEDS, "behoefte waarbij het helpt", required=True),
+        "summary": _text(draft, "summary", MAX_SUMMARY, N_("de korte beschrijving"), required=True, minimum=10),
+        "body": _text(draft, "body", MAX_BODY, N_("de beschrijving")),
+        "audience": _text(draft, "audience", MAX_SHORT, N_("voor wie het is"), required=True),
+        "needs": _choices(draft, "needs", rules.NEEDS, N_("behoefte waarbij het helpt"), required=True),
         "languages": _choices(draft, "languages", rules.LANGUAGES, "taal", required=True),
         "costs": _choices(draft, "costs", rules.COSTS, "soort kosten", required=True),
-        "cost_note": _text(draft, "cost_note", MAX_SHORT, "de toelichting op de kosten"),
+        "cost_note": _text(draft, "cost_note", MAX_SHORT, N_("de toelichting op de kosten")),
         "platforms": _choices(draft, "platforms", rules.PLATFORMS, "platform", required=True),
-        "maker": _text(draft, "maker", 150, "wie het maakt", required=True),
+        "maker": _text(draft, "maker", 150, N_("wie het maakt"), required=True),
         "quality_marks": _choices(draft, "quality_marks", rules.QUALITY_MARKS, "keurmerk"),
         "mdr_class": draft.get("mdr_class") if draft.get("mdr_class") in rules.MDR_CLASSES else "",
-        "privacy_note": _text(draft, "privacy_note", MAX_SHORT * 2, "wat er met gegevens gebeurt", required=True),
+        "privacy_note": _text(draft, "privacy_note", MAX_SHORT * 2, N_("wat er met gegevens gebeurt"), required=True),
         "privacy_url": _url(draft.get("privacy_url"), "privacy_url"),
         "evidence": draft.get("evidence") if draft.get("evidence") in rules.EVIDENCE else "onbekend",
-        "evidence_note": _text(draft, "evidence_note", MAX_SHORT, "de toelichting op het bewijs"),
+        "evidence_note": _text(draft, "evidence_note", MAX_SHORT, N_("de toelichting op het bewijs")),
         "links": parse_links(draft.get("links")),
         "local": _local(draft, regions),
         "rating": _rating(draft),
     }
     if "ce_mdr" in fields["quality_marks"] and not fields["mdr_class"]:
-        raise MarktError("mdr_class", 422, "Kies de MDR-klasse bij een CE-markering als medisch hulpmiddel.",
+        raise MarktError("mdr_class", 422, N_("Kies de MDR-klasse bij een CE-markering als medisch hulpmiddel."),
                          "mdr_class")  # fmt: skip
     flavours = list(dict.fromkeys(f for f in draft.many("flavours") if f))
     if not flavours:
-        raise MarktError("flavours", 422, "Kies minstens één community waarin dit aanbod verschijnt.", "flavours")
+        raise MarktError("flavours", 422, N_("Kies minstens één community waarin dit aanbod verschijnt."), "flavours")
     if any(f not in catalog_names for f in flavours):
-        raise MarktError("flavours", 422, "Een van de gekozen communities bestaat niet.", "flavours")
+        raise MarktError("flavours", 422, N_("Een van de gekozen communities bestaat niet."), "flavours")
     fields["flavours"] = flavours
     fields["search_terms"] = search_terms(" ".join(
         [title, fields["summary"], fields["body"], fields["audience"], fields["maker"]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chatserver.i18n import N_
 from chatserver.services.refusal import Refused
 
 
@@ -11,4 +12,4 @@ class MarktError(Refused):
 
 def not_found() -> MarktError:
     """The same answer for what does not exist and what the asker may not see."""
-    return MarktError("not_found", 404, "Dit aanbod bestaat niet of je hebt er geen toegang toe.")
+    return MarktError("not_found", 404, N_("Dit aanbod bestaat niet of je hebt er geen toegang toe."))

@@ -19,6 +19,7 @@ from chatserver.domain import markt as rules
 from chatserver.domain.identity import AccountId, Actor
 from chatserver.domain.markt import clean_text
 from chatserver.flavours import Flavour, FlavourCatalog
+from chatserver.i18n import N_
 from chatserver.ports.markt import Document, MarktStore, ReportExists
 from chatserver.services.markt.errors import MarktError, not_found
 from chatserver.services.moderation import ItemRef, crisis_notice
@@ -37,7 +38,7 @@ MAX_NOT_FOR = 500
 SHOWN_REPORTS = 50
 PUBLISH_KINDS = frozenset({"approve", "release", "redact"})
 HIDE_KINDS = frozenset({"hide", "ban"})
-WAIT_NOTICE = "Dank je wel! Een moderator leest je ervaring eerst; daarna verschijnt ze onder je schuilnaam."
+WAIT_NOTICE = N_("Dank je wel! Een moderator leest je ervaring eerst; daarna verschijnt ze onder je schuilnaam.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,22 +69,22 @@ class Written:
 def check_answers(values: Mapping[str, str]) -> ReportAnswers:
     helped = clean_text(str(values.get("helped_with", "")), MAX_HELPED + 1)
     if len(helped) < MIN_HELPED:
-        raise MarktError("helped_with", 422, f"Vertel in minstens {MIN_HELPED} tekens waarbij het je hielp (of niet).",
-                         "helped_with")  # fmt: skip
+        too_short = N_("Vertel in minstens %s tekens waarbij het je hielp (of niet).") % MIN_HELPED
+        raise MarktError("helped_with", 422, too_short, "helped_with")
     if len(helped) > MAX_HELPED:
         raise MarktError("helped_with", 422, f"Hoogstens {MAX_HELPED} tekens, alsjeblieft.", "helped_with")
     ease = str(values.get("ease", "")).strip()
     if not ease.isdigit() or not rules.SCORE_MIN <= int(ease) <= rules.SCORE_MAX:
-        raise MarktError("ease", 422, "Kies hoe makkelijk het in gebruik was (1 tot 5).", "ease")
+        raise MarktError("ease", 422, N_("Kies hoe makkelijk het in gebruik was (1 tot 5)."), "ease")
     recommend = str(values.get("recommend", ""))
     if recommend not in rules.RECOMMEND:
-        raise MarktError("recommend", 422, "Kies of je het zou aanraden: ja, misschien of nee.", "recommend")
+        raise MarktError("recommend", 422, N_("Kies of je het zou aanraden: ja, misschien of nee."), "recommend")
     not_for = clean_text(str(values.get("not_for", "")), MAX_NOT_FOR + 1)
     if len(not_for) > MAX_NOT_FOR:
         raise MarktError("not_for", 422, f"Hoogstens {MAX_NOT_FOR} tekens, alsjeblieft.", "not_for")
     used_for = str(values.get("used_for", ""))
     if used_for not in rules.USED_FOR:
-        raise MarktError("used_for", 422, "Kies hoe lang je het gebruikt hebt.", "used_for")
+        raise MarktError("used_for", 422, N_("Kies hoe lang je het gebruikt hebt."), "used_for")
     return ReportAnswers(helped, int(ease), recommend, not_for, used_for)
 
 
@@ -105,9 +106,9 @@ class Reports:
 
     def check_can_write(self, actor: Actor | None, flavour: Flavour) -> Actor:
         if actor is None or not actor.is_member:
-            raise MarktError("login", 401, "Log in met je account om een ervaring te delen. Lezen kan altijd.")
+            raise MarktError("login", 401, N_("Log in met je account om een ervaring te delen. Lezen kan altijd."))
         if flavour.validation.forum_post and not actor.validated and not actor.is_staff:
-            raise MarktError("validation", 403, "Om je ervaring te delen moet je account eerst gevalideerd zijn.")
+            raise MarktError("validation", 403, N_("Om je ervaring te delen moet je account eerst gevalideerd zijn."))
         return actor
 
     async def mine(self, actor: Actor | None, entry: Document) -> Document | None:
@@ -127,7 +128,9 @@ class Reports:
                 raise MarktError("muted", 403, muted_text(*mute))
         verdict: Verdict = await self.moderation.check(author, flavour.slug, "story", answers.text)
         if verdict.action == "block" and not verdict.crisis.flagged:
-            raise MarktError("refused", 422, verdict.reason or "Deze tekst kan niet geplaatst worden.", "helped_with")
+            raise MarktError(
+                "refused", 422, verdict.reason or N_("Deze tekst kan niet geplaatst worden."), "helped_with"
+            )
         report = await self._store(author, flavour, entry, answers)
         await self._submit(author, flavour, entry, report, answers, verdict)
         if verdict.crisis.flagged:

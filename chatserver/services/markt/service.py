@@ -14,6 +14,7 @@ from chatserver.clock import Clock
 from chatserver.domain.identity import Actor
 from chatserver.domain.markt import REGION_PREFIXES, RegionIndex
 from chatserver.flavours import FlavourCatalog
+from chatserver.i18n import N_
 from chatserver.ports.markt import MarktStore, UptakeCounter, UptakeReader
 from chatserver.services.markt.catalogue import Catalogue
 from chatserver.services.markt.errors import MarktError
@@ -72,7 +73,7 @@ class MarktService:
             return None
         valid = self.valid_region(key)
         if valid is None:
-            raise MarktError("region", 422, "Kies een provincie, GGD-regio of gemeente uit de lijst.", "region")
+            raise MarktError("region", 422, N_("Kies een provincie, GGD-regio of gemeente uit de lijst."), "region")
         if actor is not None and actor.is_member:
             await self.store.set_region(str(actor.account_id), valid, self.clock())
         return valid

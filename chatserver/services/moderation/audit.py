@@ -11,6 +11,7 @@ from chatserver.clock import Clock
 from chatserver.domain.identity import Actor
 from chatserver.domain.moderation import ERASED_ACCOUNT, NOT_FOUND, ModerationError, scope_of, staff_of
 from chatserver.domain.moderation_items import to_ms
+from chatserver.i18n import N_
 from chatserver.ports import AccountStore, ModerationRecords
 from moderation import audit as audit_chain
 from moderation.audit import AuditEntry
@@ -39,7 +40,7 @@ class AuditTrail:
             if entry is not None:
                 return entry
             await asyncio.sleep(AUDIT_RETRY_S)
-        raise ModerationError(503, "Het auditlog is even niet bij te werken. Probeer het opnieuw.")
+        raise ModerationError(503, N_("Het auditlog is even niet bij te werken. Probeer het opnieuw."))
 
     async def record_system(self, action: str, reason: str, item: ModerationItem, role: StaffRole) -> None:
         """An entry by the server itself (an alert sent); ``role`` is the role it went to. Never raises."""

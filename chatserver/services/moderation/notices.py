@@ -25,6 +25,7 @@ from chatserver.domain.moderation import (
 )
 from chatserver.domain.moderation_items import ModerationItemView, item_summary
 from chatserver.flavours import FlavourCatalog
+from chatserver.i18n import N_
 from chatserver.ports import OnShiftSets
 from chatserver.protocol.events import (
     CrisisAlert,
@@ -127,8 +128,8 @@ class Notices:
         for account in members:
             await self.chat.notify(user_channel(account), alert)
         who = (
-            "geen professional in dienst: naar ervaringsdeskundigen en beheerders"
+            N_("geen professional in dienst: naar ervaringsdeskundigen en beheerders")
             if view.item.no_professional_on_shift
-            else "naar de professional in dienst"
+            else N_("naar de professional in dienst")
         )
         await self.audit.record_system("alert", f"crisisalert {who} ({len(members)} in dienst)", view.item, tier)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from chatserver.domain.channels import ChannelKind, ChannelRef
 from chatserver.domain.identity import Actor
 from chatserver.flavours import FlavourCatalog
+from chatserver.i18n import N_
 from chatserver.protocol.events import ChatCrisis
 from chatserver.services.chat import ALLOW, Acked, Screening
 from moderation.rules import Verdict
@@ -97,6 +98,6 @@ class CrisisSignals:
             author=author,
             verdict=verdict,
         )
-        where = "in de wachtrij" if doc.get("status") == "waiting" else "in een lopend gesprek"
-        line = f"Crisissignaal {where}: een professional is gewaarschuwd."
+        where = N_("in de wachtrij") if doc.get("status") == "waiting" else N_("in een lopend gesprek")
+        line = N_("Crisissignaal %s: een professional is gewaarschuwd.") % where
         await self.shifts.raise_alert(flavour, "crisis", line, chat_id)

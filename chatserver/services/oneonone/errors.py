@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from chatserver.i18n import N_
+
 MAX_TOPIC_CHARS = 200
 MAX_NOTE_CHARS = 2000
 MAX_COMMENT_CHARS = 1000
@@ -16,4 +18,4 @@ class OneOnOneError(Exception):
 
 def not_found() -> OneOnOneError:
     """The one answer for a chat that does not exist, is gone, or is not this person's."""
-    return OneOnOneError(404, "Dit gesprek bestaat niet (meer).")
+    return OneOnOneError(404, N_("Dit gesprek bestaat niet (meer)."))

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from chatserver.domain import oneonone as rules
 from chatserver.domain.accounts import DELETED_PSEUDONYM
 from chatserver.flavours import Flavour, FlavourCatalog
+from chatserver.i18n import N_
 
 if TYPE_CHECKING:
     from chatserver.clock import Clock
@@ -24,7 +25,7 @@ log = logging.getLogger("chatserver.oneonone")
 # ``online(channel)``: the pseudonyms with a live connection to the channel now (the gateway's presence).
 Online = Callable[[str], Awaitable[frozenset[str]]]
 
-REOFFER_LINE = (
+REOFFER_LINE = N_(
     "We zoeken een andere medewerker voor je. Je gesprek blijft bewaard "
     "en je hoeft je verhaal niet opnieuw te vertellen."
 )
@@ -70,7 +71,7 @@ class ChatUpkeep:
         await self.repo.set_fields(str(doc["_id"]), {"wait_alerted": True})
         minutes = int((now - doc["queued_at"]).total_seconds() // 60)
         await self.shifts.raise_alert(
-            f.slug, "wait", f"Iemand wacht al {minutes} minuten op een gesprek.", str(doc["_id"])
+            f.slug, "wait", N_("Iemand wacht al %s minuten op een gesprek.") % minutes, str(doc["_id"])
         )
 
     async def _reply_timeout(self, f: Flavour, doc: Document, now: datetime) -> None:
@@ -90,7 +91,7 @@ class ChatUpkeep:
             await self.shifts.raise_alert(
                 f.slug,
                 "reply_timeout",
-                f"{name} reageerde niet op tijd; het gesprek staat weer in de wachtrij.",
+                N_("%s reageerde niet op tijd; het gesprek staat weer in de wachtrij.") % name,
                 str(doc["_id"]),
             )
 
@@ -120,7 +121,10 @@ class ChatUpkeep:
         if not rules.visitor_gone_due(gone_at, now):
             return False
         minutes = int(rules.VISITOR_GONE_GRACE.total_seconds() // 60)
-        line = f"De bezoeker is al {minutes} minuten niet meer verbonden (venster gesloten); het gesprek is beëindigd."
+        line = (
+            N_("De bezoeker is al %s minuten niet meer verbonden (venster gesloten); het gesprek is beëindigd.")
+            % minutes
+        )
         ended = await self.conversations.finish(doc, [], line)
         if ended is doc:  # someone else ended or moved it meanwhile
             return False

@@ -14,6 +14,7 @@ from chatserver.domain import reflectie_privacy as privacy
 from chatserver.domain.markt import RegionIndex, province_key
 from chatserver.domain.reflectie import CATALOGUE, days_of_month
 from chatserver.domain.reflectie_privacy import Status
+from chatserver.i18n import N_
 from chatserver.ports.reflectie import AggregateStore, CountRow
 
 
@@ -108,13 +109,13 @@ def _release(
         return ReleaseRow(key, label, level, values[key], status[key])
 
     flavour_rows = tuple(row(privacy.flavour_key(slug), name, 1) for slug, name in flavours.items())
-    region_rows = [row(privacy.NONE_CHOSEN, "Geen regio gekozen", 1)]
+    region_rows = [row(privacy.NONE_CHOSEN, N_("Geen regio gekozen"), 1)]
     for province in sorted(set(ggds.values())):
         region_rows.append(row(privacy.region_key(province), regions.label(province), 1))
         for ggd in sorted((g for g, p in ggds.items() if p == province), key=regions.label):
             region_rows.append(row(privacy.region_key(ggd), regions.label(ggd), 2))
-        region_rows.append(row(privacy.province_only_key(province), "Alleen de provincie gekozen", 2))
-    total = row(privacy.TOTAL, "Alle smaken samen", 0)
+        region_rows.append(row(privacy.province_only_key(province), N_("Alleen de provincie gekozen"), 2))
+    total = row(privacy.TOTAL, N_("Alle smaken samen"), 0)
     return Release(metric, variant, month, threshold, total, flavour_rows, tuple(region_rows))
 
 

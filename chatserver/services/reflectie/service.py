@@ -29,6 +29,7 @@ from chatserver.domain.reflectie import (
     quantile,
 )
 from chatserver.flavours import TIMEZONE
+from chatserver.i18n import N_
 from chatserver.ports.markt import UptakeReader
 from chatserver.ports.reflectie import AggregateStore, CounterSource, CountRow, RosterSource
 from chatserver.services.reflectie import dashboard as d
@@ -39,9 +40,9 @@ DEFAULT_WEEKS = 8
 MAX_WEEKS = 53
 HEADLINES = ("oneonone.answered", "visit", "oneonone.wait")  # the public page's figures, in this order
 HEADLINE_LABELS = {
-    "oneonone.answered": "Gesprekken gevoerd",
-    "visit": "Bezoeken",
-    "oneonone.wait": "Wachttijd tot een gesprek (mediaan)",
+    "oneonone.answered": N_("Gesprekken gevoerd"),
+    "visit": N_("Bezoeken"),
+    "oneonone.wait": N_("Wachttijd tot een gesprek (mediaan)"),
 }
 
 
@@ -113,20 +114,20 @@ class ReflectieService:
         blocks = [b for flavour in flavours for b in await self.roster.blocks(flavour, start, end)]
         demand = d.demand_per_hour(rows, len(weeks))
         capacity = d.capacity_per_hour(blocks, start, end, len(weeks))
-        section = d.Section("vraag", "Vraag en bezetting per uur van de week")
+        section = d.Section("vraag", N_("Vraag en bezetting per uur van de week"))
         section.charts.append(
             d.Chart(
                 "vraag-bezetting",
-                "Aanvragen 1-op-1 en ingeroosterde medewerkers per uur (gemiddelde week)",
+                N_("Aanvragen 1-op-1 en ingeroosterde medewerkers per uur (gemiddelde week)"),
                 "line",
                 d.hour_labels(),
-                (("Aanvragen", demand), ("Ingeroosterd", capacity)),
+                ((N_("Aanvragen"), demand), (N_("Ingeroosterd"), capacity)),
             )
         )
         open_gaps = d.gaps(demand, capacity)
-        section.figures.append(d.Figure("Uren met vraag maar zonder rooster", str(len(open_gaps))))
+        section.figures.append(d.Figure(N_("Uren met vraag maar zonder rooster"), str(len(open_gaps))))
         if open_gaps:
-            section.notes.append("Gaten in het rooster: " + ", ".join(open_gaps[:24]))
+            section.notes.append(N_("Gaten in het rooster: %s") % ", ".join(open_gaps[:24]))
         return section
 
     async def _uptake(
@@ -137,7 +138,7 @@ class ReflectieService:
         flavours: Sequence[str],
         weeks: Sequence[str],
     ) -> d.Section:
-        section = d.Section("inhoud", "Inhoud en VitaliteitsMarkt")
+        section = d.Section("inhoud", N_("Inhoud en VitaliteitsMarkt"))
         for metric in (
             "content.view",
             "forum.post",
@@ -160,10 +161,10 @@ class ReflectieService:
                 "Artikelen gelezen per week",
                 "bar",
                 tuple(weeks),
-                (("Gelezen", d.weekly(rows, weeks, "content.view")),),
+                ((N_("Gelezen"), d.weekly(rows, weeks, "content.view")),),
             )
         )
-        labels = {"view": "Bekeken", "click": "Doorgeklikt", "shortlist": "Bewaard"}
+        labels = {"view": N_("Bekeken"), "click": N_("Doorgeklikt"), "shortlist": N_("Bewaard")}
         section.charts.append(
             d.Chart(
                 "markt",
@@ -240,14 +241,18 @@ def _reach(
     prev: Mapping[tuple[str, str], Bucketed],
     weeks: Sequence[str],
 ) -> d.Section:
-    section = d.Section("bereik", "Bereik")
-    section.figures.append(d.count_figure("Bezoeken", d.count(now, "visit"), d.count(prev, "visit")))
-    section.figures.append(d.count_figure("Berichten", d.count(now, "message"), d.count(prev, "message")))
+    section = d.Section("bereik", N_("Bereik"))
+    section.figures.append(d.count_figure(N_("Bezoeken"), d.count(now, "visit"), d.count(prev, "visit")))
+    section.figures.append(d.count_figure(N_("Berichten"), d.count(now, "message"), d.count(prev, "message")))
     section.charts.append(
-        d.Chart("bezoeken", "Bezoeken per week", "bar", tuple(weeks), (("Bezoeken", d.weekly(rows, weeks, "visit")),))
+        d.Chart(
+            "bezoeken", "Bezoeken per week", "bar", tuple(weeks), ((N_("Bezoeken"), d.weekly(rows, weeks, "visit")),)
+        )
     )
     per_kind = tuple(float(d.count(now, "visit", kind)) for kind in PAGE_KINDS)
-    section.charts.append(d.Chart("paginas", "Bezoeken per soort pagina", "bar", PAGE_KINDS, (("Bezoeken", per_kind),)))
+    section.charts.append(
+        d.Chart("paginas", N_("Bezoeken per soort pagina"), "bar", PAGE_KINDS, ((N_("Bezoeken"), per_kind),))
+    )
     return section
 
 
@@ -257,7 +262,7 @@ def _waits(
     prev: Mapping[tuple[str, str], Bucketed],
     weeks: Sequence[str],
 ) -> d.Section:
-    section = d.Section("wachten", "Wachten en antwoorden")
+    section = d.Section("wachten", N_("Wachten en antwoorden"))
     for metric in ("oneonone.requested", "oneonone.answered", "oneonone.abandoned", "oneonone.handoff"):
         section.figures.append(d.count_figure(CATALOGUE[metric].label, d.count(now, metric), d.count(prev, metric)))
     for metric in ("oneonone.wait", "oneonone.duration", "vraagbaak.answer_time"):
@@ -278,46 +283,46 @@ def _waits(
         )
     )
     series = (
-        ("Aanvragen", d.weekly(rows, weeks, "oneonone.requested")),
-        ("Gevoerd", d.weekly(rows, weeks, "oneonone.answered")),
-        ("Afgehaakt", d.weekly(rows, weeks, "oneonone.abandoned")),
+        (N_("Aanvragen"), d.weekly(rows, weeks, "oneonone.requested")),
+        (N_("Gevoerd"), d.weekly(rows, weeks, "oneonone.answered")),
+        (N_("Afgehaakt"), d.weekly(rows, weeks, "oneonone.abandoned")),
     )
-    section.charts.append(d.Chart("gesprekken", "1-op-1 gesprekken per week", "line", tuple(weeks), series))
+    section.charts.append(d.Chart("gesprekken", N_("1-op-1 gesprekken per week"), "line", tuple(weeks), series))
     return section
 
 
 def _crisis(now: Mapping[tuple[str, str], Bucketed], prev: Mapping[tuple[str, str], Bucketed]) -> d.Section:
-    section = d.Section("crisis", "Crisisrespons")
+    section = d.Section("crisis", N_("Crisisrespons"))
     section.figures.append(
-        d.count_figure("Crisisberichten vastgehouden", d.count(now, "crisis.held"), d.count(prev, "crisis.held"))
+        d.count_figure(N_("Crisisberichten vastgehouden"), d.count(now, "crisis.held"), d.count(prev, "crisis.held"))
     )
     claim, claim_prev = d.distribution(now, "crisis.claim_time"), d.distribution(prev, "crisis.claim_time")
     section.figures.append(
         d.Figure(
-            "Tijd tot oppakken (mediaan)",
+            N_("Tijd tot oppakken (mediaan)"),
             d.median_text("crisis.claim_time", claim),
             d.median_text("crisis.claim_time", claim_prev),
         )
     )
     section.figures.append(
-        d.Figure("Binnen 5 minuten opgepakt", d.within(claim, d.CRISIS_SLA_S), d.within(claim_prev, d.CRISIS_SLA_S))
+        d.Figure(N_("Binnen 5 minuten opgepakt"), d.within(claim, d.CRISIS_SLA_S), d.within(claim_prev, d.CRISIS_SLA_S))
     )
     versions = sorted({v for (m, v) in now if m in ("crisis.released", "crisis.confirmed", "crisis.held") and v})
     if versions:
         series = (
-            ("Vrijgegeven", tuple(float(d.count(now, "crisis.released", v)) for v in versions)),
-            ("Bevestigd", tuple(float(d.count(now, "crisis.confirmed", v)) for v in versions)),
+            (N_("Vrijgegeven"), tuple(float(d.count(now, "crisis.released", v)) for v in versions)),
+            (N_("Bevestigd"), tuple(float(d.count(now, "crisis.confirmed", v)) for v in versions)),
         )
         section.charts.append(
-            d.Chart("detector", "Vrijgegeven en bevestigd per detectorversie", "bar", tuple(versions), series)
+            d.Chart("detector", N_("Vrijgegeven en bevestigd per detectorversie"), "bar", tuple(versions), series)
         )
     return section
 
 
 def _moderation(now: Mapping[tuple[str, str], Bucketed], prev: Mapping[tuple[str, str], Bucketed]) -> d.Section:
-    section = d.Section("moderatie", "Moderatie: werklast en termijn")
+    section = d.Section("moderatie", N_("Moderatie: werklast en termijn"))
     section.figures.append(
-        d.count_figure("Moderatie-items", d.count(now, "moderation.item"), d.count(prev, "moderation.item"))
+        d.count_figure(N_("Moderatie-items"), d.count(now, "moderation.item"), d.count(prev, "moderation.item"))
     )
     decided, decided_prev = (
         d.distribution(now, "moderation.decision_time"),
@@ -325,22 +330,24 @@ def _moderation(now: Mapping[tuple[str, str], Bucketed], prev: Mapping[tuple[str
     )
     section.figures.append(
         d.Figure(
-            "Tijd tot besluit (mediaan)",
+            N_("Tijd tot besluit (mediaan)"),
             d.median_text("moderation.decision_time", decided),
             d.median_text("moderation.decision_time", decided_prev),
         )
     )
     section.figures.append(
         d.Figure(
-            "Binnen 24 uur besloten", d.within(decided, d.MODERATION_SLA_S), d.within(decided_prev, d.MODERATION_SLA_S)
+            N_("Binnen 24 uur besloten"),
+            d.within(decided, d.MODERATION_SLA_S),
+            d.within(decided_prev, d.MODERATION_SLA_S),
         )
     )
     sources = tuple(float(d.count(now, "moderation.item", s)) for s in MODERATION_SOURCES)
     outcomes = tuple(float(d.count(now, "moderation.decision", o)) for o in MODERATION_OUTCOMES)
     section.charts.append(
-        d.Chart("bronnen", "Moderatie-items per bron", "bar", MODERATION_SOURCES, (("Items", sources),))
+        d.Chart("bronnen", N_("Moderatie-items per bron"), "bar", MODERATION_SOURCES, ((N_("Items"), sources),))
     )
     section.charts.append(
-        d.Chart("uitkomsten", "Besluiten per uitkomst", "bar", MODERATION_OUTCOMES, (("Besluiten", outcomes),))
+        d.Chart("uitkomsten", N_("Besluiten per uitkomst"), "bar", MODERATION_OUTCOMES, ((N_("Besluiten"), outcomes),))
     )
     return section

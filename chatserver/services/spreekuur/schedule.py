@@ -37,6 +37,7 @@ from chatserver.domain.spreekuur import (
     phase_of,
 )
 from chatserver.flavours import TIMEZONE, WEEKDAYS, Flavour, FlavourCatalog, SpreekuurSeries
+from chatserver.i18n import N_
 from chatserver.ports import AccountStore, Clock, Document, SeriesTaken, SpreekuurStore
 from chatserver.protocol.events import QaStatus
 from chatserver.services.spreekuur.refusals import NOT_FOUND, SpreekuurError
@@ -111,7 +112,9 @@ class SessionSchedule:
         assert actor is not None
         flavour = self.catalog.get(s.flavour)
         if flavour is None or not actor.staff_in(flavour.slug):
-            raise SpreekuurError("scope", 403, "Je kunt alleen spreekuren plannen in je eigen communities.", "flavour")
+            raise SpreekuurError(
+                "scope", 403, N_("Je kunt alleen spreekuren plannen in je eigen communities."), "flavour"
+            )
         checked = _checked_form(s, flavour.slug)
         host: Document | None = None
         if s.host_id:
@@ -120,7 +123,7 @@ class SessionSchedule:
                 raise SpreekuurError(
                     "host",
                     422,
-                    "Kies als host een geverifieerde ervaringsdeskundige of professional van deze community.",
+                    N_("Kies als host een geverifieerde ervaringsdeskundige of professional van deze community."),
                     "host_id",
                 )
         return checked, host
@@ -130,7 +133,7 @@ class SessionSchedule:
         assert actor is not None and checked.starts_at is not None and checked.ends_at is not None
         now = self.clock()
         if checked.starts_at < now - timedelta(minutes=5) and checked.ends_at <= now:
-            raise SpreekuurError("starts_at", 422, "Dit tijdstip ligt in het verleden.", "starts_at")
+            raise SpreekuurError("starts_at", 422, N_("Dit tijdstip ligt in het verleden."), "starts_at")
         doc = _session_doc(checked, host, now, actor.pseudonym)
         await self.repo.insert(doc)
         log.info("spreekuur %s scheduled in %s", doc["_id"], checked.flavour)
@@ -234,7 +237,7 @@ class SessionSchedule:
     async def open_now(self, actor: Actor | None, spreekuur_id: str) -> Document:
         doc = await self._host_doc(actor, spreekuur_id)
         if self.phase(doc) != "waiting":
-            raise SpreekuurError("phase", 409, "Dit spreekuur is al open of afgelopen.")
+            raise SpreekuurError("phase", 409, N_("Dit spreekuur is al open of afgelopen."))
         updated = await self.repo.update(str(doc["_id"]), {"opened_at": self.clock()})
         assert updated is not None
         await self.announce(updated, "live")
@@ -243,7 +246,7 @@ class SessionSchedule:
     async def close_now(self, actor: Actor | None, spreekuur_id: str) -> Document:
         doc = await self._host_doc(actor, spreekuur_id)
         if self.phase(doc) != "live":
-            raise SpreekuurError("phase", 409, "Dit spreekuur is niet live.")
+            raise SpreekuurError("phase", 409, N_("Dit spreekuur is niet live."))
         updated = await self.repo.update(str(doc["_id"]), {"closed_at": self.clock()})
         assert updated is not None
         await self.seating.drop(updated)
@@ -254,7 +257,7 @@ class SessionSchedule:
         doc = await self.staff_get(actor, spreekuur_id)
         assert actor is not None
         if not is_host_of(actor, doc):
-            raise SpreekuurError("host", 403, "Alleen de host opent of sluit dit spreekuur.")
+            raise SpreekuurError("host", 403, N_("Alleen de host opent of sluit dit spreekuur."))
         return doc
 
     async def announce(self, doc: Document, status: str) -> None:
@@ -294,21 +297,24 @@ def _checked_form(s: Schedule, flavour: str) -> Schedule:
     title = clean_text(s.title, MAX_TITLE_CHARS + 1)
     if not MIN_TITLE_CHARS <= len(title) <= MAX_TITLE_CHARS:
         raise SpreekuurError(
-            "title", 422, f"Geef een titel van {MIN_TITLE_CHARS} tot {MAX_TITLE_CHARS} tekens.", "title"
+            "title", 422, N_("Geef een titel van %s tot %s tekens.") % (MIN_TITLE_CHARS, MAX_TITLE_CHARS), "title"
         )
     description = clean_text(s.description, MAX_DESCRIPTION_CHARS + 1)
     if len(description) > MAX_DESCRIPTION_CHARS:
         raise SpreekuurError(
-            "description", 422, f"De beschrijving mag hoogstens {MAX_DESCRIPTION_CHARS} tekens zijn.", "description"
+            "description",
+            422,
+            N_("De beschrijving mag hoogstens %s tekens zijn.") % MAX_DESCRIPTION_CHARS,
+            "description",
         )
     if s.starts_at is None:
-        raise SpreekuurError("starts_at", 422, "Vul een geldige begintijd in.", "starts_at")
+        raise SpreekuurError("starts_at", 422, N_("Vul een geldige begintijd in."), "starts_at")
     if s.ends_at is None or s.ends_at <= s.starts_at:
-        raise SpreekuurError("ends_at", 422, "De eindtijd moet na de begintijd liggen.", "ends_at")
+        raise SpreekuurError("ends_at", 422, N_("De eindtijd moet na de begintijd liggen."), "ends_at")
     if s.ends_at - s.starts_at > MAX_DURATION:
-        raise SpreekuurError("ends_at", 422, "Een spreekuur duurt hoogstens 8 uur.", "ends_at")
+        raise SpreekuurError("ends_at", 422, N_("Een spreekuur duurt hoogstens 8 uur."), "ends_at")
     if not 1 <= s.capacity <= MAX_CAPACITY:
-        raise SpreekuurError("capacity", 422, f"De capaciteit ligt tussen 1 en {MAX_CAPACITY}.", "capacity")
+        raise SpreekuurError("capacity", 422, N_("De capaciteit ligt tussen 1 en %s.") % MAX_CAPACITY, "capacity")
     return Schedule(flavour, s.host_id, title, description, s.starts_at, s.ends_at, s.capacity)
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from chatserver.domain.identity import Actor
 from chatserver.domain.spreekuur import MAX_TITLE_CHARS, MAX_TRANSCRIPT_CHARS, clean_text, transcript_markdown
+from chatserver.i18n import N_
 from chatserver.ports import Clock, Document, SpreekuurStore
 from chatserver.services.content import ContentError, Draft
 from chatserver.services.spreekuur.refusals import SpreekuurError
@@ -39,10 +40,10 @@ class Transcripts:
         doc = await self.sessions.scheduler_get(actor, spreekuur_id)
         assert actor is not None
         if self.sessions.phase(doc) != "ended":
-            raise SpreekuurError("phase", 409, "Een verslag publiceer je na afloop van het spreekuur.", "body")
+            raise SpreekuurError("phase", 409, N_("Een verslag publiceer je na afloop van het spreekuur."), "body")
         cleaned_body = clean_text(body, MAX_TRANSCRIPT_CHARS + 1)
         if not cleaned_body:
-            raise SpreekuurError("body", 422, "Het verslag is leeg.", "body")
+            raise SpreekuurError("body", 422, N_("Het verslag is leeg."), "body")
         transcript: Document = {"title": clean_text(title, MAX_TITLE_CHARS + 1), "body": cleaned_body,
                                 "updated_at": self.clock(), "updated_by": actor.pseudonym}  # fmt: skip
         item = await self._published_article(actor, doc, transcript)
@@ -56,6 +57,7 @@ class Transcripts:
     async def _published_article(self, actor: Actor, doc: Document, transcript: Document) -> Document:
         """The transcript's article, created or saved as a new version, and published."""
         content = self.content
+        # i18n: the published report is the community's content, in its language
         draft = Draft(
             kind="article",
             title=transcript["title"],

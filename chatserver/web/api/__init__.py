@@ -3,8 +3,9 @@
 A plain router: the operations of each area (``sessions``, ``me``, ``flavours``, ``bans``) are module-level
 handlers that reach the container through ``services_of(request)``, listed in one table, :data:`OPERATIONS`, from
 which both :data:`ROUTES` and the OpenAPI document (``openapi``) are built once, at import. Bodies are decoded
-with msgspec into closed Structs (``bodies``); refusals are RFC 9457 problem details with a Dutch title and detail
-(``problems``). The API authenticates with ``Authorization: Bearer <token>``.
+with msgspec into closed Structs (``bodies``); refusals are RFC 9457 problem details with a title and detail in the
+request's language (``problems``; Dutch unless the ``gem_lang`` cookie chose another). The API authenticates with
+``Authorization: Bearer <token>``.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from chatserver.i18n import N_
 from chatserver.services.identity import IdentityError
-from chatserver.web.api import bans, flavours, me, sessions
+from chatserver.web.api import bans, flavours, markt, me, sessions
 from chatserver.web.api.openapi import Handler, Operation, openapi_document
 from chatserver.web.api.problems import ApiProblem, Problem, problem, problem_of
+from chatserver.web.responses import lang_of
 
 __all__ = ["OPERATIONS", "ROUTES", "ApiProblem", "Operation", "Problem", "problem"]
 
@@ -29,6 +32,7 @@ OPERATIONS: list[Operation] = [
     *flavours.OPERATIONS,
     *sessions.RECOVERY,
     *bans.OPERATIONS,
+    *markt.OPERATIONS,  # the VitaliteitsMarkt, read only
 ]
 
 DOCUMENT = msgspec.json.encode(openapi_document(OPERATIONS))
@@ -39,7 +43,7 @@ async def openapi(request: Request) -> Response:
 
 
 async def api_not_found(request: Request) -> Response:
-    return problem(404, "Deze API-aanroep bestaat niet.", "not_found")
+    return problem(404, N_("Deze API-aanroep bestaat niet."), "not_found", lang=lang_of(request))
 
 
 def _answering_problems(handler: Handler) -> Handler:
@@ -47,7 +51,7 @@ def _answering_problems(handler: Handler) -> Handler:
         try:
             return await handler(request)
         except (ApiProblem, IdentityError) as exc:
-            return problem_of(exc)
+            return problem_of(exc, lang_of(request))
 
     return endpoint
 
@@ -64,7 +68,7 @@ def _method_route(path: str, handlers: dict[str, Handler]) -> Route:
         if handler is None and request.method == "HEAD":
             handler = handlers.get("GET")
         if handler is None:
-            response = problem(405, "Deze methode kan hier niet.", "method_not_allowed")
+            response = problem(405, N_("Deze methode kan hier niet."), "method_not_allowed", lang=lang_of(request))
             response.headers["Allow"] = allow
             return response
         return await handler(request)

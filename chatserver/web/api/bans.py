@@ -10,6 +10,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
+from chatserver.i18n import N_
 from chatserver.services.identity import REFERRAL_DAYS
 from chatserver.web.api.bodies import AcceptedOut, AppealText, Body, caller, json_response, read_body
 from chatserver.web.api.openapi import FORBIDDEN, INVALID, NOT_FOUND, UNAUTHENTICATED, Operation
@@ -59,7 +60,7 @@ async def ban(request: Request) -> Response:
     identity.require_sanctioner(actor)
     body = await read_body(request, BanBody)
     if body.hours is not None and body.days is not None:
-        raise ApiProblem(422, "Geef de duur in uren óf in dagen.", "invalid", "days")
+        raise ApiProblem(422, N_("Geef de duur in uren óf in dagen."), "invalid", "days")
     span = timedelta(hours=body.hours) if body.hours else (timedelta(days=body.days) if body.days else None)
     outcome = await identity.ban(
         actor, body.account_id, body.reason, duration=span, flavours=body.flavours,
@@ -90,6 +91,7 @@ async def referral(request: Request) -> Response:
     return json_response(ReferralOut(code=code, expires_in_days=REFERRAL_DAYS), 201)
 
 
+# i18n: the API's description (OpenAPI), for developers
 OPERATIONS: list[Operation] = [
     Operation("POST", "/api/v1/bans", ban, "Iemand weren (medewerkers, binnen hun rol, communities en maximale duur)",
               BanBody, {201: ("Maatregel vastgelegd", BansOut), 202: ("Wacht op een tweede beheerder", BansOut),

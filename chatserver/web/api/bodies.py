@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from chatserver.domain import accounts
 from chatserver.domain.identity import Actor
+from chatserver.i18n import N_
 from chatserver.services.identity import MAX_APPEAL_CHARS
 from chatserver.web.api.problems import ApiProblem
 
@@ -30,17 +31,20 @@ class Body(msgspec.Struct, forbid_unknown_fields=True):
 
     def __post_init__(self) -> None:
         if self.one_of and sum(getattr(self, name) is not msgspec.UNSET for name in self.one_of) != 1:
-            raise ValueError(f"stuur precies één van: {', '.join(self.one_of)}")
+            raise ValueError(N_("stuur precies één van: %s") % ", ".join(self.one_of))
 
 
+# The descriptions are also the hint of a refusal ("Ongeldige invoer: …"), so they are marked for translation.
 Pseudonym = Annotated[
     str,
     msgspec.Meta(
         min_length=accounts.PSEUDONYM_MIN,
         max_length=accounts.PSEUDONYM_MAX,
         pattern=accounts.PSEUDONYM_PATTERN,
-        description=f"Een schuilnaam is {accounts.PSEUDONYM_MIN} tot {accounts.PSEUDONYM_MAX} tekens: letters, "
-        "cijfers, _ en -, en begint met een letter of cijfer.",
+        description=N_(
+            "Een schuilnaam is %d tot %d tekens: letters, cijfers, _ en -, en begint met een letter of cijfer."
+        )
+        % (accounts.PSEUDONYM_MIN, accounts.PSEUDONYM_MAX),
     ),
 ]
 NewPassword = Annotated[
@@ -48,28 +52,32 @@ NewPassword = Annotated[
     msgspec.Meta(
         min_length=accounts.PASSWORD_MIN,
         max_length=accounts.PASSWORD_MAX,
-        description=f"Een wachtwoord is {accounts.PASSWORD_MIN} tot {accounts.PASSWORD_MAX} tekens, niet een van "
-        "de veelgebruikte wachtwoorden, met minstens vier verschillende tekens en zonder je schuilnaam.",
+        description=N_(
+            "Een wachtwoord is %d tot %d tekens, niet een van de veelgebruikte wachtwoorden, met minstens vier "
+            "verschillende tekens en zonder je schuilnaam."
+        )
+        % (accounts.PASSWORD_MIN, accounts.PASSWORD_MAX),
     ),
 ]
 Email = Annotated[
     str,
-    msgspec.Meta(max_length=accounts.EMAIL_MAX, pattern=accounts.EMAIL_PATTERN, description="Een e-mailadres."),
+    msgspec.Meta(max_length=accounts.EMAIL_MAX, pattern=accounts.EMAIL_PATTERN, description=N_("Een e-mailadres.")),
 ]
 Phone = Annotated[
     str,
     msgspec.Meta(
         max_length=accounts.PHONE_MAX,
         pattern=accounts.PHONE_PATTERN,
-        description="Een telefoonnummer: +31…, 0031… of 06…; spaties, punten, streepjes en haakjes mogen.",
+        description=N_("Een telefoonnummer: +31…, 0031… of 06…; spaties, punten, streepjes en haakjes mogen."),
     ),
 ]
 Code = Annotated[
     str,
-    msgspec.Meta(pattern=accounts.CODE_PATTERN, description=f"De code van {accounts.CODE_DIGITS} cijfers."),
+    msgspec.Meta(pattern=accounts.CODE_PATTERN, description=N_("De code van %d cijfers.") % accounts.CODE_DIGITS),
 ]
 Token = Annotated[
-    str, msgspec.Meta(min_length=1, max_length=64, description="De code zoals je die kreeg (verwijs- of herstelcode).")
+    str,
+    msgspec.Meta(min_length=1, max_length=64, description=N_("De code zoals je die kreeg (verwijs- of herstelcode).")),
 ]
 AppealText = Annotated[
     str,
@@ -77,7 +85,7 @@ AppealText = Annotated[
         min_length=1,
         max_length=MAX_APPEAL_CHARS,
         pattern=r"\S",
-        description="Schrijf kort waarom je bezwaar maakt (niet leeg).",
+        description=N_("Schrijf kort waarom je bezwaar maakt (niet leeg)."),
     ),
 ]
 
@@ -105,13 +113,15 @@ T = TypeVar("T")
 async def read_body(request: Request, kind: type[T]) -> T:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
-        raise ApiProblem(415, "Stuur de gegevens als JSON (Content-Type: application/json).", "unsupported_media_type")
+        raise ApiProblem(
+            415, N_("Stuur de gegevens als JSON (Content-Type: application/json)."), "unsupported_media_type"
+        )
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_BODY_BYTES:
-            raise ApiProblem(413, "Het verzoek is te groot.", "too_large")
+            raise ApiProblem(413, N_("Het verzoek is te groot."), "too_large")
         chunks.append(chunk)
     raw = b"".join(chunks)
     try:
@@ -126,10 +136,10 @@ async def read_body(request: Request, kind: type[T]) -> T:
         field = _FIELD_AT.search(str(exc))
         name = field.group(1) if field else None
         hint = _hints(cast(type, kind)).get(name or "")
-        detail = f"Ongeldige invoer: {hint}" if hint else f"Ongeldige invoer: {exc}"
+        detail = N_("Ongeldige invoer: %s") % (hint if hint else exc)
         raise ApiProblem(422, detail, "invalid", name) from None
     except msgspec.DecodeError:
-        raise ApiProblem(400, "Dit is geen geldige JSON.", "bad_json") from None
+        raise ApiProblem(400, N_("Dit is geen geldige JSON."), "bad_json") from None
 
 
 def _whole_floats(value: Any) -> Any:
@@ -162,7 +172,7 @@ def caller(request: Request) -> Actor:
     """Who is asking (Bearer token or session cookie), or 401."""
     actor: Actor | None = request.scope.get("actor")
     if actor is None:
-        raise ApiProblem(401, "Log in om dit te doen (Authorization: Bearer <token>).", "unauthenticated")
+        raise ApiProblem(401, N_("Log in om dit te doen (Authorization: Bearer <token>)."), "unauthenticated")
     return actor
 
 

@@ -45,6 +45,7 @@ async def flavours(request: Request) -> Response:
     return json_response(out)
 
 
+# i18n: the API's description (OpenAPI), for developers
 OPERATIONS: list[Operation] = [
     Operation("GET", "/api/v1/flavours", flavours, "De communities", None, {200: ("Communities", list[FlavourOut])}),
 ]

@@ -8,6 +8,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
+from chatserver.i18n import N_
 from chatserver.services.identity import CODE_TTL_S
 from chatserver.web.api.bodies import (
     AcceptedOut,
@@ -90,11 +91,12 @@ async def export(request: Request) -> Response:
 async def erase(request: Request) -> Response:
     posts = request.query_params.get("posts", "remove")
     if posts not in ("remove", "keep"):
-        raise ApiProblem(422, "Kies posts=remove of posts=keep.", "invalid", "posts")
+        raise ApiProblem(422, N_("Kies posts=remove of posts=keep."), "invalid", "posts")
     await services_of(request).identity.erase_account(caller(request), keep_posts=posts == "keep")
     return Response(status_code=204)
 
 
+# i18n: the API's description (OpenAPI), for developers
 OPERATIONS: list[Operation] = [
     Operation("GET", "/api/v1/me", me, "Mijn account", None, {200: ("Account", MeOut), 401: UNAUTHENTICATED},
               auth=True),

@@ -1,4 +1,4 @@
-"""The API's answers when something is refused: RFC 9457 problem details with a Dutch title and detail."""
+"""The API's answers when something is refused: RFC 9457 problem details, title and detail in the request's language."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 import msgspec
 from starlette.responses import Response
 
+from chatserver.i18n import DEFAULT_LANG, N_, translate
 from chatserver.services.identity import TITLES, IdentityError
 
 PROBLEM = "application/problem+json"
@@ -32,12 +33,13 @@ class ApiProblem(Exception):
         self.status, self.detail, self.code, self.field = status, detail, code, field
 
 
-def problem(status: int, detail: str, code: str = "", **extra: Any) -> Response:
+def problem(status: int, detail: str, code: str = "", *, lang: str = DEFAULT_LANG, **extra: Any) -> Response:
+    """The problem response; ``title`` and ``detail`` in ``lang`` (the request's language), Dutch by default."""
     body = Problem(
         type=f"https://gem.invalid/problems/{code}" if code else "about:blank",
-        title=TITLES.get(status, "Er ging iets mis"),
+        title=translate(lang, TITLES.get(status, N_("Er ging iets mis"))),
         status=status,
-        detail=detail,
+        detail=translate(lang, detail),
         code=code,
         retry_after=extra.get("retry_after"),
         field=extra.get("field"),
@@ -50,14 +52,15 @@ def problem(status: int, detail: str, code: str = "", **extra: Any) -> Response:
     return Response(msgspec.json.encode(body), status_code=status, media_type=PROBLEM, headers=headers)
 
 
-def problem_of(exc: ApiProblem | IdentityError) -> Response:
-    """The problem response for a refusal of the API or of the identity service."""
+def problem_of(exc: ApiProblem | IdentityError, lang: str = DEFAULT_LANG) -> Response:
+    """The problem response for a refusal of the API or of the identity service, in the request's language."""
     if isinstance(exc, ApiProblem):
-        return problem(exc.status, exc.detail, exc.code, field=exc.field)
+        return problem(exc.status, exc.detail, exc.code, lang=lang, field=exc.field)
     return problem(
         exc.status,
         exc.detail,
         exc.code,
+        lang=lang,
         retry_after=exc.retry_after,
         field=exc.extra.get("field"),
         suggestions=exc.extra.get("suggestions"),

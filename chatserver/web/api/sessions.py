@@ -129,6 +129,7 @@ async def recovery_confirm(request: Request) -> Response:
     return json_response(_session_out(session))
 
 
+# i18n: the API's description (OpenAPI), for developers
 SESSIONS: list[Operation] = [
     Operation("POST", "/api/v1/guests", create_guest, "Gastsessie met een gegenereerde schuilnaam", None,
               {201: ("Gast aangemaakt", GuestOut), 403: ("Geweerd apparaat", Problem), 429: RATE_LIMITED}),
@@ -145,6 +146,7 @@ SESSIONS: list[Operation] = [
               {200: ("Token", WsTokenOut), 401: UNAUTHENTICATED}, auth=True),
 ]  # fmt: skip
 
+# i18n: the API's description (OpenAPI), for developers
 RECOVERY: list[Operation] = [
     Operation("POST", "/api/v1/recovery", recovery, "Account herstellen: herstelcode aanvragen", ValidationBody,
               {202: ("Verstuurd als het adres bekend is", AcceptedOut), 422: INVALID, 429: RATE_LIMITED}),

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from chatserver.domain.identity import ROLE_LABELS, STAFF_ROLES, Actor
+from chatserver.i18n import N_
 from chatserver.services.identity import IdentityError, Session
 from chatserver.web.qr import qr_svg_data_uri
 from chatserver.web.responses import actor_of, form_data, not_found, page, redirect, services_of, staff_login
@@ -24,17 +25,17 @@ from chatserver.web.session import clear_session_cookie
 __all__ = ["NOTICES", "ROUTES", "form_data"]  # form_data: other page modules still import it from here
 
 NOTICES = {
-    "welkom": "Welkom! Je account is aangemaakt. Valideer het om overal mee te kunnen doen.",
-    "ingelogd": "Je bent ingelogd.",
-    "uitgelogd": "Je bent uitgelogd.",
-    "overal": "Je bent op al je apparaten uitgelogd.",
-    "code": "We hebben een code gestuurd. Vul hem hieronder in; hij is 15 minuten geldig.",
-    "gevalideerd": "Je account is gevalideerd.",
-    "verwijderd": "Je account is verwijderd. Je persoonlijke gegevens zijn gewist.",
-    "hersteld": "Als dit adres bij een account hoort, hebben we een herstelcode gestuurd.",
-    "wachtwoord": "Je wachtwoord is gewijzigd en je bent ingelogd.",
-    "bezwaar": "Je bezwaar is ontvangen. De moderatoren kijken ernaar.",
-    "opgeslagen": "De wijzigingen zijn opgeslagen.",
+    "welkom": N_("Welkom! Je account is aangemaakt. Valideer het om overal mee te kunnen doen."),
+    "ingelogd": N_("Je bent ingelogd."),
+    "uitgelogd": N_("Je bent uitgelogd."),
+    "overal": N_("Je bent op al je apparaten uitgelogd."),
+    "code": N_("We hebben een code gestuurd. Vul hem hieronder in; hij is 15 minuten geldig."),
+    "gevalideerd": N_("Je account is gevalideerd."),
+    "verwijderd": N_("Je account is verwijderd. Je persoonlijke gegevens zijn gewist."),
+    "hersteld": N_("Als dit adres bij een account hoort, hebben we een herstelcode gestuurd."),
+    "wachtwoord": N_("Je wachtwoord is gewijzigd en je bent ingelogd."),
+    "bezwaar": N_("Je bezwaar is ontvangen. De moderatoren kijken ernaar."),
+    "opgeslagen": N_("De wijzigingen zijn opgeslagen."),
 }
 
 
@@ -210,7 +211,9 @@ async def erase(request: Request) -> Response:
     data = await form_data(request)
     if data.get("bevestig") != "ja" or data.get("posts") not in ("keep", "remove"):
         view = identity.public_view(await identity.account(actor))
-        errors = {"erase": "Kies wat er met je berichten gebeurt en vink aan dat je je account echt wilt verwijderen."}
+        errors = {
+            "erase": N_("Kies wat er met je berichten gebeurt en vink aan dat je je account echt wilt verwijderen.")
+        }
         return _page(request, "pages/account/profile.html", {"account": view, "errors": errors}, 422)
     await identity.erase_account(actor, keep_posts=data["posts"] == "keep")
     return _signed_out(request, "/?melding=verwijderd")

@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Route
 from chatserver.domain.content import allowed_actions
 from chatserver.domain.identity import Actor
 from chatserver.flavours import TIMEZONE, Flavour
+from chatserver.i18n import N_
 from chatserver.services.content import (
     ACTION_NAMES,
     CATEGORIES,
@@ -42,11 +43,13 @@ from chatserver.web.responses import (
 )
 
 NOTICES = {
-    "aangemaakt": "Het stuk is aangemaakt als concept.",
-    "opgeslagen": "De wijzigingen zijn opgeslagen. De vorige versie staat bij de versies.",
-    "status": "De status is gewijzigd.",
-    "ingestuurd": "Dank je wel voor je verhaal! De redactie leest het en laat je hier weten of het geplaatst wordt.",
-    "uitgelicht": "De uitgelichte stukken zijn bijgewerkt.",
+    "aangemaakt": N_("Het stuk is aangemaakt als concept."),
+    "opgeslagen": N_("De wijzigingen zijn opgeslagen. De vorige versie staat bij de versies."),
+    "status": N_("De status is gewijzigd."),
+    "ingestuurd": N_(
+        "Dank je wel voor je verhaal! De redactie leest het en laat je hier weten of het geplaatst wordt."
+    ),
+    "uitgelicht": N_("De uitgelichte stukken zijn bijgewerkt."),
 }
 ACTION_LABELS = ACTION_NAMES  # the status form's button texts, the same names the service's refusals use
 
@@ -261,7 +264,7 @@ def _publish_at(data: dict[str, str]) -> datetime | None:
     try:
         return parse_local(data.get("publish_at", ""))
     except ValueError:
-        raise ContentError("publish_at", 422, "Vul een geldige datum en tijd in, of laat het veld leeg.",
+        raise ContentError("publish_at", 422, N_("Vul een geldige datum en tijd in, of laat het veld leeg."),
                            "publish_at") from None  # fmt: skip
 
 

@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Route
 from chatserver.domain.channels import thread_channel
 from chatserver.domain.identity import Actor
 from chatserver.flavours import Flavour
+from chatserver.i18n import N_
 from chatserver.services.forum import MAX_BODY_CHARS, MAX_TITLE_CHARS, ForumError, ForumService, Posted, quote_of
 from chatserver.web.pages.site import flavour_of
 from chatserver.web.responses import actor_of, form_data, not_found, redirect, services_of
@@ -27,13 +28,13 @@ from chatserver.web.templating import page_defaults
 log = logging.getLogger("chatserver.pages.forum")
 
 NOTICES = {
-    "geplaatst": "Je bericht is geplaatst.",
-    "bewerkt": "Je wijziging is opgeslagen. De vorige versie staat in de geschiedenis.",
-    "gemeld": "Dank je wel voor je melding. Een moderator kijkt ernaar.",
-    "volgen": "Je volgt dit onderwerp. Je krijgt een melding bij nieuwe reacties.",
-    "ontvolgd": "Je volgt dit onderwerp niet meer.",
-    "wacht": "Je bericht wacht op goedkeuring van een moderator. Alleen jij ziet het tot het is goedgekeurd.",
-    "gelezen": "Alle meldingen zijn als gelezen gemarkeerd.",
+    "geplaatst": N_("Je bericht is geplaatst."),
+    "bewerkt": N_("Je wijziging is opgeslagen. De vorige versie staat in de geschiedenis."),
+    "gemeld": N_("Dank je wel voor je melding. Een moderator kijkt ernaar."),
+    "volgen": N_("Je volgt dit onderwerp. Je krijgt een melding bij nieuwe reacties."),
+    "ontvolgd": N_("Je volgt dit onderwerp niet meer."),
+    "wacht": N_("Je bericht wacht op goedkeuring van een moderator. Alleen jij ziet het tot het is goedgekeurd."),
+    "gelezen": N_("Alle meldingen zijn als gelezen gemarkeerd."),
 }
 
 

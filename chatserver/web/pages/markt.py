@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from chatserver.domain import markt as rules
 from chatserver.domain.markt import parse_answers, parse_filters
+from chatserver.i18n import N_
 from chatserver.services.markt import MarktError
 from chatserver.services.markt.reports import stats_of
 from chatserver.web.pages.site import flavour_of
@@ -28,9 +29,9 @@ if TYPE_CHECKING:
 
 REGION_COOKIE = "gem_markt_regio"
 NOTICES = {
-    "regio": "Je regio is opgeslagen. Aanbod bij jou in de buurt staat nu bovenaan.",
-    "regio-weg": "Je regio is gewist.",
-    "ervaring": "Dank je wel! Een moderator leest je ervaring eerst; daarna verschijnt ze onder je schuilnaam.",
+    "regio": N_("Je regio is opgeslagen. Aanbod bij jou in de buurt staat nu bovenaan."),
+    "regio-weg": N_("Je regio is gewist."),
+    "ervaring": N_("Dank je wel! Een moderator leest je ervaring eerst; daarna verschijnt ze onder je schuilnaam."),
 }
 
 
@@ -179,7 +180,7 @@ async def questionnaire(request: Request) -> Response:
         await form.close()
         answers = parse_answers(needs, formats, free_only, language)
         if answers.empty:
-            context["errors"] = {"needs": "Kies minstens één onderwerp of een manier die bij je past."}
+            context["errors"] = {"needs": N_("Kies minstens één onderwerp of een manier die bij je past.")}
             return market_page(request, "pages/markt/questionnaire.html", context, 422, private=True)
         results = await markt.finder.shortlist(flavour.slug, answers, region)
         for item in results:

@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from chatserver.domain import markt as rules
 from chatserver.domain.markt import ACTION_NAMES, is_editor
+from chatserver.i18n import N_
 from chatserver.ports.markt import Document
 from chatserver.services.markt import MarktError
 from chatserver.services.markt.drafts import EntryDraft
@@ -24,15 +25,15 @@ from chatserver.web.responses import actor_of, not_found, page, redirect, servic
 BASE = "/backoffice/markt"
 LIST_FIELDS = ("needs", "languages", "costs", "platforms", "quality_marks", "flavours", "regions")
 NOTICES = {
-    "aangemaakt": "Het aanbod is aangemaakt als concept.",
-    "opgeslagen": "De wijzigingen zijn opgeslagen. De vorige versie staat bij de versies.",
-    "status": "De status is gewijzigd.",
+    "aangemaakt": N_("Het aanbod is aangemaakt als concept."),
+    "opgeslagen": N_("De wijzigingen zijn opgeslagen. De vorige versie staat bij de versies."),
+    "status": N_("De status is gewijzigd."),
 }
 
 
 def backoffice_page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     context.update(labels())
-    scores = [("", "Niet beoordeeld")] + [(str(n), f"{n} – {word}") for n, word in rules.SCORE_WORDS.items()]
+    scores = [("", N_("Niet beoordeeld"))] + [(str(n), f"{n} – {word}") for n, word in rules.SCORE_WORDS.items()]
     context.update(statuses=rules.STATUSES, regions=markt_of(request).regions, score_options=scores)
     return page(request, name, context, status, notices=NOTICES, private=True)
 
@@ -116,7 +117,7 @@ async def entry_edit(request: Request) -> Response:
         version = int(draft.get("version") or "0")
         await catalogue.save(actor, entry_id, draft, version)
     except (MarktError, ValueError) as exc:
-        error = exc if isinstance(exc, MarktError) else MarktError("version", 422, "De versie ontbreekt.")
+        error = exc if isinstance(exc, MarktError) else MarktError("version", 422, N_("De versie ontbreekt."))
         context = edit_context(request, entry, draft_values(draft))
         context.update(revisions=revisions, errors={error.field or "title": error.detail})
         return backoffice_page(request, "pages/backoffice/markt_edit.html", context, error.status)

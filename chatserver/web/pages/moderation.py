@@ -22,6 +22,7 @@ from chatserver.domain.moderation import (
 )
 from chatserver.domain.moderation_items import ModerationItemView, StaffDecision
 from chatserver.flavours import Flavour
+from chatserver.i18n import N_
 from chatserver.services.identity import IdentityError
 from chatserver.web.responses import (
     PRIVATE_HEADERS,
@@ -32,6 +33,7 @@ from chatserver.web.responses import (
     redirect,
     services_of,
     staff_login,
+    text_for,
 )
 from moderation.queue import TARGET_AGE, DecisionKind, age, is_claimed, is_overdue
 from moderation.tiers import TIERS
@@ -40,43 +42,43 @@ AUDIT_PAGE = 50
 MAX_BULK_ITEMS = 200
 REPORT_KINDS = frozenset({"room_message", "forum_post", "story", "spreekuur_question", "chat_message"})
 NOTICES = {
-    "geclaimd": "Je behandelt dit item nu. Niemand anders kan het nemen zolang je claim loopt.",
-    "teruggezet": "Het item staat weer open voor collega's.",
-    "besloten": "Je beslissing is uitgevoerd en vastgelegd in het auditlog.",
-    "doorgezet": "Het item is doorgezet naar een hogere laag.",
-    "bulk": "De geselecteerde items zijn afgehandeld.",
-    "vrijgegeven": "Vals alarm: het bericht is vrijgegeven en geteld voor deze detectorversie.",
+    "geclaimd": N_("Je behandelt dit item nu. Niemand anders kan het nemen zolang je claim loopt."),
+    "teruggezet": N_("Het item staat weer open voor collega's."),
+    "besloten": N_("Je beslissing is uitgevoerd en vastgelegd in het auditlog."),
+    "doorgezet": N_("Het item is doorgezet naar een hogere laag."),
+    "bulk": N_("De geselecteerde items zijn afgehandeld."),
+    "vrijgegeven": N_("Vals alarm: het bericht is vrijgegeven en geteld voor deze detectorversie."),
 }
 DECISION_HELP: dict[str, str] = {
-    "approve": "Goedkeuren (het bericht blijft of wordt geplaatst)",
-    "reject": "Afwijzen met een reden voor de schrijver",
-    "redact": "Aanpassen (tekst hieronder)",
-    "hide": "Verbergen",
-    "warn": "Waarschuwen",
-    "mute": "Tijdelijk dempen",
-    "ban": "Weren (account, via identiteit)",
-    "escalate": "Doorzetten naar een hogere laag",
-    "release": "Vrijgeven: vals alarm, alsnog plaatsen",
+    "approve": N_("Goedkeuren (het bericht blijft of wordt geplaatst)"),
+    "reject": N_("Afwijzen met een reden voor de schrijver"),
+    "redact": N_("Aanpassen (tekst hieronder)"),
+    "hide": N_("Verbergen"),
+    "warn": N_("Waarschuwen"),
+    "mute": N_("Tijdelijk dempen"),
+    "ban": N_("Weren (account, via identiteit)"),
+    "escalate": N_("Doorzetten naar een hogere laag"),
+    "release": N_("Vrijgeven: vals alarm, alsnog plaatsen"),
 }
 PROBLEM_TITLES = {
-    400: "Ongeldige invoer",
-    401: "Niet ingelogd",
-    404: "Niet gevonden",
-    422: "Ongeldige invoer",
-    429: "Te veel pogingen",
+    400: N_("Ongeldige invoer"),
+    401: N_("Niet ingelogd"),
+    404: N_("Niet gevonden"),
+    422: N_("Ongeldige invoer"),
+    429: N_("Te veel pogingen"),
 }
-LOG_IN_TO_REPORT = "Log in of ga verder als gast om iets te melden."
-SAY_WHICH = "Geef aan welk bericht je meldt."
-SAY_WHY = "Schrijf kort waarom je dit meldt."
+LOG_IN_TO_REPORT = N_("Log in of ga verder als gast om iets te melden.")
+SAY_WHICH = N_("Geef aan welk bericht je meldt.")
+SAY_WHY = N_("Schrijf kort waarom je dit meldt.")
 
 
 def format_age(delta: timedelta) -> str:
     seconds = int(delta.total_seconds())
     if seconds < 3600:
-        return f"{max(seconds // 60, 0)} min"
+        return N_("%d min") % max(seconds // 60, 0)
     if seconds < 86_400:
-        return f"{seconds // 3600} u {seconds % 3600 // 60} min"
-    return f"{seconds // 86_400} d {seconds % 86_400 // 3600} u"
+        return N_("%d u %d min") % (seconds // 3600, seconds % 3600 // 60)
+    return N_("%d d %d u") % (seconds // 86_400, seconds % 86_400 // 3600)
 
 
 def row_context(view: ModerationItemView, now: datetime, actor: Actor) -> dict[str, Any]:
@@ -94,12 +96,16 @@ def row_context(view: ModerationItemView, now: datetime, actor: Actor) -> dict[s
 
 def moderation_page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     """A private page with the labels of tiers, sources, severities and decisions and the flavours' names."""
+
+    def translated(labels: dict[str, str]) -> dict[str, str]:
+        return {key: text_for(request, label) for key, label in labels.items()}
+
     context.update(
-        tier_labels=TIER_LABELS,
-        source_labels=SOURCE_LABELS,
-        severity_labels=SEVERITY_LABELS,
-        decision_labels=DECISION_LABELS,
-        decision_help=DECISION_HELP,
+        tier_labels=translated(TIER_LABELS),
+        source_labels=translated(SOURCE_LABELS),
+        severity_labels=translated(SEVERITY_LABELS),
+        decision_labels=translated(DECISION_LABELS),
+        decision_help=translated(DECISION_HELP),
         flavour_names={f.slug: f.short_name for f in services_of(request).catalog},
     )
     return page(request, name, context, status, notices=NOTICES, private=True)
@@ -122,8 +128,9 @@ def filters_of(request: Request, actor: Actor) -> dict[str, str]:
     }
 
 
-def problem(status: int, detail: str) -> JSONResponse:
-    body = {"type": "about:blank", "title": PROBLEM_TITLES.get(status, "Fout"), "status": status, "detail": detail}
+def problem(request: Request, status: int, detail: str) -> JSONResponse:
+    title = text_for(request, PROBLEM_TITLES.get(status, N_("Fout")))
+    body = {"type": "about:blank", "title": title, "status": status, "detail": text_for(request, detail)}
     return JSONResponse(body, status_code=status, media_type="application/problem+json")
 
 
@@ -131,13 +138,13 @@ def decision_from(data: dict[str, str]) -> StaffDecision:
     """The decision a console form asks for; a ModerationError (422) for an incomplete one."""
     kind = data.get("kind", "")
     if kind not in DECISION_LABELS:
-        raise ModerationError(422, "Kies een beslissing.")
+        raise ModerationError(422, N_("Kies een beslissing."))
     mute_raw = data.get("mute_minutes", "").strip()
     ban_raw = data.get("ban_days", "").strip()
     if kind == "mute" and not mute_raw.isdigit():
-        raise ModerationError(422, "Geef aan hoeveel minuten het dempen duurt.")
+        raise ModerationError(422, N_("Geef aan hoeveel minuten het dempen duurt."))
     if ban_raw and not ban_raw.isdigit():
-        raise ModerationError(422, "Geef het aantal dagen als getal.")
+        raise ModerationError(422, N_("Geef het aantal dagen als getal."))
     decided: DecisionKind = kind  # type: ignore[assignment]
     return StaffDecision(
         kind=decided,
@@ -226,9 +233,9 @@ async def bulk_from_form(request: Request, actor: Actor) -> tuple[str | None, in
     ids = [str(v) for v in form.getlist("ids") if isinstance(v, str)][:MAX_BULK_ITEMS]
     kind = str(form.get("bulk") or "")
     if not ids:
-        return "Selecteer eerst een of meer items.", 422
+        return N_("Selecteer eerst een of meer items."), 422
     if kind not in ("approve", "hide"):
-        return "Kies goedkeuren of verbergen.", 422
+        return N_("Kies goedkeuren of verbergen."), 422
     reason = str(form.get("reason") or "").strip()
     result = await services_of(request).moderation.bulk(actor, ids, kind, reason)  # type: ignore[arg-type]
     if not result.failed:
@@ -311,7 +318,7 @@ async def act_on_item(request: Request, actor: Actor, item_id: str, data: dict[s
         await service.decide(actor, item_id, decision)
         notice = "doorgezet" if decision.kind == "escalate" else "besloten"
         return redirect(f"/backoffice/moderatie?melding={notice}")
-    raise ModerationError(422, "Deze actie bestaat niet.")
+    raise ModerationError(422, N_("Deze actie bestaat niet."))
 
 
 # --- the audit log ---------------------------------------------------------------------------------------------------
@@ -357,34 +364,37 @@ async def audit_page(request: Request) -> Response:
 async def api_report(request: Request) -> Response:
     actor = actor_of(request)
     if actor is None:
-        return problem(401, LOG_IN_TO_REPORT)
+        return problem(request, 401, LOG_IN_TO_REPORT)
     try:
         body = await request.json()
     except ValueError:
-        return problem(400, "Stuur een JSON-object.")
+        return problem(request, 400, N_("Stuur een JSON-object."))
     if not isinstance(body, dict):
-        return problem(400, "Stuur een JSON-object.")
+        return problem(request, 400, N_("Stuur een JSON-object."))
     kind = str(body.get("kind", ""))
     object_id = str(body.get("id", ""))[:200]
     channel = body.get("channel")
     reason = str(body.get("reason", "")).strip()
     if kind not in REPORT_KINDS or not object_id:
-        return problem(422, SAY_WHICH)
+        return problem(request, 422, SAY_WHICH)
     if not reason:
-        return problem(422, SAY_WHY)
+        return problem(request, 422, SAY_WHY)
     services = services_of(request)
     try:
         await services.identity.limit_action("post", actor, str(request.scope.get("ip_subject", "")))
         await services.moderation.report(actor, kind, object_id, str(channel) if channel else None, reason)
     except IdentityError as exc:
-        response = problem(exc.status, exc.detail)
+        response = problem(request, exc.status, exc.detail)
         if exc.retry_after:
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
     except ModerationError as exc:
-        return problem(exc.status, exc.detail)
+        return problem(request, exc.status, exc.detail)
     return JSONResponse(
-        {"status": "ontvangen", "detail": "Bedankt voor je melding. Een moderator bekijkt het bericht."},
+        {
+            "status": "ontvangen",
+            "detail": text_for(request, N_("Bedankt voor je melding. Een moderator bekijkt het bericht.")),
+        },
         status_code=202,
     )
 

@@ -21,6 +21,7 @@ from starlette.types import Scope
 from chatserver.domain.channels import Action, check_channel, room_channel, user_channel
 from chatserver.domain.identity import Actor
 from chatserver.flavours import Flavour, Room
+from chatserver.i18n import N_
 from chatserver.services.chat import ChatError
 from chatserver.services.identity import IdentityError
 from chatserver.services.moderation import muted_text
@@ -33,35 +34,35 @@ from chatserver.services.rooms import (
     RoomView,
 )
 from chatserver.web.pages.site import flavour_of
-from chatserver.web.responses import actor_of, form_data, not_found, redirect, services_of
+from chatserver.web.responses import actor_of, form_data, not_found, redirect, services_of, text_for
 from chatserver.web.responses import page as render
 from chatserver.web.session import session_cookie
 
 log = logging.getLogger("chatserver.pages.rooms")
 
 NOTICES = {
-    "verstuurd": "Je bericht is verstuurd.",
-    "vastgehouden": "Je bericht wacht op een moderator voordat het verschijnt.",
-    "bewerkt": "Je bericht is aangepast.",
-    "verwijderd": "Je bericht is verwijderd.",
-    "gemeld": "Dank je wel. Een moderator bekijkt het bericht.",
-    "al-gemeld": "Je had dit bericht al gemeld. Een moderator bekijkt het.",
-    "geopend": "De ruimte is open.",
-    "gesloten": "De ruimte is gesloten.",
-    "aangemaakt": "De ruimte is aangemaakt.",
-    "ruimte-gesloten": "De ruimte is gesloten.",
-    "ruimte-heropend": "De ruimte is weer open.",
+    "verstuurd": N_("Je bericht is verstuurd."),
+    "vastgehouden": N_("Je bericht wacht op een moderator voordat het verschijnt."),
+    "bewerkt": N_("Je bericht is aangepast."),
+    "verwijderd": N_("Je bericht is verwijderd."),
+    "gemeld": N_("Dank je wel. Een moderator bekijkt het bericht."),
+    "al-gemeld": N_("Je had dit bericht al gemeld. Een moderator bekijkt het."),
+    "geopend": N_("De ruimte is open."),
+    "gesloten": N_("De ruimte is gesloten."),
+    "aangemaakt": N_("De ruimte is aangemaakt."),
+    "ruimte-gesloten": N_("De ruimte is gesloten."),
+    "ruimte-heropend": N_("De ruimte is weer open."),
 }
 PUBLISH_NOTES = {
-    "room-announcements-staff-publish": "In deze ruimte plaatst alleen het team berichten. Je kunt wel meelezen.",
-    "room-hosted-closed": "Deze ruimte is nu gesloten. Zodra een host van het team haar opent, kun je meepraten.",
-    "room-needs-validation": "Valideer eerst je account om in deze ruimte te schrijven.",
+    "room-announcements-staff-publish": N_("In deze ruimte plaatst alleen het team berichten. Je kunt wel meelezen."),
+    "room-hosted-closed": N_("Deze ruimte is nu gesloten. Zodra een host van het team haar opent, kun je meepraten."),
+    "room-needs-validation": N_("Valideer eerst je account om in deze ruimte te schrijven."),
 }
 CHAT_ERRORS = {
-    "FORBIDDEN": "Je kunt in deze ruimte nu geen berichten sturen.",
-    "INVALID_MESSAGE": "Je bericht is leeg, te lang (meer dan 4000 tekens) of bevat tekens die niet mogen.",
-    "RATE_LIMITED": "Je stuurt te snel berichten; wacht even.",
-    "UNAVAILABLE": "Versturen lukt nu even niet. Probeer het zo opnieuw.",
+    "FORBIDDEN": N_("Je kunt in deze ruimte nu geen berichten sturen."),
+    "INVALID_MESSAGE": N_("Je bericht is leeg, te lang (meer dan 4000 tekens) of bevat tekens die niet mogen."),
+    "RATE_LIMITED": N_("Je stuurt te snel berichten; wacht even."),
+    "UNAVAILABLE": N_("Versturen lukt nu even niet. Probeer het zo opnieuw."),
 }
 
 
@@ -111,7 +112,7 @@ async def may(request: Request, actor: Actor | None, channel: str, action: Actio
 
 def fail(request: Request, exc: RoomError, back: str) -> Response:
     if _wants_json(request):
-        return JSONResponse({"ok": False, "error": exc.detail}, status_code=exc.status)
+        return JSONResponse({"ok": False, "error": text_for(request, exc.detail)}, status_code=exc.status)
     if exc.status == 404:
         return not_found(request)
     return page(request, "pages/rooms/problem.html", {"message": exc.detail, "back": back}, exc.status)
@@ -119,7 +120,7 @@ def fail(request: Request, exc: RoomError, back: str) -> Response:
 
 def done(request: Request, url: str, melding: str) -> Response:
     if _wants_json(request):
-        return JSONResponse({"ok": True, "message": NOTICES.get(melding, "")})
+        return JSONResponse({"ok": True, "message": text_for(request, NOTICES.get(melding, ""))})
     return redirect(f"{url}?melding={melding}")
 
 
@@ -199,7 +200,8 @@ async def _room_context(request: Request, actor: Actor, flavour: Flavour, room: 
         "last_offset": history.last_offset,
         "epoch": await services.chat.epoch(channel) if before is None else "",
         "can_publish": can_publish and not muted,
-        "publish_note": muted or ("" if can_publish else PUBLISH_NOTES.get(rule, CHAT_ERRORS["FORBIDDEN"])),
+        "publish_note": muted
+        or ("" if can_publish else text_for(request, PUBLISH_NOTES.get(rule, CHAT_ERRORS["FORBIDDEN"]))),
         "muted": muted,
         "user_channel": "" if actor.is_staff else user_channel(str(actor.account_id)),
         "show_form": before is None and not muted and (can_publish or rule == "room-hosted-closed"),
@@ -217,7 +219,7 @@ async def _muted_text(request: Request, actor: Actor, flavour: str) -> str:
     if actor.is_staff:
         return ""
     mute = await services_of(request).moderation.mute_of(str(actor.account_id), flavour)
-    return "" if mute is None else muted_text(*mute)
+    return "" if mute is None else text_for(request, muted_text(*mute))
 
 
 async def history_fragment(request: Request) -> Response:
@@ -259,7 +261,7 @@ async def send(request: Request) -> Response:
         return fail(request, RoomError(status, message), back)
     if acked.held:
         if _wants_json(request):
-            return JSONResponse({"ok": True, "held": True, "notice": acked.notice})
+            return JSONResponse({"ok": True, "held": True, "notice": text_for(request, acked.notice or "")})
         return page(request, "pages/rooms/problem.html",
                     {"message": acked.notice or NOTICES["vastgehouden"], "back": back, "held": True})  # fmt: skip
     return done(request, back, "verstuurd")
@@ -314,7 +316,7 @@ async def report(request: Request) -> Response:
         first = await services_of(request).rooms.report(actor, flavour, room, offset, data.get("reason", ""), url)
     except RoomError as exc:
         if _wants_json(request):
-            return JSONResponse({"ok": False, "error": exc.detail}, status_code=exc.status)
+            return JSONResponse({"ok": False, "error": text_for(request, exc.detail)}, status_code=exc.status)
         context.update(errors={exc.field or "reason": exc.detail}, values={"reason": data.get("reason", "")})
         return page(request, "pages/rooms/report.html", context, exc.status)
     return done(request, back, "gemeld" if first else "al-gemeld")

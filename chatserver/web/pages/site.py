@@ -19,6 +19,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from chatserver.flavours import WEEKDAYS, Flavour, is_open, next_opening
+from chatserver.i18n import N_
 from chatserver.web.responses import services_of
 
 if TYPE_CHECKING:
@@ -27,25 +28,25 @@ if TYPE_CHECKING:
 log = logging.getLogger("chatserver.pages")
 
 DAY_NAMES = {
-    "ma": "maandag",
-    "di": "dinsdag",
-    "wo": "woensdag",
-    "do": "donderdag",
-    "vr": "vrijdag",
-    "za": "zaterdag",
-    "zo": "zondag",
+    "ma": N_("maandag"),
+    "di": N_("dinsdag"),
+    "wo": N_("woensdag"),
+    "do": N_("donderdag"),
+    "vr": N_("vrijdag"),
+    "za": N_("zaterdag"),
+    "zo": N_("zondag"),
 }
-MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-          "november", "december")  # fmt: skip
+MONTHS = (N_("januari"), N_("februari"), N_("maart"), N_("april"), N_("mei"), N_("juni"), N_("juli"),
+          N_("augustus"), N_("september"), N_("oktober"), N_("november"), N_("december"))  # fmt: skip
 
 ERRORS: dict[int, tuple[str, str]] = {
-    400: ("Verzoek niet begrepen", "We konden dit verzoek niet verwerken. Controleer wat je invulde."),
-    403: ("Geen toegang", "Je hebt geen toegang tot deze pagina, of het formulier is verlopen."),
-    404: ("Pagina niet gevonden", "Deze pagina bestaat niet (meer). Misschien is de link verouderd."),
-    405: ("Niet toegestaan", "Deze actie kan hier niet."),
-    429: ("Even rustig aan", "Je hebt dit te vaak geprobeerd. Wacht even en probeer het dan opnieuw."),
-    500: ("Er ging iets mis", "Er ging bij ons iets mis. Er is niets verloren gegaan; probeer het zo opnieuw."),
-    503: ("Even niet beschikbaar", "Dit onderdeel is tijdelijk niet bereikbaar. Probeer het zo opnieuw."),
+    400: (N_("Verzoek niet begrepen"), N_("We konden dit verzoek niet verwerken. Controleer wat je invulde.")),
+    403: (N_("Geen toegang"), N_("Je hebt geen toegang tot deze pagina, of het formulier is verlopen.")),
+    404: (N_("Pagina niet gevonden"), N_("Deze pagina bestaat niet (meer). Misschien is de link verouderd.")),
+    405: (N_("Niet toegestaan"), N_("Deze actie kan hier niet.")),
+    429: (N_("Even rustig aan"), N_("Je hebt dit te vaak geprobeerd. Wacht even en probeer het dan opnieuw.")),
+    500: (N_("Er ging iets mis"), N_("Er ging bij ons iets mis. Er is niets verloren gegaan; probeer het zo opnieuw.")),
+    503: (N_("Even niet beschikbaar"), N_("Dit onderdeel is tijdelijk niet bereikbaar. Probeer het zo opnieuw.")),
 }
 
 
@@ -60,19 +61,20 @@ def format_moment(moment: datetime, now: datetime) -> str:
     local_now = now.astimezone(moment.tzinfo)
     day = moment.date()
     if day == local_now.date():
-        prefix = "vandaag"
+        prefix = N_("vandaag")
     elif (day - local_now.date()).days == 1:
-        prefix = "morgen"
+        prefix = N_("morgen")
     else:
-        prefix = f"{DAY_NAMES[WEEKDAYS[day.weekday()]]} {day.day} {MONTHS[day.month - 1]}"
-    return f"{prefix} om {moment:%H:%M}"
+        weekday, month = DAY_NAMES[WEEKDAYS[day.weekday()]], MONTHS[day.month - 1]
+        prefix = N_("%(weekday)s %(day)d %(month)s") % {"weekday": weekday, "day": day.day, "month": month}
+    return N_("%(when)s om %(hour)02d:%(minute)02d") % {"when": prefix, "hour": moment.hour, "minute": moment.minute}
 
 
 def opening_lines(flavour: Flavour) -> list[str]:
     lines = []
     for block in flavour.chat.opening_hours:
         days = ", ".join(DAY_NAMES[d] for d in block.days)
-        lines.append(f"{days}: {block.open}–{block.close}")
+        lines.append(N_("%(days)s: %(open)s–%(close)s") % {"days": days, "open": block.open, "close": block.close})
     return lines
 
 

@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 from chatserver.domain.channels import mod_channel, spreekuur_channel
 from chatserver.domain.identity import ROLE_LABELS, Actor
 from chatserver.flavours import TIMEZONE, Flavour
+from chatserver.i18n import N_
 from chatserver.services.identity import IdentityError
 from chatserver.services.spreekuur import (
     PHASE_LABELS,
@@ -44,17 +45,17 @@ from chatserver.web.responses import (
 
 STREAM_PAGE = 200
 NOTICES = {
-    "gepland": "Het spreekuur is ingepland.",
-    "opgeslagen": "De wijzigingen zijn opgeslagen.",
-    "reeks": "De komende spreekuren uit de vaste reeksen zijn ingepland.",
-    "besluit": "Je besluit is verwerkt.",
-    "beantwoord": "Je antwoord staat in het spreekuur.",
-    "geopend": "Het spreekuur is geopend.",
-    "gesloten": "Het spreekuur is gesloten.",
-    "geannuleerd": "Het spreekuur is geannuleerd.",
-    "verslag": "Het verslag is gepubliceerd.",
+    "gepland": N_("Het spreekuur is ingepland."),
+    "opgeslagen": N_("De wijzigingen zijn opgeslagen."),
+    "reeks": N_("De komende spreekuren uit de vaste reeksen zijn ingepland."),
+    "besluit": N_("Je besluit is verwerkt."),
+    "beantwoord": N_("Je antwoord staat in het spreekuur."),
+    "geopend": N_("Het spreekuur is geopend."),
+    "gesloten": N_("Het spreekuur is gesloten."),
+    "geannuleerd": N_("Het spreekuur is geannuleerd."),
+    "verslag": N_("Het verslag is gepubliceerd."),
 }
-SENT = "Dank je wel! Je vraag is ontvangen. Een moderator bekijkt hem; daarna verschijnt hij hier."
+SENT = N_("Dank je wel! Je vraag is ontvangen. Een moderator bekijkt hem; daarna verschijnt hij hier.")
 HostAction = Callable[[Actor | None, str], Awaitable[object]]
 
 

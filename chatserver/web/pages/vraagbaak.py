@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Route
 from chatserver.domain.identity import Actor
 from chatserver.domain.vraagbaak import ACTIVE_STATUSES, UNHANDLED_RETENTION_DAYS
 from chatserver.flavours import Flavour
+from chatserver.i18n import N_
 from chatserver.services.forum import ForumError
 from chatserver.services.spreekuur import SpreekuurError
 from chatserver.services.vraagbaak import STATUSES, VraagbaakError, VraagbaakService
@@ -36,12 +37,12 @@ from chatserver.web.responses import (
 # is the only key, and the live gateway authenticates sessions, not links; a 204 answer costs almost nothing).
 ANSWER_POLL_S = 30
 NOTICES = {
-    "geclaimd": "Je behandelt deze vraag nu.",
-    "vrijgegeven": "De vraag staat weer open voor collega's.",
-    "beantwoord": "Je antwoord is opgeslagen. De vrager leest het via de eigen link.",
-    "doorgestuurd": "De vraag is doorgestuurd.",
-    "gesloten": "De vraag is gesloten.",
-    "verwijderd": "Je vraag en het antwoord zijn verwijderd.",
+    "geclaimd": N_("Je behandelt deze vraag nu."),
+    "vrijgegeven": N_("De vraag staat weer open voor collega's."),
+    "beantwoord": N_("Je antwoord is opgeslagen. De vrager leest het via de eigen link."),
+    "doorgestuurd": N_("De vraag is doorgestuurd."),
+    "gesloten": N_("De vraag is gesloten."),
+    "verwijderd": N_("Je vraag en het antwoord zijn verwijderd."),
 }
 ACTION_NOTICES = {"claim": "geclaimd", "release": "vrijgegeven", "answer": "beantwoord", "route": "doorgestuurd",
                   "to_forum": "doorgestuurd", "to_spreekuur": "doorgestuurd",
@@ -184,16 +185,16 @@ async def route_to_forum(request: Request, actor: Actor, question_id: str, data:
     flavour_slug, _, category = data.get("forum_target", "").partition("/")
     flavour = services.catalog.get(flavour_slug)
     if flavour is None:
-        raise VraagbaakError("flavour", 422, "Kies de community waar deze vraag thuishoort.", "flavour")
+        raise VraagbaakError("flavour", 422, N_("Kies de community waar deze vraag thuishoort."), "flavour")
     text = str(doc.get("text", ""))
-    title = "Vraag via de VraagBaak: " + " ".join(text.split())[:60]
+    title = "Vraag via de VraagBaak: " + " ".join(text.split())[:60]  # i18n: a forum title, content
     try:
         posted = await services.forum.create_thread(actor, flavour, category, title, text, "")
     except ForumError as exc:
-        reason = exc.detail or "Dit forum kan de vraag niet plaatsen."
+        reason = exc.detail or N_("Dit forum kan de vraag niet plaatsen.")
         raise VraagbaakError("category", 422, reason, "category") from None
     url = f"/f/{flavour.slug}/forum/t/{posted.thread_id}"
-    note = data.get("note", "") or "We hebben je vraag op het forum gezet; lotgenoten en medewerkers reageren daar."
+    note = data.get("note", "") or N_("We hebben je vraag op het forum gezet; lotgenoten en medewerkers reageren daar.")
     await services.vraagbaak.route(actor, question_id, flavour.slug, note, url)
 
 
@@ -204,13 +205,15 @@ async def route_to_spreekuur(request: Request, actor: Actor, question_id: str, d
     try:
         session = await services.spreekuur.staff_get(actor, data.get("spreekuur", ""))
     except SpreekuurError:
-        raise VraagbaakError("spreekuur", 422, "Kies een spreekuur van een community waar je medewerker bent.",
+        raise VraagbaakError("spreekuur", 422, N_("Kies een spreekuur van een community waar je medewerker bent."),
                              "spreekuur") from None  # fmt: skip
     asked = await services.spreekuur.ask(actor, session, str(doc.get("text", "")), False)
     if asked.status == "refused":
         raise VraagbaakError("spreekuur", 422, asked.notice, "spreekuur")
     url = f"/f/{session['flavour']}/spreekuur/{session['_id']}/"
-    note = data.get("note", "") or "Je vraag komt aan bod in een spreekuur; je kunt het live volgen of later nalezen."
+    note = data.get("note", "") or N_(
+        "Je vraag komt aan bod in een spreekuur; je kunt het live volgen of later nalezen."
+    )
     await services.vraagbaak.route(actor, question_id, str(session["flavour"]), note, url)
 
 
@@ -261,7 +264,7 @@ async def staff_question(request: Request) -> Response:
         try:
             run = STAFF_ACTIONS.get(action)
             if run is None:
-                raise VraagbaakError("action", 422, "Deze actie bestaat niet.")
+                raise VraagbaakError("action", 422, N_("Deze actie bestaat niet."))
             await run(request, actor, question_id, data)
         except VraagbaakError as exc:
             if exc.status == 404:
