@@ -29,6 +29,7 @@ from chatserver.i18n import (
     catalog_path,
     pick_language,
     plural_translator,
+    translate,
     translator,
 )
 
@@ -79,6 +80,35 @@ def test_plural_forms_follow_the_count() -> None:
     assert plural_translator("en")("%d reactie", "%d reacties", 1) == "%d reply"
     assert plural_translator("en")("%d reactie", "%d reacties", 3) == "%d replies"
     assert plural_translator("nl")("%d reactie", "%d reacties", 0) == "%d reacties"
+
+
+def test_a_message_formatted_where_it_was_written_is_translated_with_its_values() -> None:
+    assert (
+        translate("en", "Je bericht is te lang (hoogstens 4000 tekens).")
+        == "Your message is too long (4000 characters at most)."
+    )
+    assert translate("en", "Medewerkers in dienst: 3.") == "Staff on shift: 3."
+    assert translate("nl", "Medewerkers in dienst: 3.") == "Medewerkers in dienst: 3."
+
+
+def test_values_that_are_messages_are_translated_too() -> None:
+    assert translate("en", "morgen om 09:00") == "tomorrow at 09:00"
+    assert translate("en", "maandag 7 december om 14:00") == "Monday 7 December at 14:00"
+    assert translate("en", "maandag, dinsdag: 10:00–13:00") == "Monday, Tuesday: 10:00–13:00"
+    assert translate("en", "Vul de naam in.") == "Fill in the name."  # a lower-case phrase inside a sentence
+
+
+def test_sentences_joined_from_several_messages_are_translated_one_by_one() -> None:
+    joined = "Je bericht is even tegengehouden. Is er direct gevaar? Bel 112."
+    assert translate("en", joined) == "Your message has been held for a moment. Is there immediate danger? Call 112."
+    assert translate("en", "Dit bericht is al verwijderd. Mijn eigen woorden.") == (
+        "This message has already been deleted. Mijn eigen woorden."
+    )
+
+
+def test_text_that_is_no_message_comes_back_unchanged() -> None:
+    assert translate("en", "Hallo allemaal") == "Hallo allemaal"
+    assert translate("en", "") == ""
 
 
 # --- the catalogues -------------------------------------------------------------------------------------------------

@@ -41,9 +41,8 @@ async def metrics_page(request: Request) -> Response:
         headers = {"Cache-Control": "no-store"}
         if settings.metrics_token:
             headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
-        return PlainTextResponse(
-            "Geen toegang tot /metrics.\n", status_code=403, headers=headers
-        )  # i18n: for the scraper
+        # i18n: for the scraper, not a person
+        return PlainTextResponse("Geen toegang tot /metrics.\n", status_code=403, headers=headers)
     return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE, headers={"Cache-Control": "no-store"})
 
 
