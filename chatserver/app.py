@@ -41,7 +41,12 @@ from chatserver.container import Job, Services
 from chatserver.flavours import load_catalog
 from chatserver.jobs.supervisor import periodic
 from chatserver.web.filters import FILTERS
-from chatserver.web.middleware import FlavourBanMiddleware, FlavourMiddleware, SecurityHeadersMiddleware
+from chatserver.web.middleware import (
+    FlavourBanMiddleware,
+    FlavourMiddleware,
+    SecurityHeadersMiddleware,
+    VisitMiddleware,
+)
 from chatserver.web.sanitize import install_filters
 from chatserver.web.session import SessionMiddleware
 from chatserver.web.templating import Templates
@@ -124,6 +129,7 @@ def create_app(
             Middleware(FlavourMiddleware, catalog=catalog),
             Middleware(SessionMiddleware, services=services),
             Middleware(FlavourBanMiddleware, services=services),
+            Middleware(VisitMiddleware, services=services),  # the Reflectietafel's page visits
         ],
         exception_handlers={404: _not_found, 500: _server_error, DatabaseError: _database_unavailable},
         lifespan=_lifespan(services, startups, shutdowns, freeze_after_startup),

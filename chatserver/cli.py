@@ -72,7 +72,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.port is not None:
         os.environ["CHATSERVER_PORT"] = str(args.port)
     settings = _settings_or_exit()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     try:
         embedded = EmbeddedServers(settings.data_dir, redis=settings.embedded_redis, mongodb=settings.embedded_mongodb)
         os.environ.update(embedded.start())
@@ -107,7 +107,7 @@ def _run_async(factory: Callable[[Settings], Coroutine[Any, Any, int]]) -> int:
     from chatserver.adapters.embedded import EmbeddedError, EmbeddedServers
 
     settings = _settings_or_exit()
-    configure_logging("WARNING")
+    configure_logging("WARNING", settings.log_format)
     try:
         embedded = EmbeddedServers(settings.data_dir, redis=settings.embedded_redis, mongodb=settings.embedded_mongodb)
         env = embedded.start()

@@ -85,13 +85,14 @@ CHAT_PRESENCE_LIST = 50  # a 1-on-1 channel has a visitor and one or two staff m
 
 @dataclass(frozen=True)
 class _Base:
-    """What every part is built from: settings, flavours, the two clients, the clock, the key prefix."""
+    """What every part is built from: settings, flavours, the two clients, the clock, the key prefix, the counter."""
 
     settings: Settings
     catalog: FlavourCatalog
     redis: Redis
     db: Database
     clock: Clock
+    counter: RedisCounters  # the Reflectietafel's: every feature counts what happens in it (decision 0024)
 
     @property
     def prefix(self) -> str:
@@ -138,11 +139,12 @@ def build(
     clock: Clock,
 ) -> Services:
     """Every adapter and service of one process, built once and wired explicitly."""
-    base = _Base(settings, catalog, redis, mongo[settings.mongodb_database], clock)
+    counter = RedisCounters(redis, settings.redis_key_prefix, [f.slug for f in catalog], load_regions(), clock)
+    base = _Base(settings, catalog, redis, mongo[settings.mongodb_database], clock, counter)
     live = _live_core(base)
     identity = _identity(base, live.chat, live.sessions)
     f = _features(base, live, identity)
-    counter, reflectie = _reflectie(base, f)
+    reflectie = _reflectie(base, f)
     _wire_channels(live, identity, f)
     _wire_moderation_handlers(live.chat, f)
     services = Services(
@@ -194,8 +196,9 @@ def _live_core(base: _Base) -> _Live:
     resolvers = ChannelResolvers()
     limiter = AccountRateLimiter(redis, prefix, ACCOUNT_PUBLISH_PER_S, ACCOUNT_PUBLISH_BURST, batch)
     positions = RedisPositions(redis, base.db, batch, prefix)
+    store = MongoEventStore(base.db)
     chat = ChatService(
-        MongoEventStore(base.db), positions, broker, limiter, base.catalog, resolvers, base.live_key, base.clock
+        store, positions, broker, limiter, base.catalog, resolvers, base.live_key, base.clock, counter=base.counter
     )
     hot_scripts = (*limiter.HOT_SCRIPTS, *positions.HOT_SCRIPTS, *RedisRecentLines.HOT_SCRIPTS)
     return _Live(sessions, batch, broker, presence, resolvers, chat, hot_scripts)
@@ -232,6 +235,7 @@ def _features(base: _Base, live: _Live, identity: IdentityService) -> _Features:
         {f.slug: f.name for f in base.catalog},
         clock=base.clock,
         second_reviewer=[f.slug for f in base.catalog if f.content.second_reviewer],
+        counter=base.counter,
     )
     oneonone_repo = OneOnOneRepo(base.db)
     on_shift = RedisOnShift(base.redis, base.prefix)
@@ -246,6 +250,7 @@ def _features(base: _Base, live: _Live, identity: IdentityService) -> _Features:
         moderation=moderation,
         identity=identity,
         clock=base.clock,
+        counter=base.counter,
     )
     # How the owner of an account hears of an attack on it: through the forum's notifications.
     identity.account_notifiers.append(forum.notify_account)
@@ -258,6 +263,7 @@ def _features(base: _Base, live: _Live, identity: IdentityService) -> _Features:
         content=content,
         seats=SpreekuurSeats(base.redis, base.key("spreekuur", "seats", "")),
         clock=base.clock,
+        counter=base.counter,
     )
     vraagbaak = VraagbaakService(
         VraagbaakRepo(base.db),
@@ -266,6 +272,7 @@ def _features(base: _Base, live: _Live, identity: IdentityService) -> _Features:
         clock=base.clock,
         notify=forum.notify_account,  # the forum's notifications: one list, counter and live event
         moderation=moderation,
+        counter=base.counter,
     )
     markt = _markt(base, moderation)
     return _Features(content, shifts, moderation, oneonone, rooms, forum, spreekuur, vraagbaak, markt)
@@ -286,6 +293,7 @@ def _moderation(
         identity=identity,
         shifts=shifts,
         clock=base.clock,
+        counter=base.counter,
     )
 
 
@@ -299,7 +307,9 @@ def _conversations(
         _, members = await presence.snapshot(channel, CHAT_PRESENCE_LIST)
         return frozenset(members or ())
 
-    oneonone = OneOnOneService(repo, shifts, base.catalog, live.chat, base.clock, moderation=moderation, online=online)
+    oneonone = OneOnOneService(
+        repo, shifts, base.catalog, live.chat, base.clock, moderation=moderation, online=online, counter=base.counter
+    )
     shifts.handover = oneonone.handover
     flags = RedisRoomFlags(base.redis, base.prefix)
     rooms = RoomService(RoomsRepo(base.db), flags, base.catalog, live.chat, moderation, presence, base.clock)
@@ -311,7 +321,7 @@ def _markt(base: _Base, moderation: ModerationService) -> MarktService:
     return MarktService(
         MongoMarktStore(base.db),
         catalog=base.catalog,
-        regions=load_regions(),  # the CBS municipalities, checked now: a broken file stops the start
+        regions=base.counter.regions,  # the CBS municipalities, loaded in build(): a broken file stops the start
         moderation=moderation,
         counter=uptake,
         reader=uptake,
@@ -319,25 +329,23 @@ def _markt(base: _Base, moderation: ModerationService) -> MarktService:
     )
 
 
-def _reflectie(base: _Base, f: _Features) -> tuple[RedisCounters, ReflectieService]:
+def _reflectie(base: _Base, f: _Features) -> ReflectieService:
     """The Reflectietafel: counters in memory (flushed to Redis), aggregates in MongoDB, the roster and the
     market's uptake as sources; retention, threshold and noise budget from the settings (decision 0024)."""
-    settings = base.settings
-    counter = RedisCounters(base.redis, base.prefix, [f.slug for f in base.catalog], f.markt.regions, base.clock)
+    settings, counter = base.settings, base.counter
     metrics.GAUGES.watch("chatserver_reflectie_pending", "Counters waiting for a flush", lambda: len(counter.pending))
-    reflectie = ReflectieService(
+    return ReflectieService(
         source=counter,
         store=MongoReflectieStore(base.db),
         roster=f.shifts,
         uptake=f.markt.uptake,
         flavours={flavour.slug: flavour.name for flavour in base.catalog},
-        regions=f.markt.regions,
+        regions=counter.regions,
         clock=base.clock,
         settings=ReflectieSettings(
             settings.reflectie_retention_days, settings.reflectie_threshold, settings.reflectie_epsilon
         ),
     )
-    return counter, reflectie
 
 
 def _reflectie_jobs(counter: RedisCounters, reflectie: ReflectieService) -> tuple[Job, ...]:

@@ -75,7 +75,10 @@ class RedisCounters:
         region: str | None = None,
         value: float | None = None,
         variant: str | None = None,
+        times: int = 1,
     ) -> None:
+        if times <= 0:
+            return
         try:
             field, day = self._field(metric, flavour, region, value, variant)
         except UnknownMetric as exc:
@@ -84,9 +87,9 @@ class RedisCounters:
                 log.warning("reflectie count refused: %s", exc)
             return
         if len(self.pending) >= MAX_PENDING_FIELDS and (day, flavour, field) not in self.pending:
-            self.dropped += 1
+            self.dropped += times
             return
-        self.pending[(day, flavour, field)] += 1
+        self.pending[(day, flavour, field)] += times
 
     def _field(
         self, metric: str, flavour: str, region: str | None, value: float | None, variant: str | None

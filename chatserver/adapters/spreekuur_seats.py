@@ -18,7 +18,7 @@ from chatserver.ports import SeatCount as SeatCount  # values of the port; re-ex
 from chatserver.ports import SeatsUnavailable as SeatsUnavailable
 
 # KEYS[1] = the seat set; ARGV = account id, capacity, expire-at (ms since the epoch), force (1/0).
-# Returns {seated (1/0), seats taken afterwards}. A holder keeps the seat whatever the count;
+# Returns {seated (1/0), seats taken afterwards, taken now (1/0)}. A holder keeps the seat whatever the count;
 # ``force`` seats beyond the capacity (someone who already has a question in the session).
 _TAKE = """
 local member = ARGV[1]
@@ -26,15 +26,15 @@ local capacity = tonumber(ARGV[2])
 local at = tonumber(ARGV[3])
 if redis.call('SISMEMBER', KEYS[1], member) == 1 then
   redis.call('PEXPIREAT', KEYS[1], at)
-  return {1, redis.call('SCARD', KEYS[1])}
+  return {1, redis.call('SCARD', KEYS[1]), 0}
 end
 local taken = redis.call('SCARD', KEYS[1])
 if taken >= capacity and ARGV[4] ~= '1' then
-  return {0, taken}
+  return {0, taken, 0}
 end
 redis.call('SADD', KEYS[1], member)
 redis.call('PEXPIREAT', KEYS[1], at)
-return {1, taken + 1}
+return {1, taken + 1, 1}
 """
 
 _ERRORS = (RedisError, OSError, TimeoutError)
@@ -51,16 +51,17 @@ class SpreekuurSeats:
 
     async def take(
         self, spreekuur_id: str, account_id: str, capacity: int, expire_at: datetime, force: bool = False
-    ) -> tuple[bool, int]:
-        """(seated, seats taken): a seat for ``account_id`` unless ``capacity`` seats are taken by others."""
+    ) -> tuple[bool, int, bool]:
+        """(seated, seats taken, taken now): a seat for ``account_id`` unless ``capacity`` seats are taken by
+        others; "taken now" is false for a holder who keeps theirs."""
         at_ms = int(expire_at.timestamp() * 1000)
         try:
-            seated, taken = await self._take(
+            seated, taken, new = await self._take(
                 keys=[self.key(spreekuur_id)], args=[account_id, max(0, capacity), at_ms, 1 if force else 0]
             )
         except _ERRORS as exc:
             raise SeatsUnavailable(type(exc).__name__) from exc
-        return bool(seated), int(taken)
+        return bool(seated), int(taken), bool(new)
 
     async def count(self, spreekuur_id: str, account_id: str = "") -> SeatCount:
         key = self.key(spreekuur_id)

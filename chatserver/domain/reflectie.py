@@ -146,6 +146,45 @@ def check_variant(metric: Metric, variant: str | None) -> str:
     return ""
 
 
+# --- what a feature's event counts as -----------------------------------------------------------------------------
+
+# A moderation item's source and a decision's kind (the ``moderation`` package's names) as the catalogue counts them.
+MODERATION_SOURCE_OF: Mapping[str, str] = {
+    "report": "melding", "rule": "filter", "premoderation": "voormoderatie", "crisis": "crisis",
+    "spreekuur_question": "voormoderatie",  # every spreekuur question waits for a moderator
+}  # fmt: skip
+MODERATION_OUTCOME_OF: Mapping[str, str] = {
+    "approve": "goedgekeurd", "release": "goedgekeurd",
+    "reject": "verwijderd", "hide": "verwijderd", "redact": "verwijderd",  # redact: the offending part removed
+    "warn": "sanctie", "mute": "sanctie", "ban": "sanctie",
+    "escalate": "opgeschaald",
+}  # fmt: skip
+_NOT_A_TOKEN = re.compile(r"[^a-z0-9._-]+")
+
+
+def open_variant(label: str) -> str:
+    """A free label as an open sub-kind token: ``rules-2+lr-fbbb9204`` → ``rules-2.lr-fbbb9204`` (else "anders")."""
+    token = _NOT_A_TOKEN.sub(".", label.lower()).strip("._-")[:24]
+    return token if VARIANT_SHAPE.match(token) else OTHER_VARIANT
+
+
+def page_kind(rest: str) -> str | None:
+    """The kind of a flavour page from its path after ``/f/<slug>/`` (None: a page that is not counted)."""
+    section, _, inner = rest.partition("/")
+    if not section:
+        return "start"
+    if section == "chat" and inner.startswith("gesprek"):
+        return "gesprek"
+    return section if section in PAGE_KINDS and section not in ("start", "gesprek") else None
+
+
+def vraagbaak_route(link: str) -> str:
+    """Where a VraagBaak question was sent, by the link it got: a forum thread, a spreekuur, the chat or elsewhere."""
+    parts = link.split("?", 1)[0].split("/")
+    section = parts[3] if link.startswith("/f/") and len(parts) > 3 else ""
+    return section if section in ("forum", "spreekuur", "chat") else "elders"
+
+
 # --- time cells ---------------------------------------------------------------------------------------------------
 
 

@@ -22,7 +22,8 @@ Document = dict[str, Any]
 @runtime_checkable
 class Counter(Protocol):
     """Counts one event. Never waits and never fails: the count goes to an in-memory buffer that is written in
-    batches. A hook in a feature is one line: ``services.counter.count("oneonone.requested", flavour)``."""
+    batches. A hook in a feature is one line: ``services.counter.count("oneonone.requested", flavour)``.
+    ``times`` counts the same event that many times at once (the messages of one group commit)."""
 
     def count(
         self,
@@ -32,6 +33,7 @@ class Counter(Protocol):
         region: str | None = None,
         value: float | None = None,
         variant: str | None = None,
+        times: int = 1,
     ) -> None: ...
 
 

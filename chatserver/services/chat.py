@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections import Counter as Tally
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +33,7 @@ from chatserver.domain.channels import ChannelRef, ChannelResolvers, check_chann
 from chatserver.domain.identity import Actor
 from chatserver.flavours import FlavourCatalog
 from chatserver.ports import AccountRateLimiter, Broker, DuplicateEvents, EventStore, Positions
+from chatserver.ports.reflectie import Counter
 from chatserver.protocol import MAX_TEXT_CHARS, ErrorCode, MessageData, Notice, encode_frame, kind_event, message_event
 from chatserver.protocol.events import (
     LIVE_NOTICE_TYPES,
@@ -42,6 +44,7 @@ from chatserver.protocol.events import (
     live_notice,
     stored_event,
 )
+from chatserver.services.turns import Turn as Turn  # re-exported: the connection and its tests import it from here
 
 log = logging.getLogger("chatserver.chat")
 
@@ -52,48 +55,6 @@ ACCOUNT_PUBLISH_PER_S = 100.0
 ACCOUNT_PUBLISH_BURST = 200
 _BIDI_OVERRIDES = {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"}
 _FORBIDDEN_CHARS = {chr(c) for c in range(32) if chr(c) not in "\n\t"} | {"\x7f"} | _BIDI_OVERRIDES
-
-
-class Turn:
-    """One sender's place in its queue on one channel: per-connection, per-channel FIFO.
-
-    A connection gives each publish on a channel a turn after the previous one's. Checks, rate
-    limits and screening of several publishes still run at once; a message joins the group commit
-    only after the one sent before it joined (or was refused, held or failed), so offsets follow
-    the order in which the connection sent them. Only the previous turn's future is kept: a chain
-    of turns holds no memory beyond the publishes in flight.
-    """
-
-    __slots__ = ("_before", "_done")
-
-    def __init__(self, before: Turn | None = None) -> None:
-        self._before = before._done if before is not None and not before._done.done() else None
-        self._done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-    async def wait(self) -> None:
-        """Until the publish before this one has joined the commit queue or given up."""
-        if self._before is not None and not self._before.done():
-            await asyncio.shield(self._before)
-
-    def release(self) -> None:
-        """This publish joined the commit queue or gave up: the next one may go once the one before did.
-
-        A publish that gives up (refused, held, failed) never waited for its turn; letting the next one
-        go at once would let it overtake the publishes still ahead. So the release waits for them.
-        """
-        before = self._before
-        if before is not None and not before.done():
-            before.add_done_callback(self._release_now)
-        elif not self._done.done():
-            self._done.set_result(None)
-
-    def _release_now(self, _: asyncio.Future[None]) -> None:
-        if not self._done.done():
-            self._done.set_result(None)
-
-    @property
-    def released(self) -> bool:
-        return self._done.done()
 
 
 class ChatError(Exception):
@@ -216,8 +177,11 @@ class ChatService:
         resolvers: ChannelResolvers,
         live_key: Callable[[str], str],
         clock: Clock = system_clock,
+        *,
+        counter: Counter,
     ) -> None:
         self.clock = clock  # event timestamps: 1-on-1 reply time-outs compare them with the roster's clock
+        self.counter = counter  # the Reflectietafel: stored messages, counted once per group commit
         self.store = store
         self.positions = positions
         self.broker = broker
@@ -456,6 +420,18 @@ class ChatService:
         except self._fanout_errors as exc:
             # Stored and acknowledged: subscribers refill it from the store when Redis is back.
             log.warning("fan-out of %d events failed (%s)", len(outgoing), type(exc).__name__)
+        self._count_messages(stored)
+
+    def _count_messages(self, stored: list[_Pending]) -> None:
+        """The Reflectietafel's ``message``: one count per flavour and channel kind for a committed batch, after
+        its fan-out (never per delivery, never per message)."""
+        per_kind: Tally[tuple[str, str]] = Tally()
+        for p in stored:
+            if p.kind == "message":  # its channel name was checked when it was published: <kind>:<flavour>:<ident>
+                kind, _, rest = p.channel.partition(":")
+                per_kind[(rest.partition(":")[0], kind)] += 1
+        for (flavour, kind), n in per_kind.items():
+            self.counter.count("message", flavour, variant=kind, times=n)
 
     async def _answer_repeat(self, p: _Pending) -> None:
         sender = p.doc.get("sender", "")

@@ -13,11 +13,12 @@ import logging
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from chatserver.domain.content import clean_text
 from chatserver.domain.identity import ROLE_LABELS, Actor
+from chatserver.domain.reflectie import vraagbaak_route
 from chatserver.domain.vraagbaak import (
     ACTIVE_STATUSES,
     MAX_ANSWER_CHARS,
@@ -36,6 +37,7 @@ from chatserver.domain.vraagbaak import (
     may_see,
 )
 from chatserver.ports import Clock, Document, Limit, RateLimiter, VraagbaakStore
+from chatserver.ports.reflectie import Counter
 from chatserver.services.refusal import Refused
 from moderation.crisis import detect
 
@@ -107,12 +109,14 @@ class VraagbaakService:
         catalog_names: dict[str, str],
         *,
         clock: Clock,
+        counter: Counter,
         retention_days: int = RETENTION_DAYS,
         notify: Notifier | None = None,
         moderation: ModerationService | None = None,
     ) -> None:
         self.notify = notify
         self.moderation = moderation
+        self.counter = counter
         self.repo = repo
         self.limiter = limiter
         self.catalog_names = catalog_names
@@ -170,6 +174,8 @@ class VraagbaakService:
         if author is not None:
             doc["author_id"] = str(author.account_id)
         await self.repo.insert(doc)
+        if chosen is not None:  # a portal question is counted when it is routed to a community
+            self.counter.count("vraagbaak.question", chosen)
         log.info("vraagbaak question asked (urgent=%s)", crisis.flagged)
         return token, doc
 
@@ -246,6 +252,16 @@ class VraagbaakService:
         changes["expires_at"] = now + timedelta(days=self.retention_days)
         return changes
 
+    def _count_outcome(self, doc: Document, route: str) -> None:
+        """For the Reflectietafel: how a community's question was handled and how long the asker waited for it (a
+        portal question no community took is not counted per community)."""
+        flavour, asked, done = doc.get("flavour"), doc.get("asked_at"), doc.get("done_at")
+        if not flavour:
+            return
+        self.counter.count("vraagbaak.routed", str(flavour), variant=route)
+        if isinstance(asked, datetime) and isinstance(done, datetime):
+            self.counter.count("vraagbaak.answer_time", str(flavour), value=max(0.0, (done - asked).total_seconds()))
+
     async def claim(self, actor: Actor | None, question_id: str) -> Document:
         doc = await self.access(actor, question_id)
         assert actor is not None
@@ -282,6 +298,7 @@ class VraagbaakService:
         )
         updated = await self._update(doc, changes)
         log.info("vraagbaak question answered")
+        self._count_outcome(updated, "beantwoord")
         await self._tell_asker(updated)
         return updated
 
@@ -313,6 +330,10 @@ class VraagbaakService:
             changes.update(status="open", claimed_by=None, claimed_pseudonym="")
         updated = await self._update(doc, changes)
         log.info("vraagbaak question routed (%s)", "done" if link else "waiting")
+        if doc.get("flavour") is None:  # a portal question now belongs to a community
+            self.counter.count("vraagbaak.question", flavour)
+        if link:  # without one it waits for that community's staff, whose answer is counted then
+            self._count_outcome(updated, vraagbaak_route(link))
         await self._tell_asker(updated)
         return updated
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from chatserver.domain.reflectie import page_kind
 from chatserver.flavours import FlavourCatalog
 from chatserver.i18n import pick_language
 
@@ -137,3 +138,56 @@ class FlavourBanMiddleware:
 
         response = error_page(self.services, Request(scope, receive), 403, refusal)
         await response(scope, receive, send)
+
+
+class VisitMiddleware:
+    """Counts page visits for the Reflectietafel: a GET of a flavour page (``/f/<slug>/…``) answered with a whole
+    HTML page, per flavour and page kind, with the region the visitor chose for the market when they chose one.
+
+    Counted after the page went out, so nobody waits for it; htmx fragments, feeds, files, redirects and errors are
+    no visits, nor are the pages staff open. Runs inside the session middleware (it needs the actor; a member's
+    region is their account setting). Only the count is kept: flavour, day, page kind and coarse region, never who.
+    """
+
+    def __init__(self, app: ASGIApp, services: Services) -> None:
+        self.app = app
+        self.services = services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        flavour, actor = scope.get("flavour"), scope.get("actor")
+        slug: str = flavour.slug if flavour is not None else ""
+        staff = actor is not None and actor.is_staff  # staff at work are no public use of the site
+        kind = None
+        if scope["type"] == "http" and scope["method"] == "GET" and slug and not staff:
+            prefix = f"/f/{slug}/"
+            path: str = scope["path"]
+            if path.startswith(prefix) and not _header(scope, b"hx-request"):
+                kind = page_kind(path[len(prefix) :])
+        if kind is None:
+            await self.app(scope, receive, send)
+            return
+        whole_page = False
+
+        async def watching(message: Message) -> None:
+            nonlocal whole_page
+            if message["type"] == "http.response.start":
+                content_type = dict(message.get("headers", [])).get(b"content-type", b"")
+                whole_page = message["status"] == 200 and content_type.startswith(b"text/html")
+            await send(message)
+
+        await self.app(scope, receive, watching)
+        if whole_page:
+            await self._count(scope, slug, kind)
+
+    async def _count(self, scope: Scope, flavour: str, kind: str) -> None:
+        from starlette.requests import Request
+
+        from chatserver.web.pages.markt import REGION_COOKIE
+
+        try:
+            cookie = Request(scope).cookies.get(REGION_COOKIE)
+            region = await self.services.markt.region_for(scope.get("actor"), cookie)
+        except Exception as exc:  # the visit counts without a region
+            log.warning("region of a visit not read (%s)", type(exc).__name__)
+            region = None
+        self.services.counter.count("visit", flavour, variant=kind, region=region)

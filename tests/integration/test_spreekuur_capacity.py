@@ -184,8 +184,9 @@ async def test_seats_are_counted_atomically_across_processes(server: RunningServ
         results = await asyncio.gather(
             *(stores[n % 2].take("race", f"acc-{n}", 3, until) for n in range(20)),
         )
-        assert sum(1 for seated, _ in results if seated) == 3
-        assert max(taken for _, taken in results) == 3
+        assert sum(1 for seated, _, _ in results if seated) == 3
+        assert max(taken for _, taken, _ in results) == 3
+        assert sum(1 for _, _, new in results if new) == 3  # each seat given once, as a new one
         assert await clients[0].scard(prefix + "race") == 3
     finally:
         for c in clients:

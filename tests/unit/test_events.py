@@ -248,7 +248,7 @@ class _Port:
 
 
 def _chat_without_backends(monkeypatch: pytest.MonkeyPatch) -> tuple[ChatService, list[tuple[str, str, Any]]]:
-    chat = ChatService(_Port(), _Port(), _Port(), _Port(), None, None, str)  # type: ignore[arg-type]
+    chat = ChatService(_Port(), _Port(), _Port(), _Port(), None, None, str, counter=_Port())  # type: ignore[arg-type]
     queued: list[tuple[str, str, Any]] = []
 
     async def enqueue(actor: Any, channel: str, client_msg_id: Any, kind: str, data: Any, turn: Any = None) -> Acked:

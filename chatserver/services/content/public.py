@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from chatserver.domain.content import KINDS, MAX_SLUG_CHARS, PAGE_SIZE, PublicPage
 from chatserver.ports import Clock, ContentStore, Document
+from chatserver.ports.reflectie import Counter
 from chatserver.services.content.refusals import NOT_FOUND
 
 
 class PublicContent:
-    def __init__(self, repo: ContentStore, clock: Clock) -> None:
+    def __init__(self, repo: ContentStore, clock: Clock, counter: Counter) -> None:
         self.repo = repo
         self.clock = clock
+        self.counter = counter
 
     async def public_page(self, flavour: str, kind: str | None, page: int) -> PublicPage:
         kind = kind if kind in KINDS else None
@@ -26,4 +28,5 @@ class PublicContent:
         doc = await self.repo.visible_by_slug(flavour, slug, self.clock())
         if doc is None:
             raise NOT_FOUND
+        self.counter.count("content.view", flavour)
         return doc

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from chatserver.ports import Clock, ContentStore
+from chatserver.ports.reflectie import Counter
 from chatserver.services.content.featured import FeaturedLists
 from chatserver.services.content.items import ContentItems
 from chatserver.services.content.public import PublicContent
@@ -25,6 +26,7 @@ class ContentService:
         catalog_names: dict[str, str],
         *,
         clock: Clock,
+        counter: Counter,
         second_reviewer: Iterable[str] = (),
     ) -> None:
         self.repo = repo
@@ -32,7 +34,7 @@ class ContentService:
         self.clock = clock
         self.items = ContentItems(repo, catalog_names, clock)
         self.workflow = ContentWorkflow(repo, self.items, clock, second_reviewer)
-        self.public = PublicContent(repo, clock)
+        self.public = PublicContent(repo, clock, counter)
         self.featured_lists = FeaturedLists(repo, catalog_names, clock)
 
         # editors and members writing

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from chatserver.clock import Clock
     from chatserver.flavours import FlavourCatalog
     from chatserver.ports import Document, ForumStore
+    from chatserver.ports.reflectie import Counter
     from chatserver.services.chat import ChatService
     from chatserver.services.forum.follows import ForumFollows
     from chatserver.services.identity import IdentityService
@@ -80,6 +81,7 @@ class ForumPosts:
         identity: IdentityService,
         follows: ForumFollows,
         clock: Clock,
+        counter: Counter,
     ) -> None:
         self.repo = repo
         self.catalog = catalog
@@ -88,6 +90,7 @@ class ForumPosts:
         self.identity = identity
         self.follows = follows
         self.clock = clock
+        self.counter = counter
 
     # the doors ---------------------------------------------------------------------------------------------
 
@@ -248,6 +251,7 @@ class ForumPosts:
         premoderated: bool,
     ) -> Posted:
         thread_id, post_id = str(thread["_id"]), str(post["_id"])
+        self.counter.count("forum.post", flavour.slug)  # every stored post, shown now or held for a moderator
         if source is None:
             await self.published(flavour, thread, post)
             return Posted(thread_id, post_id, "visible")

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from chatserver.clock import Clock
     from chatserver.flavours import FlavourCatalog
     from chatserver.ports import Document, ForumStore, UnreadCounts
+    from chatserver.ports.reflectie import Counter
     from chatserver.services.chat import ChatService
     from chatserver.services.identity import IdentityService
     from chatserver.services.moderation import ModerationService
@@ -44,12 +45,13 @@ class ForumService:
         moderation: ModerationService,
         identity: IdentityService,
         clock: Clock,
+        counter: Counter,
     ) -> None:
         self.repo = repo
         self.catalog = catalog
         self.clock = clock
         self.follows = ForumFollows(repo, unread, chat, clock)
-        self.posts = ForumPosts(repo, catalog, chat, moderation, identity, self.follows, clock)
+        self.posts = ForumPosts(repo, catalog, chat, moderation, identity, self.follows, clock, counter)
         self.edits = ForumEdits(repo, self.posts, clock)
         self.decisions = ForumDecisions(repo, catalog, self.posts, self.edits, moderation)
         self.listing = ForumSearch(repo)

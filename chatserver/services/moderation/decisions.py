@@ -35,9 +35,11 @@ from chatserver.domain.moderation_items import (
     to_ms,
     view_of,
 )
+from chatserver.domain.reflectie import MODERATION_OUTCOME_OF, open_variant
 from chatserver.domain.sanctions import Sanction
 from chatserver.domain.sanctions import Target as SanctionTarget
 from chatserver.ports import Document, ModerationRecords, MuteStore
+from chatserver.ports.reflectie import Counter
 from chatserver.protocol.events import MessageDeleted, MessageEdited
 from chatserver.services.chat import ChatError, ChatService
 from chatserver.services.identity import IdentityError
@@ -68,6 +70,7 @@ class Decisions:
         identity: IdentityService,
         mutes: MuteStore,
         clock: Clock,
+        counter: Counter,
     ) -> None:
         self.records = records
         self.queue = queue
@@ -76,6 +79,7 @@ class Decisions:
         self.identity = identity
         self.mutes = mutes
         self.clock = clock
+        self.counter = counter
         self.handlers: dict[str, Handler] = {}
 
     def register_handler(self, kind: str, handler: Handler) -> None:
@@ -116,9 +120,23 @@ class Decisions:
         outcome = OUTCOME_OF.get(request.kind)
         if view.crisis and outcome is not None:
             await self.count_outcome(view.detector_version or UNKNOWN_VERSION, outcome)
+        self._count(view, request.kind)
         await self._effects(actor, view, decision, request)
         await self.notices.to_consoles("escalated" if request.kind == "escalate" else "decided", view)
         return view
+
+    def _count(self, view: ModerationItemView, kind: DecisionKind) -> None:
+        """For the Reflectietafel: the decision by outcome, the time a final one took since the item came in, and
+        a crisis hold released or confirmed (per detector version)."""
+        item = view.item
+        self.counter.count("moderation.decision", item.flavour, variant=MODERATION_OUTCOME_OF.get(kind))
+        if item.decided_at is not None:
+            seconds = max(0.0, (item.decided_at - item.created_at).total_seconds())
+            self.counter.count("moderation.decision_time", item.flavour, value=seconds)
+        outcome = OUTCOME_OF.get(kind)
+        if view.crisis and outcome is not None:
+            version = open_variant(view.detector_version or UNKNOWN_VERSION)
+            self.counter.count(f"crisis.{outcome}", item.flavour, variant=version)
 
     async def _checked(
         self, actor: Actor, staff: Staff, flavour: str, doc: Document, request: StaffDecision

@@ -23,8 +23,10 @@ from chatserver.domain.moderation_items import (
     to_ms,
     view_of,
 )
+from chatserver.domain.reflectie import MODERATION_SOURCE_OF, open_variant
 from chatserver.flavours import FlavourCatalog
 from chatserver.ports import Document, ModerationRecords
+from chatserver.ports.reflectie import Counter
 from chatserver.services.chat import ChatService
 from chatserver.services.moderation.audit import AuditTrail
 from chatserver.services.moderation.notices import Notices
@@ -65,6 +67,7 @@ class ItemQueue:
         notices: Notices,
         audit: AuditTrail,
         clock: Clock,
+        counter: Counter,
     ) -> None:
         self.records = records
         self.catalog = catalog
@@ -73,6 +76,7 @@ class ItemQueue:
         self.notices = notices
         self.audit = audit
         self.clock = clock
+        self.counter = counter
         self.report_resolvers: dict[str, ReportResolver] = {}
 
     def register_report_resolver(self, kind: str, resolver: ReportResolver) -> None:
@@ -135,6 +139,9 @@ class ItemQueue:
         )
         await self.records.add_item(item, details)
         log.info("moderation item %s: %s/%s in %s", item.id, item.source, item.severity, flavour)
+        self.counter.count("moderation.item", flavour, variant=MODERATION_SOURCE_OF.get(item.source))
+        if routing.crisis and held_payload is not None and verdict is not None:  # a message kept out of sight
+            self.counter.count("crisis.held", flavour, variant=open_variant(verdict.crisis.version))
         view = view_of(item, details)
         if routing.crisis:
             await self.notices.to_consoles("crisis", view)
@@ -255,6 +262,8 @@ class ItemQueue:
         if first:
             seconds = (view.time_to_claim_ms or 0) / 1000
             await self.audit.record(actor, staff, "claim", f"opgepakt na {seconds:.1f} s", claimed)
+            if view.crisis:
+                self.counter.count("crisis.claim_time", item.flavour, value=seconds)
         await self.notices.to_consoles("claimed", view)
         return view
 

@@ -19,6 +19,7 @@ from chatserver.domain.moderation import Place
 from chatserver.domain.moderation_items import BulkResult, ItemRef, ModerationItemView, StaffDecision
 from chatserver.flavours import FlavourCatalog
 from chatserver.ports import AccountStore, ModerationRecords, MuteStore, OnShiftSets, RecentLines
+from chatserver.ports.reflectie import Counter
 from chatserver.protocol.events import ModerationItemSummary
 from chatserver.services.chat import ChatService, Screener
 from chatserver.services.moderation.audit import AuditTrail
@@ -52,6 +53,7 @@ class ModerationService:
         identity: IdentityService,
         shifts: ShiftService,
         clock: Clock,
+        counter: Counter,
     ) -> None:
         self.catalog = catalog
         self.store = records
@@ -61,9 +63,9 @@ class ModerationService:
         now: Clock = self._now
         self.audit = AuditTrail(records, accounts, now)
         self.notices = Notices(chat, catalog, on_shift, self.audit, now)
-        self.items = ItemQueue(records, catalog, shifts, chat, self.notices, self.audit, now)
+        self.items = ItemQueue(records, catalog, shifts, chat, self.notices, self.audit, now, counter)
         self.gate = Gatekeeper(catalog, accounts, mutes, recent, self.items, now)
-        self.decisions = Decisions(records, self.items, self.audit, self.notices, identity, mutes, now)
+        self.decisions = Decisions(records, self.items, self.audit, self.notices, identity, mutes, now, counter)
 
     def _now(self) -> datetime:
         return self.clock()

@@ -19,8 +19,11 @@ from chatserver.protocol.events import ChatAssigned, ChatStep, ChatTransfer
 from chatserver.services.oneonone.errors import MAX_COMMENT_CHARS, MAX_NOTE_CHARS, OneOnOneError, not_found
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from chatserver.clock import Clock
     from chatserver.ports import Document, OneOnOneStore
+    from chatserver.ports.reflectie import Counter
     from chatserver.services.oneonone.announce import Announcer, QueueEvent
     from chatserver.services.shifts import ShiftService
 
@@ -39,12 +42,14 @@ class Conversations:
         catalog: FlavourCatalog,
         announce: Announcer,
         clock: Clock,
+        counter: Counter,
     ) -> None:
         self.repo = repo
         self.shifts = shifts
         self.catalog = catalog
         self.announce = announce
         self.clock = clock
+        self.counter = counter
 
     # the doors ---------------------------------------------------------------------------------------------
 
@@ -106,6 +111,8 @@ class Conversations:
             raise OneOnOneError(422, "Kies een cijfer van 1 tot en met 5.")
         feedback = {"score": score, "comment": comment.strip()[:MAX_COMMENT_CHARS], "at": self.clock()}
         await self.repo.set_fields(chat_id, {"feedback": feedback})
+        if not doc.get("feedback"):  # a changed score is not counted twice
+            self.counter.count("oneonone.feedback", flavour, value=score)
 
     async def history(self, doc: Document, limit: int) -> list[Document]:
         """The stored events of the chat's channel, oldest first (what its pages show on load)."""
@@ -185,6 +192,7 @@ class Conversations:
         updated = await self.repo.update_chat(chat_id, ["active"], changes, extra={"staff_id": doc["staff_id"]})
         if updated is None:
             raise OneOnOneError(409, CHANGED)
+        self.counter.count("oneonone.handoff", str(doc["flavour"]))  # to a colleague or a higher tier, by name
         await self.repo.add_staff(chat_id, str(target["_id"]))
         await self.announce.line(updated, line)
         role = rules.role_label(str(target["role"]))
@@ -254,6 +262,7 @@ class Conversations:
         updated = await self.repo.update_chat(chat_id, ["active"], back_in_queue)
         if updated is None:
             raise OneOnOneError(409, CHANGED)
+        self.counter.count("oneonone.handoff", str(doc["flavour"]))  # to whoever of the higher tier takes it
         await self.announce.line(updated, rules.handoff_line(to_tier, None))
         await self.announce.step(updated, ChatTransfer(event="escalating", to=rules.TIER_NAMES[to_tier]))
         await self.announce.queue_changed(str(updated["flavour"]), "escalated", chat_id)
@@ -271,15 +280,29 @@ class Conversations:
     async def finish(self, doc: Document, tags: list[str], line: str) -> Document:
         """End a waiting or active chat with ``line``; the chat unchanged when someone else ended or moved it."""
         chat_id = str(doc["_id"])
-        ended = {"status": "ended", "ended_at": self.clock(), "outcome_tags": tags, "pending_escalation": None}
+        now = self.clock()
+        ended = {"status": "ended", "ended_at": now, "outcome_tags": tags, "pending_escalation": None}
         updated = await self.repo.update_chat(chat_id, list(rules.OPEN_STATUSES), ended)
         if updated is None:
             return doc
+        self._count_end(updated, now)
         await self.announce.line(updated, line + " Bedankt voor het gesprek.")
         await self.announce.step(updated, ChatStep(event="ended"))
         event: QueueEvent = "left" if doc["status"] == "waiting" else "ended"
         await self.announce.queue_changed(str(doc["flavour"]), event, chat_id)
         return updated
+
+    def _count_end(self, doc: Document, now: datetime) -> None:
+        """For the Reflectietafel: how long an answered conversation lasted, or, when nobody had answered it yet,
+        that the visitor left the queue and after how long."""
+        flavour = str(doc["flavour"])
+        started = doc.get("answered_at") or doc.get("assigned_at")  # chats from before ``answered_at``: the last
+        if started is not None:
+            self.counter.count("oneonone.duration", flavour, value=max(0.0, (now - started).total_seconds()))
+            return
+        waited = max(0.0, (now - doc["requested_at"]).total_seconds())
+        self.counter.count("oneonone.abandoned", flavour)
+        self.counter.count("oneonone.abandon_wait", flavour, value=waited)
 
     async def reoffer(self, doc: Document, line: str, note: str | None = None) -> Document | None:
         """An active chat goes back to the queue (keeping its place), with a handover note when there is one."""
@@ -304,5 +327,5 @@ class Conversations:
     async def handover(self, account_id: str, flavours: list[str], note: str) -> None:
         """Someone signs off: their open chats in ``flavours`` go to the next shift with the handover note."""
         for doc in await self.repo.active_of_staff(account_id):
-            if doc["flavour"] in flavours:
-                await self.reoffer(doc, HANDOVER_LINE, note or "Einde dienst.")
+            if doc["flavour"] in flavours and await self.reoffer(doc, HANDOVER_LINE, note or "Einde dienst."):
+                self.counter.count("oneonone.handoff", str(doc["flavour"]))  # to the next shift, with the note

@@ -22,6 +22,7 @@ from chatserver.services.oneonone.errors import MAX_TOPIC_CHARS, OneOnOneError, 
 if TYPE_CHECKING:
     from chatserver.clock import Clock
     from chatserver.ports import Document, OneOnOneStore
+    from chatserver.ports.reflectie import Counter
     from chatserver.services.chat import ChatService
     from chatserver.services.oneonone.announce import Announcer
     from chatserver.services.oneonone.crisis import CrisisSignals
@@ -65,6 +66,7 @@ class ChatQueue:
         announce: Announcer,
         crisis: CrisisSignals,
         clock: Clock,
+        counter: Counter,
     ) -> None:
         self.repo = repo
         self.shifts = shifts
@@ -73,6 +75,7 @@ class ChatQueue:
         self.announce = announce
         self.crisis = crisis
         self.clock = clock
+        self.counter = counter
 
     # visitors ----------------------------------------------------------------------------------------------
 
@@ -105,6 +108,7 @@ class ChatQueue:
         flagged = verdict is not None and verdict.crisis.flagged
         doc = new_chat(actor, flavour, topic, risk or flagged, self.clock())
         await self.repo.insert_chat(doc)
+        self.counter.count("oneonone.requested", flavour)
         log.info("1-on-1 request in %s (risk=%s)", flavour, doc["risk"])
         await self.announce.line(doc, QUEUED_LINE)
         await self.announce.queue_changed(flavour, "joined", str(doc["_id"]))
@@ -178,19 +182,27 @@ class ChatQueue:
         needed = Tier(int(doc["tier_needed"]))
         if not rules.can_take(tier, needed):
             raise OneOnOneError(403, f"Dit gesprek wacht op {rules.TIER_NAMES[needed]}.")
-        await self.check_can_hold(actor, str(doc["flavour"]))
+        flavour = str(doc["flavour"])
+        await self.check_can_hold(actor, flavour)
+        now = self.clock()
         taken = {
             "status": "active",
             "staff_id": actor.account_id,
             "staff_pseudonym": actor.pseudonym,
             "staff_role": actor.role,
-            "assigned_at": self.clock(),
+            "assigned_at": now,
             "handoff_from": None,
             "reply_alerted": False,
         }
+        answered_now = doc.get("assigned_at") is None  # an escalated or re-offered chat was answered before
+        if answered_now:
+            taken["answered_at"] = now  # where the conversation's duration starts
         updated = await self.repo.update_chat(chat_id, ["waiting"], taken, extra={"staff_id": None})
         if updated is None:
             raise OneOnOneError(409, "Dit gesprek is al aangenomen.")
+        if answered_now:
+            self.counter.count("oneonone.answered", flavour)
+            self.counter.count("oneonone.wait", flavour, value=(now - doc["requested_at"]).total_seconds())
         if actor.account_id not in updated.get("staff_ids", []):
             updated = await self.repo.add_staff(chat_id, actor.account_id) or updated
         await self._accepted(actor, updated, doc.get("handoff_from"))

@@ -26,6 +26,7 @@ from chatserver.services.oneonone.upkeep import ChatUpkeep, Online
 if TYPE_CHECKING:
     from chatserver.clock import Clock
     from chatserver.ports import Document, OneOnOneStore
+    from chatserver.ports.reflectie import Counter
     from chatserver.services.chat import ChatService
     from chatserver.services.moderation import ModerationService
     from chatserver.services.shifts import ShiftService
@@ -41,6 +42,8 @@ class OneOnOneService:
         clock: Clock,
         moderation: ModerationService,
         online: Online | None = None,
+        *,
+        counter: Counter,
     ) -> None:
         self.repo = repo
         self.shifts = shifts
@@ -48,8 +51,8 @@ class OneOnOneService:
         self.clock = clock
         self.announce = Announcer(repo, shifts, chat, clock)
         self.crisis = CrisisSignals(repo, shifts, catalog, chat, moderation, self.announce)
-        self.queue = ChatQueue(repo, shifts, catalog, chat, self.announce, self.crisis, clock)
-        self.conversations = Conversations(repo, shifts, catalog, self.announce, clock)
+        self.queue = ChatQueue(repo, shifts, catalog, chat, self.announce, self.crisis, clock, counter)
+        self.conversations = Conversations(repo, shifts, catalog, self.announce, clock, counter)
         self.upkeep = ChatUpkeep(repo, shifts, catalog, self.conversations, self.announce, clock, online)
 
     # channels and screening (registered by the wiring) -----------------------------------------------------

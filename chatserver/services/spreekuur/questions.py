@@ -45,6 +45,7 @@ from chatserver.services.spreekuur.schedule import SessionSchedule
 from chatserver.services.spreekuur.seats import Seating
 
 if TYPE_CHECKING:
+    from chatserver.ports.reflectie import Counter
     from chatserver.services.chat import ChatService
     from chatserver.services.moderation import ModerationService
     from moderation.rules import Verdict
@@ -65,6 +66,7 @@ class QuestionDesk:
         sessions: SessionSchedule,
         seating: Seating,
         clock: Clock,
+        counter: Counter,
     ) -> None:
         self.repo = repo
         self.catalog = catalog
@@ -73,6 +75,7 @@ class QuestionDesk:
         self.sessions = sessions
         self.seating = seating
         self.clock = clock
+        self.counter = counter
 
     # asking ------------------------------------------------------------------------------------------------
 
@@ -91,6 +94,7 @@ class QuestionDesk:
             raise SpreekuurError("full", 409, FULL_DETAIL, "text")
         question = _question_doc(actor, doc, flavour, cleaned, show_name, crisis, phase, self.clock())
         await self.repo.add_question(question)
+        self.counter.count("spreekuur.question", flavour.slug)
         item_id = await self._submit_to_moderation(actor, doc, question, verdict)
         if item_id:
             await self.repo.update_question_where(question["_id"], ["pending"], {"moderation_item_id": item_id})

@@ -18,15 +18,17 @@ from chatserver.domain.channels import ChannelFacts, ChannelRef
 from chatserver.domain.identity import Actor
 from chatserver.domain.spreekuur import Seats, phase_of, seat_expiry
 from chatserver.ports import Clock, Document, SeatStore, SeatsUnavailable, SpreekuurStore
+from chatserver.ports.reflectie import Counter
 
 log = logging.getLogger("chatserver.spreekuur")
 
 
 class Seating:
-    def __init__(self, repo: SpreekuurStore, store: SeatStore | None, clock: Clock) -> None:
+    def __init__(self, repo: SpreekuurStore, store: SeatStore | None, clock: Clock, counter: Counter) -> None:
         self.repo = repo
         self.store = store
         self.clock = clock
+        self.counter = counter
 
     async def seats(self, doc: Document, actor: Actor | None = None) -> Seats:
         """The seats of ``doc`` as ``actor`` sees them, taking none."""
@@ -49,13 +51,15 @@ class Seating:
         capacity = int(doc.get("capacity", 0))
         expiry = seat_expiry(doc, self.clock())
         try:
-            seated, taken = await self.store.take(sid, actor.account_id, capacity, expiry, force)
+            seated, taken, new = await self.store.take(sid, actor.account_id, capacity, expiry, force)
             if not seated and await self.repo.has_question_by(sid, actor.account_id):
                 # Asked here before (the seat set may have been lost with a Redis restart): never refused again.
-                seated, taken = await self.store.take(sid, actor.account_id, capacity, expiry, True)
+                seated, taken, new = await self.store.take(sid, actor.account_id, capacity, expiry, True)
         except SeatsUnavailable as exc:
             log.warning("taking a seat in spreekuur %s failed (%s); not enforcing the capacity", sid, exc)
             return Seats(capacity, 0, True, counted=False)
+        if new:  # a seat taken now, not one kept (after leaving, coming back takes a seat again)
+            self.counter.count("spreekuur.attendance", str(doc["flavour"]))
         if not seated:
             log.info("spreekuur %s is full (%d seats)", sid, capacity)
         return Seats(capacity, taken, seated)

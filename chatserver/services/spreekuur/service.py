@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from chatserver.flavours import FlavourCatalog
 from chatserver.ports import AccountStore, Clock, SeatStore, SpreekuurStore
+from chatserver.ports.reflectie import Counter
 from chatserver.services.spreekuur.questions import QuestionDesk
 from chatserver.services.spreekuur.schedule import SessionSchedule
 from chatserver.services.spreekuur.seats import Seating
@@ -35,6 +36,7 @@ class SpreekuurService:
         moderation: ModerationService,
         content: ContentService,
         clock: Clock,
+        counter: Counter,
         seats: SeatStore | None = None,
     ) -> None:
         self.repo = repo
@@ -42,9 +44,9 @@ class SpreekuurService:
         self.seat_store = seats
         self.catalog = catalog
         self.clock = clock
-        self.seating = Seating(repo, seats, clock)
+        self.seating = Seating(repo, seats, clock, counter)
         self.sessions = SessionSchedule(repo, catalog, accounts, chat, self.seating, clock)
-        self.questions = QuestionDesk(repo, catalog, chat, moderation, self.sessions, self.seating, clock)
+        self.questions = QuestionDesk(repo, catalog, chat, moderation, self.sessions, self.seating, clock, counter)
         self.transcripts = Transcripts(repo, content, self.sessions, clock)
 
         # the schedule: access, scheduling, series, reading, host controls and status announcements
