@@ -72,7 +72,7 @@ async def healthz(request: Request) -> JSONResponse:
 def _feature_modules() -> list[Any]:
     """The page and API modules, in routing order. Each has ``install(services) -> Feature``."""
     from chatserver.live import install as live
-    from chatserver.web import api, api_markt
+    from chatserver.web import api
     from chatserver.web.pages import account, markt_backoffice, site
     from chatserver.web.pages import content as content_pages
     from chatserver.web.pages import forum as forum_pages
@@ -88,8 +88,7 @@ def _feature_modules() -> list[Any]:
     return [
         site,
         moderation_pages,
-        api_markt,  # before api: its catch-all answers every other /api/ path
-        api,
+        api,  # the JSON API with the VitaliteitsMarkt's read API; its catch-all answers every other /api/ path
         account,
         live,
         content_pages,

@@ -241,7 +241,8 @@ def _features(base: _Base, live: _Live, identity: IdentityService) -> _Features:
     on_shift = RedisOnShift(base.redis, base.prefix)
     shifts = ShiftService(oneonone_repo, on_shift, base.catalog, live.chat, base.clock)
     moderation = _moderation(base, live, identity, shifts, on_shift)
-    oneonone, rooms = _conversations(base, live, oneonone_repo, shifts, moderation)
+    markt = _markt(base, moderation)  # before the 1-on-1 chats: staff suggest its entries there as cards
+    oneonone, rooms = _conversations(base, live, oneonone_repo, shifts, moderation, markt)
     forum = ForumService(
         repo=ForumRepo(base.db),
         unread=RedisUnreadCounts(base.redis, base.prefix),
@@ -274,7 +275,6 @@ def _features(base: _Base, live: _Live, identity: IdentityService) -> _Features:
         moderation=moderation,
         counter=base.counter,
     )
-    markt = _markt(base, moderation)
     return _Features(content, shifts, moderation, oneonone, rooms, forum, spreekuur, vraagbaak, markt)
 
 
@@ -298,9 +298,9 @@ def _moderation(
 
 
 def _conversations(
-    base: _Base, live: _Live, repo: OneOnOneRepo, shifts: ShiftService, moderation: ModerationService
+    base: _Base, live: _Live, repo: OneOnOneRepo, shifts: ShiftService, mod: ModerationService, markt: MarktService
 ) -> tuple[OneOnOneService, RoomService]:
-    """The 1-on-1 service (handing over between shifts) and the rooms."""
+    """The 1-on-1 service (handing over between shifts, suggesting the market's entries) and the rooms."""
     presence = live.presence
 
     async def online(channel: str) -> frozenset[str]:
@@ -308,11 +308,11 @@ def _conversations(
         return frozenset(members or ())
 
     oneonone = OneOnOneService(
-        repo, shifts, base.catalog, live.chat, base.clock, moderation=moderation, online=online, counter=base.counter
+        repo, shifts, base.catalog, live.chat, base.clock, mod, markt, online, counter=base.counter
     )
     shifts.handover = oneonone.handover
     flags = RedisRoomFlags(base.redis, base.prefix)
-    rooms = RoomService(RoomsRepo(base.db), flags, base.catalog, live.chat, moderation, presence, base.clock)
+    rooms = RoomService(RoomsRepo(base.db), flags, base.catalog, live.chat, mod, presence, base.clock)
     return oneonone, rooms
 
 

@@ -21,12 +21,25 @@ LINK_REL = "nofollow ugc noopener noreferrer"
 MAX_INPUT_CHARS = 40_000
 
 _URL = re.compile(r"\b((?:https?://|www\.)[^\s<>\"']+[^\s<>\"'.,;:!?)\]])", re.IGNORECASE)
+# A VitaliteitsMarkt entry's stable address on this site, written without scheme and host (as staff copy it from
+# the entry page or a chat card): /f/<flavour>/markt/<entry>. Only this shape of bare path becomes a link.
+SITE_PREFIX = "/f/"
+_SITE_TAIL = re.compile(r"[a-z0-9-]{1,40}/markt/[a-z0-9-]{1,90}(?![\w/-])")
+_LINK = re.compile(rf"{_URL.pattern}|(?<![\w/.:@-])((?-i:{re.escape(SITE_PREFIX)}{_SITE_TAIL.pattern}))", re.IGNORECASE)
+
+
+def _site_path_length(_linkify: object, text: str, pos: int) -> int:
+    """linkify-it's validator for the ``/f/`` prefix: how many characters after it form a market entry's path."""
+    match = _SITE_TAIL.match(text, pos)
+    return len(match.group(0)) if match else 0
 
 
 def _markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False})
     md.enable(["linkify", "strikethrough"])
     md.disable(["image", "html_block", "html_inline"])
+    assert md.linkify is not None, "the linkify rule needs linkify-it-py"
+    md.linkify.add(SITE_PREFIX, {"validate": _site_path_length})
     return md
 
 
@@ -53,13 +66,13 @@ def markdown_to_html(text: str) -> str:
 
 
 def plain_to_html(text: str) -> str:
-    """Plain text (chat) to HTML: everything escaped, URLs made clickable, newlines kept."""
+    """Plain text (chat) to HTML: everything escaped, URLs and market entry paths made clickable, newlines kept."""
     out: list[str] = []
     pos = 0
-    for match in _URL.finditer(text):
+    for match in _LINK.finditer(text):
         out.append(html.escape(text[pos : match.start()]))
-        url = match.group(1)
-        href = url if url.lower().startswith("http") else f"https://{url}"
+        url = match.group(1) or match.group(2)
+        href = url if url.lower().startswith(("http", SITE_PREFIX)) else f"https://{url}"
         out.append(f'<a href="{html.escape(href)}">{html.escape(url)}</a>')
         pos = match.end()
     out.append(html.escape(text[pos:]))

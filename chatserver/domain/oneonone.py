@@ -273,8 +273,9 @@ def block_of(doc: Mapping[str, Any]) -> Block:
     return Block(str(doc["_id"]), str(doc["account_id"]), str(doc["role"]), doc["start_at"], doc["end_at"])
 
 
-def transcript(community: str, doc: Mapping[str, Any], events: Iterable[Mapping[str, Any]]) -> str:
-    """The plain-text transcript a visitor downloads: messages and system lines in Dutch time, nothing else."""
+def transcript(community: str, doc: Mapping[str, Any], events: Iterable[Mapping[str, Any]], site: str = "") -> str:
+    """The plain-text transcript a visitor downloads: messages, system lines and suggested tools (with their link
+    under ``site``, the scheme and host) in Dutch time, nothing else."""
     lines = [
         f"Gesprek bij {community}",
         f"Begonnen: {doc['requested_at'].astimezone(TIMEZONE):%d-%m-%Y %H:%M}",
@@ -289,6 +290,12 @@ def transcript(community: str, doc: Mapping[str, Any], events: Iterable[Mapping[
             lines.append(f"[{at}] {event.get('pseudonym', '')}{role}: {text}")
         elif event.get("kind") == "system":
             lines.append(f"[{at}] — {data.get('text', '')}")
+        elif event.get("kind") == "chat" and data.get("event") == "tool_card":
+            role = f" ({data['role']})" if data.get("role") else ""
+            lines.append(
+                f"[{at}] {data.get('staff', '')}{role} raadt aan: {data.get('title', '')} "
+                f"({data.get('kind_label', '')}) – {data.get('summary', '')} {site}{data.get('url', '')}"
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -289,6 +289,21 @@ class ChatStep(_Data, frozen=True, kw_only=True):
     event: Literal["consent_given", "consent_declined", "ended", "reoffered"]
 
 
+class ChatToolCard(_Data, frozen=True, kw_only=True):
+    """The staff member suggests a published VitaliteitsMarkt entry: a card with its stable link."""
+
+    KIND = "chat"
+    event: Literal["tool_card"] = "tool_card"
+    entry: str  # the entry's slug
+    title: str
+    kind: str  # the entry's kind: "app", "programma", "website", "boek", "hulplijn" or "lokaal"
+    kind_label: str  # that kind in Dutch
+    summary: str  # one line
+    url: str  # /f/<flavour>/markt/<entry>
+    staff: str
+    role: str
+
+
 # --- live notices (not stored) ---------------------------------------------------------------------------------------
 
 
@@ -364,6 +379,7 @@ StoredEvent = (
     | ChatAssigned
     | ChatTransfer
     | ChatStep
+    | ChatToolCard
 )
 """Every stored server event (``do_emit``): kind ≠ "message"."""
 

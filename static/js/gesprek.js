@@ -30,6 +30,29 @@
     return li;
   }
 
+  // A suggested tool (chat event "tool_card"): a copy of the page's card template (the server's words, in the
+  // visitor's language) with the card's parts filled in. Only a link to a market entry of this site is followed.
+  var CARD_URL = /^\/f\/[a-z0-9-]+\/markt\/[a-z0-9-]+$/;
+
+  function cardItem(frame) {
+    var template = document.getElementById("gesprek-card-template");
+    var d = frame.data;
+    if (!template || !CARD_URL.test(d.url || "")) { return null; }
+    var li = template.content.firstElementChild.cloneNode(true);
+    li.id = "bericht-" + String(frame.offset);
+    li.setAttribute("data-offset", String(frame.offset));
+    function fill(part, text) {
+      var el = li.querySelector('[data-card="' + part + '"]');
+      if (el) { el.textContent = text || ""; }
+    }
+    fill("who", d.staff + (d.role ? " (" + d.role + ")" : ""));
+    fill("kind", d.kind_label);
+    fill("title", d.title);
+    fill("summary", d.summary);
+    li.querySelector('[data-card="link"]').setAttribute("href", d.url);
+    return li;
+  }
+
   function init() {
     var root = document.getElementById("gesprek");
     if (!root) { return; }
@@ -94,6 +117,13 @@
         } else {
           var box = document.getElementById("gesprek-crisis-now");
           if (box) { box.hidden = false; }
+        }
+      } else if (frame.kind === "chat" && frame.data && frame.data.event === "tool_card") {
+        var card = seen[String(frame.offset)] ? null : cardItem(frame);
+        if (card) {
+          seen[String(frame.offset)] = true;
+          log.appendChild(card);
+          log.scrollTop = log.scrollHeight;
         }
       } else if (frame.kind === "chat" && frame.data) {
         var ev = frame.data.event;

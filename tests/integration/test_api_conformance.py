@@ -17,6 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
+from chatserver.domain.markt import KINDS
+
 MAX_EXAMPLES = 12
 RUN_TIMEOUT_S = 150.0
 
@@ -49,6 +51,7 @@ async def test_schemathesis_reports_no_undocumented_status_and_no_server_error(
     server: Any, client: httpx.AsyncClient, tmp_path: Path
 ) -> None:
     token = await _member_token(client)
+    await server.services.markt.seed_demo()  # what the market operations' documented examples name
     config = tmp_path / "schemathesis.toml"
     config.write_text(CONFIG, encoding="utf-8")
     args = [
@@ -112,7 +115,7 @@ async def test_documented_constraints_are_the_enforced_ones(client: httpx.AsyncC
 async def test_options_lists_only_methods_that_exist(client: httpx.AsyncClient) -> None:
     document = (await client.get("/api/openapi.json")).json()
     for path, methods in document["paths"].items():
-        concrete = path.replace("{ban_id}", "x")
+        concrete = path.replace("{ban_id}", "x").replace("{flavour}", "psychosenet").replace("{entry}", "x")
         answer = await client.options(concrete)
         assert answer.status_code == 204, (path, answer.status_code)
         allowed = {m.strip() for m in answer.headers["Allow"].split(",")}
@@ -120,3 +123,27 @@ async def test_options_lists_only_methods_that_exist(client: httpx.AsyncClient) 
         for method in {"GET", "POST", "PUT", "PATCH", "DELETE"} - allowed:
             refused = await client.request(method, concrete)
             assert refused.status_code == 405 and refused.headers["Allow"] == answer.headers["Allow"]
+
+
+async def test_the_market_read_api_is_documented_with_its_parameters_and_refuses_what_it_does_not_know(
+    client: httpx.AsyncClient,
+) -> None:
+    paths = (await client.get("/api/openapi.json")).json()["paths"]
+    for path in ("export", "regios", "{flavour}/aanbod", "{flavour}/aanbod/{entry}", "{flavour}/lokaal"):
+        ok = paths[f"/api/v1/markt/{path}"]["get"]["responses"]["200"]
+        assert ok["content"]["application/json"]["schema"]["$ref"].startswith("#/components/schemas/Markt")
+    catalogue = {p["name"]: p for p in paths["/api/v1/markt/{flavour}/aanbod"]["get"]["parameters"]}
+    assert set(catalogue) == {"flavour", "behoefte", "soort", "kosten", "taal", "bewijs", "waar", "sorteer", "q"}
+    assert catalogue["soort"]["schema"]["enum"] == list(KINDS)
+    assert catalogue["waar"]["schema"]["enum"] == ["online", "lokaal"]
+    region = paths["/api/v1/markt/{flavour}/lokaal"]["get"]["parameters"][1]
+    assert region["name"] == "regio" and region["required"] and region["schema"]["pattern"]
+    # what the document leaves out is refused, not ignored as the page's own filters are
+    unknown = await client.get("/api/v1/markt/psychosenet/aanbod", params={"soort": "podcast"})
+    assert unknown.status_code == 422 and unknown.json()["field"] == "soort"
+    twice = await client.get("/api/v1/markt/psychosenet/aanbod?taal=nl&taal=en")
+    assert twice.status_code == 422 and twice.json()["field"] == "taal"
+    assert (await client.get("/api/v1/markt/psychosenet/aanbod", params={"q": "x" * 201})).status_code == 422
+    assert (await client.get("/api/v1/markt/psychosenet/lokaal", params={"regio": "gm:GM9999"})).status_code == 404
+    assert (await client.get("/api/v1/markt/bestaat-niet/aanbod")).status_code == 404
+    assert (await client.post("/api/v1/markt/regios")).status_code == 405

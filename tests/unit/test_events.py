@@ -129,6 +129,20 @@ STORED: list[tuple[str, dict[str, Any]]] = [
     ("chat", {"event": "consent_requested", "to": "een professional"}),
     ("chat", {"event": "consent_given"}),
     ("chat", {"event": "ended"}),
+    (
+        "chat",
+        {
+            "event": "tool_card",
+            "entry": "rustpunt-app",
+            "title": "Rustpunt",
+            "kind": "app",
+            "kind_label": "App",
+            "summary": "Korte ademoefeningen voor onrustige avonden.",
+            "url": "/f/psychosenet/markt/rustpunt-app",
+            "staff": "Vera",
+            "role": "Vrijwilliger",
+        },
+    ),
 ]
 NOTICES: list[tuple[str, dict[str, Any]]] = [
     ("queue", {"staff_on_shift": 2}),

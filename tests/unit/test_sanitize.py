@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from html.parser import HTMLParser
 
 import pytest
@@ -9,6 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chatserver.adapters.sanitizer import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, markdown_to_html, plain_to_html
+
+MARKET_PATH = re.compile(r"/f/[a-z0-9-]+/markt/[a-z0-9-]+")  # the one kind of bare site path made a link
 
 
 class Elements(HTMLParser):
@@ -32,7 +36,8 @@ def assert_inert(out: str) -> None:
                 continue
             assert name in ALLOWED_ATTRIBUTES.get(tag, set()), (tag, name)
             if name == "href":
-                assert (value or "").lower().startswith(("http://", "https://", "mailto:")), value
+                href = value or ""
+                assert href.lower().startswith(("http://", "https://", "mailto:")) or MARKET_PATH.fullmatch(href), href
 
 
 XSS = [
@@ -76,6 +81,31 @@ def test_plain_links_and_newlines() -> None:
         '<a href="https://www.113.nl/chat" rel="nofollow ugc noopener noreferrer">https://www.113.nl/chat</a>.' in out
     )
     assert "<br>" in out and "&lt;b&gt;" in out
+
+
+MARKET_LINK = '<a href="/f/psychosenet/markt/rustpunt-app" rel="nofollow ugc noopener noreferrer">'
+
+
+@pytest.mark.parametrize("render", [markdown_to_html, plain_to_html])
+def test_a_bare_market_entry_path_becomes_a_link_and_nothing_like_it_does(render: Callable[[str], str]) -> None:
+    out = render("Probeer /f/psychosenet/markt/rustpunt-app. Of (/f/psychosenet/markt/rustpunt-app)")
+    assert out.count(MARKET_LINK + "/f/psychosenet/markt/rustpunt-app</a>") == 2
+    for text in (
+        "/f/psychosenet/markt/",  # the market itself, not an entry
+        "/f/psychosenet/markt/rustpunt-app/ervaring",  # a page under an entry
+        "/f/psychosenet/forum/t/1",  # other site paths stay text
+        "a/f/psychosenet/markt/rustpunt-app",  # inside a word or path
+        "/f/Psychosenet/markt/rustpunt-app",  # slugs are lower case
+    ):
+        assert "<a " not in render(text), text
+    breaking_out = render('/f/psychosenet/markt/rustpunt-app"onclick="alert(1)')
+    assert_inert(breaking_out)
+    assert MARKET_LINK in breaking_out
+
+
+def test_a_market_link_written_in_markdown_keeps_its_path_and_code_stays_code() -> None:
+    out = markdown_to_html("Zie [Rustpunt](/f/psychosenet/markt/rustpunt-app) en `/f/psychosenet/markt/x`.")
+    assert MARKET_LINK + "Rustpunt</a>" in out and "<code>/f/psychosenet/markt/x</code>" in out
 
 
 @given(st.text(max_size=300))

@@ -14,6 +14,7 @@ from chatserver.protocol.events import (
     ChatAssigned,
     ChatCrisis,
     ChatStep,
+    ChatToolCard,
     ChatTransfer,
     QueueChange,
     QueuePosition,
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from chatserver.services.chat import ChatService
     from chatserver.services.shifts import ShiftService
 
-ChatEvent = ChatAssigned | ChatCrisis | ChatStep | ChatTransfer
+ChatEvent = ChatAssigned | ChatCrisis | ChatStep | ChatTransfer | ChatToolCard
 QueueEvent = Literal["joined", "accepted", "escalated", "reoffered", "left", "ended", "risk"]
 StaffEvent = Literal["assigned", "taken_over", "visitor_gone"]
 

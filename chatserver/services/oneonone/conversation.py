@@ -118,10 +118,10 @@ class Conversations:
         """The stored events of the chat's channel, oldest first (what its pages show on load)."""
         return await self.repo.messages(str(doc["channel"]), limit)
 
-    async def transcript(self, doc: Document) -> str:
+    async def transcript(self, doc: Document, site: str = "") -> str:
         f = self.catalog.get(str(doc["flavour"]))
         community = f.name if f else str(doc["flavour"])
-        return rules.transcript(community, doc, await self.repo.messages(str(doc["channel"])))
+        return rules.transcript(community, doc, await self.repo.messages(str(doc["channel"])), site)
 
     # the staff member --------------------------------------------------------------------------------------
 
@@ -135,6 +135,11 @@ class Conversations:
 
     async def colleagues(self, actor: Actor, doc: Document) -> list[Document]:
         return [s for s in await self.shifts.on_shift(str(doc["flavour"])) if s["_id"] != actor.account_id]
+
+    async def active_of(self, actor: Actor, chat_id: str) -> Document:
+        """The chat while it is active and assigned to ``actor``: not found for anyone else, "not yours (any
+        more)" for a colleague who had it."""
+        return await self._active_of(actor, chat_id)
 
     async def _active_of(self, actor: Actor, chat_id: str) -> Document:
         doc = await self.access_staff(actor, chat_id)

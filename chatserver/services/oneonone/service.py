@@ -3,8 +3,9 @@
 :class:`OneOnOneService` is what pages, jobs and the wiring hold (``services.oneonone``); each use case is done by
 the part that owns its concept — :mod:`~chatserver.services.oneonone.queue` (requests and the queue),
 :mod:`~chatserver.services.oneonone.conversation` (the chat, transfer, escalation, ending, the hold),
-:mod:`~chatserver.services.oneonone.crisis` (crisis signals) and :mod:`~chatserver.services.oneonone.upkeep`
-(ticks and retention); :mod:`~chatserver.services.oneonone.announce` says it all live.
+:mod:`~chatserver.services.oneonone.crisis` (crisis signals), :mod:`~chatserver.services.oneonone.cards` (a
+VitaliteitsMarkt entry suggested as a card) and :mod:`~chatserver.services.oneonone.upkeep` (ticks and
+retention); :mod:`~chatserver.services.oneonone.announce` says it all live.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from chatserver.domain.identity import Actor
 from chatserver.flavours import FlavourCatalog
 from chatserver.services.chat import Screening
 from chatserver.services.oneonone.announce import Announcer
+from chatserver.services.oneonone.cards import CardChoice, ToolCards
 from chatserver.services.oneonone.conversation import Conversations
 from chatserver.services.oneonone.crisis import CrisisSignals
 from chatserver.services.oneonone.queue import ChatQueue
@@ -27,7 +29,9 @@ if TYPE_CHECKING:
     from chatserver.clock import Clock
     from chatserver.ports import Document, OneOnOneStore
     from chatserver.ports.reflectie import Counter
+    from chatserver.protocol.events import ChatToolCard
     from chatserver.services.chat import ChatService
+    from chatserver.services.markt import MarktService
     from chatserver.services.moderation import ModerationService
     from chatserver.services.shifts import ShiftService
 
@@ -41,6 +45,7 @@ class OneOnOneService:
         chat: ChatService,
         clock: Clock,
         moderation: ModerationService,
+        market: MarktService,
         online: Online | None = None,
         *,
         counter: Counter,
@@ -54,6 +59,7 @@ class OneOnOneService:
         self.queue = ChatQueue(repo, shifts, catalog, chat, self.announce, self.crisis, clock, counter)
         self.conversations = Conversations(repo, shifts, catalog, self.announce, clock, counter)
         self.upkeep = ChatUpkeep(repo, shifts, catalog, self.conversations, self.announce, clock, online)
+        self.cards = ToolCards(self.conversations, self.announce, market, chat.limiter, catalog)
 
     # channels and screening (registered by the wiring) -----------------------------------------------------
 
@@ -114,8 +120,8 @@ class OneOnOneService:
     async def feedback(self, actor: Actor, flavour: str, chat_id: str, score: int, comment: str) -> None:
         await self.conversations.feedback(actor, flavour, chat_id, score, comment)
 
-    async def transcript(self, doc: Document) -> str:
-        return await self.conversations.transcript(doc)
+    async def transcript(self, doc: Document, site: str = "") -> str:
+        return await self.conversations.transcript(doc, site)
 
     async def add_note(self, actor: Actor, chat_id: str, text: str) -> Document:
         return await self.conversations.add_note(actor, chat_id, text)
@@ -136,6 +142,12 @@ class OneOnOneService:
 
     async def set_hold(self, actor: Actor, chat_id: str, on: bool, reason: str) -> Document:
         return await self.conversations.set_hold(actor, chat_id, on, reason)
+
+    async def card_choices(self, doc: Document, query: str = "") -> list[CardChoice]:
+        return await self.cards.choices(doc, query)
+
+    async def send_card(self, actor: Actor, chat_id: str, entry_slug: str) -> ChatToolCard:
+        return await self.cards.send(actor, chat_id, entry_slug)
 
     async def reoffer(self, doc: Document, line: str, note: str | None = None) -> Document | None:
         return await self.conversations.reoffer(doc, line, note)

@@ -34,6 +34,7 @@ class Operation:
     body: type | None
     responses: dict[int, Outcome]
     auth: bool = False
+    parameters: tuple[dict[str, Any], ...] = ()  # OpenAPI parameter objects (path and query)
 
 
 def responses_of(op: Operation) -> dict[int, Outcome]:
@@ -56,6 +57,8 @@ def responses_of(op: Operation) -> dict[int, Outcome]:
 
 
 def _parameters(op: Operation) -> list[dict[str, Any]]:
+    if op.parameters:
+        return list(op.parameters)
     if "{ban_id}" in op.path:
         return [{"name": "ban_id", "in": "path", "required": True, "schema": {"type": "string"}}]
     if op.path == "/api/v1/me" and op.method == "DELETE":
@@ -107,7 +110,8 @@ def openapi_document(ops: list[Operation]) -> dict[str, Any]:
         "info": {
             "title": "GEM community server API",
             "version": "1.0.0",
-            "description": "Anoniem maar gevalideerd: accounts, sessies, validatie en privacy. "
+            "description": "Anoniem maar gevalideerd: accounts, sessies, validatie en privacy; de VitaliteitsMarkt "
+            "(alleen lezen). "
             "Fouten volgen RFC 9457 (application/problem+json).",
             "license": {"name": "EUPL-1.2", "identifier": "EUPL-1.2"},
         },

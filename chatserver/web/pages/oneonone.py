@@ -25,6 +25,7 @@ from chatserver.web.responses import actor_of, form_data, not_found, page, redir
 log = logging.getLogger("chatserver.pages.oneonone")
 
 HISTORY_LINES = 500
+MAX_CARD_QUERY = 200
 
 
 def _is_chat_staff(actor: Actor | None) -> bool:
@@ -145,7 +146,7 @@ async def transcript(request: Request) -> Response:
         doc = await oneonone.access_visitor(actor_of(request), flavour.slug, request.path_params["chat_id"])
     except OneOnOneError:
         return not_found(request)
-    text = await oneonone.transcript(doc)
+    text = await oneonone.transcript(doc, f"{request.url.scheme}://{request.url.netloc}")
     return PlainTextResponse(
         text, headers={"Cache-Control": "no-store", "Content-Disposition": 'attachment; filename="gesprek.txt"'}
     )
@@ -222,9 +223,13 @@ async def console_chat(request: Request) -> Response:
         return not_found(request)
     tier = rules.tier_of_role(actor.role)
     higher = [(r, rules.role_label(r)) for t, r in rules.TIER_ROLES.items() if tier is not None and t > tier]
+    mine = doc.get("status") == "active" and doc.get("staff_id") == actor.account_id
+    card_query = request.query_params.get("zoek", "")[:MAX_CARD_QUERY]
     context = {
         "chat": doc,
-        "mine": doc.get("status") == "active" and doc.get("staff_id") == actor.account_id,
+        "mine": mine,
+        "card_query": card_query,
+        "card_choices": await oneonone.card_choices(doc, card_query) if mine else [],
         "history": await oneonone.history(doc, HISTORY_LINES),
         "colleagues": await oneonone.colleagues(actor, doc),
         "higher_roles": higher,
@@ -272,7 +277,12 @@ async def _hold(oneonone: OneOnOneService, actor: Actor, chat_id: str, data: dic
     await oneonone.set_hold(actor, chat_id, data.get("hold") == "aan", data.get("reason", ""))
 
 
+async def _card(oneonone: OneOnOneService, actor: Actor, chat_id: str, data: dict[str, str], _: list[str]) -> None:
+    await oneonone.send_card(actor, chat_id, data.get("entry", ""))
+
+
 CONSOLE_ACTIONS: dict[str, ConsoleAction] = {
+    "kaart": _card,
     "notitie": _note,
     "overdragen": _transfer,
     "doorverbinden": _escalate,
