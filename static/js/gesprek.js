@@ -45,8 +45,10 @@
       var el = li.querySelector('[data-card="' + part + '"]');
       if (el) { el.textContent = text || ""; }
     }
-    fill("who", d.staff + (d.role ? " (" + d.role + ")" : ""));
-    fill("kind", d.kind_label);
+    // The badge and the kind arrive in Dutch, as the server stores them; shown in the page's language.
+    var say = window.GemI18n ? window.GemI18n.gettext : String;
+    fill("who", d.staff + (d.role ? " (" + say(d.role) + ")" : ""));
+    fill("kind", d.kind_label ? say(d.kind_label) : "");
     fill("title", d.title);
     fill("summary", d.summary);
     li.querySelector('[data-card="link"]').setAttribute("href", d.url);
