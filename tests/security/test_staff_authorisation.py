@@ -31,6 +31,7 @@ ALL_STAFF = frozenset(STAFF_ROLES)
 CHAT_STAFF = frozenset({"volunteer", "peer_expert", "professional", "admin"})
 EDITORS = frozenset({"editor", "admin"})
 ADMIN = frozenset({"admin"})
+RELEASES = frozenset({"admin", "professional", "editor"})  # the Reflectietafel's suppressed monthly releases
 
 # (method, route path) -> the roles that may use it. Data inside is further scoped to the staff member's
 # flavours by the services (tested per action below and in the access tests of each feature).
@@ -93,6 +94,11 @@ STAFF_ACTIONS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/backoffice/markt/{entry_id}"): EDITORS,
     ("POST", "/backoffice/markt/{entry_id}/status"): EDITORS,
     ("GET", "/backoffice/markt/{entry_id}/versies/{number}"): EDITORS,
+    ("GET", "/backoffice/reflectie/"): RELEASES,  # exact figures for admins; the others see the releases
+    ("GET", "/backoffice/reflectie/maand"): RELEASES,
+    ("GET", "/backoffice/reflectie/regio"): RELEASES,
+    ("GET", "/backoffice/reflectie/export.csv"): RELEASES,
+    ("GET", "/backoffice/reflectie/export.json"): RELEASES,
     ("POST", "/api/v1/bans"): ALL_STAFF,
     ("POST", "/api/v1/bans/{ban_id}/confirm"): ADMIN,
     ("POST", "/api/v1/referral-codes"): ALL_STAFF,
