@@ -39,6 +39,7 @@ from chatserver.clock import Clock, system_clock
 from chatserver.config import Settings, load_settings
 from chatserver.container import Job, Services
 from chatserver.flavours import load_catalog
+from chatserver.i18n import DEFAULT_LANG, N_
 from chatserver.jobs.supervisor import periodic
 from chatserver.web.filters import FILTERS
 from chatserver.web.middleware import (
@@ -242,7 +243,8 @@ async def _database_unavailable(request: Request, exc: Exception) -> Response:
     if request.url.path.startswith("/api/"):
         from chatserver.web.api import problem
 
-        response = problem(503, "De database is even niet bereikbaar. Probeer het zo opnieuw.", "unavailable")
+        detail = N_("De database is even niet bereikbaar. Probeer het zo opnieuw.")
+        response = problem(503, detail, "unavailable", lang=str(request.scope.get("lang", DEFAULT_LANG)))
     else:
         from chatserver.web.pages.site import error_page
 

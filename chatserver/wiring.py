@@ -52,6 +52,7 @@ from chatserver.data.regions import load_regions
 from chatserver.domain.channels import ChannelKind, ChannelResolvers
 from chatserver.domain.identity import Actor
 from chatserver.flavours import Flavour, FlavourCatalog
+from chatserver.i18n import N_
 from chatserver.jobs.supervisor import Supervisor
 from chatserver.services import identity as identity_module
 from chatserver.services import vraagbaak as vraagbaak_module
@@ -448,18 +449,18 @@ def _reflectie_reader(actor: Actor | None) -> bool:
 
 # The backoffice start page, in this order.
 BACKOFFICE_LINKS: tuple[BackofficeLink, ...] = (
-    BackofficeLink("Moderatie", "/backoffice/moderatie", _moderator),
-    BackofficeLink("Auditlog moderatie", "/backoffice/audit", _moderator),
-    BackofficeLink("Inhoud en redactie", "/backoffice/inhoud", _editor),
-    BackofficeLink("Uitgelicht op de startpagina's", "/backoffice/uitgelicht", _editor),
-    BackofficeLink("VitaliteitsMarkt", "/backoffice/markt", _editor),
-    BackofficeLink("VraagBaak", "/backoffice/vraagbaak", _staff),
-    BackofficeLink("Chatruimtes", "/backoffice/ruimtes", _admin),
-    BackofficeLink("E-spreekuren", "/backoffice/spreekuren", _staff),
-    BackofficeLink("1-op-1 gesprekken", "/backoffice/gesprekken", _chat_staff),
-    BackofficeLink("Mijn dienst", "/backoffice/dienst", _chat_staff),
-    BackofficeLink("Rooster", "/backoffice/rooster", _admin),
-    BackofficeLink("Reflectietafel", "/backoffice/reflectie/", _reflectie_reader),
+    BackofficeLink(N_("Moderatie"), "/backoffice/moderatie", _moderator),
+    BackofficeLink(N_("Auditlog moderatie"), "/backoffice/audit", _moderator),
+    BackofficeLink(N_("Inhoud en redactie"), "/backoffice/inhoud", _editor),
+    BackofficeLink(N_("Uitgelicht op de startpagina's"), "/backoffice/uitgelicht", _editor),
+    BackofficeLink(N_("VitaliteitsMarkt"), "/backoffice/markt", _editor),
+    BackofficeLink(N_("VraagBaak"), "/backoffice/vraagbaak", _staff),
+    BackofficeLink(N_("Chatruimtes"), "/backoffice/ruimtes", _admin),
+    BackofficeLink(N_("E-spreekuren"), "/backoffice/spreekuren", _staff),
+    BackofficeLink(N_("1-op-1 gesprekken"), "/backoffice/gesprekken", _chat_staff),
+    BackofficeLink(N_("Mijn dienst"), "/backoffice/dienst", _chat_staff),
+    BackofficeLink(N_("Rooster"), "/backoffice/rooster", _admin),
+    BackofficeLink(N_("Reflectietafel"), "/backoffice/reflectie/", _reflectie_reader),
 )
 
 
@@ -472,13 +473,13 @@ def _section(label: str, path: str) -> SectionProvider:
 
 # The sections of a flavour's navigation, in this order.
 SECTIONS: tuple[SectionProvider, ...] = (
-    _section("Artikelen", "artikelen"),
-    _section("Markt", "markt"),
-    _section("Stel je vraag", "vraagbaak"),
-    _section("Chat", "chat"),
-    _section("Spreekuur", "spreekuur"),
-    _section("Forum", "forum"),
-    _section("Cijfers", "cijfers"),
+    _section(N_("Artikelen"), "artikelen"),
+    _section(N_("Markt"), "markt"),
+    _section(N_("Stel je vraag"), "vraagbaak"),
+    _section(N_("Chat"), "chat"),
+    _section(N_("Spreekuur"), "spreekuur"),
+    _section(N_("Forum"), "forum"),
+    _section(N_("Cijfers"), "cijfers"),
 )
 
 

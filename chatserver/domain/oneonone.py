@@ -11,6 +11,7 @@ from typing import Any, Literal
 from chatserver.domain.identity import ROLE_LABELS, ROLE_TIER
 from chatserver.domain.identity import Tier as Tier
 from chatserver.flavours import TIMEZONE as TIMEZONE
+from chatserver.i18n import N_
 
 ChatStatus = Literal["waiting", "active", "ended"]
 CHAT_ROLES: tuple[str, ...] = ("volunteer", "peer_expert", "professional", "admin")
@@ -20,9 +21,9 @@ TIER_ROLES: dict[Tier, str] = {
     Tier.PROFESSIONAL: "professional",
 }
 TIER_NAMES: dict[Tier, str] = {
-    Tier.VOLUNTEER: "een vrijwilliger",
-    Tier.PEER_EXPERT: "een ervaringsdeskundige",
-    Tier.PROFESSIONAL: "een professional",
+    Tier.VOLUNTEER: N_("een vrijwilliger"),
+    Tier.PEER_EXPERT: N_("een ervaringsdeskundige"),
+    Tier.PROFESSIONAL: N_("een professional"),
 }
 AVERAGE_CHAT_MIN = 15
 DEFAULT_CAPACITY = 3
@@ -30,13 +31,14 @@ MAX_CAPACITY = 8
 GAP_HORIZON = timedelta(hours=2)
 GAP_STEP = timedelta(minutes=15)
 OUTCOME_TAGS: dict[str, str] = {
-    "gehoord": "Gehoord en gesteund",
-    "informatie": "Informatie gegeven",
-    "doorverwezen": "Doorverwezen",
-    "crisis": "Crisis: hulplijn of 112 ingeschakeld",
-    "afgebroken": "Bezoeker vertrokken",
-    "anders": "Anders",
+    "gehoord": N_("Gehoord en gesteund"),
+    "informatie": N_("Informatie gegeven"),
+    "doorverwezen": N_("Doorverwezen"),
+    "crisis": N_("Crisis: hulplijn of 112 ingeschakeld"),
+    "afgebroken": N_("Bezoeker vertrokken"),
+    "anders": N_("Anders"),
 }
+# i18n: content. What staff send to the visitor, in the community's language whatever the console's language is.
 CANNED_REPLIES: tuple[str, ...] = (
     "Hoi, fijn dat je er bent. Ik ben er voor je. Waar wil je het over hebben?",
     "Dank je dat je dit met me deelt. Neem gerust de tijd.",
@@ -154,8 +156,11 @@ def escalation_allowed(from_tier: Tier | None, to_tier: Tier) -> bool:
 def handoff_line(to_tier: Tier, name: str | None) -> str:
     who = TIER_NAMES[to_tier]
     if name:
-        return f"Je wordt doorverbonden met {who} ({name}). Je hoeft je verhaal niet opnieuw te vertellen."
-    return f"Je wordt doorverbonden met {who}. Even geduld; je hoeft je verhaal niet opnieuw te vertellen."
+        return N_("Je wordt doorverbonden met %(who)s (%(name)s). Je hoeft je verhaal niet opnieuw te vertellen.") % {
+            "who": who,
+            "name": name,
+        }
+    return N_("Je wordt doorverbonden met %s. Even geduld; je hoeft je verhaal niet opnieuw te vertellen.") % who
 
 
 def longest_wait_s(entries: Iterable[Waiting], now: datetime) -> int:
@@ -273,6 +278,7 @@ def block_of(doc: Mapping[str, Any]) -> Block:
     return Block(str(doc["_id"]), str(doc["account_id"]), str(doc["role"]), doc["start_at"], doc["end_at"])
 
 
+# i18n: the record of a chat, in the language it was held in
 def transcript(community: str, doc: Mapping[str, Any], events: Iterable[Mapping[str, Any]], site: str = "") -> str:
     """The plain-text transcript a visitor downloads: messages, system lines and suggested tools (with their link
     under ``site``, the scheme and host) in Dutch time, nothing else."""

@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from chatserver.flavours import TIMEZONE
+from chatserver.i18n import N_
 
 __all__ = [
     "CATALOGUE",
@@ -67,30 +68,30 @@ VRAAGBAAK_ROUTES = ("beantwoord", "forum", "spreekuur", "chat", "elders")
 CATALOGUE: Mapping[str, Metric] = {
     metric.name: metric
     for metric in (
-        Metric("visit", Kind.COUNT, "Bezoeken", variants=PAGE_KINDS),
-        Metric("message", Kind.COUNT, "Berichten", variants=CHANNEL_KINDS),
-        Metric("oneonone.requested", Kind.COUNT, "Aanvragen 1-op-1 gesprek", by_hour=True),
-        Metric("oneonone.answered", Kind.COUNT, "Gesprekken gevoerd"),
-        Metric("oneonone.abandoned", Kind.COUNT, "Wachtenden afgehaakt"),
-        Metric("oneonone.handoff", Kind.COUNT, "Warme overdrachten"),
-        Metric("oneonone.wait", Kind.DURATION, "Wachttijd tot een gesprek"),
-        Metric("oneonone.abandon_wait", Kind.DURATION, "Wachttijd tot afhaken"),
-        Metric("oneonone.duration", Kind.DURATION, "Duur van een gesprek"),
-        Metric("oneonone.feedback", Kind.SCORE, "Waardering na een gesprek"),
-        Metric("moderation.item", Kind.COUNT, "Moderatie-items", variants=MODERATION_SOURCES),
-        Metric("moderation.decision", Kind.COUNT, "Moderatiebesluiten", variants=MODERATION_OUTCOMES),
-        Metric("moderation.decision_time", Kind.DURATION, "Tijd tot een moderatiebesluit"),
-        Metric("crisis.held", Kind.COUNT, "Crisisberichten vastgehouden", open_variants=True),
-        Metric("crisis.claim_time", Kind.DURATION, "Tijd tot een professional een crisis oppakt"),
-        Metric("crisis.released", Kind.COUNT, "Crisisberichten vrijgegeven", open_variants=True),
-        Metric("crisis.confirmed", Kind.COUNT, "Crisis bevestigd", open_variants=True),
-        Metric("spreekuur.question", Kind.COUNT, "Vragen aan een spreekuur"),
-        Metric("spreekuur.attendance", Kind.COUNT, "Bezoekers van een spreekuur"),
-        Metric("vraagbaak.question", Kind.COUNT, "Vragen aan de VraagBaak"),
-        Metric("vraagbaak.routed", Kind.COUNT, "VraagBaak-vragen doorgezet", variants=VRAAGBAAK_ROUTES),
-        Metric("vraagbaak.answer_time", Kind.DURATION, "Tijd tot een VraagBaak-antwoord"),
-        Metric("forum.post", Kind.COUNT, "Forumberichten"),
-        Metric("content.view", Kind.COUNT, "Artikelen gelezen"),
+        Metric("visit", Kind.COUNT, N_("Bezoeken"), variants=PAGE_KINDS),
+        Metric("message", Kind.COUNT, N_("Berichten"), variants=CHANNEL_KINDS),
+        Metric("oneonone.requested", Kind.COUNT, N_("Aanvragen 1-op-1 gesprek"), by_hour=True),
+        Metric("oneonone.answered", Kind.COUNT, N_("Gesprekken gevoerd")),
+        Metric("oneonone.abandoned", Kind.COUNT, N_("Wachtenden afgehaakt")),
+        Metric("oneonone.handoff", Kind.COUNT, N_("Warme overdrachten")),
+        Metric("oneonone.wait", Kind.DURATION, N_("Wachttijd tot een gesprek")),
+        Metric("oneonone.abandon_wait", Kind.DURATION, N_("Wachttijd tot afhaken")),
+        Metric("oneonone.duration", Kind.DURATION, N_("Duur van een gesprek")),
+        Metric("oneonone.feedback", Kind.SCORE, N_("Waardering na een gesprek")),
+        Metric("moderation.item", Kind.COUNT, N_("Moderatie-items"), variants=MODERATION_SOURCES),
+        Metric("moderation.decision", Kind.COUNT, N_("Moderatiebesluiten"), variants=MODERATION_OUTCOMES),
+        Metric("moderation.decision_time", Kind.DURATION, N_("Tijd tot een moderatiebesluit")),
+        Metric("crisis.held", Kind.COUNT, N_("Crisisberichten vastgehouden"), open_variants=True),
+        Metric("crisis.claim_time", Kind.DURATION, N_("Tijd tot een professional een crisis oppakt")),
+        Metric("crisis.released", Kind.COUNT, N_("Crisisberichten vrijgegeven"), open_variants=True),
+        Metric("crisis.confirmed", Kind.COUNT, N_("Crisis bevestigd"), open_variants=True),
+        Metric("spreekuur.question", Kind.COUNT, N_("Vragen aan een spreekuur")),
+        Metric("spreekuur.attendance", Kind.COUNT, N_("Bezoekers van een spreekuur")),
+        Metric("vraagbaak.question", Kind.COUNT, N_("Vragen aan de VraagBaak")),
+        Metric("vraagbaak.routed", Kind.COUNT, N_("VraagBaak-vragen doorgezet"), variants=VRAAGBAAK_ROUTES),
+        Metric("vraagbaak.answer_time", Kind.DURATION, N_("Tijd tot een VraagBaak-antwoord")),
+        Metric("forum.post", Kind.COUNT, N_("Forumberichten")),
+        Metric("content.view", Kind.COUNT, N_("Artikelen gelezen")),
     )
 }
 
@@ -325,15 +326,16 @@ def mean_score(buckets: Mapping[int, int]) -> float | None:
 def duration_label(seconds: float | None) -> str:
     """A short Dutch duration: ``45 s``, ``12 min``, ``3,5 uur``, ``2 dagen``."""
     if seconds is None:
-        return "meer"
+        return N_("meer")
     if seconds < 60:
         return f"{seconds:.0f} s"
     if seconds < 3600:
         return f"{seconds / 60:.0f} min"
     if seconds < 86400:
         hours = seconds / 3600
-        return f"{hours:.0f} uur" if hours >= 10 or hours == int(hours) else f"{hours:.1f} uur".replace(".", ",")
-    return f"{seconds / 86400:.0f} dagen"
+        shown = f"{hours:.0f}" if hours >= 10 or hours == int(hours) else f"{hours:.1f}".replace(".", ",")
+        return N_("%s uur") % shown
+    return N_("%s dagen") % f"{seconds / 86400:.0f}"
 
 
 def bucket_label(metric: Metric, quantile_: Quantile) -> str:
@@ -341,7 +343,7 @@ def bucket_label(metric: Metric, quantile_: Quantile) -> str:
     if metric.kind == Kind.SCORE:
         return f"{quantile_.low:.0f}"
     if quantile_.high is None:
-        return f"meer dan {duration_label(quantile_.low)}"
+        return N_("meer dan %s") % duration_label(quantile_.low)
     return f"{duration_label(quantile_.low)} – {duration_label(quantile_.high)}"
 
 

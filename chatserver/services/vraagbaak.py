@@ -36,6 +36,7 @@ from chatserver.domain.vraagbaak import (
     hash_token,
     may_see,
 )
+from chatserver.i18n import N_
 from chatserver.ports import Clock, Document, Limit, RateLimiter, VraagbaakStore
 from chatserver.ports.reflectie import Counter
 from chatserver.services.refusal import Refused
@@ -83,7 +84,10 @@ class VraagbaakError(Refused):
         self.retry_after = retry_after
 
 
-NOT_FOUND = VraagbaakError("not_found", 404, "Deze vraag bestaat niet (meer).")
+NOT_FOUND = VraagbaakError("not_found", 404, N_("Deze vraag bestaat niet (meer)."))
+
+
+BAD_LINK = N_("Deze link is niet geldig. Gebruik een pad op deze site of een https-adres.")
 
 
 def safe_link(value: str) -> str:
@@ -92,13 +96,10 @@ def safe_link(value: str) -> str:
     if not value:
         return ""
     if len(value) > MAX_URL_CHARS or any(ch.isspace() or ord(ch) < 32 for ch in value) or "\\" in value:
-        raise VraagbaakError("url", 422, "Deze link is niet geldig. Gebruik een pad op deze site of een https-adres.",
-                             "url")  # fmt: skip
+        raise VraagbaakError("url", 422, BAD_LINK, "url")
     if (value.startswith("/") and not value.startswith("//")) or value.lower().startswith("https://"):
         return value
-    raise VraagbaakError(
-        "url", 422, "Deze link is niet geldig. Gebruik een pad op deze site of een https-adres.", "url"
-    )
+    raise VraagbaakError("url", 422, BAD_LINK, "url")
 
 
 class VraagbaakService:
@@ -135,17 +136,23 @@ class VraagbaakService:
         """
         body = clean_text(text, MAX_QUESTION_CHARS + 1)
         if len(body) < MIN_QUESTION_CHARS:
-            raise VraagbaakError("text", 422, f"Schrijf je vraag in minstens {MIN_QUESTION_CHARS} tekens.", "text")
+            raise VraagbaakError(
+                "text", 422, N_("Schrijf je vraag in minstens %s tekens.") % MIN_QUESTION_CHARS, "text"
+            )
         if len(body) > MAX_QUESTION_CHARS:
-            raise VraagbaakError("text", 422, f"Je vraag is te lang (hoogstens {MAX_QUESTION_CHARS} tekens).", "text")
+            raise VraagbaakError(
+                "text", 422, N_("Je vraag is te lang (hoogstens %s tekens).") % MAX_QUESTION_CHARS, "text"
+            )
         chosen = flavour if flavour in self.catalog_names else None
         decision = await self.limiter.hit(ASK_LIMIT, ip_subject or "unknown")
         if not decision.allowed:
             minutes = (decision.retry_after_s + 59) // 60
             raise VraagbaakError(
                 "rate_limited", 429,
-                f"Je hebt de afgelopen tijd veel vragen gesteld. Probeer het over {minutes} minuten opnieuw. "
-                "Heb je nu hulp nodig? Bel 113 of gratis 0800-0113.",
+                N_(
+                    "Je hebt de afgelopen tijd veel vragen gesteld. Probeer het over %s minuten opnieuw. Heb je nu "
+                    "hulp nodig? Bel 113 of gratis 0800-0113."
+                ) % minutes,
                 "text", decision.retry_after_s,
             )  # fmt: skip
         crisis = detect(body)
@@ -237,13 +244,13 @@ class VraagbaakService:
         holder = doc.get("claimed_by")
         if holder and holder != actor.account_id and not actor.is_admin:
             raise VraagbaakError(
-                "claimed", 409, f"{doc.get('claimed_pseudonym') or 'Een collega'} behandelt deze vraag al."
+                "claimed", 409, N_("%s behandelt deze vraag al.") % (doc.get("claimed_pseudonym") or N_("Een collega"))
             )
 
     async def _update(self, doc: Document, changes: Document) -> Document:
         updated = await self.repo.update_where(str(doc["_id"]), list(ACTIVE_STATUSES), changes)
         if updated is None:
-            raise VraagbaakError("done", 409, "Deze vraag is intussen al afgehandeld.")
+            raise VraagbaakError("done", 409, N_("Deze vraag is intussen al afgehandeld."))
         return updated
 
     def _done(self, changes: Document) -> Document:
@@ -282,9 +289,9 @@ class VraagbaakService:
         self._check_claim(actor, doc)
         body = clean_text(text, MAX_ANSWER_CHARS + 1)
         if not body:
-            raise VraagbaakError("answer", 422, "Schrijf een antwoord.", "answer")
+            raise VraagbaakError("answer", 422, N_("Schrijf een antwoord."), "answer")
         if len(body) > MAX_ANSWER_CHARS:
-            raise VraagbaakError("answer", 422, f"Het antwoord is te lang (hoogstens {MAX_ANSWER_CHARS} tekens).",
+            raise VraagbaakError("answer", 422, N_("Het antwoord is te lang (hoogstens %s tekens).") % MAX_ANSWER_CHARS,
                                  "answer")  # fmt: skip
         changes = self._done(
             {
@@ -309,10 +316,10 @@ class VraagbaakService:
         assert actor is not None
         self._check_claim(actor, doc)
         if flavour not in self.catalog_names:
-            raise VraagbaakError("flavour", 422, "Kies de community waar deze vraag thuishoort.", "flavour")
+            raise VraagbaakError("flavour", 422, N_("Kies de community waar deze vraag thuishoort."), "flavour")
         clean_note = clean_text(note, MAX_NOTE_CHARS + 1)
         if len(clean_note) > MAX_NOTE_CHARS:
-            raise VraagbaakError("note", 422, f"De toelichting is te lang (hoogstens {MAX_NOTE_CHARS} tekens).",
+            raise VraagbaakError("note", 422, N_("De toelichting is te lang (hoogstens %s tekens).") % MAX_NOTE_CHARS,
                                  "note")  # fmt: skip
         link = safe_link(url)
         changes: Document = {
@@ -372,7 +379,7 @@ class VraagbaakService:
             flavour=str(doc["flavour"]),
             source="crisis",
             ref=ItemRef(kind="vraagbaak_question", id=question_id, url=f"/backoffice/vraagbaak/{question_id}"),
-            text="Urgente VraagBaak-vraag: lees hem op de VraagBaak-desk.",
+            text=N_("Urgente VraagBaak-vraag: lees hem op de VraagBaak-desk."),
             author=None,
             verdict=Verdict(action="hold", crisis=crisis),
         )

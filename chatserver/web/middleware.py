@@ -106,7 +106,7 @@ class SecurityHeadersMiddleware:
 
         await self.app(scope, receive, send_with_headers)
         route = scope.get("route")
-        template = getattr(route, "path", None) or "(geen route)"
+        template = getattr(route, "path", None) or "(geen route)"  # i18n: log line
         log.debug("%s %s %s", scope["method"], template, status)
 
 

@@ -4,6 +4,9 @@
 (function () {
   "use strict";
 
+  var _ = window.GemI18n.gettext;  // i18n.js: the visitor's language
+  var fmt = window.GemI18n.format;
+
   var RELOAD_DELAY_MS = 400;
   var RELOADED_KEY = "gesprek:herladen:";
 
@@ -20,10 +23,10 @@
     if (frame.data.role) { li.className += " gesprek-msg--staff"; }
     var who = document.createElement("span");
     who.className = "gesprek-msg__who";
-    who.textContent = frame.data.sender + (frame.data.role ? " (" + frame.data.role + ")" : "");
+    who.textContent = frame.data.sender + (frame.data.role ? " (" + _(frame.data.role) + ")" : "");
     var text = document.createElement("span");
     text.className = "gesprek-msg__text";
-    text.textContent = frame.data.deleted ? "[verwijderd]" : frame.data.text;
+    text.textContent = frame.data.deleted ? _("[verwijderd]") : frame.data.text;
     li.appendChild(who);
     li.appendChild(document.createTextNode(" "));
     li.appendChild(text);
@@ -113,7 +116,7 @@
             line.classList.add("gesprek-msg--crisis");
             var flag = document.createElement("strong");
             flag.className = "gesprek-msg__flag";
-            flag.textContent = "⚠ Crisissignaal: ";
+            flag.textContent = "⚠ " + _("Crisissignaal:") + " ";
             line.insertBefore(flag, line.firstChild);
           }
         } else {
@@ -142,11 +145,14 @@
         if (d.status === "active") { reloadFor(null); return; }
         if (typeof d.position === "number") { setField("position", String(d.position)); }
         if (d.estimated_wait_min === null || d.estimated_wait_min === undefined) {
-          setField("estimate", "Er is nu niemand beschikbaar; we weten niet hoe lang het duurt.");
+          setField("estimate", _("Er is nu niemand beschikbaar; we weten niet hoe lang het duurt."));
         } else {
-          setField("estimate", "Verwachte wachttijd: ongeveer " + d.estimated_wait_min + (d.estimated_wait_min === 1 ? " minuut." : " minuten."));
+          setField("estimate", fmt(window.GemI18n.ngettext("Verwachte wachttijd: ongeveer {n} minuut.",
+            "Verwachte wachttijd: ongeveer {n} minuten.", d.estimated_wait_min), {n: d.estimated_wait_min}));
         }
-        if (typeof d.staff_on_shift === "number") { setField("staff", "Medewerkers in dienst: " + d.staff_on_shift + "."); }
+        if (typeof d.staff_on_shift === "number") {
+          setField("staff", fmt(_("Medewerkers in dienst: {n}."), {n: d.staff_on_shift}));
+        }
       } else if (frame.kind === "chat" && d.chat_id === root.getAttribute("data-chat-id")) {
         reloadFor(null);
       }
@@ -162,7 +168,7 @@
       onError: function (frame, p) { answer(p, frame); },
       onStatus: function (state) {
         if (state !== "stopped" || !liveBox) { return; }
-        liveBox.textContent = "De verbinding is verbroken. Laad de pagina opnieuw.";
+        liveBox.textContent = _("De verbinding is verbroken. Laad de pagina opnieuw.");
       }
     });
 
@@ -175,7 +181,7 @@
 
     function publish(text, done) {
       if (!live.connected()) {
-        done({ type: "error", reason: "Geen verbinding. Probeer het zo opnieuw." });
+        done({ type: "error", reason: _("Geen verbinding. Probeer het zo opnieuw.") });
         return;
       }
       answers[live.publish(chatChannel, text)] = done;
@@ -193,7 +199,7 @@
             input.value = "";
             if (ans.notice) { errorBox.textContent = ans.notice; errorBox.hidden = false; }
           } else {
-            errorBox.textContent = ans.reason || "Je bericht kon niet worden verstuurd.";
+            errorBox.textContent = ans.reason || _("Je bericht kon niet worden verstuurd.");
             errorBox.hidden = false;
           }
           input.focus();

@@ -31,6 +31,7 @@ from chatserver.domain.forum import (
 )
 from chatserver.domain.identity import Actor
 from chatserver.flavours import Flavour
+from chatserver.i18n import N_
 from chatserver.protocol.events import ForumPost, ForumPostEdited, ForumPostRemoved
 from chatserver.services.forum.errors import NOT_FOUND, ForumError, Posted
 from chatserver.services.identity import IdentityError
@@ -51,8 +52,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("chatserver.forum")
 
-HOLD_NOTICE = "Je bericht wacht op goedkeuring van een moderator. Alleen jij ziet het tot het is goedgekeurd."
-PREMODERATED_NOTICE = (
+HOLD_NOTICE = N_("Je bericht wacht op goedkeuring van een moderator. Alleen jij ziet het tot het is goedgekeurd.")
+PREMODERATED_NOTICE = N_(
     "In deze categorie bekijkt een moderator elk bericht voordat het zichtbaar wordt. "
     "Je bericht wacht op goedkeuring; alleen jij ziet het tot het is goedgekeurd."
 )
@@ -132,27 +133,29 @@ class ForumPosts:
 
     def check_can_post(self, actor: Actor | None, flavour: Flavour) -> Actor:
         if actor is None or actor.is_guest:
-            raise ForumError("login", 403, "Log in of maak een account aan om te reageren. Lezen kan altijd.")
+            raise ForumError("login", 403, N_("Log in of maak een account aan om te reageren. Lezen kan altijd."))
         if flavour.validation.forum_post and not actor.validated and not actor.is_staff:
-            raise ForumError("validation", 403, "Om op het forum te schrijven moet je account eerst gevalideerd zijn.")
+            raise ForumError(
+                "validation", 403, N_("Om op het forum te schrijven moet je account eerst gevalideerd zijn.")
+            )
         return actor
 
     def check_body(self, body: str) -> str:
         cleaned = clean_text(body, MAX_BODY_CHARS + 1)
         if len(cleaned) < MIN_BODY_CHARS:
-            raise ForumError("body", 422, "Schrijf een bericht.", "body")
+            raise ForumError("body", 422, N_("Schrijf een bericht."), "body")
         if len(cleaned) > MAX_BODY_CHARS:
-            raise ForumError("body", 422, f"Je bericht is te lang (hoogstens {MAX_BODY_CHARS} tekens).", "body")
+            raise ForumError("body", 422, N_("Je bericht is te lang (hoogstens %s tekens).") % MAX_BODY_CHARS, "body")
         return cleaned
 
     def _check_title(self, title: str) -> str:
         title = clean_title(title)
         if len(title) < MIN_TITLE_CHARS:
             raise ForumError(
-                "title", 422, f"Geef je onderwerp een titel van minstens {MIN_TITLE_CHARS} tekens.", "title"
+                "title", 422, N_("Geef je onderwerp een titel van minstens %s tekens.") % MIN_TITLE_CHARS, "title"
             )
         if len(title) > MAX_TITLE_CHARS:
-            raise ForumError("title", 422, f"De titel is te lang (hoogstens {MAX_TITLE_CHARS} tekens).", "title")
+            raise ForumError("title", 422, N_("De titel is te lang (hoogstens %s tekens).") % MAX_TITLE_CHARS, "title")
         return title
 
     async def check_not_muted(self, actor: Actor, flavour: Flavour) -> None:
@@ -171,7 +174,7 @@ class ForumPosts:
         known: Any = age if age is not None else "unknown"
         verdict: Verdict = self.moderation.screen(actor, flavour.slug, "forum", text, account_age_days=known)
         if verdict.action == "block":
-            raise ForumError("refused", 422, verdict.reason or "Dit bericht kan niet geplaatst worden.", "body")
+            raise ForumError("refused", 422, verdict.reason or N_("Dit bericht kan niet geplaatst worden."), "body")
         if verdict.action == "hold":
             only_premoderation = all(hit.rule == "premoderation" for hit in verdict.hits) and verdict.hits
             return verdict, "premoderation" if only_premoderation and not verdict.crisis.flagged else "rule"
@@ -225,9 +228,9 @@ class ForumPosts:
     ) -> Posted:
         author = self.check_can_post(actor, flavour)
         if thread.get("locked") and not author.staff_in(flavour.slug):
-            raise ForumError("locked", 403, "Dit onderwerp is gesloten: er kan niet meer op gereageerd worden.")
+            raise ForumError("locked", 403, N_("Dit onderwerp is gesloten: er kan niet meer op gereageerd worden."))
         if thread.get("status") != "visible":
-            raise ForumError("waiting", 409, "Je kunt reageren zodra het onderwerp is goedgekeurd.")
+            raise ForumError("waiting", 409, N_("Je kunt reageren zodra het onderwerp is goedgekeurd."))
         body = self.check_body(body)
         await self.check_not_muted(author, flavour)
         category = flavour.category(str(thread["category"]))

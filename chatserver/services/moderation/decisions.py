@@ -38,6 +38,7 @@ from chatserver.domain.moderation_items import (
 from chatserver.domain.reflectie import MODERATION_OUTCOME_OF, open_variant
 from chatserver.domain.sanctions import Sanction
 from chatserver.domain.sanctions import Target as SanctionTarget
+from chatserver.i18n import N_
 from chatserver.ports import Document, ModerationRecords, MuteStore
 from chatserver.ports.reflectie import Counter
 from chatserver.protocol.events import MessageDeleted, MessageEdited
@@ -112,7 +113,7 @@ class Decisions:
         if request.kind == "escalate":
             extra["claimed_name"] = ""
         if not await self.records.replace_item(item, decided, extra):
-            raise ModerationError(409, "Dit item is intussen veranderd. Ververs de lijst.")
+            raise ModerationError(409, N_("Dit item is intussen veranderd. Ververs de lijst."))
         doc.update(extra)
         view = view_of(decided, doc)
         note = sanction_note(request.kind, decision.reason, request.mute_minutes, request.ban_days, request.also_hide)
@@ -143,17 +144,19 @@ class Decisions:
     ) -> Decision:
         """The pure decision for a request this staff member may make on this item, or the refusal."""
         if request.kind not in allowed_decisions(staff):
-            raise ModerationError(403, "Deze beslissing mag jouw rol niet nemen.")
+            raise ModerationError(403, N_("Deze beslissing mag jouw rol niet nemen."))
         mute_for = timedelta(minutes=request.mute_minutes) if request.mute_minutes else None
         decision = Decision(
             kind=request.kind, reason=str(request.reason).strip()[:MAX_DECISION_REASON_CHARS], mute_for=mute_for
         )
         if request.kind == "redact" and not request.redacted_text.strip():
-            raise ModerationError(422, "Geef de aangepaste tekst op.")
+            raise ModerationError(422, N_("Geef de aangepaste tekst op."))
         if request.kind in ("mute", "ban", "warn") and not doc.get("author_id"):
-            raise ModerationError(422, "Bij dit item hoort geen schrijver.")
+            raise ModerationError(422, N_("Bij dit item hoort geen schrijver."))
         if request.kind == "ban" and (request.ban_days is None or not 1 <= request.ban_days <= MAX_BAN_DAYS):
-            raise ModerationError(422, "Kies een duur tussen 1 en 3650 dagen; voorgoed weren gaat via twee beheerders.")
+            raise ModerationError(
+                422, N_("Kies een duur tussen 1 en 3650 dagen; voorgoed weren gaat via twee beheerders.")
+            )
         if request.kind in ("mute", "ban"):
             await self._authorise_sanction(actor, flavour, str(doc["author_id"]), request)
         return decision
@@ -216,16 +219,18 @@ class Decisions:
     async def release(self, actor: Actor, item_id: str, reason: str = "") -> ModerationItemView:
         """One click for a false positive: claim (when needed) and release, audited and counted."""
         await self.queue.claim_unless_mine(actor, item_id)
+        # i18n: the audit record's reason, kept in Dutch like the rest of the record
         return await self.decide(actor, item_id, StaffDecision("release", reason=reason or "Vals alarm"))
 
     async def bulk(self, actor: Actor, item_ids: Sequence[str], kind: DecisionKind, reason: str = "") -> BulkResult:
         """Claim and decide several items at once (approve, hide or reject); each one is audited."""
         if kind not in BULK_KINDS:
-            raise ModerationError(422, "Deze beslissing kan niet voor meerdere items tegelijk.")
+            raise ModerationError(422, N_("Deze beslissing kan niet voor meerdere items tegelijk."))
         result = BulkResult()
         for item_id in dict.fromkeys(item_ids):
             try:
                 await self.queue.claim_unless_mine(actor, item_id)
+                # i18n: the audit record's reason
                 await self.decide(actor, item_id, StaffDecision(kind=kind, reason=reason or "Bulkactie"))
                 result.done.append(item_id)
             except ModerationError as exc:

@@ -25,6 +25,7 @@ from chatserver.domain.moderation_items import (
 )
 from chatserver.domain.reflectie import MODERATION_SOURCE_OF, open_variant
 from chatserver.flavours import FlavourCatalog
+from chatserver.i18n import N_
 from chatserver.ports import Document, ModerationRecords
 from chatserver.ports.reflectie import Counter
 from chatserver.services.chat import ChatService
@@ -101,7 +102,7 @@ class ItemQueue:
         """Create (or, for a repeated report, join) a moderation item, route it and tell the consoles; the item's
         routing says whether a professional is on shift."""
         if self.catalog.get(flavour) is None:
-            raise ModerationError(404, "Deze community bestaat niet.")
+            raise ModerationError(404, N_("Deze community bestaat niet."))
         subject_id = f"{ref.kind}:{ref.id}"
         reason = str(reason).strip()[:MAX_REASON_CHARS]
         if source == "report" and reporter is not None:
@@ -168,9 +169,9 @@ class ItemQueue:
             resolver = self.report_resolvers.get(kind)
             found = await resolver(ref) if resolver is not None else None
         if found is None:
-            raise ModerationError(404, "Dit bericht bestaat niet (meer).")
+            raise ModerationError(404, N_("Dit bericht bestaat niet (meer)."))
         if found.author is not None and found.author.account_id == reporter.account_id:
-            raise ModerationError(422, "Je kunt je eigen bericht niet melden.")
+            raise ModerationError(422, N_("Je kunt je eigen bericht niet melden."))
         item = await self.submit_item(
             flavour=found.flavour,
             source="report",
@@ -256,7 +257,7 @@ class ItemQueue:
             extra["time_to_claim_ms"] = max(0, int((to_ms(now) - item.created_at).total_seconds() * 1000))
             extra["first_claimed_at"] = to_ms(now)
         if not await self.records.replace_item(item, claimed, extra):
-            raise ModerationError(409, "Een collega was je net voor. Ververs de lijst.")
+            raise ModerationError(409, N_("Een collega was je net voor. Ververs de lijst."))
         doc.update(extra)
         view = view_of(claimed, doc)
         if first:
@@ -275,7 +276,7 @@ class ItemQueue:
         except QueueError as exc:
             raise ModerationError(409, str(exc)) from exc
         if not await self.records.replace_item(item, opened, {"claimed_name": ""}):
-            raise ModerationError(409, "Dit item is intussen veranderd. Ververs de lijst.")
+            raise ModerationError(409, N_("Dit item is intussen veranderd. Ververs de lijst."))
         doc["claimed_name"] = ""
         view = view_of(opened, doc)
         await self.notices.to_consoles("claimed", view)

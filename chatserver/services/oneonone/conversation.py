@@ -15,6 +15,7 @@ from chatserver.domain import oneonone as rules
 from chatserver.domain.channels import ChannelFacts, ChannelRef
 from chatserver.domain.identity import Actor, Tier
 from chatserver.flavours import FlavourCatalog
+from chatserver.i18n import N_
 from chatserver.protocol.events import ChatAssigned, ChatStep, ChatTransfer
 from chatserver.services.oneonone.errors import MAX_COMMENT_CHARS, MAX_NOTE_CHARS, OneOnOneError, not_found
 
@@ -27,8 +28,8 @@ if TYPE_CHECKING:
     from chatserver.services.oneonone.announce import Announcer, QueueEvent
     from chatserver.services.shifts import ShiftService
 
-CHANGED = "Het gesprek is intussen veranderd; probeer het opnieuw."
-HANDOVER_LINE = (
+CHANGED = N_("Het gesprek is intussen veranderd; probeer het opnieuw.")
+HANDOVER_LINE = N_(
     "Je gesprek wordt overgedragen aan een collega van de volgende dienst. "
     "Je hoeft je verhaal niet opnieuw te vertellen."
 )
@@ -86,17 +87,17 @@ class Conversations:
         doc = await self.access_visitor(actor, flavour, chat_id)
         if doc["status"] == "ended":
             return doc
-        return await self.finish(doc, ["afgebroken"], "De bezoeker heeft het gesprek verlaten.")
+        return await self.finish(doc, ["afgebroken"], N_("De bezoeker heeft het gesprek verlaten."))
 
     async def consent(self, actor: Actor, flavour: str, chat_id: str, agree: bool) -> Document:
         doc = await self.access_visitor(actor, flavour, chat_id)
         pending = doc.get("pending_escalation")
         if doc["status"] != "active" or not pending:
-            raise OneOnOneError(409, "Er is geen doorverbinding om mee in te stemmen.")
+            raise OneOnOneError(409, N_("Er is geen doorverbinding om mee in te stemmen."))
         doc = await self.repo.set_fields(chat_id, {"pending_escalation": None}) or doc
         if not agree:
             await self.announce.line(
-                doc, "Je hebt gekozen om niet doorverbonden te worden. Je gesprek gaat gewoon verder."
+                doc, N_("Je hebt gekozen om niet doorverbonden te worden. Je gesprek gaat gewoon verder.")
             )
             await self.announce.step(doc, ChatStep(event="consent_declined"))
             return doc
@@ -106,9 +107,9 @@ class Conversations:
     async def feedback(self, actor: Actor, flavour: str, chat_id: str, score: int, comment: str) -> None:
         doc = await self.access_visitor(actor, flavour, chat_id)
         if doc["status"] != "ended":
-            raise OneOnOneError(409, "Je kunt feedback geven als het gesprek is afgelopen.")
+            raise OneOnOneError(409, N_("Je kunt feedback geven als het gesprek is afgelopen."))
         if not 1 <= score <= 5:
-            raise OneOnOneError(422, "Kies een cijfer van 1 tot en met 5.")
+            raise OneOnOneError(422, N_("Kies een cijfer van 1 tot en met 5."))
         feedback = {"score": score, "comment": comment.strip()[:MAX_COMMENT_CHARS], "at": self.clock()}
         await self.repo.set_fields(chat_id, {"feedback": feedback})
         if not doc.get("feedback"):  # a changed score is not counted twice
@@ -129,7 +130,7 @@ class Conversations:
         doc = await self.access_staff(actor, chat_id)
         text = text.strip()[:MAX_NOTE_CHARS]
         if not text:
-            raise OneOnOneError(422, "Een notitie mag niet leeg zijn.")
+            raise OneOnOneError(422, N_("Een notitie mag niet leeg zijn."))
         note = {"by": actor.pseudonym, "role": rules.role_label(actor.role), "text": text, "at": self.clock()}
         return await self.repo.push_note(str(doc["_id"]), note) or doc
 
@@ -144,17 +145,17 @@ class Conversations:
     async def _active_of(self, actor: Actor, chat_id: str) -> Document:
         doc = await self.access_staff(actor, chat_id)
         if doc["status"] != "active" or doc.get("staff_id") != actor.account_id:
-            raise OneOnOneError(409, "Dit gesprek is niet (meer) van jou.")
+            raise OneOnOneError(409, N_("Dit gesprek is niet (meer) van jou."))
         return doc
 
     async def set_hold(self, actor: Actor, chat_id: str, on: bool, reason: str) -> Document:
         """A safeguarding hold keeps the transcript from the retention purge; professionals only, audited."""
         doc = await self.access_staff(actor, chat_id)
         if rules.tier_of_role(actor.role) != Tier.PROFESSIONAL:
-            raise OneOnOneError(403, "Alleen een professional kan een gesprek bewaren voor veiligheid.")
+            raise OneOnOneError(403, N_("Alleen een professional kan een gesprek bewaren voor veiligheid."))
         reason = reason.strip()[:MAX_NOTE_CHARS]
         if on and not reason:
-            raise OneOnOneError(422, "Geef een reden voor het bewaren.")
+            raise OneOnOneError(422, N_("Geef een reden voor het bewaren."))
         now = self.clock()
         hold = {"by": actor.account_id, "by_pseudonym": actor.pseudonym, "reason": reason, "at": now} if on else None
         await self.repo.add_audit(
@@ -177,11 +178,11 @@ class Conversations:
         """The colleague a chat goes to: on shift in the flavour, of a tier that may take it, with room."""
         status = await self.shifts.status_of(target_id)
         if status is None or flavour not in status["flavours"]:
-            raise OneOnOneError(409, "Deze collega is nu niet in dienst.")
+            raise OneOnOneError(409, N_("Deze collega is nu niet in dienst."))
         if not rules.can_take(rules.tier_of_role(str(status["role"])), needed):
-            raise OneOnOneError(409, "Deze collega kan dit gesprek niet aannemen.")
+            raise OneOnOneError(409, N_("Deze collega kan dit gesprek niet aannemen."))
         if not rules.has_capacity(await self.repo.count_active_of_staff(target_id), int(status["capacity"])):
-            raise OneOnOneError(409, "Deze collega zit aan het maximum aantal gesprekken.")
+            raise OneOnOneError(409, N_("Deze collega zit aan het maximum aantal gesprekken."))
         return status
 
     async def _reassign(self, doc: Document, target: Document, line: str) -> Document:
@@ -209,13 +210,13 @@ class Conversations:
     async def transfer(self, actor: Actor, chat_id: str, target_id: str, note: str) -> Document:
         doc = await self._active_of(actor, chat_id)
         if target_id == actor.account_id:
-            raise OneOnOneError(422, "Kies een collega.")
+            raise OneOnOneError(422, N_("Kies een collega."))
         target = await self._target(str(doc["flavour"]), target_id, Tier(int(doc["tier_needed"])))
         if note.strip():
             await self.add_note(actor, chat_id, "Overdracht: " + note)
-        line = (
-            f"Je gesprek wordt overgenomen door {target['pseudonym']} ({rules.role_label(str(target['role']))}). "
-            "Je hoeft je verhaal niet opnieuw te vertellen."
+        line = N_("Je gesprek wordt overgenomen door %s (%s). Je hoeft je verhaal niet opnieuw te vertellen.") % (
+            target["pseudonym"],
+            rules.role_label(str(target["role"])),
         )
         return await self._reassign(doc, target, line)
 
@@ -229,7 +230,7 @@ class Conversations:
             or to_role == "admin"
             or not rules.escalation_allowed(rules.tier_of_role(actor.role), to_tier)
         ):
-            raise OneOnOneError(422, "Je kunt alleen doorverbinden naar een hogere laag.")
+            raise OneOnOneError(422, N_("Je kunt alleen doorverbinden naar een hogere laag."))
         if target_id:
             await self._target(str(doc["flavour"]), target_id, to_tier)
         if note.strip():
@@ -244,8 +245,8 @@ class Conversations:
         doc = await self.repo.set_fields(str(doc["_id"]), {"pending_escalation": pending}) or doc
         await self.announce.line(
             doc,
-            f"{actor.pseudonym} wil je doorverbinden met {rules.TIER_NAMES[to_tier]}. "
-            "Wil je dat? Je hoeft je verhaal dan niet opnieuw te vertellen.",
+            N_("%s wil je doorverbinden met %s. Wil je dat? Je hoeft je verhaal dan niet opnieuw te vertellen.")
+            % (actor.pseudonym, rules.TIER_NAMES[to_tier]),
         )
         await self.announce.step(doc, ChatTransfer(event="consent_requested", to=rules.TIER_NAMES[to_tier]))
         return doc
@@ -279,8 +280,8 @@ class Conversations:
         doc = await self._active_of(actor, chat_id)
         chosen = [t for t in tags if t in rules.OUTCOME_TAGS]
         if not chosen:
-            raise OneOnOneError(422, "Kies minstens één uitkomst.")
-        return await self.finish(doc, chosen, f"{actor.pseudonym} heeft het gesprek afgesloten.")
+            raise OneOnOneError(422, N_("Kies minstens één uitkomst."))
+        return await self.finish(doc, chosen, N_("%s heeft het gesprek afgesloten.") % actor.pseudonym)
 
     async def finish(self, doc: Document, tags: list[str], line: str) -> Document:
         """End a waiting or active chat with ``line``; the chat unchanged when someone else ended or moved it."""
@@ -291,7 +292,7 @@ class Conversations:
         if updated is None:
             return doc
         self._count_end(updated, now)
-        await self.announce.line(updated, line + " Bedankt voor het gesprek.")
+        await self.announce.line(updated, line + " " + N_("Bedankt voor het gesprek."))
         await self.announce.step(updated, ChatStep(event="ended"))
         event: QueueEvent = "left" if doc["status"] == "waiting" else "ended"
         await self.announce.queue_changed(str(doc["flavour"]), event, chat_id)
@@ -332,5 +333,5 @@ class Conversations:
     async def handover(self, account_id: str, flavours: list[str], note: str) -> None:
         """Someone signs off: their open chats in ``flavours`` go to the next shift with the handover note."""
         for doc in await self.repo.active_of_staff(account_id):
-            if doc["flavour"] in flavours and await self.reoffer(doc, HANDOVER_LINE, note or "Einde dienst."):
+            if doc["flavour"] in flavours and await self.reoffer(doc, HANDOVER_LINE, note or N_("Einde dienst.")):
                 self.counter.count("oneonone.handoff", str(doc["flavour"]))  # to the next shift, with the note

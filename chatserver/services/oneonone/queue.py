@@ -16,6 +16,7 @@ from chatserver.domain import oneonone as rules
 from chatserver.domain.channels import chat_channel, user_channel
 from chatserver.domain.identity import Actor, Tier
 from chatserver.flavours import FlavourCatalog, is_open
+from chatserver.i18n import N_
 from chatserver.protocol.events import ChatAccepted, ChatAssigned
 from chatserver.services.oneonone.errors import MAX_TOPIC_CHARS, OneOnOneError, not_found
 
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("chatserver.oneonone")
 
-QUEUED_LINE = "Je staat in de wachtrij. Je kunt alvast typen wat je kwijt wilt; wie je gesprek aanneemt, leest het."
+QUEUED_LINE = N_("Je staat in de wachtrij. Je kunt alvast typen wat je kwijt wilt; wie je gesprek aanneemt, leest het.")
 
 
 def new_chat(actor: Actor, flavour: str, topic: str, risk: bool, now: datetime) -> Document:
@@ -97,12 +98,12 @@ class ChatQueue:
         if f is None:
             raise not_found()
         if actor.is_guest and not f.chat.guests_allowed:
-            raise OneOnOneError(403, "Voor een gesprek in deze community heb je een account nodig.")
+            raise OneOnOneError(403, N_("Voor een gesprek in deze community heb je een account nodig."))
         existing = await self.repo.open_chat_of_visitor(actor.account_id, flavour)
         if existing is not None:
             return existing
         if not (await self.availability(flavour))["accepting"]:
-            raise OneOnOneError(409, "De chat is nu gesloten. Kijk hieronder wanneer we weer open zijn.")
+            raise OneOnOneError(409, N_("De chat is nu gesloten. Kijk hieronder wanneer we weer open zijn."))
         topic = " ".join(topic.split())[:MAX_TOPIC_CHARS]
         verdict = self.crisis.verdict(actor, flavour, topic) if topic else None
         flagged = verdict is not None and verdict.crisis.flagged
@@ -140,10 +141,10 @@ class ChatQueue:
         """The staff member's shift, when they are on shift in ``flavour`` and have room for one more chat."""
         status = await self.shifts.status_of(actor.account_id)
         if status is None or flavour not in status["flavours"]:
-            raise OneOnOneError(409, "Meld je eerst aan voor een dienst in deze community.")
+            raise OneOnOneError(409, N_("Meld je eerst aan voor een dienst in deze community."))
         active = await self.repo.count_active_of_staff(actor.account_id)
         if not rules.has_capacity(active, int(status["capacity"])):
-            raise OneOnOneError(409, "Je zit aan je maximum aantal gesprekken tegelijk.")
+            raise OneOnOneError(409, N_("Je zit aan je maximum aantal gesprekken tegelijk."))
         return status
 
     async def _next_for(self, actor: Actor, tier: Tier | None) -> str:
@@ -156,7 +157,7 @@ class ChatQueue:
             professional_free = await self._professional_free(flavours)
         entry = rules.pick_next([rules.waiting_entry(d) for d in waiting], tier, professional_free=professional_free)
         if entry is None:
-            raise OneOnOneError(409, "Er wacht niemand die jij kunt aannemen.")
+            raise OneOnOneError(409, N_("Er wacht niemand die jij kunt aannemen."))
         return entry.chat_id
 
     async def _professional_free(self, flavours: list[str]) -> bool:
@@ -178,10 +179,10 @@ class ChatQueue:
         if doc is None or not actor.staff_in(str(doc["flavour"])) or tier is None:
             raise not_found()
         if doc["status"] != "waiting":
-            raise OneOnOneError(409, "Dit gesprek is al aangenomen.")
+            raise OneOnOneError(409, N_("Dit gesprek is al aangenomen."))
         needed = Tier(int(doc["tier_needed"]))
         if not rules.can_take(tier, needed):
-            raise OneOnOneError(403, f"Dit gesprek wacht op {rules.TIER_NAMES[needed]}.")
+            raise OneOnOneError(403, N_("Dit gesprek wacht op %s.") % rules.TIER_NAMES[needed])
         flavour = str(doc["flavour"])
         await self.check_can_hold(actor, flavour)
         now = self.clock()
@@ -199,7 +200,7 @@ class ChatQueue:
             taken["answered_at"] = now  # where the conversation's duration starts
         updated = await self.repo.update_chat(chat_id, ["waiting"], taken, extra={"staff_id": None})
         if updated is None:
-            raise OneOnOneError(409, "Dit gesprek is al aangenomen.")
+            raise OneOnOneError(409, N_("Dit gesprek is al aangenomen."))
         if answered_now:
             self.counter.count("oneonone.answered", flavour)
             self.counter.count("oneonone.wait", flavour, value=(now - doc["requested_at"]).total_seconds())
@@ -215,7 +216,7 @@ class ChatQueue:
         if doc.get("escalated_to") and int(doc["escalated_to"]) == int(doc["tier_needed"]) and previous:
             await self.announce.line(doc, rules.handoff_line(Tier(int(doc["tier_needed"])), actor.pseudonym))
         else:
-            await self.announce.line(doc, f"{actor.pseudonym} ({role}) is er nu voor je.")
+            await self.announce.line(doc, N_("%s (%s) is er nu voor je.") % (actor.pseudonym, role))
         await self.announce.step(doc, ChatAssigned(staff=actor.pseudonym, role=role))
         if previous:
             await self.announce.tell_staff(str(previous), "taken_over", chat_id)

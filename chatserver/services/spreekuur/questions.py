@@ -31,6 +31,7 @@ from chatserver.domain.spreekuur import (
     staff_question,
 )
 from chatserver.flavours import Flavour, FlavourCatalog
+from chatserver.i18n import N_
 from chatserver.ports import Clock, Document, SpreekuurStore
 from chatserver.protocol.events import (
     PublicQuestion,
@@ -52,8 +53,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("chatserver.spreekuur")
 
-RECEIVED = "Dank je wel! Je vraag is ontvangen. Een moderator bekijkt hem; daarna verschijnt hij in het spreekuur."
-OFF_TOPIC = "Je vraag past niet binnen de regels van deze community."
+RECEIVED = N_("Dank je wel! Je vraag is ontvangen. Een moderator bekijkt hem; daarna verschijnt hij in het spreekuur.")
+OFF_TOPIC = N_("Je vraag past niet binnen de regels van deze community.")
 
 
 class QuestionDesk:
@@ -184,10 +185,12 @@ class QuestionDesk:
         text = clean_text(reason, MAX_REASON_CHARS + 1)
         if not text:
             raise SpreekuurError(
-                "reason", 422, "Schrijf kort waarom; de vraagsteller krijgt de reden te zien.", "reason"
+                "reason", 422, N_("Schrijf kort waarom; de vraagsteller krijgt de reden te zien."), "reason"
             )
         if len(text) > MAX_REASON_CHARS:
-            raise SpreekuurError("reason", 422, f"De reden mag hoogstens {MAX_REASON_CHARS} tekens zijn.", "reason")
+            raise SpreekuurError(
+                "reason", 422, N_("De reden mag hoogstens %s tekens zijn.") % MAX_REASON_CHARS, "reason"
+            )
         return await self._reject(doc, question, actor.pseudonym, text)
 
     async def _reject(self, doc: Document, question: Document, by: str, reason: str) -> Document:
@@ -199,7 +202,7 @@ class QuestionDesk:
         await self.chat.emit(
             user_channel(str(updated["author_id"])),
             SpreekuurQuestionRejected(
-                text=f"Je vraag voor ‘{doc['title']}’ is niet geplaatst. Reden: {reason}",
+                text=N_("Je vraag voor ‘%s’ is niet geplaatst. Reden: %s") % (doc["title"], reason),
                 url=f"/f/{doc['flavour']}/spreekuur/{doc['_id']}/",
             ),
         )
@@ -215,7 +218,9 @@ class QuestionDesk:
             or target["_id"] == question["_id"]
             or target.get("status") not in ("pending", "approved")
         ):
-            raise SpreekuurError("into", 422, "Kies een andere vraag van dit spreekuur om mee samen te voegen.", "into")
+            raise SpreekuurError(
+                "into", 422, N_("Kies een andere vraag van dit spreekuur om mee samen te voegen."), "into"
+            )
         changes = {"status": "merged", "merged_into": target["_id"], "decided_by": actor.pseudonym,
                    "decided_at": self.clock()}  # fmt: skip
         updated = await self.repo.update_question_where(str(question["_id"]), ["pending"], changes)
@@ -234,16 +239,20 @@ class QuestionDesk:
         doc, question = await self._decidable(actor, question_id)
         assert actor is not None
         if not is_host_of(actor, doc):
-            raise SpreekuurError("host", 403, "Alleen de host van dit spreekuur beantwoordt vragen.", "answer")
+            raise SpreekuurError("host", 403, N_("Alleen de host van dit spreekuur beantwoordt vragen."), "answer")
         if self.sessions.phase(doc) in ("waiting", "cancelled"):
-            raise SpreekuurError("waiting", 409, "Het spreekuur is nog niet begonnen. Open het eerst.", "answer")
+            raise SpreekuurError("waiting", 409, N_("Het spreekuur is nog niet begonnen. Open het eerst."), "answer")
         cleaned = clean_text(text, MAX_ANSWER_CHARS + 1)
         if not cleaned or len(cleaned) > MAX_ANSWER_CHARS:
-            raise SpreekuurError("answer", 422, f"Schrijf een antwoord van 1 tot {MAX_ANSWER_CHARS} tekens.", "answer")
+            raise SpreekuurError(
+                "answer", 422, N_("Schrijf een antwoord van 1 tot %s tekens.") % MAX_ANSWER_CHARS, "answer"
+            )
         answer = {"text": cleaned, "host": actor.pseudonym, "role": actor.role_label, "at": self.clock()}
         updated = await self.repo.set_answer(str(question["_id"]), answer)
         if updated is None:
-            raise SpreekuurError("not_approved", 409, "Alleen goedgekeurde vragen kunnen beantwoord worden.", "answer")
+            raise SpreekuurError(
+                "not_approved", 409, N_("Alleen goedgekeurde vragen kunnen beantwoord worden."), "answer"
+            )
         await self.chat.emit(_qa_channel(doc), QaAnswer(question_id=updated["_id"], answer=public_answer(updated)))
         return updated
 
@@ -278,17 +287,17 @@ def _qa_channel(doc: Document) -> str:
 def _checked_question(actor: Actor, flavour: Flavour, phase: Phase, text: str) -> str:
     """The cleaned question, or the refusal: the session is over, the asker may not ask here, or the length is off."""
     if phase in ("ended", "cancelled"):
-        raise SpreekuurError("closed", 409, "Dit spreekuur is afgelopen; je kunt geen vragen meer sturen.", "text")
+        raise SpreekuurError("closed", 409, N_("Dit spreekuur is afgelopen; je kunt geen vragen meer sturen."), "text")
     if actor.is_guest and not flavour.chat.guests_allowed:
-        raise SpreekuurError("members", 403, "Log in of maak een account om een vraag te stellen.", "text")
+        raise SpreekuurError("members", 403, N_("Log in of maak een account om een vraag te stellen."), "text")
     if flavour.validation.spreekuur_question and not actor.validated and not actor.is_staff:
-        detail = "Bevestig eerst je account (e-mail, telefoon of verwijscode) om een vraag te stellen."
+        detail = N_("Bevestig eerst je account (e-mail, telefoon of verwijscode) om een vraag te stellen.")
         raise SpreekuurError("validation", 403, detail, "text")
     cleaned = clean_text(text, MAX_QUESTION_CHARS + 1)
     if len(cleaned) < MIN_QUESTION_CHARS:
-        raise SpreekuurError("text", 422, "Schrijf je vraag (minstens een paar woorden).", "text")
+        raise SpreekuurError("text", 422, N_("Schrijf je vraag (minstens een paar woorden)."), "text")
     if len(cleaned) > MAX_QUESTION_CHARS:
-        raise SpreekuurError("text", 422, f"Je vraag mag hoogstens {MAX_QUESTION_CHARS} tekens zijn.", "text")
+        raise SpreekuurError("text", 422, N_("Je vraag mag hoogstens %s tekens zijn.") % MAX_QUESTION_CHARS, "text")
     return cleaned
 
 

@@ -16,6 +16,7 @@ from chatserver.domain import oneonone as rules
 from chatserver.domain.channels import queue_channel, user_channel
 from chatserver.domain.identity import Actor
 from chatserver.flavours import TIMEZONE, Flavour
+from chatserver.i18n import N_
 from chatserver.services.identity import IdentityError
 from chatserver.services.oneonone import OneOnOneError, OneOnOneService
 from chatserver.services.shifts import ShiftError
@@ -147,6 +148,7 @@ async def transcript(request: Request) -> Response:
     except OneOnOneError:
         return not_found(request)
     text = await oneonone.transcript(doc, f"{request.url.scheme}://{request.url.netloc}")
+    # i18n: a file name
     return PlainTextResponse(
         text, headers={"Cache-Control": "no-store", "Content-Disposition": 'attachment; filename="gesprek.txt"'}
     )
@@ -359,7 +361,7 @@ async def _add_block(
     except ValueError:
         day = None
     if member is None or day is None:
-        return "Kies een medewerker en een datum.", 422
+        return N_("Kies een medewerker en een datum."), 422
     try:
         await services_of(request).shifts.add_block(
             admin,
