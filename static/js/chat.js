@@ -13,6 +13,7 @@
 
   var _ = window.GemI18n.gettext;  // i18n.js: the visitor's language
   var fmt = window.GemI18n.format;
+  var N_ = window.GemI18n.N_;
   var TYPING_SHOW_MS = 4000;
   var MAX_TEXT_CHARS = 4000;
   var ROLE_KEYS = {
@@ -22,14 +23,14 @@
     "Redacteur": "editor",
     "Beheerder": "admin"
   };
+  // The role labels live events carry (in Dutch), marked so that every page's scripts can show them translated.
+  var ROLE_LABELS = [N_("Vrijwilliger"), N_("Ervaringsdeskundige"), N_("Professional"), N_("Redacteur"), N_("Beheerder")];
   var URL_RE = /\bhttps?:\/\/[^\s<>"']*[^\s<>"'.,;:!?)\]]/gi;
 
   // The Dutch role label (as the live events carry it) of a badge on the page, whatever language it shows.
   function roleOf(badge) {
-    for (var label in ROLE_KEYS) {
-      if (Object.prototype.hasOwnProperty.call(ROLE_KEYS, label) && badge.classList.contains("badge--" + ROLE_KEYS[label])) {
-        return label;
-      }
+    for (var i = 0; i < ROLE_LABELS.length; i++) {
+      if (badge.classList.contains("badge--" + ROLE_KEYS[ROLE_LABELS[i]])) { return ROLE_LABELS[i]; }
     }
     return badge.textContent;
   }
