@@ -240,16 +240,52 @@ def script_messages(js_dir: Path) -> tuple[ScriptMessage, ...]:
     return tuple(found)
 
 
+# The modules whose marked messages may reach a page live, stored in Dutch: room and 1-on-1 system lines, moderation
+# notices on a visitor's own channel, the staff console's alerts, spreekuur notices. Relative to the project root.
+LIVE_SOURCES = (
+    "chatserver/services/rooms.py",
+    "chatserver/domain/rooms.py",
+    "chatserver/services/oneonone",
+    "chatserver/domain/oneonone.py",
+    "chatserver/services/moderation",
+    "chatserver/domain/moderation.py",
+    "chatserver/domain/sanctions.py",
+    "moderation",
+    "chatserver/services/spreekuur",
+    "chatserver/domain/spreekuur.py",
+    "chatserver/services/shifts.py",
+    "chatserver/protocol",
+)
+
+
 @cache
-def script_catalog(lang: str, js_dir: Path) -> dict[str, str | list[str]]:
+def live_messages(root: Path = LOCALE_DIR.parent.parent) -> tuple[str, ...]:
+    """The messages marked in :data:`LIVE_SOURCES` (``N_``, ``_``), which a script may receive as a live text."""
+    from babel.messages.extract import extract_from_file  # only when the pages are first built
+
+    found: dict[str, None] = {}
+    for source in LIVE_SOURCES:
+        path = root / source
+        for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            for _line, message, _comments, _context in extract_from_file("python", str(file)):
+                if isinstance(message, str) and message:
+                    found[message] = None
+    return tuple(found)
+
+
+@cache
+def script_catalog(lang: str, js_dir: Path, live: bool = False) -> dict[str, str | list[str]]:
     """The scripts' messages in ``lang``, keyed by the Dutch message id: a text, or the forms for 1 and for more.
 
-    ``static/js/i18n.js`` reads this from the page (``templates/base.html``); Dutch pages need none.
+    ``static/js/i18n.js`` reads this from the page (``templates/base.html``); Dutch pages need none. A page that
+    shows live lines (``live``) also gets :func:`live_messages`, which ``GemI18n.translate`` recognises on arrival.
     """
     if lang == DEFAULT_LANG or lang not in SUPPORTED:
         return {}
     gettext, ngettext = catalog(lang).gettext, catalog(lang).ngettext
     out: dict[str, str | list[str]] = {}
+    if live:
+        out.update((message, gettext(message)) for message in live_messages())
     for message in script_messages(js_dir):
         if isinstance(message, str):
             out[message] = gettext(message)

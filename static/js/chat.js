@@ -14,6 +14,7 @@
   var _ = window.GemI18n.gettext;  // i18n.js: the visitor's language
   var fmt = window.GemI18n.format;
   var N_ = window.GemI18n.N_;
+  var tr = window.GemI18n.translate;  // a Dutch text that arrives live (system line, notice), in the page's language
   var TYPING_SHOW_MS = 4000;
   var MAX_TEXT_CHARS = 4000;
   var ROLE_KEYS = {
@@ -167,7 +168,7 @@
       li.setAttribute("data-offset", String(frame.offset));
       if (frame.kind === "system") {
         li.className = "msg msg--system";
-        li.appendChild(el("p", "msg__body", String(d.text || "")));
+        li.appendChild(el("p", "msg__body", tr(String(d.text || ""))));
         return li;
       }
       var own = me !== "" && d.sender === me;
@@ -233,15 +234,15 @@
     function onPersonal(frame) {
       var d = frame.data || {};
       if (frame.kind !== "notification") { return; }
-      if (d.type === "report_outcome" && confirmationEl) { confirmationEl.textContent = String(d.title || ""); return; }
+      if (d.type === "report_outcome" && confirmationEl) { confirmationEl.textContent = tr(String(d.title || "")); return; }
       if (d.type !== "moderation") { return; }
       if (d.decision === "mute" && d.text) {
-        showNotice(String(d.text));
+        showNotice(tr(String(d.text)));
         if (composer) { composer.hidden = true; }
-        if (note) { note.textContent = String(d.text); note.hidden = false; }
+        if (note) { note.textContent = tr(String(d.text)); note.hidden = false; }
         return;
       }
-      showNotice(String(d.title || "") + (d.reason ? " " + fmt(_("Reden van de moderator: {reason}"), {reason: String(d.reason)}) : ""));
+      showNotice(tr(String(d.title || "")) + (d.reason ? " " + fmt(_("Reden van de moderator: {reason}"), {reason: tr(String(d.reason))}) : ""));
     }
 
     function onEvent(frame) {

@@ -44,7 +44,7 @@
       onEvent: function (frame) {
         if (frame.kind !== "queue") { return; }
         var d = frame.data || {};
-        if (d.event === "alert" && d.alert) { refresh(fmt(_("Melding: {text}"), {text: _(d.alert.text)})); }
+        if (d.event === "alert" && d.alert) { refresh(fmt(_("Melding: {text}"), {text: window.GemI18n.translate(d.alert.text)})); }
         else if (d.event === "joined") { refresh(_("Nieuwe aanvraag in de wachtrij.")); }
         else { refresh(); }
       },

@@ -17,7 +17,7 @@
     li.setAttribute("data-offset", String(frame.offset));
     if (frame.kind === "system") {
       li.className += " gesprek-msg--system";
-      li.textContent = frame.data.text || "";
+      li.textContent = window.GemI18n.translate(frame.data.text || "");  // stored Dutch, in the page's language
       return li;
     }
     if (frame.data.role) { li.className += " gesprek-msg--staff"; }

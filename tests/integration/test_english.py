@@ -13,12 +13,14 @@ import httpx
 import pytest
 
 from chatserver.config import PROJECT_ROOT
-from chatserver.i18n import script_messages
+from chatserver.i18n import live_messages, script_messages
+from chatserver.services.oneonone.conversation import HANDOVER_LINE
 
 from ..conftest import RunningServer
 from ..unit.test_i18n import DUTCH_UI_WORDS, PORTAL_WORDS, TRANSLATED, messages, po_path, read_catalog, visible_text
 from .content_helpers import csrf_of, login_as, member, new_client
 from .forum_helpers import FORUM, OPEN_CATEGORY
+from .test_oneonone_support import post_form, staff
 
 SITE = "/f/psychosenet"
 ENGLISH = {"gem_lang": "en"}
@@ -173,7 +175,8 @@ async def test_an_english_page_carries_every_script_message_translated(server: R
     assert block, "no #gem-i18n block on an English page"
     sent = json.loads(block.group(1))
     wanted = script_messages(PROJECT_ROOT / "static" / "js")
-    assert set(sent) == {m if isinstance(m, str) else m[0] for m in wanted}
+    # A room shows live lines: the block also carries the messages those may hold (live_messages).
+    assert set(sent) == {m if isinstance(m, str) else m[0] for m in wanted} | set(live_messages())
     po = messages(read_catalog(po_path(TRANSLATED[0])))
     for msgid, text in sent.items():
         forms = text if isinstance(text, list) else [text]
@@ -188,3 +191,32 @@ async def test_a_dutch_page_needs_no_script_messages(client: httpx.AsyncClient) 
     page = await client.get(f"{SITE}/chat/welkom/")
     assert "gem-i18n" not in page.text
     assert '<script src="/static/js/i18n.js' in page.text
+
+
+def script_block(page: httpx.Response) -> dict[str, str | list[str]]:
+    block = SCRIPT_BLOCK.search(page.text)
+    assert block, "no #gem-i18n block on an English page"
+    found: dict[str, str | list[str]] = json.loads(block.group(1))
+    return found
+
+
+async def test_a_room_page_carries_the_english_of_the_system_lines_that_arrive_live(server: RunningServer) -> None:
+    async with await english_member(server) as client:
+        room = await client.get(f"{SITE}/chat/welkom/")
+        forum = await client.get(f"{SITE}/forum/")
+    sent = script_block(room)
+    assert sent["De host heeft de ruimte geopend. Welkom!"] == "The host has opened the room. Welcome!"
+    assert "De host heeft de ruimte geopend. Welkom!" not in script_block(forum)  # no live lines, no extra weight
+
+
+async def test_the_one_on_one_page_carries_the_english_of_its_system_lines(server: RunningServer) -> None:
+    await server.services.shifts.sign_on(staff("volunteer"), ["psychosenet"], 2)
+    async with await new_client(server) as client:
+        client.cookies.update(ENGLISH)
+        entry = f"{SITE}/chat/gesprek/"
+        answer = await post_form(client, entry, entry, {"topic": "Stemmen"})
+        assert answer.status_code == 303
+        sent = script_block(await client.get(answer.headers["location"]))
+    for line in (HANDOVER_LINE, "%s (%s) is er nu voor je.", "De bezoeker heeft het gesprek verlaten."):
+        assert line in sent and sent[line] and sent[line] != line, line
+    assert sent["Vrijwilliger"] == "Volunteer"  # a role inside a line is translated as its value
