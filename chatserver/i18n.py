@@ -145,13 +145,22 @@ VALUE_DEPTH = 2  # "morgen om 9:00": a value ("morgen") may itself be a message,
 
 
 def _value(lang: str, value: str, depth: int) -> str | None:
-    """A value inside a formatted message: a message, or a list of them ("maandag, dinsdag"); None when unknown."""
-    found = _one(lang, value, depth)
+    """A value inside a formatted message: a message, or a list of them ("maandag, dinsdag"), each perhaps quoted
+    ("‘Publiceren’, ‘Archiveren’"); None when unknown."""
+    found = _one(lang, value, depth) or _quoted(lang, value)
     if found is None and ", " in value:
-        parts = [_one(lang, part, 0) for part in value.split(", ")]
+        parts = [_one(lang, part, 0) or _quoted(lang, part) for part in value.split(", ")]
         if all(part is not None for part in parts):
             return ", ".join(part for part in parts if part is not None)
     return found
+
+
+def _quoted(lang: str, value: str) -> str | None:
+    """A message between quotes, as refusals name an action or a status: ‘Publiceren’; None when unknown."""
+    if len(value) > 2 and value[0] == "‘" and value[-1] == "’":
+        inner = _one(lang, value[1:-1], 0)
+        return None if inner is None else f"‘{inner}’"
+    return None
 
 
 SENTENCE_END = re.compile(r"(?<=[.!?…:])\s+")

@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from chatserver.config import PROJECT_ROOT
-from chatserver.i18n import live_messages, script_messages
+from chatserver.i18n import live_messages, script_messages, translate
+from chatserver.services.content.workflow import _refused_transition
 from chatserver.services.oneonone.conversation import HANDOVER_LINE
 
 from ..conftest import RunningServer
@@ -220,3 +221,15 @@ async def test_the_one_on_one_page_carries_the_english_of_its_system_lines(serve
     for line in (HANDOVER_LINE, "%s (%s) is er nu voor je.", "De bezoeker heeft het gesprek verlaten."):
         assert line in sent and sent[line] and sent[line] != line, line
     assert sent["Vrijwilliger"] == "Volunteer"  # a role inside a line is translated as its value
+
+
+def test_a_refused_transition_names_the_actions_and_the_status_in_english() -> None:
+    refusal = _refused_transition("draft", "unpublish").detail
+    assert refusal == (  # the Dutch stays as it was
+        "‘Offline halen’ kan niet bij een stuk met status ‘Concept’. "
+        "Wel mogelijk: ‘Ter beoordeling aanbieden’, ‘Publiceren’, ‘Archiveren’."
+    )
+    assert translate("en", refusal) == (
+        "‘Take offline’ is not possible for a piece with status ‘Draft’. "
+        "Possible: ‘Submit for review’, ‘Publish’, ‘Archive’."
+    )
