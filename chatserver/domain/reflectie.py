@@ -344,7 +344,8 @@ def bucket_label(metric: Metric, quantile_: Quantile) -> str:
         return f"{quantile_.low:.0f}"
     if quantile_.high is None:
         return N_("meer dan %s") % duration_label(quantile_.low)
-    return f"{duration_label(quantile_.low)} – {duration_label(quantile_.high)}"
+    # Translators: a range of two durations, "2 uur – 4 uur"; each is translated as its own message.
+    return N_("%s – %s") % (duration_label(quantile_.low), duration_label(quantile_.high))
 
 
 def sum_cells(rows: Sequence[tuple[Cell, Bucketed]]) -> Bucketed:

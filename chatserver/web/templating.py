@@ -39,12 +39,12 @@ class Templates:
         self.env.globals["static_url"] = self.static_url
         self.env.globals["script_messages"] = self.script_messages
 
-    def script_messages(self, lang: str, live: bool = False) -> dict[str, str | list[str]]:
+    def script_messages(self, lang: str, live: object = False) -> dict[str, str | list[str]]:
         """What the browser scripts say, in ``lang`` (base.html renders it for static/js/i18n.js; none for Dutch).
 
         ``live``: the page shows lines that arrive live, so the messages those may hold come along (i18n.py).
         """
-        return script_catalog(lang, self.static_dir / "js", live)
+        return script_catalog(lang, self.static_dir / "js", bool(live))
 
     @lru_cache(maxsize=256)  # noqa: B019 - one Templates per app, files fixed at deploy
     def static_url(self, path: str) -> str:

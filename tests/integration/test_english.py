@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from chatserver.config import PROJECT_ROOT
+from chatserver.domain.reflectie import CATALOGUE, Quantile, bucket_label
 from chatserver.i18n import live_messages, script_messages, translate
 from chatserver.services.content.workflow import _refused_transition
 from chatserver.services.oneonone.conversation import HANDOVER_LINE
@@ -233,3 +234,11 @@ def test_a_refused_transition_names_the_actions_and_the_status_in_english() -> N
         "‘Take offline’ is not possible for a piece with status ‘Draft’. "
         "Possible: ‘Submit for review’, ‘Publish’, ‘Archive’."
     )
+
+
+def test_a_duration_range_on_the_figures_reads_in_english() -> None:
+    wait = CATALOGUE["oneonone.wait"]
+    hours = bucket_label(wait, Quantile(low=7200, high=14400, estimate=9000))
+    minutes = bucket_label(wait, Quantile(low=60, high=120, estimate=90))
+    assert (hours, minutes) == ("2 uur – 4 uur", "1 min – 2 min")  # the Dutch stays as it was
+    assert (translate("en", hours), translate("en", minutes)) == ("2 hours – 4 hours", "1 min – 2 min")
