@@ -28,7 +28,7 @@ from chatserver.services.moderation.notices import Notices
 from chatserver.services.moderation.queue import QUEUE_LIMIT, ItemQueue, ReportResolver
 from chatserver.services.moderation.screening import Gatekeeper
 from moderation.audit import AuditEntry
-from moderation.queue import DecisionKind, ItemSource, ModerationItem
+from moderation.queue import DecisionKind, ItemSource
 from moderation.rules import Verdict
 from moderation.tiers import Tier
 
@@ -64,6 +64,8 @@ class ModerationService:
         self.audit = AuditTrail(records, accounts, now)
         self.notices = Notices(chat, catalog, on_shift, self.audit, now)
         self.items = ItemQueue(records, catalog, shifts, chat, self.notices, self.audit, now, counter)
+        # :meth:`submit`, answering the item itself (its routing says whether a professional is on shift).
+        self.submit_item = self.items.submit_item
         self.gate = Gatekeeper(catalog, accounts, mutes, recent, self.items, now)
         self.decisions = Decisions(records, self.items, self.audit, self.notices, identity, mutes, now, counter)
 
@@ -131,7 +133,7 @@ class ModerationService:
         held_payload: dict[str, Any] | None = None,
     ) -> str:
         """Create (or, for a repeated report, join) a moderation item, route it and tell the consoles; its id."""
-        item = await self.submit_item(
+        item = await self.items.submit_item(
             flavour=flavour,
             source=source,
             ref=ref,
@@ -143,32 +145,6 @@ class ModerationService:
             held_payload=held_payload,
         )
         return item.id
-
-    async def submit_item(
-        self,
-        *,
-        flavour: str,
-        source: ItemSource,
-        ref: ItemRef,
-        text: str,
-        author: Actor | None,
-        verdict: Verdict | None = None,
-        reporter: Actor | None = None,
-        reason: str = "",
-        held_payload: dict[str, Any] | None = None,
-    ) -> ModerationItem:
-        """:meth:`submit`, answering the item itself (its routing says whether a professional is on shift)."""
-        return await self.items.submit_item(
-            flavour=flavour,
-            source=source,
-            ref=ref,
-            text=text,
-            author=author,
-            verdict=verdict,
-            reporter=reporter,
-            reason=reason,
-            held_payload=held_payload,
-        )
 
     async def report(self, reporter: Actor, kind: str, object_id: str, channel: str | None, reason: str) -> str:
         """A visitor reports a message or post; the object is looked up, never taken from the reporter."""
