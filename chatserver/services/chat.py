@@ -51,6 +51,9 @@ log = logging.getLogger("chatserver.chat")
 MAX_BATCH = 500
 COMMIT_TIMEOUT_S = 2.5
 PUBLISH_TIMEOUT_S = 2.0
+# How long one queued event waits for its group commit. A batch stuck on a hung database holds the ones queued
+# behind it; without this bound they would wait for that batch and then for their own (two commit timeouts).
+QUEUE_WAIT_S = COMMIT_TIMEOUT_S
 ACCOUNT_PUBLISH_PER_S = 100.0
 ACCOUNT_PUBLISH_BURST = 200
 _BIDI_OVERRIDES = {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"}
@@ -353,7 +356,17 @@ class ChatService:
         self._wake.set()
         if turn is not None:
             turn.release()  # queued: the committer keeps queue order within a channel
-        return await future
+        try:
+            async with asyncio.timeout(QUEUE_WAIT_S):
+                return await asyncio.shield(future)
+        except TimeoutError:
+            if future.done() and not future.cancelled() and future.exception() is None:
+                return future.result()  # answered as the wait ran out
+            if not future.done():
+                future.set_exception(ChatError(ErrorCode.UNAVAILABLE, 1000))  # the committer skips it
+                future.exception()  # retrieved here: nobody else awaits it
+            log.warning("a queued event was not stored within %.1f s; answered unavailable", QUEUE_WAIT_S)
+            raise ChatError(ErrorCode.UNAVAILABLE, 1000) from None
 
     # --- group commit --------------------------------------------------------------
 
@@ -365,6 +378,7 @@ class ChatService:
             batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
             if self._queue:
                 self._wake.set()
+            batch = [p for p in batch if not p.future.done()]  # answered unavailable while waiting: not stored
             if batch:
                 try:
                     await self._commit(batch)

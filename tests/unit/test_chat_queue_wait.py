@@ -1,0 +1,67 @@
+"""A queued event waits a bounded time for its group commit: a batch stuck on a hung database does not make the
+events queued behind it wait for it and then for their own commit, and what was answered unavailable is not
+stored afterwards (the client retries it with the same client message id)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from chatserver.domain.identity import AccountId, Actor
+from chatserver.protocol import ErrorCode
+from chatserver.services import chat as chat_module
+from chatserver.services.chat import ChatError, ChatService
+
+
+class _HangingStore:
+    """Ports whose first insert hangs until released; every insert is recorded."""
+
+    unavailable_errors: tuple[type[Exception], ...] = (OSError,)
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.inserted: list[str] = []
+
+    async def reserve_many(self, counts: dict[str, int]) -> dict[str, tuple[str, int]]:
+        return dict.fromkeys(counts, ("e1", 1))
+
+    async def insert_batch(self, docs: list[dict[str, Any]]) -> None:
+        await self.release.wait()
+        self.inserted.extend(d["client_msg_id"] for d in docs)
+
+    async def publish_many(self, items: list[tuple[str, bytes]]) -> None:
+        return None
+
+
+class _NoCount:
+    def count(self, *_: Any, **__: Any) -> None:
+        return None
+
+
+async def test_an_event_queued_behind_a_hung_batch_is_answered_unavailable_and_never_stored(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(chat_module, "QUEUE_WAIT_S", 0.05)
+    monkeypatch.setattr(chat_module, "COMMIT_TIMEOUT_S", 60.0)  # only the queue wait can end the first wait
+    ports = _HangingStore()
+    chat = ChatService(ports, ports, ports, ports, None, None, str, counter=_NoCount())  # type: ignore[arg-type]
+    author = Actor(account_id=AccountId("a1"), pseudonym="Anouk", kind="member")
+    committer = asyncio.create_task(chat.run_committer())
+    try:
+        first = asyncio.create_task(chat._enqueue(author, "room:psychosenet:welkom", "m1", "message", {"text": "a"}))
+        await asyncio.sleep(0)  # the committer takes m1 and hangs on its insert
+        second = asyncio.create_task(chat._enqueue(author, "room:psychosenet:welkom", "m2", "message", {"text": "b"}))
+        for task in (first, second):
+            with pytest.raises(ChatError) as refused:
+                await task
+            assert refused.value.code == ErrorCode.UNAVAILABLE
+        ports.release.set()
+        for _ in range(20):
+            await asyncio.sleep(0)
+        # m1 was in the batch being written and lands (a retry finds it); m2 was answered before its batch.
+        assert ports.inserted == ["m1"]
+        assert chat.committed == 1
+    finally:
+        committer.cancel()
