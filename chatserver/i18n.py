@@ -132,13 +132,27 @@ def _one(lang: str, text: str, depth: int) -> str | None:
         return translated[:1].upper() + translated[1:]
     for pattern in _patterns(lang):
         match = pattern.regex.fullmatch(text)
-        if match:
+        if match and (pattern.literal_chars > SHORT_PATTERN or _label_values(match.groups())):
 
             def value_of(value: str) -> str:
                 return (_value(lang, value, depth - 1) if depth > 0 else None) or value
 
             return pattern.fill(match, gettext(pattern.msgid), value_of)
     return None
+
+
+# A message with this little fixed text ("Bel %s", "%s uur", "van %s") only matches a short label: otherwise any
+# sentence of someone's own that starts with "Bel " would come out half English ("Call je huisarts, …").
+SHORT_PATTERN = 5
+MAX_LABEL_VALUE = 80  # "maandag, dinsdag, …, zondag" fits
+
+
+def _label_values(values: tuple[str | None, ...]) -> bool:
+    return all(
+        len(v) <= MAX_LABEL_VALUE and v[-1:] not in (".", "?", "!") and not SENTENCE_END.search(v)
+        for v in values
+        if isinstance(v, str)
+    )
 
 
 VALUE_DEPTH = 2  # "morgen om 9:00": a value ("morgen") may itself be a message, and its values too ("maandag 7 …")

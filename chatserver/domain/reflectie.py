@@ -62,6 +62,18 @@ CHANNEL_KINDS = ("room", "chat", "thread", "spreekuur")
 MODERATION_SOURCES = ("melding", "filter", "crisis", "voormoderatie")
 MODERATION_OUTCOMES = ("goedgekeurd", "verwijderd", "opgeschaald", "sanctie")
 VRAAGBAAK_ROUTES = ("beantwoord", "forum", "spreekuur", "chat", "elders")
+# What a sub-kind reads as on a dashboard (the keys stay as they are counted and exported).
+VARIANT_LABELS: Mapping[str, str] = {
+    "start": N_("Startpagina"), "chat": N_("Chatruimtes"), "gesprek": N_("1-op-1 gesprek"), "forum": N_("Forum"),
+    "spreekuur": N_("Spreekuur"), "artikelen": N_("Artikelen"), "vraagbaak": N_("VraagBaak"), "markt": N_("Markt"),
+    "hulp": N_("Hulp"), "cijfers": N_("Cijfers"), "melding": N_("Melding"), "filter": N_("Filter"),
+    "crisis": N_("Crisis"), "voormoderatie": N_("Voormoderatie"), "goedgekeurd": N_("Goedgekeurd"),
+    "verwijderd": N_("Verwijderd"), "opgeschaald": N_("Opgeschaald"), "sanctie": N_("Sanctie"),
+    "beantwoord": N_("Beantwoord"), "elders": N_("Elders"), OTHER_VARIANT: N_("Anders"),
+}  # fmt: skip
+CHANNEL_KIND_LABELS: Mapping[str, str] = {
+    "room": N_("Chatruimtes"), "chat": N_("1-op-1 gesprek"), "thread": N_("Forum"), "spreekuur": N_("Spreekuur"),
+}  # fmt: skip
 
 
 # The whole catalogue: a name not in it is refused by the counter (so labels, keys and fields stay bounded).
@@ -323,8 +335,14 @@ def mean_score(buckets: Mapping[int, int]) -> float | None:
     return sum((index + 1) * n for index, n in buckets.items()) / total
 
 
+def variant_label(metric: str, variant: str) -> str:
+    """The Dutch label of a sub-kind of ``metric`` (a message's sub-kind is its channel kind); else the key."""
+    labels = CHANNEL_KIND_LABELS if metric == "message" else VARIANT_LABELS
+    return labels.get(variant, variant)
+
+
 def duration_label(seconds: float | None) -> str:
-    """A short Dutch duration: ``45 s``, ``12 min``, ``3,5 uur``, ``2 dagen``."""
+    """A short Dutch duration: ``45 s``, ``12 min``, ``1 uur``, ``3,5 uur``, ``1 dag``, ``2 dagen``."""
     if seconds is None:
         return N_("meer")
     if seconds < 60:
@@ -334,8 +352,9 @@ def duration_label(seconds: float | None) -> str:
     if seconds < 86400:
         hours = seconds / 3600
         shown = f"{hours:.0f}" if hours >= 10 or hours == int(hours) else f"{hours:.1f}".replace(".", ",")
-        return N_("%s uur") % shown
-    return N_("%s dagen") % f"{seconds / 86400:.0f}"
+        return N_("1 uur") if shown == "1" else N_("%s uur") % shown
+    days = f"{seconds / 86400:.0f}"
+    return N_("1 dag") if days == "1" else N_("%s dagen") % days
 
 
 def bucket_label(metric: Metric, quantile_: Quantile) -> str:

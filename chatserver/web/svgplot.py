@@ -36,7 +36,8 @@ class Bar:
     width: float
     height: float
     colour: str
-    tip: str
+    label: str  # the tooltip: "<label>: <value>", the label translated by the template
+    value: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +60,7 @@ class Layout:
 
     ident: str
     title: str
-    desc: str
+    peaks: list[tuple[str, str]]  # the description: each series' name and its highest value
     width: int
     height: int
     grid: list[Label] = field(default_factory=list)  # y: the line's height; text: the tick
@@ -84,8 +85,8 @@ def layout(
     top = _scale([values for _, values in series])
     n = max(1, len(x_labels))
     step = plot_w / n
-    desc = "; ".join(f"{name}: hoogste {_number(max(values, default=0))}" for name, values in series)
-    out = Layout(ident, title, desc, WIDTH, HEIGHT)
+    peaks = [(name, _number(max(values, default=0))) for name, values in series]
+    out = Layout(ident, title, peaks, WIDTH, HEIGHT)
     for tick in _ticks(top):
         out.grid.append(Label(PAD_LEFT - 6, PAD_TOP + plot_h - tick / top * plot_h, _number(tick)))
     every = max(1, -(-n // MAX_LABELS))
@@ -99,7 +100,7 @@ def layout(
             for i, value in enumerate(values):
                 h = value / top * plot_h
                 x = PAD_LEFT + step * i + step * 0.1 + width * index
-                out.bars.append(Bar(x, PAD_TOP + plot_h - h, width, h, colour, f"{x_labels[i]}: {_number(value)}"))
+                out.bars.append(Bar(x, PAD_TOP + plot_h - h, width, h, colour, x_labels[i], _number(value)))
         else:
             points = " ".join(
                 f"{PAD_LEFT + step * (i + 0.5):.1f},{PAD_TOP + plot_h - value / top * plot_h:.1f}"

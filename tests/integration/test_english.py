@@ -22,6 +22,7 @@ from ..conftest import RunningServer
 from ..unit.test_i18n import DUTCH_UI_WORDS, PORTAL_WORDS, TRANSLATED, messages, po_path, read_catalog, visible_text
 from .content_helpers import csrf_of, login_as, member, new_client
 from .forum_helpers import FORUM, OPEN_CATEGORY
+from .test_english_staff import untranslated
 from .test_oneonone_support import post_form, staff
 
 SITE = "/f/psychosenet"
@@ -88,6 +89,7 @@ async def test_a_member_reads_every_part_in_english(server: RunningServer, path:
     assert response.status_code in (200, 404), path
     assert '<html lang="en">' in response.text
     assert not dutch_left(response.text), f"{path} in English still shows {dutch_left(response.text)}"
+    assert not untranslated(response.text), f"{path} in English still shows {untranslated(response.text)}"
 
 
 async def test_the_error_page_is_english(client: httpx.AsyncClient) -> None:

@@ -169,7 +169,7 @@ async def test_a_scripted_day_rolls_up_to_exactly_what_happened(
     assert figures["Moderatie-items"] == "3"
     assert figures["Binnen 24 uur besloten"] == "67%"
     assert figures["Uren met vraag maar zonder rooster"] == "1"
-    assert sections["vraag"].notes == ["Gaten in het rooster: wo 20"]
+    assert sections["vraag"].gap_hours == ["wo 20"]
     demand, capacity = sections["vraag"].charts[0].series
     assert demand[1][2 * 24 + 10] == 3 and capacity[1][2 * 24 + 10] == 1 and capacity[1][2 * 24 + 20] == 0
     market = next(c for c in sections["inhoud"].charts if c.key == "markt")

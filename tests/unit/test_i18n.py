@@ -111,6 +111,16 @@ def test_text_that_is_no_message_comes_back_unchanged() -> None:
     assert translate("en", "") == ""
 
 
+def test_a_sentence_of_ones_own_is_not_half_translated_by_a_message_with_little_fixed_text() -> None:
+    own = "Bel je huisarts, of 's avonds en in het weekend de huisartsenpost."
+    assert translate("en", own) == own  # "Bel %s" names a number or a line, not a whole sentence
+    assert translate("en", "Twijfel je? " + own) == "Twijfel je? " + own
+    assert translate("en", "Bel 0800-0432") == "Call 0800-0432"
+    assert translate("en", "wo 20") == "Wed 20"
+    assert translate("en", "1 uur – 2 uur") == "1 hour – 2 hours"
+    assert translate("en", "1 dag") == "1 day"
+
+
 # --- the catalogues -------------------------------------------------------------------------------------------------
 
 

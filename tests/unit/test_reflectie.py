@@ -134,3 +134,8 @@ def test_duration_labels_are_dutch() -> None:
     assert r.duration_label(600) == "10 min"
     assert r.duration_label(5400) == "1,5 uur"
     assert r.duration_label(2 * 86400) == "2 dagen"
+    assert (r.duration_label(3600), r.duration_label(86400)) == ("1 uur", "1 dag")  # the singular of each
+    assert (
+        r.variant_label("visit", "spreekuur") == "Spreekuur" and r.variant_label("message", "chat") == "1-op-1 gesprek"
+    )
+    assert r.variant_label("crisis.held", "rules-2") == "rules-2"  # an open sub-kind reads as itself

@@ -19,13 +19,15 @@ from chatserver.domain.reflectie import (
     quantile,
 )
 from chatserver.flavours import TIMEZONE
+from chatserver.i18n import N_
 from chatserver.ports import Document
 from chatserver.ports.reflectie import CountRow
 
 HOURS_OF_WEEK = 168
 CRISIS_SLA_S = 300  # a professional takes a held crisis message within five minutes
 MODERATION_SLA_S = 86400  # a moderation item is decided within a day
-DAY_NAMES = ("ma", "di", "wo", "do", "vr", "za", "zo")
+# An hour of the week on an axis, "wo 20": one message per day, so each language picks its own abbreviation.
+HOUR_OF_DAY = (N_("ma %s"), N_("di %s"), N_("wo %s"), N_("do %s"), N_("vr %s"), N_("za %s"), N_("zo %s"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,7 @@ class Section:
     figures: list[Figure] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    gap_hours: list[str] = field(default_factory=list)  # hours of the week with demand and no roster ("wo 20")
 
 
 def totals(rows: Sequence[CountRow]) -> dict[tuple[str, str], Bucketed]:
@@ -93,7 +96,7 @@ def within(counts: Bucketed, limit_s: int) -> str:
 
 def _change(now: int, before: int) -> str:
     if before == 0:
-        return "nieuw" if now else "–"
+        return N_("nieuw") if now else "–"
     return f"{(now - before) * 100 / before:+.0f}%"
 
 
@@ -144,7 +147,7 @@ def _aware(value: datetime) -> datetime:
 
 
 def hour_labels() -> tuple[str, ...]:
-    return tuple(f"{DAY_NAMES[h // 24]} {h % 24:02d}" for h in range(HOURS_OF_WEEK))
+    return tuple(HOUR_OF_DAY[h // 24] % f"{h % 24:02d}" for h in range(HOURS_OF_WEEK))
 
 
 def gaps(demand: Sequence[float], capacity: Sequence[float]) -> list[str]:

@@ -27,6 +27,7 @@ from chatserver.domain.reflectie import (
     month_of,
     previous_month,
     quantile,
+    variant_label,
 )
 from chatserver.flavours import TIMEZONE
 from chatserver.i18n import N_
@@ -126,8 +127,7 @@ class ReflectieService:
         )
         open_gaps = d.gaps(demand, capacity)
         section.figures.append(d.Figure(N_("Uren met vraag maar zonder rooster"), str(len(open_gaps))))
-        if open_gaps:
-            section.notes.append(N_("Gaten in het rooster: %s") % ", ".join(open_gaps[:24]))
+        section.gap_hours = open_gaps[:24]
         return section
 
     async def _uptake(
@@ -158,7 +158,7 @@ class ReflectieService:
         section.charts.append(
             d.Chart(
                 "inhoud",
-                "Artikelen gelezen per week",
+                N_("Artikelen gelezen per week"),
                 "bar",
                 tuple(weeks),
                 ((N_("Gelezen"), d.weekly(rows, weeks, "content.view")),),
@@ -168,7 +168,7 @@ class ReflectieService:
         section.charts.append(
             d.Chart(
                 "markt",
-                "VitaliteitsMarkt per week",
+                N_("VitaliteitsMarkt per week"),
                 "line",
                 tuple(weeks),
                 tuple((labels[m], tuple(v)) for m, v in market.items()),
@@ -235,6 +235,10 @@ class ReflectieService:
 # --- sections from the sums (module functions: no I/O) ------------------------------------------------------------
 
 
+def _labels(metric: str, variants: Sequence[str]) -> tuple[str, ...]:
+    return tuple(variant_label(metric, v) for v in variants)
+
+
 def _reach(
     rows: Sequence[CountRow],
     now: Mapping[tuple[str, str], Bucketed],
@@ -246,12 +250,22 @@ def _reach(
     section.figures.append(d.count_figure(N_("Berichten"), d.count(now, "message"), d.count(prev, "message")))
     section.charts.append(
         d.Chart(
-            "bezoeken", "Bezoeken per week", "bar", tuple(weeks), ((N_("Bezoeken"), d.weekly(rows, weeks, "visit")),)
+            "bezoeken",
+            N_("Bezoeken per week"),
+            "bar",
+            tuple(weeks),
+            ((N_("Bezoeken"), d.weekly(rows, weeks, "visit")),),
         )
     )
     per_kind = tuple(float(d.count(now, "visit", kind)) for kind in PAGE_KINDS)
     section.charts.append(
-        d.Chart("paginas", N_("Bezoeken per soort pagina"), "bar", PAGE_KINDS, ((N_("Bezoeken"), per_kind),))
+        d.Chart(
+            "paginas",
+            N_("Bezoeken per soort pagina"),
+            "bar",
+            _labels("visit", PAGE_KINDS),
+            ((N_("Bezoeken"), per_kind),),
+        )
     )
     return section
 
@@ -345,9 +359,21 @@ def _moderation(now: Mapping[tuple[str, str], Bucketed], prev: Mapping[tuple[str
     sources = tuple(float(d.count(now, "moderation.item", s)) for s in MODERATION_SOURCES)
     outcomes = tuple(float(d.count(now, "moderation.decision", o)) for o in MODERATION_OUTCOMES)
     section.charts.append(
-        d.Chart("bronnen", N_("Moderatie-items per bron"), "bar", MODERATION_SOURCES, ((N_("Items"), sources),))
+        d.Chart(
+            "bronnen",
+            N_("Moderatie-items per bron"),
+            "bar",
+            _labels("moderation.item", MODERATION_SOURCES),
+            ((N_("Items"), sources),),
+        )
     )
     section.charts.append(
-        d.Chart("uitkomsten", N_("Besluiten per uitkomst"), "bar", MODERATION_OUTCOMES, ((N_("Besluiten"), outcomes),))
+        d.Chart(
+            "uitkomsten",
+            N_("Besluiten per uitkomst"),
+            "bar",
+            _labels("moderation.decision", MODERATION_OUTCOMES),
+            ((N_("Besluiten"), outcomes),),
+        )
     )
     return section

@@ -1,0 +1,125 @@
+"""Staff who chose English (cookie gem_lang=en) read the backoffice in English: every visible piece of interface
+text that the catalogue can translate is translated.
+
+The check is general rather than a word list: a text node (or a translatable attribute) that
+:func:`chatserver.i18n.translate` would still change is a Dutch message the page printed without translating it.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import tomllib
+from collections.abc import Iterator
+
+import pytest
+
+from chatserver.config import PROJECT_ROOT
+from chatserver.i18n import translate
+
+from ..conftest import RunningServer
+from .content_helpers import new_client
+from .test_oneonone_support import login, staff
+
+ENGLISH = {"gem_lang": "en"}
+TAG = re.compile(r"<[^>]+>")
+ATTRIBUTE = re.compile(r'\b(aria-label|title|placeholder|alt|value)="([^"]*)"')
+FLAVOURS = tuple(sorted(p.stem for p in (PROJECT_ROOT / "flavours").glob("*.toml")))
+BACKOFFICE = (
+    "/backoffice/",
+    "/backoffice/moderatie",
+    "/backoffice/audit",
+    "/backoffice/inhoud",
+    "/backoffice/uitgelicht",
+    "/backoffice/markt",
+    "/backoffice/vraagbaak",
+    "/backoffice/ruimtes",
+    "/backoffice/spreekuren",
+    "/backoffice/gesprekken",
+    "/backoffice/dienst",
+    "/backoffice/rooster",
+    "/backoffice/reflectie/",
+    "/backoffice/reflectie/maand",
+    "/backoffice/reflectie/regio",
+    "/f/psychosenet/cijfers/",
+)
+
+
+def _strings(value: object) -> Iterator[str]:
+    if isinstance(value, str):
+        yield " ".join(value.split())
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _flavour_texts() -> frozenset[str]:
+    """A flavour's own content (names, rooms, categories) stays Dutch; its crisis resources are translated."""
+    found: set[str] = set()
+    for path in (PROJECT_ROOT / "flavours").glob("*.toml"):
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data.pop("crisis_resources", None)
+        found.update(_strings(data))
+    return frozenset(found)
+
+
+FLAVOUR_TEXTS = _flavour_texts()
+
+
+def without_scripts(page: str) -> str:
+    return re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S | re.I)
+
+
+def untranslated(page: str) -> list[str]:
+    """Visible texts of ``page`` that the English catalogue would still translate."""
+    page = without_scripts(page)
+    texts = [html.unescape(t).strip() for t in TAG.split(page)]
+    body = TAG.sub(" ", page)
+    texts += [html.unescape(v).strip() for name, v in ATTRIBUTE.findall(page) if name != "value" or "type=" in body]
+    left = []
+    for text in texts:
+        text = " ".join(text.split())
+        if not text or text in FLAVOUR_TEXTS or all(part in FLAVOUR_TEXTS for part in text.split(" – ")):
+            continue
+        if translate("en", text) != text:
+            left.append(text)
+    return sorted(set(left))
+
+
+@pytest.mark.parametrize("path", BACKOFFICE)
+async def test_an_admin_reads_the_backoffice_in_english(server: RunningServer, path: str) -> None:
+    async with await new_client(server) as client:
+        client.cookies.update(ENGLISH)
+        await login(server, client, staff("admin", FLAVOURS, name="Beheer"))
+        response = await client.get(path, follow_redirects=True)
+    assert response.status_code == 200, (path, response.status_code)
+    assert '<html lang="en">' in response.text
+    assert not untranslated(response.text), f"{path} in English still shows {untranslated(response.text)}"
+
+
+async def test_the_reflectietafel_with_figures_reads_in_english(server: RunningServer) -> None:
+    """Axis labels, sub-kinds, durations, gaps and tooltips appear only once something was counted."""
+    counter = server.services.counter
+    for variant in ("start", "spreekuur", "artikelen", "gesprek"):
+        counter.count("visit", "psychosenet", variant=variant)
+    counter.count("oneonone.requested", "psychosenet")  # nobody on the roster: a gap hour
+    for seconds in (3600, 5400, 86400):
+        counter.count("oneonone.wait", "psychosenet", value=seconds)
+    counter.count("moderation.item", "psychosenet", variant="voormoderatie")
+    counter.count("moderation.decision", "psychosenet", variant="opgeschaald")
+    await counter.flush()  # type: ignore[attr-defined]
+    await server.services.reflectie.rollup.run_once()
+    async with await new_client(server) as client:
+        client.cookies.update(ENGLISH)
+        await login(server, client, staff("admin", FLAVOURS, name="Beheer"))
+        response = await client.get("/backoffice/reflectie/?smaak=psychosenet")
+    assert response.status_code == 200
+    text = without_scripts(response.text)
+    assert not untranslated(text), untranslated(text)
+    assert "Gaps in the roster:" in text and "Pre-moderation" in text and "Escalated" in text
+    assert re.search(r">(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d\d<", text), "hour-of-week labels in English"
+    for dutch in ("hoogste", ">wo ", " uur", "dagen", "Voormoderatie", "nieuw"):
+        assert dutch not in text, dutch
