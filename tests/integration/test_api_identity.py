@@ -243,3 +243,21 @@ async def test_retention_purge_removes_old_guests_only(client: httpx.AsyncClient
     assert (await client.get("/api/v1/me", headers=auth(old["token"]))).status_code == 401
     assert await accounts.find_one({"_id": new["id"]}) is not None
     assert await accounts.find_one({"_id": member["id"]}) is not None
+
+
+async def test_codes_go_out_in_the_language_the_person_chose(client: httpx.AsyncClient, settings: Settings) -> None:
+    """Mail and text messages follow the gem_lang choice of whoever asked; Dutch stays the default."""
+    account = await register(client)
+    english = {**auth(account["token"]), "Cookie": "gem_lang=en"}
+    await client.post("/api/v1/me/validation", json={"email": "engels@example.org"}, headers=english)
+    mail = sorted((settings.data_dir / "outbox").glob("*.eml"))[-1].read_text()
+    assert "Subject: Your validation code" in mail and "valid for 15 minutes" in mail
+    assert "validatiecode" not in mail and "geldig" not in mail
+    code = outbox_code(settings)
+    await client.post("/api/v1/me/validation/confirm", json={"code": code}, headers=english)
+    assert (
+        await client.post("/api/v1/recovery", json={"email": "engels@example.org"}, headers={"Cookie": "gem_lang=en"})
+    ).status_code == 202
+    assert outbox_code(settings, r"Your recovery code for '[^']+' is: (\S+)")
+    assert (await client.post("/api/v1/recovery", json={"email": "engels@example.org"})).status_code == 202
+    assert outbox_code(settings, r"Je herstelcode voor '[^']+' is: (\S+)")  # no choice made: Dutch

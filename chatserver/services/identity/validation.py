@@ -12,7 +12,7 @@ import msgspec
 
 from chatserver.domain import accounts as rules
 from chatserver.domain.identity import Actor
-from chatserver.i18n import N_
+from chatserver.i18n import DEFAULT_LANG, N_, translator
 from chatserver.ports import ValidationHashTaken
 from chatserver.services.identity.bans import Bans
 from chatserver.services.identity.core import (
@@ -28,16 +28,19 @@ from chatserver.services.identity.core import (
 
 ValidationMethod = Literal["email", "phone"]
 
-# i18n: mail and text messages go out in Dutch, the communities' language (the reader's choice is not known here)
-VALIDATION_MAIL = (
+# Mail and text messages go out in the language the person chose when they asked (Dutch by default).
+VALIDATION_MAIL = N_(
     "Je validatiecode is: {code}\n\nDe code is 15 minuten geldig. Heb je hier niet om gevraagd? "
     "Dan kun je dit bericht negeren.\n\nWe bewaren je adres niet: alleen een onomkeerbare vingerafdruk ervan."
 )
-# i18n: mail, in Dutch (see above)
-RECOVERY_MAIL = (
+VALIDATION_SUBJECT = N_("Je validatiecode")
+VALIDATION_TEXT = N_("Je validatiecode is {code} (15 minuten geldig).")
+RECOVERY_MAIL = N_(
     "Je herstelcode voor '{pseudonym}' is: {token}\n\nVul hem in op de pagina "
     "'account herstellen' en kies een nieuw wachtwoord. De code is 15 minuten geldig."
 )
+RECOVERY_SUBJECT = N_("Je account herstellen")
+RECOVERY_TEXT = N_("Herstelcode: {token} (15 minuten geldig)")
 
 
 def _code_invalid(detail: str) -> IdentityError:
@@ -65,7 +68,9 @@ class Validation(Bans):
 
     # a code by e-mail or text message -------------------------------------------------------------------------------
 
-    async def request_validation(self, actor: Actor, method: ValidationMethod, address: str, ip_subject: str) -> None:
+    async def request_validation(
+        self, actor: Actor, method: ValidationMethod, address: str, ip_subject: str, lang: str = DEFAULT_LANG
+    ) -> None:
         if actor.is_guest:
             raise IdentityError("forbidden", 403, N_("Maak eerst een account aan; daarna kun je het valideren."))
         value = self.normalise_address(method, address)
@@ -86,11 +91,11 @@ class Validation(Bans):
         code = rules.new_code()
         record = {"hash": digest, "method": method, "code": self.keyed_hash("code", code), "attempts": 0}
         await self.tokens.put(f"vcode:{actor.account_id}", msgspec.json.encode(record), CODE_TTL_S * 1000)
-        # i18n: mail and text message, in Dutch (see VALIDATION_MAIL)
+        _ = translator(lang)
         if method == "email":
-            await self.mailer.send(value, "Je validatiecode", VALIDATION_MAIL.format(code=code))
+            await self.mailer.send(value, _(VALIDATION_SUBJECT), _(VALIDATION_MAIL).format(code=code))
         else:
-            await self.mailer.send_text(value, f"Je validatiecode is {code} (15 minuten geldig).")
+            await self.mailer.send_text(value, _(VALIDATION_TEXT).format(code=code))
         log.info("validation code sent (%s)", method)
 
     async def confirm_validation(self, actor: Actor, code: str) -> Actor:
@@ -175,7 +180,9 @@ class Validation(Bans):
 
     # recovery --------------------------------------------------------------------------------------------------------
 
-    async def request_recovery(self, method: ValidationMethod, address: str, ip_subject: str) -> None:
+    async def request_recovery(
+        self, method: ValidationMethod, address: str, ip_subject: str, lang: str = DEFAULT_LANG
+    ) -> None:
         """Mails a recovery code when the address belongs to an account; answers the same either way."""
         value = self.normalise_address(method, address)
         await self._limit("recovery_ip", ip_subject)
@@ -186,12 +193,12 @@ class Validation(Bans):
         await self.tokens.put(
             f"recovery:{self.keyed_hash('recovery', token)}", str(doc["_id"]).encode(), RECOVERY_TTL_S * 1000
         )
-        # i18n: mail and text message, in Dutch (see VALIDATION_MAIL)
+        _ = translator(lang)
         if method == "email":
-            body = RECOVERY_MAIL.format(pseudonym=doc.get("pseudonym", ""), token=token)
-            await self.mailer.send(value, "Je account herstellen", body)
+            body = _(RECOVERY_MAIL).format(pseudonym=doc.get("pseudonym", ""), token=token)
+            await self.mailer.send(value, _(RECOVERY_SUBJECT), body)
         else:
-            await self.mailer.send_text(value, f"Herstelcode: {token} (15 minuten geldig)")
+            await self.mailer.send_text(value, _(RECOVERY_TEXT).format(token=token))
         log.info("recovery code sent (%s)", method)
 
     async def confirm_recovery(

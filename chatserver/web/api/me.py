@@ -23,7 +23,7 @@ from chatserver.web.api.bodies import (
 )
 from chatserver.web.api.openapi import INVALID, RATE_LIMITED, UNAUTHENTICATED, Operation
 from chatserver.web.api.problems import ApiProblem, Problem
-from chatserver.web.responses import services_of
+from chatserver.web.responses import lang_of, services_of
 
 
 class CodeBody(Body):
@@ -67,7 +67,9 @@ async def request_validation(request: Request) -> Response:
     body = await read_body(request, ValidationBody)
     actor = caller(request)
     method, address = body.address()
-    await services_of(request).identity.request_validation(actor, method, address, ip_subject(request))
+    await services_of(request).identity.request_validation(
+        actor, method, address, ip_subject(request), lang_of(request)
+    )
     return json_response(AcceptedOut(status="code_sent", expires_in=CODE_TTL_S), 202)
 
 

@@ -24,7 +24,7 @@ from chatserver.web.api.bodies import (
 )
 from chatserver.web.api.openapi import INVALID, RATE_LIMITED, UNAUTHENTICATED, Operation
 from chatserver.web.api.problems import Problem
-from chatserver.web.responses import services_of
+from chatserver.web.responses import lang_of, services_of
 
 
 class Credentials(Body):
@@ -118,7 +118,7 @@ async def ws_token(request: Request) -> Response:
 async def recovery(request: Request) -> Response:
     body = await read_body(request, ValidationBody)
     method, address = body.address()
-    await services_of(request).identity.request_recovery(method, address, ip_subject(request))
+    await services_of(request).identity.request_recovery(method, address, ip_subject(request), lang_of(request))
     return json_response(AcceptedOut(status="code_sent_if_known", expires_in=CODE_TTL_S), 202)
 
 

@@ -19,7 +19,7 @@ from chatserver.domain.identity import ROLE_LABELS, STAFF_ROLES, Actor
 from chatserver.i18n import N_
 from chatserver.services.identity import IdentityError, Session
 from chatserver.web.qr import qr_svg_data_uri
-from chatserver.web.responses import actor_of, form_data, not_found, page, redirect, services_of, staff_login
+from chatserver.web.responses import actor_of, form_data, lang_of, not_found, page, redirect, services_of, staff_login
 from chatserver.web.session import clear_session_cookie
 
 __all__ = ["NOTICES", "ROUTES", "form_data"]  # form_data: other page modules still import it from here
@@ -238,7 +238,7 @@ async def validate_address(request: Request) -> Response:
     method: Literal["email", "phone"] = "phone" if data.get("method") == "phone" else "email"
     address = data.get("phone" if method == "phone" else "email", "")
     try:
-        await services_of(request).identity.request_validation(actor, method, address, _ip(request))
+        await services_of(request).identity.request_validation(actor, method, address, _ip(request), lang_of(request))
     except IdentityError as exc:
         field = "phone" if method == "phone" else "email"
         return _page(
@@ -300,7 +300,7 @@ async def recover(request: Request) -> Response:
         return _signed_in(request, "/account?melding=wachtwoord", session)
     method: Literal["email", "phone"] = "phone" if data.get("method") == "phone" else "email"
     try:
-        await identity.request_recovery(method, data.get(method, ""), _ip(request))
+        await identity.request_recovery(method, data.get(method, ""), _ip(request), lang_of(request))
     except IdentityError as exc:
         return _page(request, "pages/account/recover.html", {"step": "adres", "errors": {method: exc.detail}},
                      exc.status)  # fmt: skip
