@@ -120,9 +120,11 @@ class OneOnOneRepo:
 
     # events of a chat's channel ------------------------------------------------------------
 
-    async def messages(self, channel: str, limit: int = 2000) -> list[Document]:
-        cursor = self.events.find({"channel": channel}).sort("offset", ASCENDING).limit(limit)
-        return [d async for d in cursor]
+    async def messages(self, channel: str, limit: int | None = None) -> list[Document]:
+        if limit is None:
+            return [d async for d in self.events.find({"channel": channel}).sort("offset", ASCENDING)]
+        cursor = self.events.find({"channel": channel}).sort("offset", DESCENDING).limit(limit)
+        return [d async for d in cursor][::-1]  # the newest ``limit``, shown oldest first
 
     async def last_message_by(self, channel: str, sender: str) -> Document | None:
         return await self.events.find_one(

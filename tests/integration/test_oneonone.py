@@ -347,3 +347,44 @@ async def test_accepting_a_request_says_so_in_the_chat_to_the_visitor_and_on_the
     assert captured_events.notices == [
         (f"user:{person.account_id}", ChatAccepted(chat_id=chat["_id"], staff="Vera", role="Vrijwilliger"))
     ]
+
+
+async def test_a_long_chat_opens_on_its_newest_lines_and_goes_live_from_the_last_one(
+    server: Any, client: httpx.AsyncClient
+) -> None:
+    vol = staff("volunteer")
+    await shifts(server).sign_on(vol, [FLAVOUR], 2)
+    person = visitor()
+    chat = await svc(server).request(person, FLAVOUR, "")
+    await svc(server).accept(vol, chat["_id"])
+    await server.services.chat.do_publish(person, chat["channel"], "eerste", "hallo")
+    events = server.services.db["events"]
+    stored = await events.find({"channel": chat["channel"]}).sort("offset", -1).to_list(1)
+    assert stored[0]["kind"] == "message"
+    last = stored[0]
+    lines = 620  # more than a page shows
+    await events.insert_many(
+        [
+            {
+                **{k: v for k, v in last.items() if k != "_id"},
+                "offset": last["offset"] + i,
+                "kind": "message",
+                "data": {"text": f"regel-{i:04d}"},
+                "client_msg_id": f"lang-{i}",
+            }
+            for i in range(1, lines + 1)
+        ]
+    )
+    newest = last["offset"] + lines
+    await login(server, client, vol)
+    staff_page = await client.get(f"/backoffice/gesprekken/{chat['_id']}")
+    async with httpx.AsyncClient(base_url=server.url) as mine:
+        await login(server, mine, person)
+        own = await mine.get(f"/f/{FLAVOUR}/chat/gesprek/{chat['_id']}")
+    for page in (staff_page.text, own.text):
+        assert f'data-last-offset="{newest}"' in page
+        assert f"regel-{lines:04d}" in page and "regel-0001<" not in page and "regel-0001 " not in page
+        assert page.count("regel-") == 500  # the newest 500, oldest first
+        assert page.index(f"regel-{lines - 1:04d}") < page.index(f"regel-{lines:04d}")
+    transcript = await svc(server).transcript(await OneOnOneRepo(server.services.db).chat(chat["_id"]))
+    assert "regel-0001" in transcript and f"regel-{lines:04d}" in transcript  # the whole chat

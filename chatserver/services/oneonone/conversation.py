@@ -116,7 +116,8 @@ class Conversations:
             self.counter.count("oneonone.feedback", flavour, value=score)
 
     async def history(self, doc: Document, limit: int) -> list[Document]:
-        """The stored events of the chat's channel, oldest first (what its pages show on load)."""
+        """The chat's last ``limit`` stored events, oldest first (what its pages show on load; the page's live
+        position is the last of them)."""
         return await self.repo.messages(str(doc["channel"]), limit)
 
     async def transcript(self, doc: Document, site: str = "") -> str:
