@@ -74,7 +74,7 @@ def _feature_modules() -> list[Any]:
     """The page and API modules, in routing order. Each has ``install(services) -> Feature``."""
     from chatserver.live import install as live
     from chatserver.web import api
-    from chatserver.web.pages import account, markt_backoffice, site
+    from chatserver.web.pages import account, markt_backoffice, site, staff_admin
     from chatserver.web.pages import content as content_pages
     from chatserver.web.pages import forum as forum_pages
     from chatserver.web.pages import markt as markt_pages
@@ -91,6 +91,7 @@ def _feature_modules() -> list[Any]:
         moderation_pages,
         api,  # the JSON API with the VitaliteitsMarkt's read API; its catch-all answers every other /api/ path
         account,
+        staff_admin,
         live,
         content_pages,
         vraagbaak_pages,

@@ -41,6 +41,9 @@ BACKOFFICE = (
     "/backoffice/reflectie/",
     "/backoffice/reflectie/maand",
     "/backoffice/reflectie/regio",
+    "/backoffice/staff",
+    "/backoffice/verwijzingen",
+    "/backoffice/outbox",
     "/f/psychosenet/cijfers/",
 )
 

@@ -47,6 +47,7 @@ STAFF_ACTIONS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/backoffice/staff"): ADMIN,
     ("POST", "/backoffice/staff/nieuw"): ADMIN,
     ("POST", "/backoffice/staff/{account_id}"): ADMIN,
+    ("POST", "/backoffice/staff/{account_id}/tweede-factor"): ADMIN,
     ("GET", "/backoffice/verwijzingen"): ALL_STAFF,
     ("POST", "/backoffice/verwijzingen"): ALL_STAFF,
     ("GET", "/backoffice/outbox"): ADMIN,

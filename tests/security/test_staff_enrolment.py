@@ -4,6 +4,7 @@ log-in answer; the QR code of the otpauth:// URI; demo staff who moderate every 
 from __future__ import annotations
 
 import base64
+import re
 import urllib.parse
 
 import httpx
@@ -15,6 +16,7 @@ from chatserver.services.identity import RECOVERY_CODES
 from chatserver.web.qr import qr_svg_data_uri
 
 from ..conftest import RunningServer
+from ..integration.test_oneonone_support import login, post_form, staff
 from .test_identity_web import identity
 
 
@@ -69,3 +71,37 @@ async def test_the_demo_staff_moderate_every_flavour(server: RunningServer, caps
         assert sorted(doc["flavours"]) == slugs, role
     out = capsys.readouterr().out
     assert "demo-peer-expert" in out and "herstelcodes" in out and "otpauth://" in out
+
+
+async def test_an_admin_renews_a_lost_second_factor_and_the_old_one_stops_working(
+    client: httpx.AsyncClient, server: RunningServer
+) -> None:
+    svc = identity(server)
+    created = await svc.create_staff(None, "mwkwijt1", "volunteer", ["trauma"], verified=True)
+    old_code = created.recovery_codes[0]
+    status, body = await _login(client, created.pseudonym, created.password, created.recovery_codes[1])
+    assert status == 200
+    old_token = body["token"]  # type: ignore[index]
+    async with httpx.AsyncClient(base_url=server.url) as admin:
+        await login(server, admin, staff("admin", ("trauma",), name="beheer-tf"))
+        renewed = await post_form(
+            admin, "/backoffice/staff", f"/backoffice/staff/{created.account_id}/tweede-factor", {}
+        )
+        assert renewed.status_code == 303
+        shown = await admin.get("/backoffice/staff")
+        again = await admin.get("/backoffice/staff")
+        member = await svc.register_member("gewoonlid1", "lange-wandeling-42", "ip-tf")
+        refused = await post_form(
+            admin, "/backoffice/staff", f"/backoffice/staff/{member.actor.account_id}/tweede-factor", {}
+        )
+    assert "nieuwe tweede factor" in shown.text and "data:image/svg+xml" in shown.text
+    new_codes = re.findall(r"<code>([a-z0-9]{4}-[a-z0-9]{4})</code>", shown.text)
+    assert len(new_codes) == RECOVERY_CODES and old_code not in new_codes
+    assert "data:image/svg+xml" not in again.text  # shown once
+    assert refused.status_code == 404  # not a staff account
+    gone = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {old_token}"})
+    assert gone.status_code == 401  # every session ended
+    old = await _login(client, created.pseudonym, created.password, created.recovery_codes[2])
+    assert old[0] == 401
+    status, _ = await _login(client, created.pseudonym, created.password, new_codes[0])
+    assert status == 200

@@ -42,7 +42,7 @@ class StaffAccounts(Members):
             unknown = [f for f in flavours if f not in catalog_slugs]
             if unknown:
                 raise IdentityError(
-                    "invalid", 422, "Onbekende community: " + ", ".join(unknown), extra={"field": "flavours"}
+                    "invalid", 422, N_("Onbekende community: %s") % ", ".join(unknown), extra={"field": "flavours"}
                 )
 
     # enrolment -------------------------------------------------------------------------------------------------------
@@ -103,13 +103,28 @@ class StaffAccounts(Members):
         """The code of this moment (for the CLI's own check and for tests)."""
         return factor.code_at(self._totp_secret(doc), self.clock())
 
-    async def reset_totp(self, admin: Actor, account_id: str) -> str:
+    async def reset_second_factor(self, admin: Actor, account_id: str) -> StaffCreated:
+        """A new TOTP secret and new recovery codes for a staff member whose phone is gone or whose codes ran out.
+
+        The old secret and codes stop working at once and every session of the account ends; the result carries
+        the new provisioning URI and codes (no password: the member keeps theirs).
+        """
         self._require_admin(admin)
-        doc = await self.repo.update(str(account_id), {"totp_nonce": secrets.token_hex(16)})
+        doc = await self.repo.get(str(account_id))
         if doc is None or doc.get("kind") != "staff":
             raise _not_staff()
+        recovery = factor.new_recovery_codes()
+        changes = {
+            "totp_nonce": secrets.token_hex(16),
+            "recovery_hashes": [self.keyed_hash("recovery", code) for code in recovery],
+        }
+        doc = await self.repo.update(str(account_id), changes)
+        if doc is None:
+            raise _not_staff()
         await self.sessions.revoke_all(str(account_id))
-        return self.provisioning_uri(doc)
+        log.info("staff second factor renewed by %s", admin.account_id)
+        name = str(doc.get("pseudonym", ""))
+        return StaffCreated(str(doc["_id"]), name, "", self.provisioning_uri(doc), doc, recovery)
 
     # the second factor -----------------------------------------------------------------------------------------------
 

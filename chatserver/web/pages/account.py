@@ -15,10 +15,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from chatserver.domain.identity import ROLE_LABELS, STAFF_ROLES, Actor
+from chatserver.domain.identity import ROLE_LABELS, Actor
 from chatserver.i18n import N_
 from chatserver.services.identity import IdentityError, Session
-from chatserver.web.qr import qr_svg_data_uri
 from chatserver.web.responses import actor_of, form_data, lang_of, not_found, page, redirect, services_of, staff_login
 from chatserver.web.session import clear_session_cookie
 
@@ -323,101 +322,6 @@ async def appeal(request: Request) -> Response:
 # backoffice -----------------------------------------------------------------------------------------------------------
 
 
-def _slugs(request: Request) -> set[str]:
-    return {f.slug for f in services_of(request).catalog}
-
-
-def _staff_row(doc: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": str(doc["_id"]),
-        "pseudonym": doc.get("pseudonym", ""),
-        "role": doc.get("role", ""),
-        "role_label": ROLE_LABELS.get(str(doc.get("role")), ""),
-        "flavours": doc.get("flavours") or [],
-        "registration": doc.get("registration", ""),
-        "verified": bool(doc.get("verified")),
-    }
-
-
-async def _staff_page(
-    request: Request, errors: dict[str, str] | None = None, status: int = 200, values: dict[str, str] | None = None
-) -> Response:
-    actor = actor_of(request)
-    if actor is None:
-        return staff_login(request)
-    if not actor.is_admin:
-        return not_found(request)
-    services = services_of(request)
-    staff = [_staff_row(d) for d in await services.identity.staff_list(actor)]
-    created = await services.identity.pop_flash(actor.session_id)
-    if created and created.get("uri"):
-        created = {**created, "qr": qr_svg_data_uri(str(created["uri"]))}  # made here, never stored
-    return _page(
-        request,
-        "pages/backoffice/staff.html",
-        {"staff": staff, "roles": [(r, ROLE_LABELS[r]) for r in STAFF_ROLES], "catalog": list(services.catalog),
-         "created": created, "errors": errors or {}, "values": values or {}},
-        status,
-    )  # fmt: skip
-
-
-async def backoffice_staff(request: Request) -> Response:
-    return await _staff_page(request)
-
-
-async def _flavours_field(request: Request) -> list[str]:
-    form = await request.form()
-    flavours = [str(v) for v in form.getlist("flavours") if isinstance(v, str)]
-    await form.close()
-    return flavours
-
-
-async def backoffice_staff_create(request: Request) -> Response:
-    actor = actor_of(request)
-    if actor is None or not actor.is_admin:
-        return not_found(request)
-    flavours = await _flavours_field(request)
-    data = await form_data(request)
-    identity = services_of(request).identity
-    try:
-        created = await identity.create_staff(
-            actor, data.get("pseudonym", ""), data.get("role", ""), flavours, data.get("registration", ""),
-            catalog_slugs=_slugs(request),
-        )  # fmt: skip
-    except IdentityError as exc:
-        return await _staff_page(
-            request, _errors(exc, "pseudonym"), exc.status, {"pseudonym": data.get("pseudonym", "")}
-        )
-    await identity.put_flash(
-        actor.session_id,
-        {
-            "pseudonym": created.pseudonym,
-            "password": created.password,
-            "uri": created.provisioning_uri,
-            "recovery_codes": created.recovery_codes,
-        },
-    )
-    return redirect("/backoffice/staff")
-
-
-async def backoffice_staff_verify(request: Request) -> Response:
-    actor = actor_of(request)
-    if actor is None or not actor.is_admin:
-        return not_found(request)
-    flavours = await _flavours_field(request)
-    data = await form_data(request)
-    try:
-        await services_of(request).identity.verify_staff(
-            actor, request.path_params["account_id"], data.get("role", ""), flavours,
-            data.get("registration", ""), data.get("verified") == "ja", catalog_slugs=_slugs(request),
-        )  # fmt: skip
-    except IdentityError as exc:
-        if exc.status == 404:
-            return not_found(request)
-        return await _staff_page(request, {"verify": exc.detail}, exc.status)
-    return redirect("/backoffice/staff?melding=opgeslagen")
-
-
 def _scoped(request: Request, actor: Actor) -> list[Any]:
     return [f for f in services_of(request).catalog if actor.staff_in(f.slug)]
 
@@ -472,9 +376,6 @@ ROUTES: list[BaseRoute] = [
     Route("/account/herstellen", recover, methods=["GET", "POST"]),
     Route("/account/bezwaar/{ban_id}", appeal, methods=["GET", "POST"]),
     Route("/staff/inloggen", staff_login_page, methods=["GET", "POST"]),
-    Route("/backoffice/staff", backoffice_staff, methods=["GET"]),
-    Route("/backoffice/staff/nieuw", backoffice_staff_create, methods=["POST"]),
-    Route("/backoffice/staff/{account_id}", backoffice_staff_verify, methods=["POST"]),
     Route("/backoffice/verwijzingen", backoffice_referrals, methods=["GET", "POST"]),
     Route("/backoffice/outbox", backoffice_outbox, methods=["GET"]),
 ]
