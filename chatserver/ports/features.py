@@ -216,7 +216,8 @@ class SeatStore(Protocol):
     async def take(
         self, spreekuur_id: str, account_id: str, capacity: int, expire_at: datetime, force: bool = False
     ) -> tuple[bool, int, bool]:
-        """(seated, seats taken afterwards, whether the seat was taken now rather than kept)."""
+        """(seated, seats taken afterwards, whether this is the visitor's first seat in the session: not when a
+        holder keeps theirs, nor when someone comes back after leaving)."""
         ...
 
     async def count(self, spreekuur_id: str, account_id: str = "") -> SeatCount: ...

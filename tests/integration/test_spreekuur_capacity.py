@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -219,3 +220,34 @@ async def test_seats_do_not_outlive_the_spreekuur(server: RunningServer) -> None
     assert await redis.exists(seat_key(server, other["_id"])) == 1
     await svc.cancel(editor, other["_id"])
     assert await redis.exists(seat_key(server, other["_id"])) == 0
+
+
+async def test_a_visitor_who_leaves_and_comes_back_is_counted_once_as_attending(
+    server: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Coming back (a reload that freed the seat, a second visit) takes a seat again but is the same visitor."""
+    from chatserver.domain.channels import parse_channel
+
+    host = await host_account(server)
+    doc = await scheduled(server, host, starts_in=LIVE, capacity=5)
+    svc = service(server)
+    counter = server.services.counter
+    counted: list[str] = []
+    count = counter.count
+
+    def recording(metric: str, flavour: str, **kw: Any) -> None:
+        counted.append(metric)
+        count(metric, flavour, **kw)
+
+    monkeypatch.setattr(counter, "count", recording)
+    visitor, other = member(), member()
+    ref = parse_channel(f"spreekuur:psychosenet:{doc['_id']}")
+    assert ref is not None
+    for _ in range(3):
+        assert (await svc.take_seat(visitor, doc)).seated
+        await svc.on_last_leave(visitor, ref)
+        assert visitor.account_id not in await seat_holders(server, doc["_id"])
+    assert (await svc.take_seat(other, doc)).seated
+    assert counted.count("spreekuur.attendance") == 2  # two people, however often they came and went
+    await svc.close_now(host, doc["_id"])
+    assert await server.services.redis.exists(f"{{{seat_key(server, doc['_id'])}}}:seen") == 0

@@ -58,7 +58,7 @@ class Seating:
         except SeatsUnavailable as exc:
             log.warning("taking a seat in spreekuur %s failed (%s); not enforcing the capacity", sid, exc)
             return Seats(capacity, 0, True, counted=False)
-        if new:  # a seat taken now, not one kept (after leaving, coming back takes a seat again)
+        if new:  # the visitor's first seat in this session: a reload or coming back is not another visitor
             self.counter.count("spreekuur.attendance", str(doc["flavour"]))
         if not seated:
             log.info("spreekuur %s is full (%d seats)", sid, capacity)
