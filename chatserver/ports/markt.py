@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any, Literal, Protocol, runtime_checkable
 
 Document = dict[str, Any]
-UptakeMetric = Literal["view", "click", "shortlist"]
-UPTAKE_METRICS: tuple[UptakeMetric, ...] = ("view", "click", "shortlist")
+UptakeMetric = Literal["view", "click", "shortlist", "card"]  # card: sent to someone in a 1-on-1 chat
+UPTAKE_METRICS: tuple[UptakeMetric, ...] = ("view", "click", "shortlist", "card")
 
 
 class EntrySlugTaken(Exception):

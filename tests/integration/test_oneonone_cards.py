@@ -50,7 +50,7 @@ async def _active_chat(server: RunningServer, *members: Any, person: Any) -> dic
 
 
 async def test_the_staff_member_sends_a_card_and_the_chat_gets_exactly_that_event(
-    server: RunningServer, client: httpx.AsyncClient, captured_events: CapturedEvents
+    server: RunningServer, client: httpx.AsyncClient, captured_events: CapturedEvents, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await _market(server)
     vera, person = staff("volunteer", name="Vera"), visitor("Merel")
@@ -67,8 +67,18 @@ async def test_the_staff_member_sends_a_card_and_the_chat_gets_exactly_that_even
     assert 'value="kalmte-kompas"' not in nothing.text and "Niets gevonden" in nothing.text
 
     captured_events.watch(server.services.chat)
+    uptake = server.services.markt.uptake
+    counted: list[tuple[str, str | None, str]] = []
+    count = uptake.count
+
+    def recording(entry_id: str, flavour: str, region: str | None, metric: Any, n: int = 1) -> None:
+        counted.append((flavour, region, metric))
+        count(entry_id, flavour, region, metric, n)
+
+    monkeypatch.setattr(uptake, "count", recording)
     sent = await post_form(client, console, f"{console}/kaart", {"entry": "kalmte-kompas"})
     assert sent.status_code == 303 and sent.headers["location"] == console
+    assert counted == [(FLAVOUR, None, "card")]  # counted as uptake, without anything of the visitor
     assert captured_events.stored() == [(chat["channel"], CARD)]
     assert captured_events.notices == []
     stored = await server.services.db["events"].find_one({"channel": chat["channel"], "data.event": "tool_card"})

@@ -1,6 +1,7 @@
-"""Uptake without tracking people: views, outbound clicks and shortlist places counted per entry, flavour, coarse
-region and ISO week, in memory first and written in batches by a job. Nothing about the visitor is kept but the
-GGD region or province they chose themselves (a municipality is counted as its GGD region)."""
+"""Uptake without tracking people: views, outbound clicks, shortlist places and cards sent in a 1-on-1 chat,
+counted per entry, flavour, coarse region and ISO week, in memory first and written in batches by a job. Nothing
+about the visitor is kept but the GGD region or province they chose themselves (a municipality is counted as its
+GGD region); a card carries no region."""
 
 from __future__ import annotations
 

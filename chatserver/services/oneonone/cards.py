@@ -107,4 +107,5 @@ class ToolCards:
             raise OneOnOneError(429, N_("Je stuurt te snel; wacht even en probeer het dan opnieuw."))
         card = card_of(entry, flavour, actor)
         await self.announce.step(doc, card)
+        self.market.uptake.count(str(entry["_id"]), flavour, None, "card")  # no region: nothing of the visitor
         return card

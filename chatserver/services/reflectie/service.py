@@ -147,7 +147,7 @@ class ReflectieService:
             "vraagbaak.question",
         ):
             section.figures.append(d.count_figure(CATALOGUE[metric].label, d.count(now, metric), d.count(prev, metric)))
-        market: dict[str, list[float]] = {"view": [], "click": [], "shortlist": []}
+        market: dict[str, list[float]] = {"view": [], "click": [], "shortlist": [], "card": []}
         for week in weeks:
             found = dict.fromkeys(market, 0)
             for flavour in flavours:
@@ -164,7 +164,12 @@ class ReflectieService:
                 ((N_("Gelezen"), d.weekly(rows, weeks, "content.view")),),
             )
         )
-        labels = {"view": N_("Bekeken"), "click": N_("Doorgeklikt"), "shortlist": N_("Bewaard")}
+        labels = {
+            "view": N_("Bekeken"),
+            "click": N_("Doorgeklikt"),
+            "shortlist": N_("Bewaard"),
+            "card": N_("Gedeeld in een 1-op-1 gesprek"),
+        }
         section.charts.append(
             d.Chart(
                 "markt",
