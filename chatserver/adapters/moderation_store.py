@@ -138,6 +138,11 @@ class MongoModerationStore:
         )
         return found is not None
 
+    async def revise_unclaimed(self, item_id: str, details: dict[str, Any]) -> bool:
+        query = {"_id": str(item_id), "state": "open", "claimed_by": None}
+        result = await self.items.update_one(query, {"$set": details})
+        return bool(result.matched_count)
+
     async def set_details(self, item_id: str, details: dict[str, Any]) -> None:
         await self.items.update_one({"_id": item_id}, {"$set": details})
 

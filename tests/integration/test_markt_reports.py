@@ -3,6 +3,8 @@ the crisis detector, one per member per entry, editable, and shown beside the ed
 
 from __future__ import annotations
 
+from chatserver.services.moderation import StaffDecision
+
 from ..conftest import RunningServer
 from .content_helpers import login_as, member, new_client, staff
 from .markt_helpers import decide_report, markt, write_report
@@ -118,3 +120,34 @@ async def test_hide_removes_a_published_report_and_its_count(server: RunningServ
         )
         page = await reader.get(ENTRY)
         assert "later verborgen" not in page.text and "Gebaseerd op 2 ervaringen." in page.text
+
+
+async def test_two_quick_edits_leave_one_item_with_the_newest_text_unless_a_moderator_took_it_up(
+    server: RunningServer,
+) -> None:
+    await markt(server).seed_demo()
+    moderator = staff("volunteer", "psychosenet")
+    items = server.services.db["moderation_items"]
+    async with await new_client(server) as author, await new_client(server) as reader:
+        await login_as(server, author, member("Tester_Sam"))
+        await write_report(author, FORM, helped_with="Eerste snelle versie over de ademhalingsoefening.")
+        first = (await _report_of(server, "Tester_Sam"))["moderation_item"]
+        await write_report(author, FORM, helped_with="Tweede snelle versie: de oefening hielp vooral 's ochtends.")
+        report = await _report_of(server, "Tester_Sam")
+        assert report["moderation_item"] == first
+        waiting = await items.count_documents({"ref.kind": "markt_report", "ref.id": report["_id"], "state": "open"})
+        assert waiting == 1  # one item, showing the newest version
+        item = await items.find_one({"_id": first})
+        assert item is not None and "Tweede snelle versie" in item["text"] and "Eerste" not in item["text"]
+        # Once a moderator has taken the item up, an edit gets an item of its own: they decide what they read.
+        await server.services.moderation.claim(moderator, first)
+        await write_report(author, FORM, helped_with="Derde versie, geschreven terwijl de moderator al las.")
+        third = (await _report_of(server, "Tester_Sam"))["moderation_item"]
+        assert third != first
+        claimed = await items.find_one({"_id": first})
+        assert claimed is not None and "Tweede snelle versie" in claimed["text"]
+        approve = StaffDecision(kind="approve", reason="gelezen")
+        await server.services.moderation.decide(moderator, first, approve)  # the older version: publishes nothing
+        assert "Tweede snelle versie" not in (await reader.get(ENTRY)).text
+        await decide_report(server, moderator, report["_id"])
+        assert "Derde versie" in (await reader.get(ENTRY)).text

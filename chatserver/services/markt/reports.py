@@ -131,8 +131,9 @@ class Reports:
             raise MarktError(
                 "refused", 422, verdict.reason or N_("Deze tekst kan niet geplaatst worden."), "helped_with"
             )
+        previous_item = await self._waiting_item(author, entry)
         report = await self._store(author, flavour, entry, answers)
-        await self._submit(author, flavour, entry, report, answers, verdict)
+        await self._submit(author, flavour, entry, report, answers, verdict, previous_item)
         if verdict.crisis.flagged:
             return Written(report, crisis_notice(flavour), crisis=True)
         return Written(report, WAIT_NOTICE)
@@ -163,15 +164,29 @@ class Reports:
             raise not_found()
         return updated
 
+    async def _waiting_item(self, author: Actor, entry: Document) -> str | None:
+        """The moderation item of the author's earlier version of this report that still waits, if any."""
+        existing = await self.store.report_of(str(entry["_id"]), str(author.account_id))
+        if existing is None or existing.get("status") != "waiting" or not existing.get("moderation_item"):
+            return None
+        return str(existing["moderation_item"])
+
     async def _submit(
         self, author: Actor, flavour: Flavour, entry: Document, report: Document, answers: ReportAnswers,
-        verdict: Verdict,
+        verdict: Verdict, previous_item: str | None = None,
     ) -> None:  # fmt: skip
+        text = f"{entry.get('title', '')}: {answers.text}"
+        payload = {"report_id": str(report["_id"]), "version": int(report.get("version", 1))}
+        # An edit of a version nobody has taken up yet replaces it in its queue item; a crisis or a rule hit is
+        # routed as a new item of its own.
+        revisable = previous_item is not None and _source(verdict) == "premoderation"
+        if revisable and await self.moderation.revise_open_item(str(previous_item), text, payload):
+            await self.store.update_report(str(report["_id"]), {"moderation_item": previous_item})
+            return
         ref = ItemRef(kind=KIND, id=str(report["_id"]), url=f"/f/{flavour.slug}/markt/{entry.get('slug', '')}")
         item_id = await self.moderation.submit(
-            flavour=flavour.slug, source=_source(verdict), ref=ref, text=f"{entry.get('title', '')}: {answers.text}",
-            author=author, verdict=verdict,
-            held_payload={"report_id": str(report["_id"]), "version": int(report.get("version", 1))},
+            flavour=flavour.slug, source=_source(verdict), ref=ref, text=text, author=author, verdict=verdict,
+            held_payload=payload,
         )  # fmt: skip
         await self.store.update_report(str(report["_id"]), {"moderation_item": item_id})
 

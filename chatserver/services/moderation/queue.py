@@ -14,6 +14,7 @@ from chatserver.domain.channels import ChannelKind, parse_channel
 from chatserver.domain.identity import AccountId, Actor
 from chatserver.domain.moderation import NOT_FOUND, ModerationError, routing_of, scope_of, staff_of
 from chatserver.domain.moderation_items import (
+    MAX_ITEM_TEXT,
     ItemRef,
     ModerationItemView,
     ReportedObject,
@@ -150,6 +151,16 @@ class ItemQueue:
         else:
             await self.notices.to_consoles("new", view)
         return item
+
+    async def revise_open_item(self, item_id: str, text: str, held_payload: dict[str, Any]) -> bool:
+        """An author edited a held text before anyone took up its item: the item shows the newest version, so no
+        older one waits beside it. False when it was claimed or decided meanwhile (the caller submits a new item;
+        a moderator never decides a text other than the one they read)."""
+        changes = {"text": str(text)[:MAX_ITEM_TEXT], "held_payload": held_payload}
+        revised = await self.records.revise_unclaimed(item_id, changes)
+        if revised:
+            log.info("moderation item %s: revised by its author before review", item_id)
+        return revised
 
     async def _join_report(self, flavour: str, subject_id: str, reporter: Actor, reason: str) -> ModerationItem | None:
         """The open item of an object reported before, with this reporter added; None when there is none."""

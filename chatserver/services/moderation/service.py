@@ -66,6 +66,7 @@ class ModerationService:
         self.items = ItemQueue(records, catalog, shifts, chat, self.notices, self.audit, now, counter)
         # :meth:`submit`, answering the item itself (its routing says whether a professional is on shift).
         self.submit_item = self.items.submit_item
+        self.revise_open_item = self.items.revise_open_item
         self.gate = Gatekeeper(catalog, accounts, mutes, recent, self.items, now)
         self.decisions = Decisions(records, self.items, self.audit, self.notices, identity, mutes, now, counter)
 
