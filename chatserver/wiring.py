@@ -243,6 +243,7 @@ def _features(base: _Base, live: _Live, identity: IdentityService) -> _Features:
     shifts = ShiftService(oneonone_repo, on_shift, base.catalog, live.chat, base.clock)
     moderation = _moderation(base, live, identity, shifts, on_shift)
     markt = _markt(base, moderation)  # before the 1-on-1 chats: staff suggest its entries there as cards
+    identity.personal_data.erase_hooks.append(markt.reports.before_erasure)  # report counts after an erasure
     oneonone, rooms = _conversations(base, live, oneonone_repo, shifts, moderation, markt)
     forum = ForumService(
         repo=ForumRepo(base.db),

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +50,9 @@ __all__ = ["ErasureResult", "PersonalDataService", "jsonable"]
 log = logging.getLogger("chatserver.privacy")
 
 Changes = Callable[[Document], dict[str, Any]]
+# A feature that keeps something derived from an account's documents (a count on another document) looks before the
+# erasure: ``hook(account_id)`` reads what it will need and returns what to run once every place has been walked.
+EraseHook = Callable[[str], Awaitable[Callable[[], Awaitable[None]]]]
 
 
 class PersonalDataService:
@@ -66,6 +69,7 @@ class PersonalDataService:
         self.where = where
         self.clock = clock
         self.chat = chat
+        self.erase_hooks: list[EraseHook] = []  # the wiring adds the features' (the market's report counts)
 
     # export -------------------------------------------------------------------------------------------------------
 
@@ -88,6 +92,7 @@ class PersonalDataService:
     async def erase(self, account_id: str, pseudonym: str, keep_posts: bool) -> ErasureResult:
         """Walk the places; then tell the live channels (delete/edit events) what changed."""
         result = ErasureResult()
+        afters = [await hook(account_id) for hook in self.erase_hooks]
         held = await self._held_channels(account_id)
         result.held_chats = sorted(held.values())
         quoted: dict[str, list[str]] = {}
@@ -99,6 +104,11 @@ class PersonalDataService:
         await self._erase_keys(account_id, result)
         await self._record_held(account_id, held)
         result.live_events = await self._emit(live)
+        for after in afters:
+            try:
+                await after()
+            except Exception:  # erased: a count brought up to date later is no reason to fail the erasure
+                log.exception("a feature's follow-up after an erasure failed")
         return result
 
     async def _erase_place(

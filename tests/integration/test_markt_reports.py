@@ -3,6 +3,8 @@ the crisis detector, one per member per entry, editable, and shown beside the ed
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from chatserver.services.moderation import StaffDecision
 
 from ..conftest import RunningServer
@@ -151,3 +153,19 @@ async def test_two_quick_edits_leave_one_item_with_the_newest_text_unless_a_mode
         assert "Tweede snelle versie" not in (await reader.get(ENTRY)).text
         await decide_report(server, moderator, report["_id"])
         assert "Derde versie" in (await reader.get(ENTRY)).text
+
+
+async def test_erasing_an_account_takes_its_report_out_of_the_count_at_once(server: RunningServer) -> None:
+    await markt(server).seed_demo()
+    moderator = staff("volunteer", "psychosenet")
+    async with await new_client(server) as author, await new_client(server) as reader:
+        session = await server.services.identity.register_member("Tester_Wis", "lange-wandeling-42", "ip-wis")
+        tester = replace(session.actor, validated=True)  # as after validation: a report needs it
+        await server.services.identity.repo.update(tester.account_id, {"validation": {"method": "referral"}})
+        await login_as(server, author, tester)
+        await write_report(author, FORM, helped_with="Een ervaring die straks met het account verdwijnt.")
+        await decide_report(server, moderator, (await _report_of(server, "Tester_Wis"))["_id"])
+        assert "Gebaseerd op 3 ervaringen." in (await reader.get(ENTRY)).text
+        await server.services.identity.erase_account(tester, keep_posts=False)
+        after = await reader.get(ENTRY)
+        assert "Gebaseerd op 2 ervaringen." in after.text and "straks met het account" not in after.text

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -236,6 +236,16 @@ class Reports:
         if verdict.crisis.flagged or verdict.action == "block":
             return False
         return all(hit.rule == "premoderation" for hit in verdict.hits) or verdict.action == "allow"
+
+    async def before_erasure(self, account_id: str) -> Callable[[], Awaitable[None]]:
+        """The erasure hook: the entries the account reported on get their counts recomputed afterwards."""
+        entries = sorted({str(r["entry_id"]) for r in await self.store.reports_by(account_id)})
+
+        async def recount() -> None:
+            for entry_id in entries:
+                await self.refresh_stats(entry_id)
+
+        return recount
 
     async def refresh_stats(self, entry_id: str) -> None:
         """The counts per flavour stored on the entry, recomputed from its published reports."""
