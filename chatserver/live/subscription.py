@@ -75,7 +75,8 @@ async def subscribe(connection: Connection, frame: Subscribe) -> None:
     replay = _without_store(frame, channel)
     if replay is None:
         replay = await _from_store(connection, frame)
-        if replay is None:  # the store is away; the client was told
+        if replay is None:  # the store is away; the client was told, and nobody sees it present there
+            await gateway.channel_presence.leave(frame.channel, connection)
             return
     if not connection.gone():
         _answer(connection, frame, channel, presence, replay)

@@ -96,3 +96,33 @@ async def test_a_channel_still_open_here_replays_from_memory_exactly_as_the_stor
         assert nxt.offset == live.offset  # live follows, nothing twice
         stored = await server.services.chat.read_after(ROOM, last["offset"], 100)
         assert [o for o, _ in stored][:5] == [a.offset for a in missed]
+
+
+async def test_a_refused_replay_leaves_no_presence_behind(server, monkeypatch) -> None:
+    """The store cannot be read for the replay: the subscribe is refused and the reader is not listed present."""
+    from chatserver.protocol import Error, ErrorCode
+
+    reader, writer = member("lezer"), member("schrijver")
+    tr, tw = await session_for(server, reader), await session_for(server, writer)
+    presence = _gateway(server).channel_presence.store
+    async with ws(server, tw) as w:
+        await w.expect(Welcome)
+        async with ws(server, tr) as r:
+            await r.expect(Welcome)
+            await r.subscribe(ROOM)
+            first = await w.publish(ROOM, "voor")
+            seen = await r.expect(Event)
+            assert seen.offset == first.offset
+            last = {"offset": seen.offset, "epoch": seen.epoch}
+        await w.publish(ROOM, "gemist")
+        assert await presence.count(ROOM) == 0
+
+        async def unreadable(*_: object, **__: object) -> list[tuple[int, bytes]]:
+            raise TimeoutError
+
+        monkeypatch.setattr(server.services.chat, "read_after", unreadable)
+        async with ws(server, tr) as r:
+            await r.expect(Welcome)
+            refused = await r.subscribe(ROOM, since=last)
+            assert isinstance(refused, Error) and refused.code == ErrorCode.UNAVAILABLE
+            assert await presence.count(ROOM) == 0  # while the connection is still open
