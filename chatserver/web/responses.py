@@ -6,7 +6,7 @@ Page modules are plain routers: module-level handlers that reach the process's s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -101,6 +101,27 @@ def staff_login(request: Request) -> Response:
     """Send someone who is not signed in to the staff login, coming back here afterwards."""
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse("/staff/inloggen?volgende=" + quote(target, safe="/"), status_code=303)
+
+
+def allowed_actor(request: Request, allowed: Callable[[Actor], bool]) -> Actor | Response:
+    """Who asks for a backoffice page, or the answer for anyone else: the staff log-in when nobody is signed in
+    (coming back here), "not found" for whom ``allowed`` refuses (the page does not tell others that it exists)."""
+    actor = actor_of(request)
+    if actor is None:
+        return staff_login(request)
+    if not allowed(actor):
+        return not_found(request)
+    return actor
+
+
+def admin_of(request: Request) -> Actor | Response:
+    """:func:`allowed_actor` for admin pages."""
+    return allowed_actor(request, lambda actor: actor.is_admin)
+
+
+def staff_of(request: Request) -> Actor | Response:
+    """:func:`allowed_actor` for pages every staff member may open."""
+    return allowed_actor(request, lambda actor: actor.is_staff)
 
 
 async def form_data(request: Request) -> dict[str, str]:

@@ -18,7 +18,17 @@ from starlette.routing import BaseRoute, Route
 from chatserver.domain.identity import ROLE_LABELS, Actor
 from chatserver.i18n import N_
 from chatserver.services.identity import IdentityError, Session
-from chatserver.web.responses import actor_of, form_data, lang_of, not_found, page, redirect, services_of, staff_login
+from chatserver.web.responses import (
+    actor_of,
+    admin_of,
+    form_data,
+    lang_of,
+    not_found,
+    page,
+    redirect,
+    services_of,
+    staff_login,
+)
 from chatserver.web.session import clear_session_cookie
 
 __all__ = ["NOTICES", "ROUTES", "form_data"]  # form_data: other page modules still import it from here
@@ -349,11 +359,9 @@ async def backoffice_referrals(request: Request) -> Response:
 
 
 async def backoffice_outbox(request: Request) -> Response:
-    actor = actor_of(request)
-    if actor is None:
-        return staff_login(request)
-    if not actor.is_admin:
-        return not_found(request)
+    actor = admin_of(request)
+    if isinstance(actor, Response):
+        return actor
     services = services_of(request)
     return _page(
         request, "pages/backoffice/staff_outbox.html",

@@ -21,7 +21,7 @@ from chatserver.services.identity import IdentityError
 from chatserver.services.oneonone import OneOnOneError, OneOnOneService
 from chatserver.services.shifts import ShiftError
 from chatserver.web.pages.site import chat_state, error_page, flavour_of
-from chatserver.web.responses import actor_of, form_data, not_found, page, redirect, services_of, staff_login
+from chatserver.web.responses import actor_of, admin_of, form_data, not_found, page, redirect, services_of, staff_login
 
 log = logging.getLogger("chatserver.pages.oneonone")
 
@@ -380,11 +380,9 @@ async def _add_block(
 
 
 async def roster_page(request: Request) -> Response:
-    actor = actor_of(request)
-    if actor is None:
-        return redirect("/staff/inloggen?volgende=/backoffice/rooster")
-    if not actor.is_admin:
-        return not_found(request)
+    actor = admin_of(request)
+    if isinstance(actor, Response):
+        return actor
     services = services_of(request)
     staff = [d for d in await services.identity.staff_list(actor) if rules.tier_of_role(str(d.get("role"))) is not None]
     flavour_slug = request.query_params.get("smaak", "") or next(iter(services.catalog)).slug

@@ -34,7 +34,7 @@ from chatserver.services.rooms import (
     RoomView,
 )
 from chatserver.web.pages.site import flavour_of
-from chatserver.web.responses import actor_of, form_data, not_found, redirect, services_of, text_for
+from chatserver.web.responses import actor_of, admin_of, form_data, not_found, redirect, services_of, text_for
 from chatserver.web.responses import page as render
 from chatserver.web.session import session_cookie
 
@@ -341,11 +341,9 @@ async def host(request: Request) -> Response:
 
 
 async def backoffice(request: Request) -> Response:
-    actor = actor_of(request)
-    if actor is None:
-        return redirect("/staff/inloggen?volgende=/backoffice/ruimtes")
-    if not actor.is_admin:
-        return not_found(request)
+    actor = admin_of(request)
+    if isinstance(actor, Response):
+        return actor
     services = services_of(request)
     errors: dict[str, str] = {}
     values: dict[str, str] = {}

@@ -40,7 +40,7 @@ from chatserver.web.responses import (
     page,
     redirect,
     services_of,
-    staff_login,
+    staff_of,
 )
 
 STREAM_PAGE = 200
@@ -211,17 +211,8 @@ async def stream_json(request: Request) -> Response:
 # --- backoffice --------------------------------------------------------------------------------------------------
 
 
-def staff_only(request: Request) -> Actor | Response:
-    actor = actor_of(request)
-    if actor is None:
-        return staff_login(request)
-    if not actor.is_staff:
-        return not_found(request)
-    return actor
-
-
 async def backoffice_list(request: Request) -> Response:
-    actor = staff_only(request)
+    actor = staff_of(request)
     if isinstance(actor, Response):
         return actor
     services = services_of(request)
@@ -265,7 +256,7 @@ async def edit_context(
 
 
 async def backoffice_new(request: Request) -> Response:
-    actor = staff_only(request)
+    actor = staff_of(request)
     if isinstance(actor, Response):
         return actor
     svc = _svc(request)
@@ -288,7 +279,7 @@ async def backoffice_new(request: Request) -> Response:
 
 
 async def backoffice_edit(request: Request) -> Response:
-    actor = staff_only(request)
+    actor = staff_of(request)
     if isinstance(actor, Response):
         return actor
     svc = _svc(request)
@@ -317,7 +308,7 @@ async def backoffice_edit(request: Request) -> Response:
 
 
 async def backoffice_series(request: Request) -> Response:
-    actor = staff_only(request)
+    actor = staff_of(request)
     if isinstance(actor, Response):
         return actor
     data = await form_data(request)
@@ -347,7 +338,7 @@ async def console_context(request: Request, actor: Actor, doc: dict[str, Any]) -
 
 
 async def console(request: Request) -> Response:
-    actor = staff_only(request)
+    actor = staff_of(request)
     if isinstance(actor, Response):
         return actor
     try:
@@ -360,7 +351,7 @@ async def console(request: Request) -> Response:
 
 async def console_part(request: Request) -> Response:
     """The question lists alone (pending and approved), fetched by the console's script after a live event."""
-    actor = staff_only(request)
+    actor = staff_of(request)
     if isinstance(actor, Response):
         return actor
     try:
@@ -387,7 +378,7 @@ async def _decide(svc: SpreekuurService, actor: Actor, action: str, qid: str, da
 
 
 async def decide(request: Request) -> Response:
-    actor = staff_only(request)
+    actor = staff_of(request)
     if isinstance(actor, Response):
         return actor
     svc = _svc(request)
@@ -410,7 +401,7 @@ async def decide(request: Request) -> Response:
 
 
 async def host_action(request: Request) -> Response:
-    actor = staff_only(request)
+    actor = staff_of(request)
     if isinstance(actor, Response):
         return actor
     svc = _svc(request)
@@ -437,7 +428,7 @@ async def host_action(request: Request) -> Response:
 
 
 async def transcript(request: Request) -> Response:
-    actor = staff_only(request)
+    actor = staff_of(request)
     if isinstance(actor, Response):
         return actor
     svc = _svc(request)

@@ -13,7 +13,7 @@ from chatserver.domain.identity import ROLE_LABELS, STAFF_ROLES
 from chatserver.services.identity import IdentityError
 from chatserver.web.pages.account import NOTICES
 from chatserver.web.qr import qr_svg_data_uri
-from chatserver.web.responses import actor_of, form_data, not_found, page, redirect, services_of, staff_login
+from chatserver.web.responses import actor_of, admin_of, form_data, not_found, page, redirect, services_of
 
 __all__ = ["ROUTES"]
 
@@ -46,11 +46,9 @@ def _staff_row(doc: dict[str, Any]) -> dict[str, Any]:
 async def _staff_page(
     request: Request, errors: dict[str, str] | None = None, status: int = 200, values: dict[str, str] | None = None
 ) -> Response:
-    actor = actor_of(request)
-    if actor is None:
-        return staff_login(request)
-    if not actor.is_admin:
-        return not_found(request)
+    actor = admin_of(request)
+    if isinstance(actor, Response):
+        return actor
     services = services_of(request)
     staff = [_staff_row(d) for d in await services.identity.staff_list(actor)]
     created = await services.identity.pop_flash(actor.session_id)
