@@ -52,6 +52,10 @@ def test_the_transcript_lists_a_card_with_its_full_address() -> None:
 class _Steps:
     def __init__(self) -> None:
         self.sent: list[Any] = []
+        self.counted: list[tuple[str, str, str | None, str]] = []
+
+    def count(self, entry_id: str, flavour: str, region: str | None, metric: str, n: int = 1) -> None:
+        self.counted.append((entry_id, flavour, region, metric))
 
     async def step(self, doc: Any, event: Any) -> None:
         self.sent.append((doc["channel"], event))
@@ -70,7 +74,7 @@ def _cards(wait_ms: int, entry: Any) -> tuple[ToolCards, _Steps]:
         return wait_ms
 
     steps = _Steps()
-    market = SimpleNamespace(catalogue=SimpleNamespace(published=published))
+    market = SimpleNamespace(catalogue=SimpleNamespace(published=published), uptake=SimpleNamespace(count=steps.count))
     catalog = SimpleNamespace(get=lambda slug: SimpleNamespace(name="PsychoseNet"))
     limiter = SimpleNamespace(retry_after_ms=retry_after_ms)
     cards = ToolCards(SimpleNamespace(active_of=active_of), steps, market, limiter, catalog)  # type: ignore[arg-type]
@@ -81,10 +85,11 @@ async def test_a_card_past_the_publish_budget_is_refused_and_nothing_is_sent() -
     cards, steps = _cards(wait_ms=250, entry=ENTRY)
     with pytest.raises(OneOnOneError) as refused:
         await cards.send(VERA, "c1", "rustpunt-app")
-    assert refused.value.status == 429 and steps.sent == []
+    assert refused.value.status == 429 and steps.sent == [] and steps.counted == []
     allowed, steps = _cards(wait_ms=0, entry=ENTRY)
     await allowed.send(VERA, "c1", "rustpunt-app")
     assert steps.sent == [("chat:psychosenet:c1", card_of(ENTRY, "psychosenet", VERA))]
+    assert steps.counted == [(str(ENTRY["_id"]), "psychosenet", None, "card")]  # uptake, nothing of the visitor
 
 
 async def test_an_entry_the_market_does_not_show_here_is_refused_in_dutch() -> None:
