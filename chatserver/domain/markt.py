@@ -9,23 +9,39 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from chatserver.domain.content import TRANSITIONS, allowed_actions, target_of
-from chatserver.domain.identity import Actor
+from chatserver.domain import editorial
+
+# The workflow and who edits live in chatserver.domain.editorial (shared with the market); named here too.
+from chatserver.domain.editorial import (
+    ACTION_NAMES,
+    EDITOR_ROLES,
+    MAX_SLUG_CHARS,
+    STATUSES,
+    TRANSITIONS,
+    allowed_actions,
+    is_editor,
+    target_of,
+)
 from chatserver.i18n import N_
 
 __all__ = [
+    "ACTION_NAMES",
     "COSTS",
+    "EDITOR_ROLES",
     "EVIDENCE",
     "KINDS",
     "LANGUAGES",
+    "MAX_SLUG_CHARS",
     "NEEDS",
     "RATING_SCALES",
+    "STATUSES",
     "TRANSITIONS",
     "Answers",
     "Filters",
     "Gemeente",
     "RegionIndex",
     "allowed_actions",
+    "is_editor",
     "target_of",
 ]
 
@@ -99,27 +115,6 @@ WHERE: dict[str, str] = {
 }
 SORTS: dict[str, str] = {"relevant": N_("Best passend"), "naam": N_("Naam (A–Z)"),
                          "ervaringen": N_("Meeste ervaringen"), "nieuw": N_("Nieuwste eerst")}  # fmt: skip
-
-# --- the editorial workflow: the content table, one source for both --------------------------------------------------
-
-ACTION_NAMES: dict[str, str] = {
-    "submit": N_("Ter beoordeling aanbieden"),
-    "publish": N_("Publiceren"),
-    "unpublish": N_("Offline halen"),
-    "archive": N_("Archiveren"),
-    "reject": N_("Afwijzen"),
-    "draft": N_("Terug naar concept"),
-}
-EDITOR_ROLES = frozenset({"editor", "admin"})
-MAX_SLUG_CHARS = 80
-STATUSES: dict[str, str] = {
-    "draft": N_("Concept"),
-    "in_review": N_("Ter beoordeling"),
-    "published": N_("Gepubliceerd"),
-    "unpublished": N_("Offline gehaald"),
-    "archived": N_("Gearchiveerd"),
-    "rejected": N_("Afgewezen"),
-}
 
 # --- ratings: the editors' three scales and the members' test reports, side by side, never one number -------------
 
@@ -199,22 +194,12 @@ def fold(text: str) -> str:
 
 
 def clean_text(value: str, limit: int) -> str:
-    """Trimmed, capped NFC text without control, format or surrogate characters (newlines and tabs kept)."""
-    value = value.encode("utf-8", "replace").decode("utf-8")
-    value = unicodedata.normalize("NFC", value)
-    value = "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
-    return value.replace("\r", "").strip()[:limit]
+    """Names, links and search words made clean, format characters dropped too (``editorial.clean_text``)."""
+    return editorial.clean_text(value, limit, drop_format=True)
 
 
 def slugify(title: str) -> str:
-    """A stable URL slug from a name: ASCII letters, digits and hyphens."""
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii").lower()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title).strip("-")
-    return slug[:MAX_SLUG_CHARS].rstrip("-") or "aanbod"
-
-
-def is_editor(actor: Actor | None) -> bool:
-    return actor is not None and actor.is_staff and actor.role in EDITOR_ROLES
+    return editorial.slugify(title, "aanbod")
 
 
 def search_terms(text: str, limit: int = MAX_SEARCH_TERMS) -> list[str]:
