@@ -47,13 +47,12 @@ from chatserver.adapters.unread_counts import RedisUnreadCounts
 from chatserver.adapters.vraagbaak_repo import VraagbaakRepo
 from chatserver.clock import Clock
 from chatserver.config import Settings
-from chatserver.container import BackofficeLink, Job, SectionProvider, Services
+from chatserver.container import Job, Services
 from chatserver.data.regions import load_regions
 from chatserver.domain.channels import ChannelKind, ChannelResolvers
-from chatserver.domain.identity import Actor
-from chatserver.flavours import Flavour, FlavourCatalog
-from chatserver.i18n import N_
+from chatserver.flavours import FlavourCatalog
 from chatserver.jobs.supervisor import Supervisor
+from chatserver.navigation import BACKOFFICE_LINKS, SECTIONS
 from chatserver.services import identity as identity_module
 from chatserver.services import vraagbaak as vraagbaak_module
 from chatserver.services.chat import ACCOUNT_PUBLISH_BURST, ACCOUNT_PUBLISH_PER_S, ChatService
@@ -62,7 +61,7 @@ from chatserver.services.forum import ForumService
 from chatserver.services.identity import CODE_TTL_S, RECOVERY_TTL_S, IdentityService
 from chatserver.services.markt import REPORT_KIND, MarktService
 from chatserver.services.markt.uptake import FLUSH_INTERVAL_S as MARKT_FLUSH_INTERVAL_S
-from chatserver.services.moderation import ModerationService, apply_to_chat_message, staff_of
+from chatserver.services.moderation import ModerationService, apply_to_chat_message
 from chatserver.services.oneonone import OneOnOneService
 from chatserver.services.privacy import PersonalDataService
 from chatserver.services.reflectie import ReflectieService, ReflectieSettings
@@ -418,70 +417,6 @@ def jobs(identity: IdentityService, f: _Features) -> tuple[Job, ...]:
         # Every process writes its own market counters (not leader-elected).
         Job("markt-uptake", f.markt.uptake.flush, MARKT_FLUSH_INTERVAL_S, leader=False),
     )
-
-
-def _staff(actor: Actor | None) -> bool:
-    return actor is not None and actor.is_staff
-
-
-def _moderator(actor: Actor | None) -> bool:
-    return actor is not None and staff_of(actor) is not None
-
-
-def _admin(actor: Actor | None) -> bool:
-    return actor is not None and actor.is_admin
-
-
-def _editor(actor: Actor | None) -> bool:
-    from chatserver.services.content import is_editor
-
-    return is_editor(actor)
-
-
-def _chat_staff(actor: Actor | None) -> bool:
-    from chatserver.domain.oneonone import tier_of_role
-
-    return actor is not None and actor.is_staff and tier_of_role(actor.role) is not None
-
-
-def _reflectie_reader(actor: Actor | None) -> bool:
-    return actor is not None and actor.is_staff and actor.role in ("admin", "professional", "editor")
-
-
-# The backoffice start page, in this order.
-BACKOFFICE_LINKS: tuple[BackofficeLink, ...] = (
-    BackofficeLink(N_("Moderatie"), "/backoffice/moderatie", _moderator),
-    BackofficeLink(N_("Auditlog moderatie"), "/backoffice/audit", _moderator),
-    BackofficeLink(N_("Inhoud en redactie"), "/backoffice/inhoud", _editor),
-    BackofficeLink(N_("Uitgelicht op de startpagina's"), "/backoffice/uitgelicht", _editor),
-    BackofficeLink(N_("VitaliteitsMarkt"), "/backoffice/markt", _editor),
-    BackofficeLink(N_("VraagBaak"), "/backoffice/vraagbaak", _staff),
-    BackofficeLink(N_("Chatruimtes"), "/backoffice/ruimtes", _admin),
-    BackofficeLink(N_("E-spreekuren"), "/backoffice/spreekuren", _staff),
-    BackofficeLink(N_("1-op-1 gesprekken"), "/backoffice/gesprekken", _chat_staff),
-    BackofficeLink(N_("Mijn dienst"), "/backoffice/dienst", _chat_staff),
-    BackofficeLink(N_("Rooster"), "/backoffice/rooster", _admin),
-    BackofficeLink(N_("Reflectietafel"), "/backoffice/reflectie/", _reflectie_reader),
-)
-
-
-def _section(label: str, path: str) -> SectionProvider:
-    def provider(flavour: Flavour, base_path: str) -> list[tuple[str, str]]:
-        return [(label, f"{base_path}/{path}/")]
-
-    return provider
-
-
-# The sections of a flavour's navigation, in this order.
-SECTIONS: tuple[SectionProvider, ...] = (
-    _section(N_("Artikelen"), "artikelen"),
-    _section(N_("Markt"), "markt"),
-    _section(N_("Stel je vraag"), "vraagbaak"),
-    _section(N_("Chat"), "chat"),
-    _section(N_("Spreekuur"), "spreekuur"),
-    _section(N_("Forum"), "forum"),
-    _section(N_("Cijfers"), "cijfers"),
-)
 
 
 # ``chatserver seed-demo``, in this order (staff before the roster that names them).
