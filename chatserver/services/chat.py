@@ -126,6 +126,7 @@ class _Pending:
     data: dict[str, Any]
     future: asyncio.Future[Acked]
     doc: dict[str, Any] = field(default_factory=dict)
+    expired: bool = False  # its publisher was answered unavailable after QUEUE_WAIT_S
 
 
 def live_payload(offset: int, event_json: bytes) -> bytes:
@@ -352,19 +353,17 @@ class ChatService:
         if turn is not None:
             await turn.wait()
         future: asyncio.Future[Acked] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(actor, channel, client_msg_id, kind, data, future))
+        pending = _Pending(actor, channel, client_msg_id, kind, data, future)
+        self._queue.append(pending)
         self._wake.set()
         if turn is not None:
             turn.release()  # queued: the committer keeps queue order within a channel
         try:
             async with asyncio.timeout(QUEUE_WAIT_S):
+                # Shielded: a publisher that goes away (a closed socket) does not take its message back.
                 return await asyncio.shield(future)
         except TimeoutError:
-            if future.done() and not future.cancelled() and future.exception() is None:
-                return future.result()  # answered as the wait ran out
-            if not future.done():
-                future.set_exception(ChatError(ErrorCode.UNAVAILABLE, 1000))  # the committer skips it
-                future.exception()  # retrieved here: nobody else awaits it
+            pending.expired = True  # answered unavailable: the committer skips it unless it is being written
             log.warning("a queued event was not stored within %.1f s; answered unavailable", QUEUE_WAIT_S)
             raise ChatError(ErrorCode.UNAVAILABLE, 1000) from None
 
@@ -378,7 +377,7 @@ class ChatService:
             batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
             if self._queue:
                 self._wake.set()
-            batch = [p for p in batch if not p.future.done()]  # answered unavailable while waiting: not stored
+            batch = [p for p in batch if not p.expired]  # answered unavailable while waiting: not stored
             if batch:
                 try:
                     await self._commit(batch)
@@ -412,7 +411,7 @@ class ChatService:
                     if index in collisions:
                         await self.positions.reset(p.channel, p.doc["epoch"])
                         log.warning("offset collision; channel gets a new epoch")
-                        p.future.set_exception(ChatError(ErrorCode.UNAVAILABLE, 200))
+                        _settle(p, ChatError(ErrorCode.UNAVAILABLE, 200))
                     elif index in repeats:
                         await self._answer_repeat(p)
                     else:
@@ -425,8 +424,7 @@ class ChatService:
         self.committed += len(stored)
         outgoing: list[tuple[str, bytes]] = []
         for p in stored:
-            if not p.future.done():
-                p.future.set_result(Acked(p.channel, p.doc["offset"], p.doc["epoch"]))
+            _settle(p, Acked(p.channel, p.doc["offset"], p.doc["epoch"]))
             outgoing.append((self.live_key(p.channel), live_payload(p.doc["offset"], event_json(p.doc))))
         try:
             async with asyncio.timeout(PUBLISH_TIMEOUT_S):
@@ -451,9 +449,9 @@ class ChatService:
         sender = p.doc.get("sender", "")
         original = await self.store.find_by_client_msg_id(p.channel, sender, p.client_msg_id or "")
         if original is None:
-            p.future.set_exception(ChatError(ErrorCode.UNAVAILABLE, 1000))
+            _settle(p, ChatError(ErrorCode.UNAVAILABLE, 1000))
         else:
-            p.future.set_result(Acked(p.channel, int(original["offset"]), str(original["epoch"]), duplicate=True))
+            _settle(p, Acked(p.channel, int(original["offset"]), str(original["epoch"]), duplicate=True))
 
     # --- reading -------------------------------------------------------------------
 
@@ -484,7 +482,16 @@ def _document(p: _Pending, channel: str, offset: int, epoch: str, now: datetime)
     return doc
 
 
+def _settle(p: _Pending, answer: Acked | ChatError) -> None:
+    """Answer one queued event, unless it was answered already or its publisher was told it is unavailable."""
+    if p.future.done() or p.expired:
+        return
+    if isinstance(answer, ChatError):
+        p.future.set_exception(answer)
+    else:
+        p.future.set_result(answer)
+
+
 def _fail(batch: list[_Pending]) -> None:
     for p in batch:
-        if not p.future.done():
-            p.future.set_exception(ChatError(ErrorCode.UNAVAILABLE, 1000))
+        _settle(p, ChatError(ErrorCode.UNAVAILABLE, 1000))

@@ -65,3 +65,23 @@ async def test_an_event_queued_behind_a_hung_batch_is_answered_unavailable_and_n
         assert chat.committed == 1
     finally:
         committer.cancel()
+
+
+async def test_a_publisher_that_goes_away_does_not_take_its_queued_message_back() -> None:
+    ports = _HangingStore()
+    chat = ChatService(ports, ports, ports, ports, None, None, str, counter=_NoCount())  # type: ignore[arg-type]
+    author = Actor(account_id=AccountId("a1"), pseudonym="Anouk", kind="member")
+    committer = asyncio.create_task(chat.run_committer())
+    try:
+        first = asyncio.create_task(chat._enqueue(author, "room:psychosenet:welkom", "m1", "message", {"text": "a"}))
+        await asyncio.sleep(0)  # m1 is being written
+        gone = asyncio.create_task(chat._enqueue(author, "room:psychosenet:welkom", "m2", "message", {"text": "help"}))
+        await asyncio.sleep(0)
+        gone.cancel()  # the socket closed before the answer
+        ports.release.set()
+        await first
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert ports.inserted == ["m1", "m2"]  # stored all the same: a retry with m2 gets the original ack
+    finally:
+        committer.cancel()
