@@ -158,7 +158,12 @@ async def test_a_scripted_morning_counts_exactly_what_the_features_did(server: R
     version = open_variant(DETECTOR_VERSION)
     assert charts["detector"].x_labels == (version,)
     assert charts["detector"].series == (("Vrijgegeven", (0.0,)), ("Bevestigd", (1.0,)))
-    assert charts["markt"].series == (("Bekeken", (1,)), ("Doorgeklikt", (1,)), ("Bewaard", (0,)))
+    assert charts["markt"].series == (
+        ("Bekeken", (1,)),
+        ("Doorgeklikt", (1,)),
+        ("Bewaard", (0,)),
+        ("Gedeeld in een 1-op-1 gesprek", (0,)),
+    )
 
     rows = {row.cell: row.counts for row in await services.reflectie.store.rows([FLAVOUR], DAY.date(), DAY.date())}
     day = DAY.date()
