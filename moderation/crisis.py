@@ -86,10 +86,10 @@ def _as_written(text: str, prepared_words: list[str]) -> list[str]:
 
 
 def _model_reasons(model: CrisisModel, text: str, prepared: tuple[str, ...], probability: float) -> tuple[str, ...]:
-    reasons = [f"model: {probability:.0%} (vasthouden vanaf {model.thresholds.hold:.0%})"]
+    reasons = [N_("model: %s (vasthouden vanaf %s)") % (f"{probability:.0%}", f"{model.thresholds.hold:.0%}")]
     strongest = [word for word, _ in model.strongest_words(prepared)]
     if strongest:
-        reasons.append("sterkste woorden: " + ", ".join(f"'{word}'" for word in _as_written(text, strongest)))
+        reasons.append(N_("sterkste woorden: %s") % ", ".join(f"'{word}'" for word in _as_written(text, strongest)))
     return tuple(reasons)
 
 

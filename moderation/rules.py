@@ -267,10 +267,12 @@ def evaluate(text: str, settings: RuleSettings, context: RuleContext, recent: Se
     plain = normalize(text)
     for pattern, index in compiled.patterns:
         if pattern.search(plain):
-            hits.append(RuleHit("blocked_pattern", "medium", "volunteer", "hold", REASON_PATTERN, f"patroon {index}"))
+            hits.append(
+                RuleHit("blocked_pattern", "medium", "volunteer", "hold", REASON_PATTERN, N_("patroon %s") % index)
+            )
             break
     if settings.no_body_numbers and _BODY_NUMBERS.search(plain):
-        hits.append(RuleHit("body_numbers", "low", "volunteer", "block", REASON_BODY_NUMBERS, "getal over lichaam"))
+        hits.append(RuleHit("body_numbers", "low", "volunteer", "block", REASON_BODY_NUMBERS, N_("getal over lichaam")))
     if not context.staff_author:
         hits.extend(_author_rules(text, settings, context))
 
@@ -295,8 +297,8 @@ def _author_rules(text: str, settings: RuleSettings, context: RuleContext) -> li
     if new:
         links = count_links(text)
         if links > settings.max_links_new_account:
-            detail = f"{links} links, maximaal {settings.max_links_new_account}"
+            detail = N_("%s links, maximaal %s") % (links, settings.max_links_new_account)
             hits.append(RuleHit("link_limit", "low", "volunteer", "hold", REASON_LINKS, detail))
     if new and settings.premoderate_new_accounts and context.place in PREMODERATED_PLACES:
-        hits.append(RuleHit("premoderation", "low", "volunteer", "hold", REASON_PREMODERATION, "nieuw account"))
+        hits.append(RuleHit("premoderation", "low", "volunteer", "hold", REASON_PREMODERATION, N_("nieuw account")))
     return hits

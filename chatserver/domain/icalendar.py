@@ -67,7 +67,7 @@ def ical_feed(
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
-        "PRODID:-//GEM community//Spreekuren//NL",
+        "PRODID:-//GEM community//Spreekuren//NL",  # i18n: a product id, not a text
         "CALSCALE:GREGORIAN",
         "METHOD:PUBLISH",
         f"X-WR-CALNAME:{ical_escape('Spreekuren ' + flavour.name)}",

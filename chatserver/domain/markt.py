@@ -449,12 +449,12 @@ class RegionIndex:
     def label(self, key: str) -> str:
         prefix, _, value = key.partition(":")
         if prefix == "gm" and value in self.gemeenten:
-            return f"gemeente {self.gemeenten[value].name}"
+            return N_("gemeente %s") % self.gemeenten[value].name
         if prefix == "ggd" and value in self.ggd_regions:
             name = self.ggd_regions[value]
-            return name if name.startswith("GGD ") else f"GGD-regio {name}"
+            return name if name.startswith("GGD ") else N_("GGD-regio %s") % name
         if prefix == "pv" and value in self.provinces:
-            return f"provincie {self.provinces[value]}"
+            return N_("provincie %s") % self.provinces[value]
         return ""
 
     def overlap(self, visitor: str, offer_regions: Iterable[str]) -> bool:

@@ -68,8 +68,8 @@ CLOSE_REASONS: dict[CloseCode, str] = {
 }
 
 ERROR_REASONS: dict[ErrorCode, str] = {
-    ErrorCode.BAD_REQUEST: "Ongeldig verzoek.",
-    ErrorCode.UNKNOWN_TYPE: "Onbekend berichttype.",
+    ErrorCode.BAD_REQUEST: N_("Ongeldig verzoek."),
+    ErrorCode.UNKNOWN_TYPE: N_("Onbekend berichttype."),
     ErrorCode.FORBIDDEN: N_("Dit kanaal bestaat niet of je hebt er geen toegang toe."),
     ErrorCode.NOT_SUBSCRIBED: N_("Je bent niet aangemeld bij dit kanaal."),
     ErrorCode.RATE_LIMITED: N_("Je stuurt te snel berichten; wacht even."),

@@ -2,7 +2,9 @@
 text that the catalogue can translate is translated.
 
 The check is general rather than a word list: a text node (or a translatable attribute) that
-:func:`chatserver.i18n.translate` would still change is a Dutch message the page printed without translating it.
+:func:`chatserver.i18n.translate` would still change is a Dutch message the page printed without translating it,
+and one with a word that only the Dutch side of the catalogue uses is a text printed without being marked. A
+flavour's own content (names, rooms, categories, its own crisis lines) and place names stay as written.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from chatserver.config import PROJECT_ROOT
 from chatserver.i18n import translate
 
 from ..conftest import RunningServer
+from ..unit.test_i18n import WORDS, dutch_only_words
 from .content_helpers import new_client
 from .test_oneonone_support import login, staff
 
@@ -59,17 +62,36 @@ def _strings(value: object) -> Iterator[str]:
             yield from _strings(item)
 
 
-def _flavour_texts() -> frozenset[str]:
-    """A flavour's own content (names, rooms, categories) stays Dutch; its crisis resources are translated."""
+def _flavour_texts(*, crisis_lines: bool) -> frozenset[str]:
+    """A flavour's own content (names, rooms, categories); its crisis lines go through the catalogue."""
     found: set[str] = set()
     for path in (PROJECT_ROOT / "flavours").glob("*.toml"):
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-        data.pop("crisis_resources", None)
+        if not crisis_lines:
+            data.pop("crisis_resources", None)
         found.update(_strings(data))
     return frozenset(found)
 
 
-FLAVOUR_TEXTS = _flavour_texts()
+def _place_names() -> frozenset[str]:
+    rows = (PROJECT_ROOT / "chatserver/data/regions/gemeenten.csv").read_text(encoding="utf-8").splitlines()
+    return frozenset(cell for row in rows if not row.startswith("#") for cell in row.split(",")[1:] if cell)
+
+
+FLAVOUR_TEXTS = _flavour_texts(crisis_lines=False)
+# What a page may print as it is: all of a flavour's content and the names of places, longest first.
+AS_WRITTEN = sorted(_flavour_texts(crisis_lines=True) | _place_names(), key=len, reverse=True)
+
+
+def _unmarked(text: str) -> bool:
+    """Whether ``text`` uses a Dutch-only word of the catalogue outside a flavour's content and place names."""
+    words = {w.lower() for w in WORDS.findall(text)}
+    if not words & dutch_only_words():
+        return False
+    for written in AS_WRITTEN:
+        if written in text:
+            text = text.replace(written, " ")
+    return bool({w.lower() for w in WORDS.findall(text)} & dutch_only_words())
 
 
 def without_scripts(page: str) -> str:
@@ -77,7 +99,8 @@ def without_scripts(page: str) -> str:
 
 
 def untranslated(page: str) -> list[str]:
-    """Visible texts of ``page`` that the English catalogue would still translate."""
+    """Visible texts of ``page`` that the English catalogue would still translate, or that use a word only the
+    Dutch side of the catalogue knows (a text printed without being marked)."""
     page = without_scripts(page)
     texts = [html.unescape(t).strip() for t in TAG.split(page)]
     body = TAG.sub(" ", page)
@@ -87,7 +110,7 @@ def untranslated(page: str) -> list[str]:
         text = " ".join(text.split())
         if not text or text in FLAVOUR_TEXTS or all(part in FLAVOUR_TEXTS for part in text.split(" – ")):
             continue
-        if translate("en", text) != text:
+        if translate("en", text) != text or _unmarked(text):
             left.append(text)
     return sorted(set(left))
 

@@ -7,6 +7,7 @@ them up to date (docs/decisions/0022).
 from __future__ import annotations
 
 import ast
+import functools
 import html
 import io
 import re
@@ -223,11 +224,28 @@ REVIEWED = re.compile(r"#\s*i18n:")  # "# i18n: content" on or above a statement
 WORDS = re.compile(r"[^\W\d_]+")
 
 
+@functools.cache
+def dutch_only_words() -> frozenset[str]:
+    """Words of the Dutch message ids that no English translation uses ("wachttijd", "percentiel" once marked):
+    the catalogue's own vocabulary, so a new unmarked text that shares words with marked ones is found too."""
+    dutch: set[str] = set()
+    english: set[str] = set()
+    for message in read_catalog(po_path("en")):
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, list | tuple) else [message.id]
+        strings = message.string if isinstance(message.string, list | tuple) else [message.string]
+        dutch.update(w.lower() for text in ids for w in WORDS.findall(text))
+        english.update(w.lower() for text in strings for w in WORDS.findall(text or ""))
+    return frozenset(w for w in dutch - english if len(w) >= 3)
+
+
 def looks_dutch(text: str, msgids: frozenset[str]) -> bool:
     if text in msgids and text[:1].isupper():
         return True
     words = [w.lower() for w in WORDS.findall(text)]
-    return len(words) >= 2 and " " in text.strip() and any(w in DUTCH_WORDS for w in words)
+    vocabulary = DUTCH_WORDS | dutch_only_words()
+    return len(words) >= 2 and " " in text.strip() and any(w in vocabulary for w in words)
 
 
 def unmarked_python(source: str, msgids: frozenset[str]) -> list[tuple[int, str]]:

@@ -64,7 +64,7 @@ class Validation(Bans):
                     extra={"field": "phone"},
                 )  # fmt: skip
             return value
-        raise IdentityError("invalid", 422, "Kies e-mail of telefoon.")
+        raise IdentityError("invalid", 422, N_("Kies e-mail of telefoon."))
 
     # a code by e-mail or text message -------------------------------------------------------------------------------
 

@@ -60,7 +60,7 @@ def _text(draft: EntryDraft, name: str, limit: int, label: str, required: bool =
 def _choices(draft: EntryDraft, name: str, allowed: Mapping[str, str], label: str, required: bool = False) -> list[str]:
     chosen = list(dict.fromkeys(v for v in draft.many(name) if v in allowed))
     if required and not chosen:
-        raise MarktError(name, 422, f"Kies minstens één {label}.", name)
+        raise MarktError(name, 422, N_("Kies minstens één %s.") % label, name)
     return chosen
 
 
@@ -80,7 +80,7 @@ def parse_links(text: str) -> list[dict[str, str]]:
         label, _, url = line.rpartition("|") if "|" in line else ("", "", line)
         links.append({"label": clean_text(label, 80) or N_("Website"), "url": _url(url, "links")})
     if len(links) > MAX_LINKS:
-        raise MarktError("links", 422, f"Geef hoogstens {MAX_LINKS} links.", "links")
+        raise MarktError("links", 422, N_("Geef hoogstens %s links.") % MAX_LINKS, "links")
     return links
 
 
@@ -174,10 +174,10 @@ def check_fields(draft: EntryDraft, regions: RegionIndex, catalog_names: Mapping
         "body": _text(draft, "body", MAX_BODY, N_("de beschrijving")),
         "audience": _text(draft, "audience", MAX_SHORT, N_("voor wie het is"), required=True),
         "needs": _choices(draft, "needs", rules.NEEDS, N_("behoefte waarbij het helpt"), required=True),
-        "languages": _choices(draft, "languages", rules.LANGUAGES, "taal", required=True),
-        "costs": _choices(draft, "costs", rules.COSTS, "soort kosten", required=True),
+        "languages": _choices(draft, "languages", rules.LANGUAGES, N_("taal"), required=True),
+        "costs": _choices(draft, "costs", rules.COSTS, N_("soort kosten"), required=True),
         "cost_note": _text(draft, "cost_note", MAX_SHORT, N_("de toelichting op de kosten")),
-        "platforms": _choices(draft, "platforms", rules.PLATFORMS, "platform", required=True),
+        "platforms": _choices(draft, "platforms", rules.PLATFORMS, N_("platform"), required=True),
         "maker": _text(draft, "maker", 150, N_("wie het maakt"), required=True),
         "quality_marks": _choices(draft, "quality_marks", rules.QUALITY_MARKS, "keurmerk"),
         "mdr_class": draft.get("mdr_class") if draft.get("mdr_class") in rules.MDR_CLASSES else "",

@@ -72,7 +72,7 @@ def check_answers(values: Mapping[str, str]) -> ReportAnswers:
         too_short = N_("Vertel in minstens %s tekens waarbij het je hielp (of niet).") % MIN_HELPED
         raise MarktError("helped_with", 422, too_short, "helped_with")
     if len(helped) > MAX_HELPED:
-        raise MarktError("helped_with", 422, f"Hoogstens {MAX_HELPED} tekens, alsjeblieft.", "helped_with")
+        raise MarktError("helped_with", 422, N_("Hoogstens %s tekens, alsjeblieft.") % MAX_HELPED, "helped_with")
     ease = str(values.get("ease", "")).strip()
     if not ease.isdigit() or not rules.SCORE_MIN <= int(ease) <= rules.SCORE_MAX:
         raise MarktError("ease", 422, N_("Kies hoe makkelijk het in gebruik was (1 tot 5)."), "ease")
@@ -81,7 +81,7 @@ def check_answers(values: Mapping[str, str]) -> ReportAnswers:
         raise MarktError("recommend", 422, N_("Kies of je het zou aanraden: ja, misschien of nee."), "recommend")
     not_for = clean_text(str(values.get("not_for", "")), MAX_NOT_FOR + 1)
     if len(not_for) > MAX_NOT_FOR:
-        raise MarktError("not_for", 422, f"Hoogstens {MAX_NOT_FOR} tekens, alsjeblieft.", "not_for")
+        raise MarktError("not_for", 422, N_("Hoogstens %s tekens, alsjeblieft.") % MAX_NOT_FOR, "not_for")
     used_for = str(values.get("used_for", ""))
     if used_for not in rules.USED_FOR:
         raise MarktError("used_for", 422, N_("Kies hoe lang je het gebruikt hebt."), "used_for")

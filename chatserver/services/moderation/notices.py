@@ -132,4 +132,5 @@ class Notices:
             if view.item.no_professional_on_shift
             else N_("naar de professional in dienst")
         )
+        # i18n: an audit record, stored as written
         await self.audit.record_system("alert", f"crisisalert {who} ({len(members)} in dienst)", view.item, tier)

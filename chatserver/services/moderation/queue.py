@@ -273,7 +273,7 @@ class ItemQueue:
         view = view_of(claimed, doc)
         if first:
             seconds = (view.time_to_claim_ms or 0) / 1000
-            await self.audit.record(actor, staff, "claim", f"opgepakt na {seconds:.1f} s", claimed)
+            await self.audit.record(actor, staff, "claim", f"opgepakt na {seconds:.1f} s", claimed)  # i18n: audit
             if view.crisis:
                 self.counter.count("crisis.claim_time", item.flavour, value=seconds)
         await self.notices.to_consoles("claimed", view)

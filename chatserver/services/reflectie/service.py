@@ -288,15 +288,17 @@ def _waits(
         label = CATALOGUE[metric].label
         now_d, prev_d = d.distribution(now, metric), d.distribution(prev, metric)
         section.figures.append(
-            d.Figure(f"{label} (mediaan)", d.median_text(metric, now_d), d.median_text(metric, prev_d))
+            d.Figure(N_("%s (mediaan)") % label, d.median_text(metric, now_d), d.median_text(metric, prev_d))
         )
         section.figures.append(
-            d.Figure(f"{label} (90e percentiel)", d.median_text(metric, now_d, 0.9), d.median_text(metric, prev_d, 0.9))
+            d.Figure(
+                N_("%s (90e percentiel)") % label, d.median_text(metric, now_d, 0.9), d.median_text(metric, prev_d, 0.9)
+            )
         )
     feedback = d.distribution(now, "oneonone.feedback")
     section.figures.append(
         d.Figure(
-            "Waardering (gemiddeld, 1-5)",
+            N_("Waardering (gemiddeld, 1-5)"),
             d.feedback_text(feedback),
             d.feedback_text(d.distribution(prev, "oneonone.feedback")),
         )

@@ -206,7 +206,7 @@ async def export(request: Request) -> Response:
         msgspec.json.format(msgspec.json.encode(data)),
         media_type="application/json",
         headers={
-            "Content-Disposition": 'attachment; filename="mijn-gegevens.json"',
+            "Content-Disposition": 'attachment; filename="mijn-gegevens.json"',  # i18n: a file name
             "Cache-Control": "no-store",
         },
     )

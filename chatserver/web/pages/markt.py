@@ -22,7 +22,7 @@ from chatserver.i18n import N_
 from chatserver.services.markt import MarktError
 from chatserver.services.markt.reports import stats_of
 from chatserver.web.pages.site import flavour_of
-from chatserver.web.responses import actor_of, form_data, not_found, page, redirect, services_of
+from chatserver.web.responses import actor_of, form_data, not_found, page, redirect, services_of, text_for
 
 if TYPE_CHECKING:
     from chatserver.services.markt import MarktService
@@ -62,7 +62,8 @@ async def region_of(request: Request) -> str | None:
 
 
 def region_label(request: Request, region: str | None) -> str:
-    return markt_of(request).regions.label(region) if region else ""
+    """A region as "provincie Utrecht" or "gemeente Zwolle", in the visitor's language (the place name as it is)."""
+    return text_for(request, markt_of(request).regions.label(region)) if region else ""
 
 
 # --- finding -------------------------------------------------------------------------------------------------------
@@ -102,7 +103,7 @@ async def entry_page(request: Request) -> Response:
         "reports": await markt.reports.shown(entry, flavour.slug),
         "mine": await markt.reports.mine(actor, entry), "region": region, "region_label": region_label(request, region),
         "near": bool(region and markt.regions.overlap(region, local.get("regions", ()))),
-        "local_regions": [markt.regions.label(k) for k in local.get("regions", ())],
+        "local_regions": [region_label(request, k) for k in local.get("regions", ())],
         "also_in": [f for f in (services_of(request).catalog.get(s) for s in entry.get("flavours") or ()) if f],
     }  # fmt: skip
     return market_page(request, "pages/markt/detail.html", context)

@@ -241,7 +241,7 @@ async def bulk_from_form(request: Request, actor: Actor) -> tuple[str | None, in
     if not result.failed:
         return None, 303
     failed = "; ".join(sorted(set(result.failed.values())))
-    return f"{len(result.done)} item(s) afgehandeld; {len(result.failed)} niet: " + failed, 409
+    return N_("%s item(s) afgehandeld; %s niet: %s") % (len(result.done), len(result.failed), failed), 409
 
 
 async def row_fragment(request: Request) -> Response:

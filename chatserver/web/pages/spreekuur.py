@@ -104,7 +104,7 @@ async def agenda(request: Request) -> Response:
     uid_host = flavour.hosts[0] if flavour.hosts else "gem.local"
     body = ical_feed(flavour, sessions, base, svc.clock(), uid_host)
     headers = {
-        "Content-Disposition": f'inline; filename="spreekuren-{flavour.slug}.ics"',
+        "Content-Disposition": f'inline; filename="spreekuren-{flavour.slug}.ics"',  # i18n: a file name
         "Cache-Control": "public, max-age=300",
     }
     return Response(body.encode("utf-8"), media_type="text/calendar; charset=utf-8", headers=headers)
