@@ -45,6 +45,19 @@ def nl_moment(context: Context, value: Any) -> str:
     return f"{_(DAYS[local.weekday()])} {local.day} {_(MONTHS[local.month - 1])} {local.year}, {local:%H:%M}"
 
 
+DECIMAL_COMMA = frozenset({"nl"})  # languages that write 2,5 rather than 2.5
+
+
+@pass_context
+def number(context: Context, value: Any) -> str:
+    """A figure for a chart or table: whole numbers as they are, fractions with at most two decimals, with the
+    page language's decimal sign ("0,25" in Dutch, "0.25" in English)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    text = f"{value:.0f}" if value == int(value) else f"{value:.2f}".rstrip("0")
+    return text.replace(".", ",") if str(context.get("lang", DEFAULT_LANG)) in DECIMAL_COMMA else text
+
+
 def local_input(value: Any) -> str:
     """A ``datetime-local`` value in Dutch time."""
     if not isinstance(value, datetime):
@@ -53,4 +66,9 @@ def local_input(value: Any) -> str:
     return aware.astimezone(TIMEZONE).strftime("%Y-%m-%dT%H:%M")
 
 
-FILTERS: dict[str, Callable[..., str]] = {"nl_date": format_date, "nl_moment": nl_moment, "local_input": local_input}
+FILTERS: dict[str, Callable[..., str]] = {
+    "nl_date": format_date,
+    "nl_moment": nl_moment,
+    "local_input": local_input,
+    "number": number,
+}

@@ -80,3 +80,30 @@ async def test_an_admin_reads_the_dashboard_and_the_public_figures_are_suppresse
     await expect(visitor.get_by_role("table")).to_contain_text("< 10")
     await screenshot(visitor, "public-1280")
     await assert_accessible(visitor)
+
+
+async def test_an_english_admin_reads_the_charts_and_the_staff_page_in_english(
+    server: RunningServer,
+    clock: TestClock,
+    open_page: OpenPage,
+    screenshot: Callable[[Page, str], Awaitable[Path]],
+    assert_accessible: Callable[[Page], Awaitable[None]],
+) -> None:
+    await fill(server, clock)
+    admin = await open_page(staff("admin", name="beheerderEN"), viewport={"width": 390, "height": 844})
+    await admin.context.add_cookies([{"name": "gem_lang", "value": "en", "url": server.url}])
+    await admin.goto("/backoffice/reflectie/?smaak=psychosenet&tot=2030-W02&weken=4")
+    await expect(admin.get_by_role("heading", level=1)).to_have_text("Digital Reflection Table")
+    chart = admin.get_by_role("img", name="Visits per week")
+    await expect(chart).to_be_visible()
+    hours = admin.locator("#vraag svg text")
+    await expect(hours.filter(has_text="Mon 00")).to_have_count(1)  # an axis label of the hours of the week
+    assert "hoogste" not in (await admin.locator("#vraag svg desc").first.text_content() or "")
+    await screenshot(admin, "dashboard-en-390")
+    await assert_accessible(admin)
+    assert await admin.evaluate("document.documentElement.scrollWidth") <= 390
+    await server.services.identity.create_staff(None, "vrijwilligerEN", "volunteer", ["psychosenet"], verified=True)
+    await admin.goto("/backoffice/staff")
+    await expect(admin.get_by_role("button", name="New second factor").first).to_be_visible()
+    await screenshot(admin, "staff-en-390")
+    await assert_accessible(admin)

@@ -84,15 +84,22 @@ async def test_an_admin_renews_a_lost_second_factor_and_the_old_one_stops_workin
     old_token = body["token"]  # type: ignore[index]
     async with httpx.AsyncClient(base_url=server.url) as admin:
         await login(server, admin, staff("admin", ("trauma",), name="beheer-tf"))
-        renewed = await post_form(
+        unconfirmed = await post_form(
             admin, "/backoffice/staff", f"/backoffice/staff/{created.account_id}/tweede-factor", {}
+        )
+        assert unconfirmed.status_code == 422 and "er is niets veranderd" in unconfirmed.text
+        status, _ = await _login(client, created.pseudonym, created.password, old_code)
+        assert status == 200  # nothing changed: the old recovery code still works (and is now spent)
+        old_code = created.recovery_codes[3]
+        renewed = await post_form(
+            admin, "/backoffice/staff", f"/backoffice/staff/{created.account_id}/tweede-factor", {"bevestig": "ja"}
         )
         assert renewed.status_code == 303
         shown = await admin.get("/backoffice/staff")
         again = await admin.get("/backoffice/staff")
         member = await svc.register_member("gewoonlid1", "lange-wandeling-42", "ip-tf")
         refused = await post_form(
-            admin, "/backoffice/staff", f"/backoffice/staff/{member.actor.account_id}/tweede-factor", {}
+            admin, "/backoffice/staff", f"/backoffice/staff/{member.actor.account_id}/tweede-factor", {"bevestig": "ja"}
         )
     assert "nieuwe tweede factor" in shown.text and "data:image/svg+xml" in shown.text
     new_codes = re.findall(r"<code>([a-z0-9]{4}-[a-z0-9]{4})</code>", shown.text)

@@ -23,7 +23,7 @@ from chatserver.services.reflectie.dashboard import Chart
 from chatserver.services.reflectie.release import release_csv, release_json
 from chatserver.web import svgplot
 from chatserver.web.pages.site import flavour_of
-from chatserver.web.responses import PRIVATE_HEADERS, actor_of, not_found, page, services_of, staff_login
+from chatserver.web.responses import PRIVATE_HEADERS, actor_of, not_found, page, services_of, staff_login, text_for
 
 BASE = "/backoffice/reflectie"
 RELEASE_ROLES = frozenset({"admin", "professional", "editor"})
@@ -39,16 +39,15 @@ def may_see_releases(actor: Actor | None) -> bool:
     return actor is not None and actor.is_staff and actor.role in RELEASE_ROLES
 
 
-def number(value: float) -> str:
-    return f"{value:.0f}" if value == int(value) else f"{value:.2f}".rstrip("0").replace(".", ",")
-
-
-def chart_view(chart: Chart) -> dict[str, Any]:
-    plot = svgplot.layout(chart.kind, chart.title, chart.x_labels, chart.series, f"chart-{chart.key}")
+def chart_view(request: Request, chart: Chart) -> dict[str, Any]:
+    """The chart laid out with its category labels in the reader's language (their length decides whether they
+    are turned), and the rows of the table beside it."""
+    labels = [text_for(request, label) for label in chart.x_labels]
+    plot = svgplot.layout(chart.kind, chart.title, labels, chart.series, f"chart-{chart.key}")
     rows = [
-        (label, [number(values[i]) for _, values in chart.series])
-        for i, label in enumerate(chart.x_labels)
-        if len(chart.x_labels) < 100 or any(values[i] for _, values in chart.series)
+        (label, [values[i] for _, values in chart.series])
+        for i, label in enumerate(labels)
+        if len(labels) < 100 or any(values[i] for _, values in chart.series)
     ]
     return {"c": chart, "plot": plot, "rows": rows}
 
@@ -72,7 +71,7 @@ async def dashboard(request: Request) -> Response:
         return not_found(request, private=True)
     flavours = [chosen] if chosen else list(service.flavours)
     sections = await service.dashboard(flavours, weeks)
-    views = [{"s": s, "charts": [chart_view(c) for c in s.charts]} for s in sections]
+    views = [{"s": s, "charts": [chart_view(request, c) for c in s.charts]} for s in sections]
     return page(request, "pages/backoffice/reflectie_dashboard.html", {
         "board": views, "weeks": weeks, "chosen": chosen, "flavour_names": service.flavours,
         "count": len(weeks), "month": service.last_complete_month(),

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from chatserver.domain.identity import ROLE_LABELS, STAFF_ROLES
+from chatserver.i18n import N_
 from chatserver.services.identity import IdentityError
 from chatserver.web.pages.account import NOTICES
 from chatserver.web.qr import qr_svg_data_uri
@@ -125,6 +126,9 @@ async def backoffice_staff_second_factor(request: Request) -> Response:
     actor = actor_of(request)
     if actor is None or not actor.is_admin:
         return not_found(request)
+    if (await form_data(request)).get("bevestig") != "ja":
+        refusal = N_("Vink eerst aan dat de oude koppeling en codes mogen vervallen; er is niets veranderd.")
+        return await _staff_page(request, {"verify": refusal}, 422)
     identity = services_of(request).identity
     try:
         renewed = await identity.reset_second_factor(actor, request.path_params["account_id"])
