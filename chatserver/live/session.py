@@ -158,8 +158,11 @@ class Session:
         never a reason to close. What counts: a message retried before its advice, and new messages
         that keep coming while the connection was told to wait (beyond those already on their way).
         """
-        if now - self.refused_at >= IN_FLIGHT_GRACE_S and now >= self.retry_at:
-            self.told_at = now  # a new run of refusals after a quiet spell
+        # A new run of refusals: the connection is past every advice, and either it was quiet for a moment or it
+        # has sent again every message it was told to retry (a client that waits for its answers before the next
+        # batch). A flood that keeps sending new messages never catches up with its advice.
+        if now >= self.retry_at and (now - self.refused_at >= IN_FLIGHT_GRACE_S or not self.advised):
+            self.told_at = now
             self.grace_used = 0
         self.refused_at = now
         advised = self.advised.get(client_msg_id) if client_msg_id is not None else None

@@ -121,3 +121,27 @@ def test_retrying_one_message_before_its_retry_after_is_abuse() -> None:
         s.on_frame(pub(i), 0.0)
     closes = [s.on_frame(pub(999), 0.0001 * k).close for k in range(60)]  # the same message, again and again
     assert CloseCode.RATE_LIMIT_ABUSE in closes
+
+
+def test_a_client_that_sends_in_windows_and_retries_each_refusal_as_told_is_never_closed() -> None:
+    """Windows of 20 pipelined publishes; each refused one is sent again after its advice (one after the other);
+    the next window follows the last answer at once. The server may be slow: answers leave 5 ms per frame."""
+    s = Session("c", 0.0)
+    s.authenticated()
+    now, n = 0.0, 0
+    for _window in range(40):
+        waiting: list[tuple[int, float]] = []
+        for i in range(n, n + 20):
+            now += 0.005
+            step = s.on_frame(pub(i), now)
+            assert step.close is None, (now, i)
+            if isinstance(step.reply, Error):
+                waiting.append((i, (step.reply.retry_after_ms or 1) / 1000))
+        while waiting:
+            i, wait = waiting.pop(0)
+            now += wait + 0.005
+            step = s.on_frame(pub(i), now)
+            assert step.close is None, (now, i)
+            if isinstance(step.reply, Error):
+                waiting.append((i, (step.reply.retry_after_ms or 1) / 1000))
+        n += 20
