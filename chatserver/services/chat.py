@@ -51,8 +51,8 @@ log = logging.getLogger("chatserver.chat")
 MAX_BATCH = 500
 COMMIT_TIMEOUT_S = 2.5
 PUBLISH_TIMEOUT_S = 2.0
-# How long one queued event waits for its group commit. A batch stuck on a hung database holds the ones queued
-# behind it; without this bound they would wait for that batch and then for their own (two commit timeouts).
+# How long a member's queued message waits for its commit (``_enqueue(wait_s=…)``): behind a batch stuck on a hung
+# database it would otherwise wait two commit timeouts, past the 3 s answer. Server events wait for their commit.
 QUEUE_WAIT_S = COMMIT_TIMEOUT_S
 ACCOUNT_PUBLISH_PER_S = 100.0
 ACCOUNT_PUBLISH_BURST = 200
@@ -255,7 +255,8 @@ class ChatService:
             verdict = await self._screen(actor, ref, client_msg_id, cleaned, recent, screened)
             if verdict is not None:
                 return verdict
-        acked = await self._enqueue(actor, channel, client_msg_id, "message", {"text": cleaned}, turn)
+        data = {"text": cleaned}
+        acked = await self._enqueue(actor, channel, client_msg_id, "message", data, turn, wait_s=QUEUE_WAIT_S)
         if not acked.duplicate:
             for after in screened.afters:
                 try:
@@ -349,6 +350,8 @@ class ChatService:
         kind: str,
         data: dict[str, Any],
         turn: Turn | None = None,
+        *,
+        wait_s: float | None = None,
     ) -> Acked:
         if turn is not None:
             await turn.wait()
@@ -359,12 +362,12 @@ class ChatService:
         if turn is not None:
             turn.release()  # queued: the committer keeps queue order within a channel
         try:
-            async with asyncio.timeout(QUEUE_WAIT_S):
+            async with asyncio.timeout(wait_s):
                 # Shielded: a publisher that goes away (a closed socket) does not take its message back.
                 return await asyncio.shield(future)
         except TimeoutError:
             pending.expired = True  # answered unavailable: the committer skips it unless it is being written
-            log.warning("a queued event was not stored within %.1f s; answered unavailable", QUEUE_WAIT_S)
+            log.warning("a queued message was not stored within %.1f s; answered unavailable", wait_s or 0)
             raise ChatError(ErrorCode.UNAVAILABLE, 1000) from None
 
     # --- group commit --------------------------------------------------------------
