@@ -427,3 +427,18 @@ async def test_each_step_of_a_question_emits_its_events_once(
         (qa, QaStatus(status="ended", label="Afgelopen")),
     ]
     assert [n for ch, n in captured_events.notices if ch in (qa, mod, *askers)] == []
+
+
+async def test_a_status_is_stored_once_however_often_it_is_announced_and_marked_after_it_was_stored(
+    server: RunningServer,
+) -> None:
+    host = await host_account(server)
+    doc = await scheduled(server, host, starts_in=timedelta(minutes=30), title="Eén keer live")
+    schedule = service(server).sessions
+    channel = spreekuur_channel("psychosenet", doc["_id"])
+    for _ in range(3):  # the host's button, the status job, another process
+        await schedule.announce(doc, "live")
+    stored = await server.services.db["events"].count_documents({"channel": channel, "data.status": "live"})
+    assert stored == 1
+    marked = await server.services.db["spreekuren"].find_one({"_id": doc["_id"]})
+    assert marked is not None and "live" in marked["announced"]

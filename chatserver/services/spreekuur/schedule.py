@@ -261,14 +261,17 @@ class SessionSchedule:
         return doc
 
     async def announce(self, doc: Document, status: str) -> None:
-        """The ``qa`` status event of a phase change, once per session and status (whichever process is first)."""
-        if not await self.repo.add_announced(str(doc["_id"]), status):
-            return
+        """The ``qa`` status event of a phase change, once per session and status.
+
+        Stored first, marked announced after: a failed emit is tried again by the next round of the status job,
+        and a second process's emit of the same status is the same event (its dedupe id), never a second one.
+        """
         await self.chat.emit(
             spreekuur_channel(str(doc["flavour"]), str(doc["_id"])),
             QaStatus(status=status, label=PHASE_LABELS[status]),
             dedupe_id=f"status-{status}",
         )
+        await self.repo.add_announced(str(doc["_id"]), status)
 
     async def announce_due(self) -> int:
         """Emit the status events of sessions that started or ended by the clock (a periodic job)."""
