@@ -433,9 +433,14 @@
       onReload: onReload,
       onStatus: onStatus,
       onSubscribed: function (frame) {
-        if (frame.presence && presenceEl) { presenceEl.textContent = String(frame.presence.count); }
+        // The room's count only: the account's own channel answers with a presence of its own.
+        if (frame.channel === channel && frame.presence && presenceEl) {
+          presenceEl.textContent = String(frame.presence.count);
+        }
       },
-      onPresence: function (frame) { if (presenceEl) { presenceEl.textContent = String(frame.count); } },
+      onPresence: function (frame) {
+        if (frame.channel === channel && presenceEl) { presenceEl.textContent = String(frame.count); }
+      },
       onTyping: function (frame) {
         if (!typingEl || frame.pseudonym === me) { return; }
         typingEl.textContent = fmt(_("{name} typt…"), {name: frame.pseudonym});

@@ -69,6 +69,7 @@ async def test_two_visitors_see_each_others_messages_within_a_second(browser: Br
     # A locator assertion, not wait_for_function: that one polls with eval(), which the page's CSP forbids
     # (it failed whenever the count was not yet 2 at the first look).
     await expect(a.locator("[data-presence]")).to_have_text("2", timeout=WAIT_MS)
+    await expect(b.locator("[data-presence]")).to_have_text("2", timeout=WAIT_MS)  # the one who came second too
     started = time.monotonic()
     await send(a, "Hoi, ik ben nieuw hier")
     await b.wait_for_selector("[data-log] .msg__body:has-text('Hoi, ik ben nieuw hier')", timeout=1000)
